@@ -1,0 +1,40 @@
+/* The command line: global options (as `docker compose` has them) and one
+ * function per verb.  Verbs live one file per verb or group of verbs
+ * (cli_config.c, cli_image.c, ...) and are listed in cli_verbs.c. */
+#ifndef STACK_CLI_H
+#define STACK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cli_globals {
+  char **files;         /* -f/--file, repeatable; NULL-terminated, may be empty */
+  char **env_files;     /* --env-file, repeatable */
+  char **profiles;      /* --profile, repeatable */
+  char *project_name;   /* -p/--project-name */
+  char *project_dir;    /* --project-directory */
+  const char *progname; /* argv[0] basename, for messages */
+};
+
+struct cli_verb {
+  const char *name;
+  const char *summary; /* one line for `stack --help` */
+  /* argv[0] is the verb name; returns the process exit code. */
+  int (*run)(struct cli_globals *g, int argc, char **argv);
+};
+
+/* The verb table, terminated by a {NULL} entry. */
+extern const struct cli_verb cli_verbs[];
+
+/* The verbs, one per line, each implemented in cli_<verb>.c; argv[0] is the
+ * verb and the return value is the exit code. */
+int cli_version(struct cli_globals *g, int argc, char **argv);
+
+/* Entry point of the `stack` binary; returns the exit code. */
+int stack_cli_main(int argc, char **argv);
+
+/* Prints the top-level usage to f. */
+void cli_usage(FILE *f);
+
+#endif

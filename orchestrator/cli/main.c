@@ -1,0 +1,3 @@
+#include "orchestrator/cli/cli.h"
+
+int main(int argc, char **argv) { return stack_cli_main(argc, argv); }

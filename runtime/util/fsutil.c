@@ -1,0 +1,124 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+#include "xalloc.h"
+
+int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *out_len,
+               struct stack_error **err) {
+  size_t cap = 0, len = 0;
+  _cleanup_free_ char *buf = NULL;
+  for (;;) {
+    buf = xgrow(buf, &cap, len + 65536 + 1, 1);
+    ssize_t n = read(fd, buf + len, cap - len - 1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return stack_error_errno(err, -errno, "cannot read %s", what);
+    }
+    if (n == 0)
+      break;
+    len += (size_t)n;
+    if (max_size && len > max_size)
+      return stack_error_set(err, -EFBIG, "%s is larger than %zu bytes", what, max_size);
+  }
+  if (buf == NULL)
+    buf = xmalloc(1);
+  buf[len] = '\0';
+  *out = steal_pointer(&buf);
+  if (out_len)
+    *out_len = len;
+  return 0;
+}
+
+int fs_read_file(const char *path, size_t max_size, char **out, size_t *out_len,
+                 struct stack_error **err) {
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return stack_error_errno(err, -errno, "cannot open %s", path);
+  return fs_read_fd(fd, path, max_size, out, out_len, err);
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                         struct stack_error **err) {
+  _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+  _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return stack_error_errno(err, -errno, "cannot create %s", tmp);
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      int r = -errno;
+      unlink(tmp);
+      return stack_error_errno(err, r, "cannot write %s", tmp);
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+    int r = -errno;
+    unlink(tmp);
+    return stack_error_errno(err, r, "cannot write %s", path);
+  }
+  return 0;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct stack_error **err) {
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return stack_error_errno(err, -errno, "cannot create directory %s", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return stack_error_errno(err, -errno, "cannot create directory %s", p);
+  return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  if (remove(path) < 0 && errno != ENOENT)
+    return -errno;
+  return 0;
+}
+
+int fs_rm_rf(const char *path, struct stack_error **err) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : stack_error_errno(err, -errno, "cannot stat %s", path);
+  int r = nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS);
+  if (r != 0)
+    return stack_error_errno(err, r < 0 ? r : -EIO, "cannot remove %s", path);
+  return 0;
+}
+
+char *fs_path_join(const char *a, const char *b) {
+  size_t la = strlen(a);
+  while (la > 1 && a[la - 1] == '/')
+    la--;
+  while (*b == '/')
+    b++;
+  return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+int fs_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}

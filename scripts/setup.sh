@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything stack needs on a Debian 12 machine and builds it:
+#   Debian packages, the project (build/), the guest kernel (cached outside the
+#   tree), and the offline test images.  Idempotent, and quiet when nothing is
+#   missing.  Run as root (it uses apt-get).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# Build and run dependencies (design.md, "Dependencies"), the guest kernel's
+# build tools, and the tools the tests and benchmarks drive.
+packages=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libyaml-dev libcjson-dev libcurl4-openssl-dev libarchive-dev libext2fs-dev e2fsprogs
+  libuv1-dev libssl-dev libzstd-dev zstd musl-tools
+  qemu-system-x86
+  linux-source-6.1 bc bison flex libelf-dev cpio xz-utils
+  docker-registry skopeo umoci busybox-static debootstrap apache2-utils openssl
+  nftables iproute2 dnsutils netcat-openbsd curl hyperfine python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir=${STACK_BUILD_DIR:-$here/build}
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${STACK_CMAKE_ARGS:-} >/dev/null
+cmake --build "$build_dir" -j"$(nproc)" >/dev/null
+
+# The guest kernel (cached by the hash of its config and patches).
+if [[ -x $here/guest/kernel/build.sh ]]; then
+  "$here/guest/kernel/build.sh"
+fi
+
+# Offline test images (busybox from busybox-static, ...), cached.
+if [[ -x $here/tests/images/build.sh ]]; then
+  "$here/tests/images/build.sh"
+fi
