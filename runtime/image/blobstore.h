@@ -1,0 +1,56 @@
+/* The content-addressed blob store: blobs by digest under
+ * <root>/blobs/sha256/<hex>.  A blob enters the store only after its digest
+ * (and size, where known) has been verified: data is written to a temp file
+ * under <root>/blobs/tmp/ and renamed into place.  Two stack processes may use
+ * one store at once (locking in here); an interrupted download keeps its
+ * partial temp file so it can resume with an HTTP Range request.
+ *
+ * Digests are "sha256:<64 lowercase hex>"; anything else is rejected with a
+ * clear error before it can become a path.
+ */
+#ifndef STACK_IMAGE_BLOBSTORE_H
+#define STACK_IMAGE_BLOBSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stack_error;
+struct blobstore;
+struct blob_writer;
+
+/* Opens (creating if needed) the store at root. */
+int blobstore_open(const char *root, struct blobstore **out, struct stack_error **err);
+void blobstore_close(struct blobstore *bs);
+
+/* Validates a digest string ("sha256:" + 64 lowercase hex). */
+int blobstore_check_digest(const char *digest, struct stack_error **err);
+
+bool blobstore_has(struct blobstore *bs, const char *digest);
+/* Path of a committed blob (caller frees); the blob may not exist. */
+char *blobstore_path(struct blobstore *bs, const char *digest);
+
+/* Reads a whole (small) committed blob, re-verifying its digest. */
+int blobstore_read(struct blobstore *bs, const char *digest, size_t max_size, char **data,
+                   size_t *len, struct stack_error **err);
+/* Stores a small blob from memory.  If expected_digest is not NULL the data
+ * must match it.  *digest_out (may be NULL) receives the digest. */
+int blobstore_put(struct blobstore *bs, const char *expected_digest, const void *data, size_t len,
+                  char **digest_out, struct stack_error **err);
+
+/* Starts (or resumes) writing a blob with a known digest and size
+ * (expected_size < 0: unknown).  *resume_offset is how many bytes of a previous
+ * interrupted attempt are already there and verified to hash consistently;
+ * the caller continues from there. */
+int blobstore_writer_open(struct blobstore *bs, const char *expected_digest, int64_t expected_size,
+                          struct blob_writer **w, uint64_t *resume_offset,
+                          struct stack_error **err);
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len,
+                      struct stack_error **err);
+/* Verifies digest and size, then moves the blob into place.  Frees w. */
+int blob_writer_commit(struct blob_writer *w, struct stack_error **err);
+/* Drops a writer; keep_partial keeps the temp file for a later resume.
+ * Frees w. */
+void blob_writer_abort(struct blob_writer *w, bool keep_partial);
+
+#endif
