@@ -1,0 +1,25 @@
+/* Validation of Compose files: against the Compose JSON schema per file
+ * (before merging, so errors point into the file the user wrote), and of the
+ * whole project after merging (references between services and top-level
+ * resources, dependency cycles, port clashes). */
+#ifndef STACK_COMPOSE_VALIDATE_H
+#define STACK_COMPOSE_VALIDATE_H
+
+#include "node.h"
+
+struct stack_error;
+
+/* Checks one parsed (and interpolated) file against the embedded Compose
+ * schema (compose-spec.json): unknown keys, wrong types, bad enum values.
+ * YAML plain scalars count as numbers/booleans where they read as such.
+ * Errors name file:line:col and the service; returns 0 or -EINVAL. */
+int compose_validate_schema(const struct cnode *file_tree, struct stack_error **err);
+
+/* Checks the merged, canonical project tree: every service has an image or
+ * a build; networks, volumes, secrets and configs a service names are
+ * defined; depends_on names existing services and has no cycle (the message
+ * names it, "a -> b -> a"); no two services publish the same host
+ * ip/port/protocol.  Returns 0 or -EINVAL. */
+int compose_validate_project(const struct cnode *project, struct stack_error **err);
+
+#endif
