@@ -1,0 +1,56 @@
+/* Which accelerator QEMU gets, and the host facts the guest's command line
+ * needs.
+ *
+ * KVM is used only where it really works: /dev/kvm must exist AND the CPU
+ * must expose vmx (Intel) or svm (AMD).  Some hosts have a /dev/kvm backed by
+ * a software hypervisor that cannot run an ordinary guest at speed (it crawls,
+ * then dies with an emulation failure): there the flags are absent and TCG is
+ * chosen.  An explicit choice overrides the probe: $STACK_ACCEL, else the
+ * config file's "accel" key ("kvm" or "tcg").
+ *
+ * The host TSC frequency becomes the guest's tsc_early_khz: without it,
+ * guests booted in parallel hang at clock calibration.
+ */
+#ifndef STACK_VM_ACCEL_H
+#define STACK_VM_ACCEL_H
+
+#include <stdbool.h>
+
+struct stack_error;
+
+enum vm_accel { VM_ACCEL_TCG = 0, VM_ACCEL_KVM = 1 };
+
+struct vm_host {
+  enum vm_accel accel;
+  char reason[160];         /* why this accelerator, one line */
+  unsigned long tsc_khz;    /* 0 = unknown (tsc_early_khz is then omitted) */
+  char tsc_source[48];      /* where tsc_khz came from */
+  unsigned ncpus;           /* online host CPUs */
+};
+
+/* Probes the host once (reads /proc/cpuinfo, sysfs, the kernel log, the
+ * config file); callers keep the result for every VM they start.  Fails only
+ * on a bad override (unknown accelerator name, kvm forced without
+ * /dev/kvm). */
+int vm_host_probe(struct vm_host *out, struct stack_error **err);
+
+/* The accelerator's name as QEMU spells it ("kvm", "tcg"). */
+const char *vm_accel_name(enum vm_accel a);
+
+/* Pure decision logic, exposed for tests.  cpuinfo is the text of
+ * /proc/cpuinfo; override is NULL or "kvm"/"tcg" (override_src names where it
+ * came from, for messages).  Fills out->accel and out->reason. */
+int vm_accel_decide(const char *cpuinfo, bool have_dev_kvm, const char *override,
+                    const char *override_src, struct vm_host *out, struct stack_error **err);
+
+/* Pure TSC parsers, exposed for tests; each returns kHz or 0. */
+/* The content of /sys/devices/system/cpu/cpu0/tsc_freq_khz. */
+unsigned long vm_tsc_parse_sysfs(const char *text);
+/* Kernel log text (dmesg or /dev/kmsg records): "tsc: Refined TSC
+ * clocksource calibration: X MHz" wins over "tsc: Detected X MHz processor". */
+unsigned long vm_tsc_parse_kmsg(const char *text);
+/* /proc/cpuinfo: "cpu MHz", only when the flags say the TSC is constant
+ * (constant_tsc or tsc_known_freq); else 0. */
+unsigned long vm_tsc_parse_cpuinfo(const char *cpuinfo);
+
+#endif

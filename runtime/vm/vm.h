@@ -1,0 +1,112 @@
+/* One micro-VM: a QEMU `-M microvm` process on a libuv loop.
+ *
+ * vm_start() builds the command line (qemu.h: the fast-boot recipe of
+ * design.md), spawns QEMU with uv_spawn() and reports its exit through a
+ * callback.  QEMU's stderr is kept (last 16 KiB) for error messages; the
+ * serial console (kernel messages) goes to <state_dir>/console.log.
+ *
+ * Sockets, and why nothing polls: before spawning, vm_start() creates the
+ * control socket and the QMP socket itself, as *listening* unix sockets, and
+ * hands the listening fds to QEMU (`-chardev socket,fd=N,server=on,wait=off`).
+ * So a client may connect() the moment vm_start() returns, even before QEMU
+ * has run one instruction: the connection waits in the backlog and QEMU
+ * accepts it when its main loop starts.  No retry loop, no race.  When a
+ * client disconnects QEMU listens again, so a restarted supervisor reconnects
+ * by path.  Until the host side is connected, the guest's writes to the
+ * control port block (the port reports "host not connected"), so nothing the
+ * guest says first is lost.
+ *
+ * The control channel is a virtserialport named PROTO_PORT_NAME
+ * (guest/proto.h, "stack.ctl"); the guest finds it as /dev/vportNpM whose
+ * /sys/class/virtio-ports/vportNpM/name matches.
+ *
+ * Disks: root_disk is /dev/vda (read-only), data_disk is /dev/vdb when there
+ * is a root disk (else /dev/vda).  Network devices appear as eth0, eth1, ...
+ * in the order of spec->nets.  The initrd must be an uncompressed newc cpio
+ * (the kernel has no decompressors: unpacking gzip costs ~140 ms under TCG).
+ */
+#ifndef STACK_VM_VM_H
+#define STACK_VM_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "runtime/vm/accel.h"
+
+struct stack_error;
+struct vm;
+
+struct vm_net {
+  const char *tap; /* host tap device name; QEMU opens it (vhost off) */
+  const char *mac; /* "52:54:00:xx:xx:xx"; NULL = QEMU picks one */
+};
+
+struct vm_spec {
+  const char *name;           /* for messages, and QEMU's -name */
+  const char *state_dir;      /* must exist; console.log goes here */
+  const char *kernel;         /* NULL = kernel_find() (kernel.h) */
+  const char *initrd;         /* uncompressed cpio; NULL = none */
+  const char *cmdline_extra;  /* appended to the kernel command line */
+  const char *root_disk;      /* read-only ext4 image; NULL = none */
+  const char *data_disk;      /* writable disk (vm_create_data_disk()); NULL = none */
+  uint64_t mem_mib;           /* 0 = VM_DEFAULT_MEM_MIB */
+  unsigned cpus;              /* 0 = vm_default_cpus() */
+  const struct vm_net *nets;  /* n_nets entries */
+  size_t n_nets;
+  const char *control_socket; /* path of the control socket; NULL = no channel */
+  const char *qmp_socket;     /* path of the QMP socket; NULL = <state_dir>/qmp.sock */
+  const struct vm_host *host; /* accelerator and TSC; NULL = vm_host_probe() now */
+  const char *qemu;           /* QEMU binary; NULL = qemu-system-x86_64 from PATH */
+};
+
+#define VM_DEFAULT_MEM_MIB 1024
+#define VM_MAX_DEFAULT_CPUS 4
+
+/* Called once, when QEMU has exited: exit_status is its exit code (0 after
+ * the guest powered off or rebooted with -no-reboot), term_signal the signal
+ * that killed it or 0.  The vm stays valid until vm_free(). */
+typedef void (*vm_exit_cb)(struct vm *vm, int64_t exit_status, int term_signal, void *data);
+
+/* Creates the sockets, spawns QEMU and returns at once (the boot goes on in
+ * the background).  On failure nothing is left running and the sockets are
+ * removed. */
+int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, void *data,
+             struct vm **out, struct stack_error **err);
+
+/* Sends a signal to QEMU (SIGKILL for a hard stop; for a clean power-off use
+ * the control channel or qmp.h).  -ESRCH once it has exited. */
+int vm_kill(struct vm *vm, int signum, struct stack_error **err);
+
+/* QEMU's pid (0 once it has exited). */
+int vm_pid(const struct vm *vm);
+
+/* Whether QEMU is still running. */
+int vm_running(const struct vm *vm);
+
+/* What QEMU wrote on stderr so far (its last 16 KiB), never NULL. */
+const char *vm_stderr(const struct vm *vm);
+
+/* Paths of the console log and the sockets (valid until vm_free()). */
+const char *vm_console_path(const struct vm *vm);
+const char *vm_qmp_path(const struct vm *vm);
+const char *vm_control_path(const struct vm *vm);
+
+/* Connects to the control socket (see above: succeeds at once, no retry);
+ * returns a connected, blocking, close-on-exec fd or -errno. */
+int vm_connect_control(const struct vm *vm, struct stack_error **err);
+
+/* Releases the vm.  If QEMU still runs it is killed (SIGKILL) first and its
+ * exit callback is not called.  Removes the sockets.  Handles close on the
+ * loop: run the loop once more to let them finish. */
+void vm_free(struct vm *vm);
+
+/* Default CPU count: the host's CPUs, at most VM_MAX_DEFAULT_CPUS. */
+unsigned vm_default_cpus(void);
+
+/* Creates path as a sparse file of size_bytes holding an empty ext4
+ * filesystem (made in-process with libext2fs, so the guest only mounts it).
+ * Fails with -EEXIST if path exists. */
+int vm_create_data_disk(const char *path, uint64_t size_bytes, struct stack_error **err);
+
+#endif
