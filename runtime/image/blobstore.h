@@ -38,10 +38,24 @@ int blobstore_read(struct blobstore *bs, const char *digest, size_t max_size, ch
 int blobstore_put(struct blobstore *bs, const char *expected_digest, const void *data, size_t len,
                   char **digest_out, struct stack_error **err);
 
+/* "sha256:<hex>" of data (caller frees). */
+char *blobstore_digest_of(const void *data, size_t len);
+/* Opens a committed blob for reading (not re-verified: blobs are verified on
+ * the way in and stored read-only). */
+int blobstore_open_blob(struct blobstore *bs, const char *digest, int *fd, int64_t *size,
+                        struct stack_error **err);
+/* Removes a committed blob; a missing blob is not an error. */
+int blobstore_remove(struct blobstore *bs, const char *digest, struct stack_error **err);
+/* All committed digests, NULL-terminated (free with strv_free). */
+int blobstore_list(struct blobstore *bs, char ***out, struct stack_error **err);
+
 /* Starts (or resumes) writing a blob with a known digest and size
  * (expected_size < 0: unknown).  *resume_offset is how many bytes of a previous
  * interrupted attempt are already there and verified to hash consistently;
- * the caller continues from there. */
+ * the caller continues from there.  Waits (flock) while another process
+ * writes the same digest.  If the blob is already committed, the writer is a
+ * no-op: *resume_offset is expected_size (0 if unknown), writes are dropped
+ * and commit succeeds. */
 int blobstore_writer_open(struct blobstore *bs, const char *expected_digest, int64_t expected_size,
                           struct blob_writer **w, uint64_t *resume_offset,
                           struct stack_error **err);

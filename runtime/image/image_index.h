@@ -24,5 +24,7 @@ int image_index_remove(const char *store_root, const char *ref, struct stack_err
 /* All records; *out is a NULL-terminated array. */
 int image_index_list(const char *store_root, struct image_record ***out, struct stack_error **err);
 void image_record_free(struct image_record *r);
+/* Frees what image_index_list() returned. */
+void image_record_list_free(struct image_record **v);
 
 #endif
