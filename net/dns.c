@@ -28,6 +28,7 @@ struct listener {
   uv_tcp_t tcp;
   struct dns_server *s;
   struct listener *next;
+  int open; /* handles not yet closed: the struct goes with the last one */
 };
 
 struct tcp_conn {
@@ -538,7 +539,11 @@ static int listen_once(struct dns_server *s, struct listener *l, const struct so
   return 0;
 }
 
-static void free_data_cb(uv_handle_t *h) { free(h->data); }
+static void listener_abandoned(uv_handle_t *h) {
+  struct listener *l = h->data;
+  if (--l->open == 0)
+    free(l);
+}
 
 int dns_server_listen(struct dns_server *s, const char *ip, uint16_t port, uint16_t *bound_port,
                       struct stack_error **err) {
@@ -565,8 +570,9 @@ int dns_server_listen(struct dns_server *s, const char *ip, uint16_t port, uint1
       return 0;
     }
     uv_udp_recv_stop(&l->udp);
-    uv_close((uv_handle_t *)&l->udp, NULL);
-    uv_close((uv_handle_t *)&l->tcp, free_data_cb); /* closes after udp */
+    l->open = 2;
+    uv_close((uv_handle_t *)&l->udp, listener_abandoned);
+    uv_close((uv_handle_t *)&l->tcp, listener_abandoned);
     if (r != UV_EADDRINUSE)
       break;
   }
@@ -582,8 +588,7 @@ void dns_server_get_stats(const struct dns_server *s, struct dns_server_stats *o
 static void listener_handle_closed(uv_handle_t *h) {
   struct listener *l = h->data;
   struct dns_server *s = l->s;
-  /* The listener is freed with its second handle. */
-  if (h == (uv_handle_t *)&l->tcp)
+  if (--l->open == 0)
     free(l);
   s->open_handles--;
   maybe_free(s);
@@ -601,6 +606,7 @@ void dns_server_close(struct dns_server *s) {
   s->n_pending = 0;
   for (struct listener *l = s->listeners, *next; l; l = next) {
     next = l->next;
+    l->open = 2;
     uv_close((uv_handle_t *)&l->udp, listener_handle_closed);
     uv_close((uv_handle_t *)&l->tcp, listener_handle_closed);
   }
