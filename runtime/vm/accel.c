@@ -1,0 +1,238 @@
+#include "runtime/vm/accel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/vm/kernel.h"
+
+const char *vm_accel_name(enum vm_accel a) { return a == VM_ACCEL_KVM ? "kvm" : "tcg"; }
+
+/* Finds the value of the first "key<spaces>: value" line of /proc/cpuinfo;
+ * returns a pointer to the value and its length through *len. */
+static const char *cpuinfo_field(const char *cpuinfo, const char *key, size_t *len) {
+  size_t klen = strlen(key);
+  for (const char *line = cpuinfo; line && *line;) {
+    const char *eol = strchr(line, '\n');
+    size_t llen = eol ? (size_t)(eol - line) : strlen(line);
+    if (llen > klen && strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
+                                                         line[klen] == ':')) {
+      const char *colon = memchr(line, ':', llen);
+      if (colon) {
+        const char *v = colon + 1;
+        while (v < line + llen && (*v == ' ' || *v == '\t'))
+          v++;
+        *len = (size_t)(line + llen - v);
+        return v;
+      }
+    }
+    line = eol ? eol + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* Whether the first "flags" line of cpuinfo lists flag as a whole word. */
+static bool cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
+  size_t len = 0;
+  const char *v = cpuinfo_field(cpuinfo, "flags", &len);
+  size_t flen = strlen(flag);
+  for (const char *p = v, *end = v ? v + len : NULL; p && p < end;) {
+    while (p < end && *p == ' ')
+      p++;
+    const char *w = p;
+    while (p < end && *p != ' ')
+      p++;
+    if ((size_t)(p - w) == flen && memcmp(w, flag, flen) == 0)
+      return true;
+  }
+  return false;
+}
+
+int vm_accel_decide(const char *cpuinfo, bool have_dev_kvm, const char *override,
+                    const char *override_src, struct vm_host *out, struct stack_error **err) {
+  if (override && *override) {
+    if (strcmp(override, "tcg") == 0) {
+      out->accel = VM_ACCEL_TCG;
+      snprintf(out->reason, sizeof(out->reason), "tcg requested by %s", override_src);
+      return 0;
+    }
+    if (strcmp(override, "kvm") == 0) {
+      if (!have_dev_kvm)
+        return stack_error_set(err, -ENODEV,
+                               "kvm requested by %s, but /dev/kvm does not exist: load the kvm "
+                               "module or choose tcg",
+                               override_src);
+      out->accel = VM_ACCEL_KVM;
+      snprintf(out->reason, sizeof(out->reason), "kvm requested by %s", override_src);
+      return 0;
+    }
+    return stack_error_set(err, -EINVAL, "unknown accelerator \"%s\" in %s: use \"kvm\" or \"tcg\"",
+                           override, override_src);
+  }
+  bool vmx = cpuinfo && cpuinfo_has_flag(cpuinfo, "vmx");
+  bool svm = cpuinfo && cpuinfo_has_flag(cpuinfo, "svm");
+  if (!have_dev_kvm) {
+    out->accel = VM_ACCEL_TCG;
+    snprintf(out->reason, sizeof(out->reason), "no /dev/kvm");
+  } else if (!vmx && !svm) {
+    out->accel = VM_ACCEL_TCG;
+    snprintf(out->reason, sizeof(out->reason),
+             "/dev/kvm exists but the CPU has no vmx/svm flag (KVM would not run guests at speed)");
+  } else {
+    out->accel = VM_ACCEL_KVM;
+    snprintf(out->reason, sizeof(out->reason), "/dev/kvm and the CPU's %s flag",
+             vmx ? "vmx" : "svm");
+  }
+  return 0;
+}
+
+/* Parses a decimal "1234.567" MHz figure at s into kHz; 0 if none. */
+static unsigned long mhz_to_khz(const char *s) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long whole = strtoul(s, &end, 10);
+  if (end == s || errno)
+    return 0;
+  unsigned long frac = 0;
+  if (*end == '.') {
+    /* Three decimals are kHz; more are dropped, fewer padded. */
+    const char *p = end + 1;
+    for (int i = 0; i < 3; i++) {
+      frac *= 10;
+      if (*p >= '0' && *p <= '9')
+        frac += (unsigned long)(*p++ - '0');
+    }
+  }
+  if (whole > 100000) /* 100 GHz: not a TSC */
+    return 0;
+  return whole * 1000 + frac;
+}
+
+unsigned long vm_tsc_parse_sysfs(const char *text) {
+  if (!text)
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long khz = strtoul(text, &end, 10);
+  if (end == text || errno || khz > 100000000UL)
+    return 0;
+  while (*end == '\n' || *end == ' ')
+    end++;
+  return *end ? 0 : khz;
+}
+
+/* The figure after needle (then optional spaces), up to " MHz". */
+static unsigned long kmsg_find(const char *text, const char *needle) {
+  unsigned long found = 0;
+  for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) {
+    const char *v = p + strlen(needle);
+    while (*v == ' ')
+      v++;
+    unsigned long khz = mhz_to_khz(v);
+    if (khz)
+      found = khz; /* the last one wins: the log may hold several boots */
+  }
+  return found;
+}
+
+unsigned long vm_tsc_parse_kmsg(const char *text) {
+  if (!text)
+    return 0;
+  unsigned long refined = kmsg_find(text, "tsc: Refined TSC clocksource calibration:");
+  return refined ? refined : kmsg_find(text, "tsc: Detected");
+}
+
+unsigned long vm_tsc_parse_cpuinfo(const char *cpuinfo) {
+  if (!cpuinfo ||
+      (!cpuinfo_has_flag(cpuinfo, "constant_tsc") && !cpuinfo_has_flag(cpuinfo, "tsc_known_freq")))
+    return 0;
+  size_t len = 0;
+  const char *v = cpuinfo_field(cpuinfo, "cpu MHz", &len);
+  return v ? mhz_to_khz(v) : 0;
+}
+
+/* Reads the kernel log through /dev/kmsg without blocking: one record per
+ * read() until EAGAIN.  Only the "tsc:" records are kept. */
+static char *read_kmsg_tsc_lines(void) {
+  _cleanup_close_ int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  size_t cap = 4096, len = 0;
+  char *out = calloc(1, cap);
+  if (!out)
+    return NULL;
+  char rec[8192];
+  for (;;) {
+    ssize_t n = read(fd, rec, sizeof(rec) - 1);
+    if (n < 0 && errno == EPIPE) /* a record was overwritten: keep reading */
+      continue;
+    if (n <= 0)
+      break;
+    rec[n] = '\0';
+    const char *msg = strchr(rec, ';'); /* "prio,seq,ts,flags;message" */
+    if (!msg || !strstr(msg, "tsc:"))
+      continue;
+    size_t mlen = strlen(msg + 1);
+    if (len + mlen + 2 > cap) {
+      cap = (len + mlen + 2) * 2;
+      char *grown = realloc(out, cap);
+      if (!grown)
+        break;
+      out = grown;
+    }
+    memcpy(out + len, msg + 1, mlen);
+    len += mlen;
+    out[len] = '\0';
+  }
+  return out;
+}
+
+static void probe_tsc(const char *cpuinfo, struct vm_host *out) {
+  _cleanup_free_ char *sysfs = NULL;
+  if (fs_read_file("/sys/devices/system/cpu/cpu0/tsc_freq_khz", 64, &sysfs, NULL, NULL) == 0 &&
+      (out->tsc_khz = vm_tsc_parse_sysfs(sysfs))) {
+    snprintf(out->tsc_source, sizeof(out->tsc_source), "sysfs tsc_freq_khz");
+    return;
+  }
+  _cleanup_free_ char *kmsg = read_kmsg_tsc_lines();
+  if (kmsg && (out->tsc_khz = vm_tsc_parse_kmsg(kmsg))) {
+    snprintf(out->tsc_source, sizeof(out->tsc_source), "kernel log");
+    return;
+  }
+  if ((out->tsc_khz = vm_tsc_parse_cpuinfo(cpuinfo))) {
+    snprintf(out->tsc_source, sizeof(out->tsc_source), "/proc/cpuinfo cpu MHz");
+    return;
+  }
+  snprintf(out->tsc_source, sizeof(out->tsc_source), "unknown");
+}
+
+int vm_host_probe(struct vm_host *out, struct stack_error **err) {
+  memset(out, 0, sizeof(*out));
+  _cleanup_free_ char *cpuinfo = NULL;
+  if (fs_read_file("/proc/cpuinfo", 0, &cpuinfo, NULL, NULL) < 0)
+    cpuinfo = NULL;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  out->ncpus = n > 0 ? (unsigned)n : 1;
+
+  const char *override = getenv("STACK_ACCEL");
+  const char *override_src = "$STACK_ACCEL";
+  _cleanup_free_ char *from_config = NULL;
+  if (!override || !*override) {
+    int r = stack_config_get_string("accel", &from_config, err);
+    if (r < 0)
+      return r;
+    override = from_config;
+    override_src = "the config file's \"accel\" key";
+  }
+  int r = vm_accel_decide(cpuinfo, access("/dev/kvm", F_OK) == 0, override, override_src, out, err);
+  if (r < 0)
+    return r;
+  probe_tsc(cpuinfo, out);
+  return 0;
+}
