@@ -1,0 +1,118 @@
+/* The guest init (PID 1 of every VM): shared state and the functions the
+ * files of guest/init/ offer each other.  Static musl, no libraries. */
+#ifndef STACK_GUEST_INIT_H
+#define STACK_GUEST_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../proto.h"
+
+#define INIT_MAX_SESSIONS 64
+/* Bytes of stdin kept for a process that does not read it: beyond this the
+ * host's frames are dropped (the host is told through a LOG frame). */
+#define INIT_STDIN_MAX (1u << 20)
+
+struct session {
+  int used;
+  uint16_t id;
+  pid_t pid;
+  int exited, status; /* waitpid() status once exited */
+  int tty;
+  int in_fd;  /* write end of the process's stdin, or the pty master; -1 */
+  int out_fd; /* read end of its stdout, or the pty master; -1 when done */
+  int err_fd; /* read end of its stderr; -1 */
+  uint8_t *inbuf; /* stdin not yet written */
+  size_t inlen;
+  int in_eof; /* close in_fd once inbuf is empty */
+};
+
+struct init {
+  int port;   /* the control port, opened once, blocking */
+  int ep;     /* epoll */
+  int sigfd;  /* signalfd: SIGCHLD */
+  int timerfd; /* power-off deadline after the main process exited */
+  int retryfd; /* re-watches the port after the host hung up */
+  int configured;
+  int main_done;
+  uint8_t *rbuf; /* partial frames from the host */
+  size_t rlen, rcap;
+  struct session sessions[INIT_MAX_SESSIONS];
+};
+
+/* log.c: messages go to the console (kernel log) and, once the port is
+ * open, to the host as LOG frames. */
+void init_log(struct init *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* port.c */
+/* Finds and opens the virtio-serial port named PROTO_PORT_NAME; -errno. */
+int port_open(void);
+/* Writes a whole encoded buffer to the port; a lost host is fatal to
+ * nothing: the error is returned. */
+int port_write(struct init *in, const void *buf, size_t len);
+/* Encodes and sends one frame built by enc (which returns 0 or -1). */
+int port_send_data(struct init *in, uint16_t type, uint16_t session, const void *p, size_t n);
+int port_send_status(struct init *in, uint16_t type, uint16_t session, int32_t code,
+                     const char *msg);
+int port_send_exit(struct init *in, uint16_t session, const struct proto_exit *e);
+
+/* mounts.c */
+/* The early mounts of the initramfs: /proc, /sys, /dev, /dev/pts, ... */
+int mounts_early(void);
+/* Mounts the image disk read-only and the data disk, overlays them and makes
+ * the overlay the root, carrying /dev, /proc and /sys over. */
+int mounts_root(const struct proto_configure *c, char *msg, size_t msglen);
+/* mkdir -p; 0 or -errno. */
+int init_mkdir_p(const char *path, mode_t mode);
+/* Extra mounts asked by the host (volumes), inside the new root. */
+int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
+
+/* sysconf.c: hostname, /etc files, clock, random seed. */
+int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
+
+/* net.c: interfaces, addresses and routes over rtnetlink. */
+int net_configure(const struct proto_configure *c, char *msg, size_t msglen);
+
+/* user.c: resolves "name", "uid", "uid:gid", "name:group" against the
+ * root's /etc/passwd and /etc/group. */
+struct user_ids {
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[64];
+  int ngroups;
+  char home[256];
+};
+int user_resolve(const char *spec, struct user_ids *out, char *msg, size_t msglen);
+
+/* spawn.c: starts a session's process (fork + exec) with its stdio wired;
+ * returns 0 or -errno with msg set (the host gets an EXIT of kind FAILED). */
+int spawn_session(struct init *in, struct session *s, const struct proto_start *st, char *msg,
+                  size_t msglen);
+
+/* session.c */
+struct session *session_find(struct init *in, uint16_t id);
+struct session *session_new(struct init *in, uint16_t id);
+/* Reads what the process wrote on one of its streams and forwards it. */
+void session_pump(struct init *in, struct session *s, int fd);
+/* Queues (and writes what it can of) stdin for the process. */
+void session_stdin(struct init *in, struct session *s, const uint8_t *p, size_t n);
+/* Writes queued stdin when the pipe can take more. */
+void session_flush_stdin(struct init *in, struct session *s);
+/* Called when the process exited: drains its output, reports the exit. */
+void session_finish(struct init *in, struct session *s);
+/* Registers/unregisters an fd of a session with epoll. */
+void session_watch(struct init *in, struct session *s, int fd, uint32_t events);
+
+/* epoll data: which session and which fd. */
+#define EV_PORT 0xffff0001u
+#define EV_SIGNAL 0xffff0002u
+#define EV_TIMER 0xffff0003u
+#define EV_RETRY 0xffff0004u
+#define EV_SESSION(idx, fd) (((uint64_t)(uint32_t)(fd) << 32) | (uint64_t)(idx))
+
+/* main.c */
+/* Syncs and powers the VM off; never returns. */
+void init_poweroff(void) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,143 @@
+/* Mounts: the early file systems of the initramfs, then the container's
+ * root (an overlay of the read-only image disk and the writable disk). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init.h"
+
+struct early_mount {
+  const char *src, *dst, *type;
+  unsigned long flags;
+  const char *data;
+};
+
+static const struct early_mount early[] = {
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+    {"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+};
+
+int mounts_early(void) {
+  int r = 0;
+  for (size_t i = 0; i < sizeof early / sizeof early[0]; i++) {
+    const struct early_mount *m = &early[i];
+    mkdir(m->dst, 0755);
+    if (mount(m->src, m->dst, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
+      fprintf(stderr, "stack-init: mount %s: %s\n", m->dst, strerror(errno));
+      r = -errno;
+    }
+  }
+  /* the container sees /dev/ptmx of its own devpts instance */
+  unlink("/dev/ptmx");
+  if (symlink("pts/ptmx", "/dev/ptmx") < 0)
+    r = -errno;
+  symlink("/proc/self/fd", "/dev/fd");
+  symlink("/proc/self/fd/0", "/dev/stdin");
+  symlink("/proc/self/fd/1", "/dev/stdout");
+  symlink("/proc/self/fd/2", "/dev/stderr");
+  return r;
+}
+
+static int fail(char *msg, size_t len, const char *what, const char *path) {
+  int e = errno;
+  snprintf(msg, len, "%s %s: %s", what, path, strerror(e));
+  return -e;
+}
+
+/* Makes dir under the new root if missing (the image may lack it: the
+ * overlay's upper layer takes it). */
+static void ensure_dir(const char *root, const char *dir) {
+  char p[256];
+  snprintf(p, sizeof p, "%s%s", root, dir);
+  mkdir(p, 0755);
+}
+
+int mounts_root(const struct proto_configure *c, char *msg, size_t msglen) {
+  if (!c->root_dev[0]) {
+    snprintf(msg, msglen, "no root disk");
+    return -EINVAL;
+  }
+  mkdir("/mnt", 0755);
+  mkdir("/mnt/ro", 0755);
+  mkdir("/mnt/rw", 0755);
+  mkdir("/newroot", 0755);
+  if (mount(c->root_dev, "/mnt/ro", "ext4", MS_RDONLY, "noload") < 0)
+    return fail(msg, msglen, "mount image disk", c->root_dev);
+  if (c->data_dev[0]) {
+    if (mount(c->data_dev, "/mnt/rw", "ext4", MS_NOATIME, NULL) < 0)
+      return fail(msg, msglen, "mount data disk", c->data_dev);
+  } else if (mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0) {
+    return fail(msg, msglen, "mount", "tmpfs upper layer");
+  }
+  mkdir("/mnt/rw/upper", 0755);
+  mkdir("/mnt/rw/work", 0755);
+  if (mount("overlay", "/newroot", "overlay", 0,
+            "lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
+    return fail(msg, msglen, "mount", "overlay root");
+  /* /run and /tmp stay the image's own directories, as with Docker; the
+   * kernel file systems move over with their submounts. */
+  static const char *const moved[] = {"/dev", "/proc", "/sys"};
+  for (size_t i = 0; i < 3; i++) {
+    char dst[64];
+    ensure_dir("/newroot", moved[i]);
+    snprintf(dst, sizeof dst, "/newroot%s", moved[i]);
+    if (mount(moved[i], dst, NULL, MS_MOVE, NULL) < 0)
+      return fail(msg, msglen, "move mount", moved[i]);
+  }
+  umount2("/run", MNT_DETACH);
+  umount2("/tmp", MNT_DETACH);
+  if (chdir("/newroot") < 0)
+    return fail(msg, msglen, "chdir", "/newroot");
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+    return fail(msg, msglen, "move mount", "/newroot");
+  if (chroot(".") < 0)
+    return fail(msg, msglen, "chroot", "/newroot");
+  if (chdir("/") < 0)
+    return fail(msg, msglen, "chdir", "/");
+  return 0;
+}
+
+int init_mkdir_p(const char *path, mode_t mode) {
+  char p[4096];
+  if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+    return -ENAMETOOLONG;
+  for (char *s = p + 1; *s; s++) {
+    if (*s == '/') {
+      *s = 0;
+      if (mkdir(p, mode) < 0 && errno != EEXIST)
+        return -errno;
+      *s = '/';
+    }
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return -errno;
+  return 0;
+}
+
+int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen) {
+  for (uint32_t i = 0; i < c->n_mounts; i++) {
+    const struct proto_mount *m = &c->mounts[i];
+    if (m->target[0] != '/' || strstr(m->target, "..")) {
+      snprintf(msg, msglen, "mount target %s: not an absolute path", m->target);
+      return -EINVAL;
+    }
+    int r = init_mkdir_p(m->target, 0755);
+    if (r < 0) {
+      errno = -r;
+      return fail(msg, msglen, "mkdir", m->target);
+    }
+    if (mount(m->source, m->target, m->fstype, 0, m->options[0] ? m->options : NULL) < 0)
+      return fail(msg, msglen, "mount", m->target);
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+/* The per-container system settings that arrive with CONFIGURE: host name,
+ * /etc/hostname, /etc/hosts, /etc/resolv.conf, the clock and the random
+ * seed.  A booted template knows none of these until it is configured. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init.h"
+
+/* Replaces path (a symlink there, e.g. to systemd-resolved's file, is
+ * replaced too, so the write stays inside the container's root). */
+static int write_etc(const char *path, const char *content, char *msg, size_t msglen) {
+  mkdir("/etc", 0755);
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.stack-tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    goto fail;
+  size_t len = strlen(content), off = 0;
+  while (off < len) {
+    ssize_t n = write(fd, content + off, len - off);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      close(fd);
+      goto fail;
+    }
+    off += (size_t)n;
+  }
+  fchmod(fd, 0644);
+  close(fd);
+  if (rename(tmp, path) < 0)
+    goto fail;
+  return 0;
+fail:;
+  int e = errno;
+  unlink(tmp);
+  snprintf(msg, msglen, "write %s: %s", path, strerror(e));
+  return -e;
+}
+
+static void seed_rng(const uint8_t *seed, uint32_t len) {
+  if (len == 0 || len > 4096)
+    return;
+  int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct rand_pool_info *info = malloc(sizeof *info + len);
+  if (info != NULL) {
+    info->entropy_count = (int)len * 8;
+    info->buf_size = (int)len;
+    memcpy(info->buf, seed, len);
+    /* credits entropy too, so getrandom() never blocks in the guest */
+    if (ioctl(fd, RNDADDENTROPY, info) < 0)
+      (void)!write(fd, seed, len);
+    free(info);
+  }
+  close(fd);
+}
+
+int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen) {
+  if (c->realtime_sec) {
+    struct timespec ts = {.tv_sec = (time_t)c->realtime_sec, .tv_nsec = c->realtime_nsec % 1000000000};
+    clock_settime(CLOCK_REALTIME, &ts);
+  }
+  seed_rng(c->seed, c->seed_len);
+  int r;
+  if (c->hostname[0]) {
+    if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+      snprintf(msg, msglen, "sethostname %s: %s", c->hostname, strerror(errno));
+      return -errno;
+    }
+    char line[300];
+    snprintf(line, sizeof line, "%s\n", c->hostname);
+    if ((r = write_etc("/etc/hostname", line, msg, msglen)) < 0)
+      return r;
+  }
+  if (c->hosts[0] && (r = write_etc("/etc/hosts", c->hosts, msg, msglen)) < 0)
+    return r;
+  if (c->resolv[0] && (r = write_etc("/etc/resolv.conf", c->resolv, msg, msglen)) < 0)
+    return r;
+  return 0;
+}

@@ -1,0 +1,574 @@
+/* The control protocol between the host (runtime/vm/channel.c) and the guest
+ * init (guest/init/), over one virtio-serial port.
+ *
+ * Plain C with no dependencies: it compiles with static musl in the guest and
+ * with glibc on the host, so both sides share one encoder and one
+ * bounds-checked decoder.
+ *
+ * A frame is an 8-byte header, little-endian: u32 payload length, u16 type,
+ * u16 session (0 = the main process, others = exec sessions, unused for
+ * VM-wide messages), then the payload.  Payloads are a fixed binary encoding:
+ * u32/u64 little-endian integers; strings as u32 length, the bytes and a NUL
+ * (a string may not contain NUL); string lists as u32 count then strings.
+ * Stdio frames carry raw bytes (an empty STDIN frame closes the stdin).
+ *
+ * The guest speaks first: HELLO with its protocol version.  The host answers
+ * with CONFIGURE (nothing container-specific happens in the guest before
+ * that, so a VM booted up to HELLO can become a template), then START for
+ * the main process and for exec sessions.
+ *
+ * Decoded strings point into the frame buffer: keep it while they are used.
+ */
+#ifndef STACK_GUEST_PROTO_H
+#define STACK_GUEST_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROTO_VERSION 1
+#define PROTO_HDR_SIZE 8
+/* A hostile or broken peer must not make the other side allocate without
+ * bound: every frame is capped. */
+#define PROTO_MAX_PAYLOAD (1u << 20)
+/* Stdio chunks are kept well below the cap. */
+#define PROTO_CHUNK 32768
+#define PROTO_MAX_IFACES 8
+#define PROTO_MAX_ADDRS 8
+#define PROTO_MAX_ROUTES 32
+#define PROTO_MAX_MOUNTS 32
+#define PROTO_MAX_RLIMITS 16
+#define PROTO_MAX_STRV 65536
+/* Name of the virtio-serial port the guest looks for. */
+#define PROTO_PORT_NAME "stack.ctl"
+
+enum proto_type {
+  PROTO_HELLO = 1,      /* g->h: u32 version, u32 caps, str kernel release */
+  PROTO_CONFIGURE = 2,  /* h->g: struct proto_configure */
+  PROTO_CONFIGURED = 3, /* g->h: i32 error (0 or -errno), str message */
+  PROTO_START = 4,      /* h->g: struct proto_start, per session */
+  PROTO_STARTED = 5,    /* g->h: u32 pid, per session */
+  PROTO_STDIN = 6,      /* h->g: bytes; empty = EOF */
+  PROTO_STDOUT = 7,     /* g->h: bytes */
+  PROTO_STDERR = 8,     /* g->h: bytes */
+  PROTO_SIGNAL = 9,     /* h->g: u32 signal number */
+  PROTO_RESIZE = 10,    /* h->g: u32 rows, u32 cols */
+  PROTO_EXIT = 11,      /* g->h: struct proto_exit, per session */
+  PROTO_SHUTDOWN = 12,  /* h->g: sync and power off */
+  PROTO_LOG = 13,       /* g->h: str message (guest-side warnings) */
+  PROTO_TYPE_MAX = 13,
+};
+
+/* Capabilities announced in HELLO. */
+#define PROTO_CAP_EXEC 0x1u
+#define PROTO_CAP_TTY 0x2u
+#define PROTO_CAP_NETLINK 0x4u
+
+enum proto_exit_kind {
+  PROTO_EXIT_CODE = 0,   /* code = exit status */
+  PROTO_EXIT_SIGNAL = 1, /* code = signal number */
+  PROTO_EXIT_FAILED = 2, /* could not start: code = errno, message says why */
+};
+
+struct proto_exit {
+  uint32_t kind;
+  int32_t code;
+  const char *message;
+};
+
+struct proto_iface {
+  const char *mac;  /* "52:54:00:..." identifies the device */
+  const char *name; /* name to give it ("eth0"), or "" to keep */
+  uint32_t mtu;     /* 0 = leave */
+  uint32_t n_addrs;
+  const char *addrs[PROTO_MAX_ADDRS]; /* "10.0.0.2/24" or "fd00::2/64" */
+};
+
+struct proto_route {
+  const char *dst; /* "default" or "10.1.0.0/16" */
+  const char *gw;  /* "" for on-link */
+  const char *dev; /* interface name, or "" */
+};
+
+struct proto_mount {
+  const char *source, *target, *fstype, *options;
+};
+
+struct proto_rlimit {
+  uint32_t resource;
+  uint64_t soft, hard;
+};
+
+struct proto_configure {
+  const char *hostname;
+  const char *hosts;  /* /etc/hosts content; "" = leave the image's */
+  const char *resolv; /* /etc/resolv.conf content; "" = leave */
+  const char *root_dev; /* read-only image disk, e.g. "/dev/vda" */
+  const char *data_dev; /* writable disk (ext4), or "" for a tmpfs upper layer */
+  uint64_t realtime_sec;
+  uint32_t realtime_nsec;
+  const uint8_t *seed;
+  uint32_t seed_len;
+  uint32_t n_ifaces, n_routes, n_mounts;
+  struct proto_iface ifaces[PROTO_MAX_IFACES];
+  struct proto_route routes[PROTO_MAX_ROUTES];
+  struct proto_mount mounts[PROTO_MAX_MOUNTS];
+};
+
+#define PROTO_START_TTY 0x1u   /* a pty instead of pipes */
+#define PROTO_START_STDIN 0x2u /* keep stdin open (else /dev/null) */
+
+struct proto_start {
+  char **argv; /* decoded: malloc'd array (free with free()), strings in the frame */
+  char **env;  /* complete environment, "K=V" */
+  const char *user;    /* "name", "uid", "uid:gid", "name:group", or "" = root */
+  const char *workdir; /* "" = / */
+  uint32_t flags;
+  uint32_t umask; /* 0xffffffff = leave the default (022) */
+  uint32_t rows, cols;
+  uint32_t n_rlimits;
+  struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
+};
+
+/* ---- frame header ---- */
+
+struct proto_hdr {
+  uint32_t len;
+  uint16_t type;
+  uint16_t session;
+};
+
+static inline uint32_t proto_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Decodes a header; returns 0, or -1 if the length exceeds the cap or the
+ * type is unknown (the stream cannot be trusted any more). */
+static inline int proto_hdr_decode(const uint8_t b[PROTO_HDR_SIZE], struct proto_hdr *h) {
+  h->len = proto_le32(b);
+  h->type = (uint16_t)(b[4] | b[5] << 8);
+  h->session = (uint16_t)(b[6] | b[7] << 8);
+  if (h->len > PROTO_MAX_PAYLOAD || h->type == 0 || h->type > PROTO_TYPE_MAX)
+    return -1;
+  return 0;
+}
+
+/* ---- writer ---- */
+
+struct proto_wr {
+  uint8_t *buf;
+  size_t len, cap;
+  int bad; /* out of memory or frame too large */
+};
+
+static inline void proto_wr_reserve(struct proto_wr *w, size_t n) {
+  if (w->bad)
+    return;
+  if (w->len + n > PROTO_HDR_SIZE + (size_t)PROTO_MAX_PAYLOAD) {
+    w->bad = 1;
+    return;
+  }
+  if (w->len + n > w->cap) {
+    size_t cap = w->cap ? w->cap : 256;
+    while (cap < w->len + n)
+      cap *= 2;
+    uint8_t *nb = (uint8_t *)realloc(w->buf, cap);
+    if (nb == NULL) {
+      w->bad = 1;
+      return;
+    }
+    w->buf = nb;
+    w->cap = cap;
+  }
+}
+
+static inline void proto_wr_raw(struct proto_wr *w, const void *p, size_t n) {
+  proto_wr_reserve(w, n);
+  if (w->bad)
+    return;
+  if (n)
+    memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+
+static inline void proto_wr_u32(struct proto_wr *w, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  proto_wr_raw(w, b, 4);
+}
+
+static inline void proto_wr_u64(struct proto_wr *w, uint64_t v) {
+  proto_wr_u32(w, (uint32_t)v);
+  proto_wr_u32(w, (uint32_t)(v >> 32));
+}
+
+/* Bytes with a length prefix. */
+static inline void proto_wr_bytes(struct proto_wr *w, const void *p, size_t n) {
+  if (n > PROTO_MAX_PAYLOAD) {
+    w->bad = 1;
+    return;
+  }
+  proto_wr_u32(w, (uint32_t)n);
+  proto_wr_raw(w, p, n);
+}
+
+/* NULL is written as "". */
+static inline void proto_wr_str(struct proto_wr *w, const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  proto_wr_bytes(w, s ? s : "", n);
+  proto_wr_raw(w, "", 1);
+}
+
+/* A NULL list is written as empty. */
+static inline void proto_wr_strv(struct proto_wr *w, char *const *v) {
+  uint32_t n = 0;
+  while (v && v[n])
+    n++;
+  proto_wr_u32(w, n);
+  for (uint32_t i = 0; i < n; i++)
+    proto_wr_str(w, v[i]);
+}
+
+/* Starts a frame in w (which may hold earlier frames); returns the offset of
+ * its header for proto_wr_end(). */
+static inline size_t proto_wr_begin(struct proto_wr *w, uint16_t type, uint16_t session) {
+  size_t at = w->len;
+  uint8_t h[PROTO_HDR_SIZE] = {0, 0, 0, 0, (uint8_t)type, (uint8_t)(type >> 8), (uint8_t)session,
+                               (uint8_t)(session >> 8)};
+  proto_wr_raw(w, h, sizeof h);
+  return at;
+}
+
+/* Fills in the frame's length; returns 0, or -1 if anything failed. */
+static inline int proto_wr_end(struct proto_wr *w, size_t at) {
+  if (w->bad)
+    return -1;
+  size_t n = w->len - at - PROTO_HDR_SIZE;
+  if (n > PROTO_MAX_PAYLOAD) {
+    w->bad = 1;
+    return -1;
+  }
+  w->buf[at] = (uint8_t)n;
+  w->buf[at + 1] = (uint8_t)(n >> 8);
+  w->buf[at + 2] = (uint8_t)(n >> 16);
+  w->buf[at + 3] = (uint8_t)(n >> 24);
+  return 0;
+}
+
+static inline void proto_wr_free(struct proto_wr *w) {
+  free(w->buf);
+  w->buf = NULL;
+  w->len = w->cap = 0;
+  w->bad = 0;
+}
+
+/* ---- reader ---- */
+
+struct proto_rd {
+  const uint8_t *p;
+  size_t len, off;
+  int bad; /* set on the first out-of-bounds or malformed field */
+};
+
+static inline struct proto_rd proto_rd_init(const void *p, size_t len) {
+  struct proto_rd r = {(const uint8_t *)p, len, 0, 0};
+  return r;
+}
+
+static inline uint32_t proto_rd_u32(struct proto_rd *r) {
+  if (r->bad || r->len - r->off < 4) {
+    r->bad = 1;
+    return 0;
+  }
+  uint32_t v = proto_le32(r->p + r->off);
+  r->off += 4;
+  return v;
+}
+
+static inline uint64_t proto_rd_u64(struct proto_rd *r) {
+  uint64_t lo = proto_rd_u32(r);
+  uint64_t hi = proto_rd_u32(r);
+  return lo | hi << 32;
+}
+
+static inline const uint8_t *proto_rd_bytes(struct proto_rd *r, uint32_t *n) {
+  *n = proto_rd_u32(r);
+  if (r->bad || *n > r->len - r->off) {
+    r->bad = 1;
+    *n = 0;
+    return NULL;
+  }
+  const uint8_t *p = r->p + r->off;
+  r->off += *n;
+  return p;
+}
+
+/* Returns "" (never NULL) on error, with r->bad set. */
+static inline const char *proto_rd_str(struct proto_rd *r) {
+  uint32_t n;
+  const uint8_t *p = proto_rd_bytes(r, &n);
+  if (r->bad || r->off >= r->len || r->p[r->off] != 0 || memchr(p, 0, n) != NULL) {
+    r->bad = 1;
+    return "";
+  }
+  r->off++;
+  return (const char *)p;
+}
+
+/* Returns a malloc'd NULL-terminated array (strings point into the frame),
+ * or NULL with r->bad set. */
+static inline char **proto_rd_strv(struct proto_rd *r) {
+  uint32_t n = proto_rd_u32(r);
+  /* each string takes at least 5 bytes: bounds the allocation by the input */
+  if (r->bad || n > PROTO_MAX_STRV || n > (r->len - r->off) / 5) {
+    r->bad = 1;
+    return NULL;
+  }
+  char **v = (char **)calloc((size_t)n + 1, sizeof *v);
+  if (v == NULL) {
+    r->bad = 1;
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    v[i] = (char *)proto_rd_str(r);
+  if (r->bad) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+/* A message decoded in full: trailing bytes mean a peer we do not
+ * understand. */
+static inline int proto_rd_done(struct proto_rd *r) { return r->bad || r->off != r->len ? -1 : 0; }
+
+/* ---- messages ---- */
+
+static inline int proto_enc_hello(struct proto_wr *w, uint32_t version, uint32_t caps,
+                                  const char *kernel) {
+  size_t at = proto_wr_begin(w, PROTO_HELLO, 0);
+  proto_wr_u32(w, version);
+  proto_wr_u32(w, caps);
+  proto_wr_str(w, kernel);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_hello(const void *p, size_t n, uint32_t *version, uint32_t *caps,
+                                  const char **kernel) {
+  struct proto_rd r = proto_rd_init(p, n);
+  *version = proto_rd_u32(&r);
+  *caps = proto_rd_u32(&r);
+  *kernel = proto_rd_str(&r);
+  return proto_rd_done(&r);
+}
+
+/* Messages made of one u32/i32 and a string (CONFIGURED, LOG). */
+static inline int proto_enc_status(struct proto_wr *w, uint16_t type, uint16_t session,
+                                   int32_t code, const char *msg) {
+  size_t at = proto_wr_begin(w, type, session);
+  proto_wr_u32(w, (uint32_t)code);
+  proto_wr_str(w, msg);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_status(const void *p, size_t n, int32_t *code, const char **msg) {
+  struct proto_rd r = proto_rd_init(p, n);
+  *code = (int32_t)proto_rd_u32(&r);
+  *msg = proto_rd_str(&r);
+  return proto_rd_done(&r);
+}
+
+/* Messages made of zero, one or two u32 (STARTED, SIGNAL, RESIZE, SHUTDOWN). */
+static inline int proto_enc_u32s(struct proto_wr *w, uint16_t type, uint16_t session,
+                                 unsigned count, uint32_t a, uint32_t b) {
+  size_t at = proto_wr_begin(w, type, session);
+  if (count > 0)
+    proto_wr_u32(w, a);
+  if (count > 1)
+    proto_wr_u32(w, b);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_u32s(const void *p, size_t n, unsigned count, uint32_t *a,
+                                 uint32_t *b) {
+  struct proto_rd r = proto_rd_init(p, n);
+  if (count > 0)
+    *a = proto_rd_u32(&r);
+  if (count > 1)
+    *b = proto_rd_u32(&r);
+  return proto_rd_done(&r);
+}
+
+/* Raw stdio bytes (STDIN, STDOUT, STDERR). */
+static inline int proto_enc_data(struct proto_wr *w, uint16_t type, uint16_t session,
+                                 const void *p, size_t n) {
+  size_t at = proto_wr_begin(w, type, session);
+  proto_wr_raw(w, p, n);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_enc_exit(struct proto_wr *w, uint16_t session,
+                                 const struct proto_exit *e) {
+  size_t at = proto_wr_begin(w, PROTO_EXIT, session);
+  proto_wr_u32(w, e->kind);
+  proto_wr_u32(w, (uint32_t)e->code);
+  proto_wr_str(w, e->message);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_exit(const void *p, size_t n, struct proto_exit *e) {
+  struct proto_rd r = proto_rd_init(p, n);
+  e->kind = proto_rd_u32(&r);
+  e->code = (int32_t)proto_rd_u32(&r);
+  e->message = proto_rd_str(&r);
+  if (e->kind > PROTO_EXIT_FAILED)
+    r.bad = 1;
+  return proto_rd_done(&r);
+}
+
+static inline int proto_enc_configure(struct proto_wr *w, const struct proto_configure *c) {
+  if (c->n_ifaces > PROTO_MAX_IFACES || c->n_routes > PROTO_MAX_ROUTES ||
+      c->n_mounts > PROTO_MAX_MOUNTS) {
+    w->bad = 1;
+    return -1;
+  }
+  size_t at = proto_wr_begin(w, PROTO_CONFIGURE, 0);
+  proto_wr_str(w, c->hostname);
+  proto_wr_str(w, c->hosts);
+  proto_wr_str(w, c->resolv);
+  proto_wr_str(w, c->root_dev);
+  proto_wr_str(w, c->data_dev);
+  proto_wr_u64(w, c->realtime_sec);
+  proto_wr_u32(w, c->realtime_nsec);
+  proto_wr_bytes(w, c->seed, c->seed_len);
+  proto_wr_u32(w, c->n_ifaces);
+  for (uint32_t i = 0; i < c->n_ifaces; i++) {
+    const struct proto_iface *f = &c->ifaces[i];
+    if (f->n_addrs > PROTO_MAX_ADDRS) {
+      w->bad = 1;
+      return -1;
+    }
+    proto_wr_str(w, f->mac);
+    proto_wr_str(w, f->name);
+    proto_wr_u32(w, f->mtu);
+    proto_wr_u32(w, f->n_addrs);
+    for (uint32_t j = 0; j < f->n_addrs; j++)
+      proto_wr_str(w, f->addrs[j]);
+  }
+  proto_wr_u32(w, c->n_routes);
+  for (uint32_t i = 0; i < c->n_routes; i++) {
+    proto_wr_str(w, c->routes[i].dst);
+    proto_wr_str(w, c->routes[i].gw);
+    proto_wr_str(w, c->routes[i].dev);
+  }
+  proto_wr_u32(w, c->n_mounts);
+  for (uint32_t i = 0; i < c->n_mounts; i++) {
+    proto_wr_str(w, c->mounts[i].source);
+    proto_wr_str(w, c->mounts[i].target);
+    proto_wr_str(w, c->mounts[i].fstype);
+    proto_wr_str(w, c->mounts[i].options);
+  }
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_configure(const void *p, size_t n, struct proto_configure *c) {
+  struct proto_rd r = proto_rd_init(p, n);
+  memset(c, 0, sizeof *c);
+  c->hostname = proto_rd_str(&r);
+  c->hosts = proto_rd_str(&r);
+  c->resolv = proto_rd_str(&r);
+  c->root_dev = proto_rd_str(&r);
+  c->data_dev = proto_rd_str(&r);
+  c->realtime_sec = proto_rd_u64(&r);
+  c->realtime_nsec = proto_rd_u32(&r);
+  c->seed = proto_rd_bytes(&r, &c->seed_len);
+  c->n_ifaces = proto_rd_u32(&r);
+  if (c->n_ifaces > PROTO_MAX_IFACES)
+    return -1;
+  for (uint32_t i = 0; i < c->n_ifaces && !r.bad; i++) {
+    struct proto_iface *f = &c->ifaces[i];
+    f->mac = proto_rd_str(&r);
+    f->name = proto_rd_str(&r);
+    f->mtu = proto_rd_u32(&r);
+    f->n_addrs = proto_rd_u32(&r);
+    if (f->n_addrs > PROTO_MAX_ADDRS)
+      return -1;
+    for (uint32_t j = 0; j < f->n_addrs; j++)
+      f->addrs[j] = proto_rd_str(&r);
+  }
+  c->n_routes = proto_rd_u32(&r);
+  if (c->n_routes > PROTO_MAX_ROUTES)
+    return -1;
+  for (uint32_t i = 0; i < c->n_routes && !r.bad; i++) {
+    c->routes[i].dst = proto_rd_str(&r);
+    c->routes[i].gw = proto_rd_str(&r);
+    c->routes[i].dev = proto_rd_str(&r);
+  }
+  c->n_mounts = proto_rd_u32(&r);
+  if (c->n_mounts > PROTO_MAX_MOUNTS)
+    return -1;
+  for (uint32_t i = 0; i < c->n_mounts && !r.bad; i++) {
+    c->mounts[i].source = proto_rd_str(&r);
+    c->mounts[i].target = proto_rd_str(&r);
+    c->mounts[i].fstype = proto_rd_str(&r);
+    c->mounts[i].options = proto_rd_str(&r);
+  }
+  return proto_rd_done(&r);
+}
+
+static inline int proto_enc_start(struct proto_wr *w, uint16_t session,
+                                  const struct proto_start *s) {
+  if (s->n_rlimits > PROTO_MAX_RLIMITS) {
+    w->bad = 1;
+    return -1;
+  }
+  size_t at = proto_wr_begin(w, PROTO_START, session);
+  proto_wr_strv(w, s->argv);
+  proto_wr_strv(w, s->env);
+  proto_wr_str(w, s->user);
+  proto_wr_str(w, s->workdir);
+  proto_wr_u32(w, s->flags);
+  proto_wr_u32(w, s->umask);
+  proto_wr_u32(w, s->rows);
+  proto_wr_u32(w, s->cols);
+  proto_wr_u32(w, s->n_rlimits);
+  for (uint32_t i = 0; i < s->n_rlimits; i++) {
+    proto_wr_u32(w, s->rlimits[i].resource);
+    proto_wr_u64(w, s->rlimits[i].soft);
+    proto_wr_u64(w, s->rlimits[i].hard);
+  }
+  return proto_wr_end(w, at);
+}
+
+/* On success the caller frees s->argv and s->env (the arrays only). */
+static inline int proto_dec_start(const void *p, size_t n, struct proto_start *s) {
+  struct proto_rd r = proto_rd_init(p, n);
+  memset(s, 0, sizeof *s);
+  s->argv = proto_rd_strv(&r);
+  s->env = proto_rd_strv(&r);
+  s->user = proto_rd_str(&r);
+  s->workdir = proto_rd_str(&r);
+  s->flags = proto_rd_u32(&r);
+  s->umask = proto_rd_u32(&r);
+  s->rows = proto_rd_u32(&r);
+  s->cols = proto_rd_u32(&r);
+  s->n_rlimits = proto_rd_u32(&r);
+  if (s->n_rlimits > PROTO_MAX_RLIMITS)
+    r.bad = 1;
+  for (uint32_t i = 0; i < s->n_rlimits && !r.bad; i++) {
+    s->rlimits[i].resource = proto_rd_u32(&r);
+    s->rlimits[i].soft = proto_rd_u64(&r);
+    s->rlimits[i].hard = proto_rd_u64(&r);
+  }
+  if (s->argv != NULL && s->argv[0] == NULL)
+    r.bad = 1; /* nothing to run */
+  if (proto_rd_done(&r) < 0) {
+    free(s->argv);
+    free(s->env);
+    s->argv = s->env = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+#endif
