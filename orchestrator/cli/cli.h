@@ -30,6 +30,7 @@ extern const struct cli_verb cli_verbs[];
 /* The verbs, one per line, each implemented in cli_<verb>.c; argv[0] is the
  * verb and the return value is the exit code. */
 int cli_version(struct cli_globals *g, int argc, char **argv);
+int cli_system(struct cli_globals *g, int argc, char **argv);
 
 /* Entry point of the `stack` binary; returns the exit code. */
 int stack_cli_main(int argc, char **argv);

@@ -56,10 +56,16 @@ int qmp_query_status(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_er
  * called.  The memory goes when libuv has closed the handle. */
 void qmp_close(struct qmp *q);
 
-/* Pure parsing, exposed for tests and the fuzz target: feeds bytes read from
- * the socket; complete lines are parsed and dispatched.  Returns 0 or -EPROTO
- * for a line that is not a JSON object or is too long (the connection is
- * then closed by the caller). */
+/* Pure parsing, exposed for tests and the fuzz target: feeds bytes as read
+ * from the socket; complete lines are parsed and dispatched (greeting,
+ * replies, events).  Returns 0, or -EPROTO for a line that is not a JSON
+ * object or is longer than 1 MiB (qmp_connect()'s reader then closes). */
 int qmp_feed(struct qmp *q, const char *buf, size_t len, struct stack_error **err);
+
+/* A client with no connection, for feeding bytes with qmp_feed() (tests and
+ * the fuzz target); commands are queued but never written.  Free it with
+ * qmp_free_unconnected(). */
+struct qmp *qmp_new_unconnected(qmp_state_cb on_state, qmp_event_cb on_event, void *data);
+void qmp_free_unconnected(struct qmp *q);
 
 #endif

@@ -1,0 +1,134 @@
+/* `stack system info`: what VMs run with on this host (kernel, accelerator
+ * and why, TSC rate, QEMU version, store root). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/paths.h"
+#include "runtime/vm/accel.h"
+#include "runtime/vm/kernel.h"
+#include "runtime/vm/qemu.h"
+#include "runtime/vm/vm.h"
+
+static void usage(FILE *f, const char *prog) {
+  fprintf(f,
+          "Usage: %s system info [--format text|json] [--kernel PATH]\n\n"
+          "Show the guest kernel, the accelerator chosen and why, the host TSC rate,\n"
+          "the QEMU version and where stack keeps its files.\n",
+          prog);
+}
+
+static int system_info(struct cli_globals *g, int argc, char **argv) {
+  const char *format = "text";
+  const char *kernel_opt = NULL;
+  for (int i = 1; i < argc; i++) {
+    if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc) {
+      format = argv[++i];
+    } else if (strncmp(argv[i], "--format=", 9) == 0) {
+      format = argv[i] + 9;
+    } else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+      kernel_opt = argv[++i];
+    } else if (strncmp(argv[i], "--kernel=", 9) == 0) {
+      kernel_opt = argv[i] + 9;
+    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      usage(stdout, g->progname);
+      return 0;
+    } else {
+      fprintf(stderr, "%s: system info: unknown argument \"%s\"\n", g->progname, argv[i]);
+      usage(stderr, g->progname);
+      return 2;
+    }
+  }
+  bool json = strcmp(format, "json") == 0;
+  if (!json && strcmp(format, "text") != 0) {
+    fprintf(stderr, "%s: system info: unknown format \"%s\": use text or json\n", g->progname,
+            format);
+    return 2;
+  }
+
+  int rc = 0;
+  _cleanup_error_ struct stack_error *kerr = NULL, *herr = NULL, *qerr = NULL;
+  _cleanup_free_ char *kernel = NULL;
+  enum kernel_source ksrc = KERNEL_FROM_CACHE;
+  if (kernel_find(kernel_opt, &kernel, &ksrc, &kerr) < 0)
+    rc = 1;
+  struct vm_host host;
+  if (vm_host_probe(&host, &herr) < 0)
+    rc = 1;
+  _cleanup_free_ char *qemu = NULL;
+  if (qemu_version(NULL, &qemu, &qerr) < 0)
+    rc = 1;
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *run = stack_run_dir();
+  _cleanup_free_ char *cache = stack_cache_dir();
+  _cleanup_free_ char *config = stack_config_path();
+
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *k = cJSON_AddObjectToObject(o, "kernel");
+    if (kernel) {
+      cJSON_AddStringToObject(k, "path", kernel);
+      cJSON_AddStringToObject(k, "source", kernel_source_name(ksrc));
+    } else {
+      cJSON_AddStringToObject(k, "error", kerr->msg);
+    }
+    cJSON *a = cJSON_AddObjectToObject(o, "accelerator");
+    if (herr) {
+      cJSON_AddStringToObject(a, "error", herr->msg);
+    } else {
+      cJSON_AddStringToObject(a, "name", vm_accel_name(host.accel));
+      cJSON_AddStringToObject(a, "reason", host.reason);
+      cJSON_AddNumberToObject(o, "tsc_khz", (double)host.tsc_khz);
+      cJSON_AddStringToObject(o, "tsc_source", host.tsc_source);
+      cJSON_AddNumberToObject(o, "host_cpus", host.ncpus);
+    }
+    cJSON_AddStringToObject(o, "qemu", qemu ? qemu : qerr->msg);
+    cJSON_AddNumberToObject(o, "default_cpus", vm_default_cpus());
+    cJSON_AddNumberToObject(o, "default_memory_mib", VM_DEFAULT_MEM_MIB);
+    cJSON_AddStringToObject(o, "store_root", root);
+    cJSON_AddStringToObject(o, "run_dir", run);
+    cJSON_AddStringToObject(o, "cache_dir", cache);
+    cJSON_AddStringToObject(o, "config_file", config);
+    char *s = cJSON_Print(o);
+    printf("%s\n", s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+    return rc;
+  }
+
+  if (kernel)
+    printf("Kernel:        %s (from %s)\n", kernel, kernel_source_name(ksrc));
+  else
+    printf("Kernel:        missing: %s\n", kerr->msg);
+  if (herr) {
+    printf("Accelerator:   error: %s\n", herr->msg);
+  } else {
+    printf("Accelerator:   %s (%s)\n", vm_accel_name(host.accel), host.reason);
+    if (host.tsc_khz)
+      printf("TSC:           %lu kHz (from %s)\n", host.tsc_khz, host.tsc_source);
+    else
+      printf("TSC:           unknown (tsc_early_khz not passed)\n");
+    printf("Host CPUs:     %u\n", host.ncpus);
+  }
+  printf("QEMU:          %s\n", qemu ? qemu : qerr->msg);
+  printf("VM defaults:   %u CPUs, %d MiB\n", vm_default_cpus(), VM_DEFAULT_MEM_MIB);
+  printf("Store root:    %s\n", root);
+  printf("Run dir:       %s\n", run);
+  printf("Cache dir:     %s\n", cache);
+  printf("Config file:   %s\n", config);
+  return rc;
+}
+
+int cli_system(struct cli_globals *g, int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "info") == 0)
+    return system_info(g, argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    usage(stdout, g->progname);
+    return 0;
+  }
+  usage(stderr, g->progname);
+  return 2;
+}

@@ -1,0 +1,335 @@
+/* Boots the real guest kernel in QEMU with a tiny static init and checks
+ * that it reaches /init, talks on the control port, powers off, that QEMU's
+ * exit (clean, killed, failed) is reported with its stderr, that the console
+ * log is written, that the disks appear as asked, and that QMP works.
+ * Every VM runs under a timeout and is killed by vm_free() whatever happens. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper_tinyvm.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/kernel.h"
+#include "runtime/vm/qmp.h"
+#include "runtime/vm/vm.h"
+#include "test.h"
+
+#define VM_TIMEOUT_MS 60000
+
+static char tmpdir[] = "/tmp/stack-vmtest.XXXXXX";
+static struct vm_host host;
+static char *initrd;
+
+static void cleanup_tmp(void) { fs_rm_rf(tmpdir, NULL); }
+
+struct run {
+  uv_loop_t loop;
+  struct vm *vm;
+  uv_timer_t timer;
+  uv_pipe_t ctl;
+  bool ctl_open;
+  struct sbuf out; /* what the guest sent on the control port */
+  bool exited, timed_out;
+  int64_t status;
+  int sig;
+  /* What to do once the guest's TINYINIT line arrived. */
+  enum { ON_LINE_NOTHING, ON_LINE_KILL, ON_LINE_QMP } on_line;
+  bool line_seen;
+  struct qmp *qmp;
+  struct sbuf qmp_log; /* "command:result" steps */
+  int qmp_step;
+  vm_exit_cb exit_hook; /* replaces on_exit_cb when set */
+};
+
+static void on_exit_cb(struct vm *vm, int64_t status, int sig, void *data) {
+  struct run *r = data;
+  (void)vm;
+  r->exited = true;
+  r->status = status;
+  r->sig = sig;
+  uv_timer_stop(&r->timer);
+  if (r->ctl_open) {
+    uv_close((uv_handle_t *)&r->ctl, NULL);
+    r->ctl_open = false;
+  }
+  if (r->qmp) {
+    qmp_close(r->qmp);
+    r->qmp = NULL;
+  }
+}
+
+static void on_timeout(uv_timer_t *t) {
+  struct run *r = t->data;
+  r->timed_out = true;
+  vm_kill(r->vm, SIGKILL, NULL);
+}
+
+static void qmp_next(struct run *r);
+
+static void on_qmp_reply(struct qmp *q, int status, const cJSON *ret, const char *desc,
+                         void *data) {
+  struct run *r = data;
+  (void)q;
+  const cJSON *st = ret ? cJSON_GetObjectItemCaseSensitive(ret, "status") : NULL;
+  sbuf_printf(&r->qmp_log, "%d:%s:%s;", r->qmp_step, status == 0 ? "ok" : desc,
+              cJSON_IsString(st) ? st->valuestring : "");
+  r->qmp_step++;
+  if (status == 0)
+    qmp_next(r);
+}
+
+/* query-status, stop, query-status, cont, query-status, quit. */
+static void qmp_next(struct run *r) {
+  if (!r->qmp)
+    return;
+  switch (r->qmp_step) {
+  case 0:
+  case 2:
+  case 4:
+    qmp_query_status(r->qmp, on_qmp_reply, r, NULL);
+    break;
+  case 1:
+    qmp_stop(r->qmp, on_qmp_reply, r, NULL);
+    break;
+  case 3:
+    qmp_cont(r->qmp, on_qmp_reply, r, NULL);
+    break;
+  case 5:
+    qmp_quit(r->qmp, on_qmp_reply, r, NULL);
+    break;
+  default:
+    break;
+  }
+}
+
+static void on_qmp_state(struct qmp *q, int status, void *data) {
+  struct run *r = data;
+  (void)q;
+  if (status == 0)
+    qmp_next(r);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  buf->base = xmalloc(suggested);
+  buf->len = suggested;
+}
+
+static void on_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  struct run *r = s->data;
+  if (n > 0)
+    sbuf_append(&r->out, buf->base, (size_t)n);
+  free(buf->base);
+  if (n < 0) {
+    uv_read_stop(s);
+    return;
+  }
+  if (!r->line_seen && r->out.data && strstr(r->out.data, "TINYINIT") &&
+      strchr(strstr(r->out.data, "TINYINIT"), '\n')) {
+    r->line_seen = true;
+    if (r->on_line == ON_LINE_KILL) {
+      CHECK(vm_kill(r->vm, SIGKILL, NULL) == 0);
+    } else if (r->on_line == ON_LINE_QMP) {
+      _cleanup_error_ struct stack_error *err = NULL;
+      int rc = qmp_connect(&r->loop, vm_qmp_path(r->vm), on_qmp_state, NULL, r, &r->qmp, &err);
+      CHECK_MSG(rc == 0, "%s", err ? err->msg : "");
+    }
+  }
+}
+
+/* Boots spec to its end (or the timeout) and fills r. */
+static void run_vm(struct run *r, struct vm_spec *spec) {
+  memset(r, 0, offsetof(struct run, on_line));
+  uv_loop_init(&r->loop);
+  uv_timer_init(&r->loop, &r->timer);
+  r->timer.data = r;
+  spec->host = &host;
+  _cleanup_error_ struct stack_error *err = NULL;
+  int rc = vm_start(&r->loop, spec, r->exit_hook ? r->exit_hook : on_exit_cb, r, &r->vm, &err);
+  CHECK_MSG(rc == 0, "vm_start: %s", err ? err->msg : "");
+  if (rc < 0) {
+    uv_close((uv_handle_t *)&r->timer, NULL);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&r->loop);
+    return;
+  }
+  int pid = vm_pid(r->vm);
+  CHECK(pid > 0);
+  uv_timer_start(&r->timer, on_timeout, VM_TIMEOUT_MS, 0);
+  if (spec->control_socket) {
+    /* Right after vm_start(): the socket already listens. */
+    int fd = vm_connect_control(r->vm, &err);
+    CHECK_MSG(fd >= 0, "connect control: %s", err ? err->msg : "");
+    if (fd >= 0) {
+      uv_pipe_init(&r->loop, &r->ctl, 0);
+      r->ctl.data = r;
+      uv_pipe_open(&r->ctl, fd);
+      r->ctl_open = true;
+      uv_read_start((uv_stream_t *)&r->ctl, on_alloc, on_ctl_read);
+    }
+  }
+  uv_run(&r->loop, UV_RUN_DEFAULT);
+  CHECK(!r->timed_out);
+  if (!r->exited)
+    fprintf(stderr, "QEMU stderr: %s\n", vm_stderr(r->vm));
+  vm_free(r->vm);
+  uv_close((uv_handle_t *)&r->timer, NULL);
+  uv_run(&r->loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&r->loop) == 0);
+  /* No QEMU left behind. */
+  CHECK(kill(pid, 0) < 0 && errno == ESRCH);
+}
+
+static void run_free(struct run *r) {
+  sbuf_free(&r->out);
+  sbuf_free(&r->qmp_log);
+}
+
+static char *path_in(const char *dir, const char *name) { return xasprintf("%s/%s", dir, name); }
+
+static char *new_state_dir(const char *name) {
+  char *d = path_in(tmpdir, name);
+  CHECK(fs_mkdir_p(d, 0700, NULL) == 0);
+  return d;
+}
+
+static void test_poweroff(void) {
+  _cleanup_free_ char *dir = new_state_dir("poweroff");
+  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  struct vm_spec spec = {.name = "poweroff", .state_dir = dir, .initrd = initrd,
+                         .cmdline_extra = "tinyinit=poweroff", .mem_mib = 256,
+                         .control_socket = ctl};
+  struct run r = {0};
+  run_vm(&r, &spec);
+  CHECK(r.exited);
+  CHECK_INTEQ(r.status, 0);
+  CHECK_INTEQ(r.sig, 0);
+  CHECK_MSG(r.out.data && strstr(r.out.data, "TINYINIT "), "control port got: %s",
+            r.out.data ? r.out.data : "(nothing)");
+  _cleanup_free_ char *console = NULL;
+  _cleanup_free_ char *log = path_in(dir, "console.log");
+  CHECK(fs_read_file(log, 0, &console, NULL, NULL) == 0);
+  CHECK_MSG(console && strstr(console, "TINYINIT "), "console.log: %s",
+            console ? console : "(none)");
+  /* vm_free() removed the sockets. */
+  CHECK(!fs_exists(ctl));
+  _cleanup_free_ char *qmp = path_in(dir, "qmp.sock");
+  CHECK(!fs_exists(qmp));
+  run_free(&r);
+}
+
+static void test_kill(void) {
+  _cleanup_free_ char *dir = new_state_dir("kill");
+  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  struct vm_spec spec = {.name = "kill", .state_dir = dir, .initrd = initrd,
+                         .cmdline_extra = "tinyinit=hang", .mem_mib = 256, .control_socket = ctl};
+  struct run r = {.on_line = ON_LINE_KILL};
+  run_vm(&r, &spec);
+  CHECK(r.line_seen);
+  CHECK(r.exited);
+  CHECK_INTEQ(r.sig, SIGKILL);
+  run_free(&r);
+}
+
+static void test_disks(void) {
+  _cleanup_free_ char *dir = new_state_dir("disks");
+  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  _cleanup_free_ char *root = path_in(dir, "root.img");
+  _cleanup_free_ char *data = path_in(dir, "data.img");
+  _cleanup_error_ struct stack_error *err = NULL;
+  CHECK_MSG(vm_create_data_disk(root, 64 << 20, &err) == 0, "%s", err ? err->msg : "");
+  CHECK_MSG(vm_create_data_disk(data, 8ULL << 30, &err) == 0, "%s", err ? err->msg : "");
+  CHECK(vm_create_data_disk(data, 8ULL << 30, NULL) == -EEXIST);
+  struct vm_spec spec = {.name = "disks", .state_dir = dir, .initrd = initrd,
+                         .cmdline_extra = "tinyinit=disks", .mem_mib = 256, .cpus = 2,
+                         .root_disk = root, .data_disk = data, .control_socket = ctl};
+  struct run r = {0};
+  run_vm(&r, &spec);
+  CHECK_INTEQ(r.status, 0);
+  const char *out = r.out.data ? r.out.data : "";
+  CHECK_MSG(strstr(out, " root 1\n") && strstr(out, " data 0\n"), "guest saw: %s", out);
+  /* The sparse 8 GiB data disk stays small on the host. */
+  struct stat st;
+  CHECK(stat(data, &st) == 0 && st.st_blocks * 512 < (64 << 20));
+  run_free(&r);
+}
+
+static void test_qmp(void) {
+  _cleanup_free_ char *dir = new_state_dir("qmp");
+  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  struct vm_spec spec = {.name = "qmp", .state_dir = dir, .initrd = initrd,
+                         .cmdline_extra = "tinyinit=hang", .mem_mib = 256, .control_socket = ctl};
+  struct run r = {.on_line = ON_LINE_QMP};
+  run_vm(&r, &spec);
+  CHECK(r.exited);
+  CHECK_INTEQ(r.sig, 0);
+  CHECK_INTEQ(r.status, 0);
+  CHECK_STREQ(r.qmp_log.data, "0:ok:running;1:ok:;2:ok:paused;3:ok:;4:ok:running;5:ok:;");
+  run_free(&r);
+}
+
+/* QEMU refuses the kernel: the exit is reported with QEMU's own message. */
+static void bad_kernel_exit(struct vm *vm, int64_t status, int sig, void *data) {
+  struct run *r = data;
+  on_exit_cb(vm, status, sig, data);
+  sbuf_puts(&r->out, vm_stderr(vm));
+}
+
+static void test_bad_kernel(void) {
+  _cleanup_free_ char *dir = new_state_dir("badkernel");
+  _cleanup_free_ char *kernel = path_in(dir, "notakernel");
+  CHECK(fs_write_file_atomic(kernel, "not a kernel\n", 13, 0644, NULL) == 0);
+  struct vm_spec spec = {.name = "badkernel", .state_dir = dir, .kernel = kernel,
+                         .mem_mib = 128};
+  struct run r = {.exit_hook = bad_kernel_exit};
+  run_vm(&r, &spec);
+  CHECK(r.exited);
+  CHECK(r.status != 0);
+  CHECK_MSG(r.out.data && strstr(r.out.data, "kernel"), "stderr: %s",
+            r.out.data ? r.out.data : "");
+  run_free(&r);
+}
+
+static void test_bad_spec(void) {
+  struct vm_net net = {.tap = "tap0,script=/bin/sh", .mac = NULL};
+  struct vm_spec spec = {.name = "bad", .state_dir = tmpdir, .initrd = initrd, .nets = &net,
+                         .n_nets = 1, .host = &host};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  struct vm *vm = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  CHECK(vm_start(&loop, &spec, NULL, NULL, &vm, &err) == -EINVAL);
+  CHECK(err && strstr(err->msg, "tap"));
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
+int main(void) {
+  _cleanup_error_ struct stack_error *err = NULL;
+  _cleanup_free_ char *kernel = NULL;
+  if (kernel_find(NULL, &kernel, NULL, &err) < 0)
+    TEST_SKIP("%s", err->msg);
+  if (system("command -v qemu-system-x86_64 >/dev/null && command -v musl-gcc >/dev/null") != 0)
+    TEST_SKIP("qemu-system-x86_64 or musl-gcc is missing (scripts/setup.sh installs them)");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  atexit(cleanup_tmp);
+  if (vm_host_probe(&host, &err) < 0 || tinyvm_build_initrd(tmpdir, &initrd, &err) < 0) {
+    fprintf(stderr, "%s\n", err->msg);
+    return 1;
+  }
+  test_bad_spec();
+  test_poweroff();
+  test_kill();
+  test_disks();
+  test_qmp();
+  test_bad_kernel();
+  free(initrd);
+  TEST_DONE();
+}
