@@ -9,6 +9,9 @@
  *   poweroff (default)  sync and reboot (QEMU exits: -no-reboot)
  *   hang                wait forever (the host kills QEMU)
  *   disks               also print "DISK <name> <serial> <ro>" per virtio disk
+ *   memory              write 200 MiB to a tmpfs file, print "WROTE", delete
+ *                       it, print "DELETED", then wait forever (the host
+ *                       watches the memory come back through the balloon)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -96,6 +99,22 @@ int main(void) {
     }
     if (d)
       closedir(d);
+  }
+  if (strcmp(mode, "memory") == 0) {
+    mkdir("/tmp", 01777);
+    mount("tmpfs", "/tmp", "tmpfs", 0, "size=90%");
+    int fd = open("/tmp/fill", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    static char chunk[1 << 20];
+    memset(chunk, 0x5a, sizeof(chunk));
+    for (int i = 0; fd >= 0 && i < 200; i++)
+      write(fd, chunk, sizeof(chunk));
+    if (fd >= 0)
+      close(fd);
+    say(con, port, "WROTE\n");
+    unlink("/tmp/fill");
+    say(con, port, "DELETED\n");
+    for (;;)
+      pause();
   }
   if (strcmp(mode, "hang") == 0)
     for (;;)
