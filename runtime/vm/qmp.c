@@ -82,12 +82,14 @@ static void on_written(uv_write_t *req, int status) {
 
 /* Writes the commands not sent yet, once negotiation is done. */
 static void flush(struct qmp *q) {
-  if (!q->connected || q->state != QMP_READY)
+  if (q->state != QMP_READY)
     return;
   for (struct qmp_cmd *c = q->head; c; c = c->next) {
     if (c->sent)
       continue;
     c->sent = true;
+    if (!q->connected) /* qmp_new_unconnected(): replies come from qmp_feed() */
+      continue;
     struct qmp_write *w = xcalloc(1, sizeof(*w));
     w->buf = xasprintf("%s\r\n", c->json);
     uv_buf_t b = uv_buf_init(w->buf, (unsigned)strlen(w->buf));
