@@ -1,0 +1,195 @@
+/* The supervisor's request handlers, one per method. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/xalloc.h"
+#include "sup_server.h"
+
+static cJSON *container_json(const struct ps_container *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "name", c->name);
+  cJSON_AddStringToObject(o, "id", c->id);
+  cJSON_AddStringToObject(o, "service", c->service);
+  cJSON_AddNumberToObject(o, "number", c->number);
+  if (c->image)
+    cJSON_AddStringToObject(o, "image", c->image);
+  cJSON_AddStringToObject(o, "status", ctr_status_name(c->status));
+  cJSON_AddNumberToObject(o, "exit_code", c->exit_code);
+  cJSON_AddStringToObject(o, "health", health_status_name(c->health));
+  cJSON_AddNumberToObject(o, "restart_count", c->restart_count);
+  cJSON_AddNumberToObject(o, "created", (double)c->created_ms);
+  cJSON_AddNumberToObject(o, "started", (double)c->started_ms);
+  cJSON_AddNumberToObject(o, "finished", (double)c->finished_ms);
+  cJSON *addrs = cJSON_AddArrayToObject(o, "addresses");
+  for (size_t i = 0; i < c->n_addresses; i++) {
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "network", c->addresses[i].network);
+    if (c->addresses[i].ip)
+      cJSON_AddStringToObject(a, "ip", c->addresses[i].ip);
+    cJSON_AddItemToArray(addrs, a);
+  }
+  return o;
+}
+
+cJSON *sup_container_event(const struct supervisor *s, const struct ps_container *c,
+                           const char *action) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddNumberToObject(e, "time", (double)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+  cJSON_AddStringToObject(e, "type", "container");
+  cJSON_AddStringToObject(e, "action", action);
+  cJSON_AddStringToObject(e, "id", c->id);
+  cJSON_AddStringToObject(e, "service", c->service);
+  cJSON *attrs = cJSON_AddObjectToObject(e, "attributes");
+  cJSON_AddStringToObject(attrs, "name", c->name);
+  cJSON_AddStringToObject(attrs, "project", s->paths.project);
+  return e;
+}
+
+/* The containers a request names in params.containers (names or services;
+ * all when absent), as indexes into the state; an unknown name is an error. */
+static int select_containers(struct supervisor *s, const cJSON *params, bool **out,
+                             struct stack_error **err) {
+  _cleanup_free_ bool *sel = xcalloc(s->state->n_containers + 1, sizeof(bool));
+  const cJSON *names = cJSON_GetObjectItemCaseSensitive(params, "containers");
+  if (names == NULL) {
+    for (size_t i = 0; i < s->state->n_containers; i++)
+      sel[i] = true;
+    *out = steal_pointer(&sel);
+    return 0;
+  }
+  if (!cJSON_IsArray(names))
+    return stack_error_set(err, -EINVAL, "params.containers must be a list of names");
+  const cJSON *n;
+  cJSON_ArrayForEach(n, names) {
+    if (!cJSON_IsString(n))
+      return stack_error_set(err, -EINVAL, "params.containers must be a list of names");
+    bool found = false;
+    for (size_t i = 0; i < s->state->n_containers; i++) {
+      const struct ps_container *c = &s->state->containers[i];
+      if (strcmp(c->name, n->valuestring) == 0 || strcmp(c->service, n->valuestring) == 0)
+        sel[i] = found = true;
+    }
+    if (!found)
+      return stack_error_set(err, -ENOENT, "no such service or container: %s", n->valuestring);
+  }
+  *out = steal_pointer(&sel);
+  return 0;
+}
+
+static int m_ping(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                  cJSON **result, struct stack_error **err) {
+  *result = cJSON_CreateObject();
+  cJSON_AddStringToObject(*result, "project", s->paths.project);
+  cJSON_AddNumberToObject(*result, "pid", getpid());
+  cJSON_AddNumberToObject(*result, "protocol", SUP_PROTO_VERSION);
+  return 0;
+}
+
+static int m_ps(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                cJSON **result, struct stack_error **err) {
+  _cleanup_free_ bool *sel = NULL;
+  int r = select_containers(s, req->params, &sel, err);
+  if (r < 0)
+    return r;
+  *result = cJSON_CreateObject();
+  cJSON_AddStringToObject(*result, "project", s->paths.project);
+  cJSON *arr = cJSON_AddArrayToObject(*result, "containers");
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    if (sel[i])
+      cJSON_AddItemToArray(arr, container_json(&s->state->containers[i]));
+  return 0;
+}
+
+/* Streams every event from now on; the stream ends when the client goes. */
+static int m_events(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                    cJSON **result, struct stack_error **err) {
+  if (c->events_id)
+    return stack_error_set(err, -EBUSY, "this connection already streams events");
+  c->events_id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
+  /* The first event says the stream is live, so that a client knows from
+   * when on it will not miss one. */
+  cJSON *hello = cJSON_CreateObject();
+  cJSON_AddStringToObject(hello, "type", "stream");
+  cJSON_AddStringToObject(hello, "action", "subscribed");
+  sup_conn_send(c, sup_format_event(c->events_id, hello));
+  return 1;
+}
+
+/* Removes stopped containers (`rm`, and `down` once they are stopped). */
+static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                cJSON **result, struct stack_error **err) {
+  _cleanup_free_ bool *sel = NULL;
+  int r = select_containers(s, req->params, &sel, err);
+  if (r < 0)
+    return r;
+  for (size_t i = 0; i < s->state->n_containers; i++) {
+    const struct ps_container *ct = &s->state->containers[i];
+    if (sel[i] && (ct->status == CTR_RUNNING || ct->status == CTR_PAUSED ||
+                   ct->status == CTR_RESTARTING || ct->qemu_pid > 0))
+      return stack_error_set(err, -EBUSY,
+                             "container %s is %s: stop it first (stack stop %s)", ct->name,
+                             ctr_status_name(ct->status), ct->service);
+  }
+  *result = cJSON_CreateObject();
+  cJSON *removed = cJSON_AddArrayToObject(*result, "removed");
+  /* Walk backwards: removing shifts the later entries and their flags. */
+  for (size_t i = s->state->n_containers; i-- > 0;) {
+    if (!sel[i])
+      continue;
+    struct ps_container *ct = &s->state->containers[i];
+    sup_emit(s, sup_container_event(s, ct, "destroy"));
+    cJSON_AddItemToArray(removed, cJSON_CreateString(ct->name));
+    _cleanup_free_ char *name = xstrdup(ct->name);
+    project_state_remove(s->state, name);
+  }
+  if ((r = sup_save(s, err)) < 0) {
+    cJSON_Delete(*result);
+    *result = NULL;
+  }
+  return r;
+}
+
+static int m_shutdown(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                      cJSON **result, struct stack_error **err) {
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    if (s->state->containers[i].qemu_pid > 0)
+      return stack_error_set(err, -EBUSY,
+                             "project %s has running containers: stop them first (stack stop)",
+                             s->paths.project);
+  sup_conn_send(c, sup_format_result(req->id, NULL));
+  sup_shutdown(s);
+  return 1;
+}
+
+typedef int (*method_fn)(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                         cJSON **result, struct stack_error **err);
+
+static const struct {
+  const char *name;
+  method_fn fn;
+} methods[] = {
+    {"ping", m_ping}, {"ps", m_ps}, {"events", m_events}, {"rm", m_rm}, {"shutdown", m_shutdown},
+};
+
+char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {
+  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+    if (strcmp(methods[i].name, req->method) != 0)
+      continue;
+    cJSON *result = NULL;
+    _cleanup_error_ struct stack_error *err = NULL;
+    /* 1: the handler answered (or streams) itself */
+    int r = methods[i].fn(s, c, req, &result, &err);
+    if (r < 0)
+      return sup_format_error(req->id, r, err ? err->msg : "request failed");
+    return r == 1 ? NULL : sup_format_result(req->id, result);
+  }
+  _cleanup_free_ char *msg = xasprintf("unknown method \"%s\"", req->method);
+  return sup_format_error(req->id, -ENOSYS, msg);
+}

@@ -1,0 +1,295 @@
+#include "supervisor.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/xalloc.h"
+#include "sup_server.h"
+
+/* --- connections ---------------------------------------------------------- */
+
+struct write_req {
+  uv_write_t req;
+  char *data;
+};
+
+static void on_written(uv_write_t *req, int status) {
+  (void)status; /* a client that went away is not our error */
+  struct write_req *w = (struct write_req *)req;
+  free(w->data);
+  free(w);
+}
+
+static void on_conn_closed(uv_handle_t *h) {
+  struct sup_conn *c = (struct sup_conn *)h;
+  sup_linebuf_free(&c->in);
+  cJSON_Delete(c->events_id);
+  free(c);
+}
+
+static void conn_close(struct sup_conn *c) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  struct supervisor *s = c->sup;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static void on_conn_shutdown(uv_shutdown_t *req, int status) {
+  (void)status;
+  conn_close((struct sup_conn *)req->handle);
+  free(req);
+}
+
+/* Closes after the pending writes went out (an error line before closing
+ * must reach the client). */
+static void conn_finish(struct sup_conn *c) {
+  if (c->closing)
+    return;
+  uv_read_stop((uv_stream_t *)&c->pipe);
+  uv_shutdown_t *req = xmalloc(sizeof(*req));
+  if (uv_shutdown(req, (uv_stream_t *)&c->pipe, on_conn_shutdown) < 0) {
+    free(req);
+    conn_close(c);
+  }
+}
+
+void sup_conn_send(struct sup_conn *c, char *line) {
+  if (c->closing) {
+    free(line);
+    return;
+  }
+  struct write_req *w = xmalloc(sizeof(*w));
+  w->data = line;
+  uv_buf_t buf = uv_buf_init(line, (unsigned)strlen(line));
+  if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+    free(line);
+    free(w);
+    conn_close(c);
+  }
+}
+
+void sup_emit(struct supervisor *s, cJSON *event) {
+  for (struct sup_conn *c = s->conns; c; c = c->next)
+    if (c->events_id)
+      sup_conn_send(c, sup_format_event(c->events_id, cJSON_Duplicate(event, true)));
+  cJSON_Delete(event);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  buf->base = xmalloc(65536);
+  buf->len = 65536;
+}
+
+static void handle_line(struct sup_conn *c, const char *line, size_t len) {
+  struct supervisor *s = c->sup;
+  struct sup_request req;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (sup_request_parse(line, len, &req, &err) < 0) {
+    sup_conn_send(c, sup_format_error(req.id, err->code, err->msg));
+  } else {
+    char *reply = sup_dispatch(s, c, &req);
+    if (reply)
+      sup_conn_send(c, reply);
+  }
+  sup_request_clear(&req);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
+  struct sup_conn *c = (struct sup_conn *)stream;
+  _cleanup_free_ char *data = buf->base;
+  if (n < 0) {
+    conn_close(c);
+    return;
+  }
+  if (sup_linebuf_feed(&c->in, data, (size_t)n) < 0) {
+    sup_conn_send(c, sup_format_error(NULL, -EMSGSIZE, "request line too long"));
+    conn_finish(c);
+    return;
+  }
+  for (;;) {
+    _cleanup_free_ char *line = NULL;
+    size_t len = 0;
+    int r = sup_linebuf_next(&c->in, &line, &len);
+    if (r <= 0 || c->closing)
+      break;
+    if (len > 0)
+      handle_line(c, line, len);
+  }
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  struct supervisor *s = server->data;
+  if (status < 0 || s->stopping)
+    return;
+  struct sup_conn *c = xcalloc(1, sizeof(*c));
+  c->sup = s;
+  uv_pipe_init(&s->loop, &c->pipe, 0);
+  if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+    return;
+  }
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+int sup_save(struct supervisor *s, struct stack_error **err) {
+  _cleanup_error_ struct stack_error *e = NULL;
+  int r = project_state_save(s->state, s->paths.state_file, &e);
+  if (r < 0) {
+    fprintf(stderr, "stack supervisor: %s\n", e->msg);
+    if (err) {
+      *err = steal_pointer(&e);
+    }
+  }
+  return r;
+}
+
+void sup_shutdown(struct supervisor *s) {
+  if (s->stopping)
+    return;
+  s->stopping = true;
+  unlink(s->paths.socket);
+  uv_close((uv_handle_t *)&s->listener, NULL);
+  uv_close((uv_handle_t *)&s->sigterm, NULL);
+  uv_close((uv_handle_t *)&s->sigint, NULL);
+  for (struct sup_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    conn_finish(c);
+  }
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  (void)signum;
+  sup_shutdown(h->data);
+}
+
+static bool pid_alive(pid_t pid, uint64_t start_time, void *ctx) {
+  (void)ctx;
+  return proc_is_same(pid, start_time);
+}
+
+static int64_t wall_ms(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int take_lock(struct supervisor *s, struct stack_error **err) {
+  s->lock_fd = open(s->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd < 0)
+    return stack_error_errno(err, -errno, "cannot open %s", s->paths.lock);
+  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    if (errno == EWOULDBLOCK)
+      return stack_error_set(err, -EBUSY,
+                             "another supervisor is already running for project %s",
+                             s->paths.project);
+    return stack_error_errno(err, -errno, "cannot lock %s", s->paths.lock);
+  }
+  char pid[32];
+  int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+  if (ftruncate(s->lock_fd, 0) < 0 || write(s->lock_fd, pid, (size_t)n) != n)
+    return stack_error_errno(err, -errno, "cannot write %s", s->paths.lock);
+  return 0;
+}
+
+static int start(struct supervisor *s, const char *project, struct stack_error **err) {
+  int r = sup_paths_init(&s->paths, project, err);
+  if (r == 0)
+    r = sup_paths_mkdirs(&s->paths, err);
+  if (r == 0)
+    r = take_lock(s, err);
+  if (r == 0)
+    r = project_state_load(s->paths.state_file, project, &s->state, err);
+  if (r < 0)
+    return r;
+  /* VMs that died while no supervisor watched are accounted for before
+   * anyone can ask. */
+  if (project_state_reconcile(s->state, wall_ms(), pid_alive, NULL) > 0 &&
+      (r = sup_save(s, err)) < 0)
+    return r;
+
+  if ((r = uv_loop_init(&s->loop)) < 0)
+    return stack_error_set(err, r, "cannot start the event loop: %s", uv_strerror(r));
+  s->loop_inited = true;
+  uv_pipe_init(&s->loop, &s->listener, 0);
+  s->listener.data = s;
+  /* The lock is ours: a socket file left there is a dead supervisor's. */
+  unlink(s->paths.socket);
+  mode_t old = umask(0077);
+  r = uv_pipe_bind(&s->listener, s->paths.socket);
+  umask(old);
+  if (r == 0)
+    r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+  if (r < 0) {
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    return stack_error_set(err, r, "cannot listen on %s: %s", s->paths.socket, uv_strerror(r));
+  }
+  uv_signal_init(&s->loop, &s->sigterm);
+  uv_signal_init(&s->loop, &s->sigint);
+  s->sigterm.data = s->sigint.data = s;
+  uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&s->sigint, on_signal, SIGINT);
+  return 0;
+}
+
+static void report_ready(int fd, const struct stack_error *e) {
+  if (fd < 0)
+    return;
+  _cleanup_free_ char *msg = e ? xasprintf("%s\n", e->msg) : xstrdup("ok\n");
+  ssize_t n = write(fd, msg, strlen(msg));
+  (void)n; /* the starter may have given up; nothing to do about it */
+  close(fd);
+}
+
+int supervisor_run(const struct supervisor_opts *o, struct stack_error **err) {
+  _cleanup_free_ struct supervisor *s = xcalloc(1, sizeof(*s));
+  s->lock_fd = -1;
+  _cleanup_error_ struct stack_error *e = NULL;
+  signal(SIGPIPE, SIG_IGN);
+  int r = start(s, o->project, &e);
+  report_ready(o->ready_fd, r < 0 ? e : NULL);
+  if (r == 0) {
+    fprintf(stderr, "stack supervisor: project %s: listening on %s (pid %d)\n", o->project,
+            s->paths.socket, (int)getpid());
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    fprintf(stderr, "stack supervisor: project %s: stopped\n", o->project);
+  }
+  if (s->loop_inited) {
+    /* every handle is closing by now; let their callbacks run */
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+  }
+  project_state_free(s->state);
+  sup_paths_clear(&s->paths);
+  if (s->lock_fd >= 0)
+    close(s->lock_fd);
+  if (r < 0 && err)
+    *err = steal_pointer(&e);
+  return r;
+}
