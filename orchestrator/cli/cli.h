@@ -30,6 +30,16 @@ extern const struct cli_verb cli_verbs[];
 /* The verbs, one per line, each implemented in cli_<verb>.c; argv[0] is the
  * verb and the return value is the exit code. */
 int cli_version(struct cli_globals *g, int argc, char **argv);
+/* cli_pull.c: `stack pull IMAGE...` and `stack image pull IMAGE...`
+ * (argv[0] "pull"; --platform, -q). */
+int cli_pull(struct cli_globals *g, int argc, char **argv);
+int cli_image_pull(struct cli_globals *g, int argc, char **argv);
+/* cli_push.c: `stack push SRC [DST]` and `stack image push SRC [DST]`. */
+int cli_push(struct cli_globals *g, int argc, char **argv);
+int cli_image_push(struct cli_globals *g, int argc, char **argv);
+/* cli_login.c: `stack login [-u U] [-p P | --password-stdin] REGISTRY`, `stack logout REGISTRY`. */
+int cli_login(struct cli_globals *g, int argc, char **argv);
+int cli_logout(struct cli_globals *g, int argc, char **argv);
 int cli_system(struct cli_globals *g, int argc, char **argv);
 
 /* Entry point of the `stack` binary; returns the exit code. */
