@@ -1,0 +1,132 @@
+#include "net_state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/paths.h"
+#include "runtime/util/xalloc.h"
+
+char *net_state_default_path(const char *project) {
+  _cleanup_free_ char *root = stack_data_root();
+  return xasprintf("%s/projects/%s/network.json", root, project);
+}
+
+static size_t strv_len(char **v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void net_state_add(char ***list, const char *name) {
+  size_t n = strv_len(*list);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp((*list)[i], name) == 0)
+      return;
+  *list = xrealloc(*list, (n + 2) * sizeof(char *));
+  (*list)[n] = xstrdup(name);
+  (*list)[n + 1] = NULL;
+}
+
+void net_state_remove(char ***list, const char *name) {
+  size_t n = strv_len(*list), j = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp((*list)[i], name) == 0)
+      free((*list)[i]);
+    else
+      (*list)[j++] = (*list)[i];
+  }
+  if (*list)
+    (*list)[j] = NULL;
+}
+
+void net_state_free(struct net_state *st) {
+  free(st->project);
+  free(st->table);
+  strv_free(st->bridges);
+  strv_free(st->taps);
+  memset(st, 0, sizeof(*st));
+}
+
+static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
+
+static int read_list(const cJSON *root, const char *key, char ***out, const char *path,
+                     struct stack_error **err) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, key);
+  if (arr == NULL)
+    return 0;
+  if (!cJSON_IsArray(arr))
+    return stack_error_set(err, -EINVAL, "%s: \"%s\" is not an array", path, key);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr) {
+    if (!cJSON_IsString(it) || strlen(it->valuestring) == 0 || strlen(it->valuestring) > 15 ||
+        strncmp(it->valuestring, "stk", 3) != 0)
+      return stack_error_set(err, -EINVAL,
+                             "%s: \"%s\" holds something that is not a stack interface name",
+                             path, key);
+    net_state_add(out, it->valuestring);
+  }
+  return 0;
+}
+
+int net_state_load(const char *path, struct net_state *st, bool *exists,
+                   struct stack_error **err) {
+  memset(st, 0, sizeof(*st));
+  *exists = false;
+  if (!fs_exists(path))
+    return 0;
+  _cleanup_free_ char *text = NULL;
+  int r = fs_read_file(path, 1 << 22, &text, NULL, err);
+  if (r < 0)
+    return r;
+  __attribute__((cleanup(cjson_deletep))) cJSON *root = cJSON_Parse(text);
+  if (root == NULL || !cJSON_IsObject(root))
+    return stack_error_set(err, -EINVAL,
+                           "%s is not valid network state JSON: remove leftover interfaces by "
+                           "hand (ip link show | grep stk) and delete the file",
+                           path);
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "project");
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "table");
+  if (cJSON_IsString(p))
+    st->project = xstrdup(p->valuestring);
+  if (cJSON_IsString(t)) {
+    if (strncmp(t->valuestring, "stack_", 6) != 0 || strlen(t->valuestring) > 31) {
+      net_state_free(st);
+      return stack_error_set(err, -EINVAL, "%s: \"table\" is not a stack nftables table", path);
+    }
+    st->table = xstrdup(t->valuestring);
+  }
+  if ((r = read_list(root, "bridges", &st->bridges, path, err)) < 0 ||
+      (r = read_list(root, "taps", &st->taps, path, err)) < 0) {
+    net_state_free(st);
+    return r;
+  }
+  *exists = true;
+  return 0;
+}
+
+int net_state_save(const char *path, const struct net_state *st, struct stack_error **err) {
+  __attribute__((cleanup(cjson_deletep))) cJSON *root = cJSON_CreateObject();
+  if (st->project)
+    cJSON_AddStringToObject(root, "project", st->project);
+  if (st->table)
+    cJSON_AddStringToObject(root, "table", st->table);
+  cJSON *b = cJSON_AddArrayToObject(root, "bridges");
+  for (size_t i = 0; st->bridges && st->bridges[i]; i++)
+    cJSON_AddItemToArray(b, cJSON_CreateString(st->bridges[i]));
+  cJSON *t = cJSON_AddArrayToObject(root, "taps");
+  for (size_t i = 0; st->taps && st->taps[i]; i++)
+    cJSON_AddItemToArray(t, cJSON_CreateString(st->taps[i]));
+  _cleanup_free_ char *text = cJSON_Print(root);
+  _cleanup_free_ char *dir = xstrdup(path);
+  int r = fs_mkdir_p(dirname(dir), 0755, err);
+  if (r < 0)
+    return r;
+  return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+}
