@@ -622,7 +622,8 @@ static int canon_service(struct cnode_pair *sp, struct stack_error **err) {
       p->value = hosts_list(p->value);
     else if (!strcmp(k, "healthcheck"))
       canon_healthcheck(p->value);
-    else if (!strcmp(k, "networks") && p->value && p->value->kind == CNODE_SEQ) {
+    else if ((!strcmp(k, "networks") || !strcmp(k, "models")) && p->value &&
+             p->value->kind == CNODE_SEQ) {
       struct cnode *m = cn_container(CNODE_MAP, p->value);
       for (size_t j = 0; j < p->value->n; j++)
         cnode_map_set_node(m, cn_str(text(p->value->items[j]), p->value->items[j]),

@@ -227,6 +227,20 @@ static int type_scalar(struct walk *w, struct cnode *n, enum ty ty) {
   }
 }
 
+static int cmp_items(const void *a, const void *b) {
+  const struct cnode *x = *(struct cnode *const *)a, *y = *(struct cnode *const *)b;
+  if (x->kind != CNODE_SCALAR || y->kind != CNODE_SCALAR)
+    return (int)x->kind - (int)y->kind;
+  return strcmp(x->str, y->str);
+}
+
+/* compose-go keeps extra_hosts as a host -> addresses map and prints it as
+ * a sorted "host=ip" list, so the written order does not matter. */
+static void sort_strings(struct cnode *seq) {
+  if (seq->n > 1)
+    qsort(seq->items, seq->n, sizeof(*seq->items), cmp_items);
+}
+
 static int walk(struct walk *w, struct cnode *n) {
   if (n == NULL)
     return 0;
@@ -259,6 +273,9 @@ static int walk(struct walk *w, struct cnode *n) {
         i++;
     }
   } else if (n->kind == CNODE_SEQ) {
+    if (cpath_match("services.*.extra_hosts", &w->path) ||
+        cpath_match("services.*.build.extra_hosts", &w->path))
+      sort_strings(n);
     w->path.segs[w->path.depth++] = NULL;
     for (size_t i = 0; i < n->n; i++) {
       struct cnode *v = n->items[i];

@@ -19,77 +19,8 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/sbuf.h"
+#include "helper_tree_compare.h"
 #include "test.h"
-
-static char *replace_all(const char *s, const char *from, const char *to) {
-  struct sbuf b = SBUF_INIT;
-  size_t fl = strlen(from);
-  for (const char *p; (p = strstr(s, from)) != NULL; s = p + fl) {
-    sbuf_append(&b, s, p - s);
-    sbuf_puts(&b, to);
-  }
-  sbuf_puts(&b, s);
-  return sbuf_steal(&b);
-}
-
-/* Reports every difference under path; returns how many. */
-static int compare(const struct cnode *a, const struct cnode *b, const char *path) {
-  enum cnode_kind ka = a ? a->kind : CNODE_NULL, kb = b ? b->kind : CNODE_NULL;
-  if (ka == CNODE_SCALAR && cscalar_type(a) == CSCALAR_NULL)
-    ka = CNODE_NULL;
-  if (kb == CNODE_SCALAR && cscalar_type(b) == CSCALAR_NULL)
-    kb = CNODE_NULL;
-  if (ka != kb) {
-    fprintf(stderr, "%s: kind %d, expected %d\n", path, ka, kb);
-    return 1;
-  }
-  int diffs = 0;
-  char sub[1024];
-  switch (ka) {
-  case CNODE_NULL:
-    return 0;
-  case CNODE_SCALAR: {
-    enum cscalar_type ta = cscalar_type(a), tb = cscalar_type(b);
-    double da, db;
-    if (ta != tb || (ta == CSCALAR_FLOAT ? !(cscalar_parse_float(a->str, &da) &&
-                                             cscalar_parse_float(b->str, &db) && da == db)
-                                         : strcmp(a->str, b->str) != 0)) {
-      fprintf(stderr, "%s: %s\"%s\", expected %s\"%s\"\n", path, a->quoted ? "quoted " : "",
-              a->str, b->quoted ? "quoted " : "", b->str);
-      return 1;
-    }
-    return 0;
-  }
-  case CNODE_SEQ:
-    if (a->n != b->n) {
-      fprintf(stderr, "%s: %zu items, expected %zu\n", path, a->n, b->n);
-      return 1;
-    }
-    for (size_t i = 0; i < a->n; i++) {
-      snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-      diffs += compare(a->items[i], b->items[i], sub);
-    }
-    return diffs;
-  case CNODE_MAP:
-    for (size_t i = 0; i < a->n; i++) {
-      snprintf(sub, sizeof(sub), "%s.%s", path, a->pairs[i].key->str);
-      struct cnode_pair *p = cnode_map_get_pair(b, a->pairs[i].key->str);
-      if (p == NULL) {
-        fprintf(stderr, "%s: not expected\n", sub);
-        diffs++;
-      } else {
-        diffs += compare(a->pairs[i].value, p->value, sub);
-      }
-    }
-    for (size_t i = 0; i < b->n; i++)
-      if (!cnode_map_get_pair(a, b->pairs[i].key->str)) {
-        fprintf(stderr, "%s.%s: missing\n", path, b->pairs[i].key->str);
-        diffs++;
-      }
-    return diffs;
-  }
-  return 1;
-}
 
 int main(void) {
   const char *conf = getenv("STACK_CONFORMANCE_DIR");
@@ -138,11 +69,11 @@ int main(void) {
   _cleanup_free_ char *text = NULL;
   size_t len;
   CHECK(fs_read_file(expected_file, 0, &text, &len, &err) == 0);
-  _cleanup_free_ char *t1 = replace_all(text, "${WORKDIR}", real);
-  _cleanup_free_ char *t2 = replace_all(t1, "${HOME}", home);
+  _cleanup_free_ char *t1 = tree_replace_all(text, "${WORKDIR}", real);
+  _cleanup_free_ char *t2 = tree_replace_all(t1, "${HOME}", home);
   _cleanup_cnode_ struct cnode *expected = NULL;
   CHECK(compose_yaml_parse(t2, strlen(t2), "expected.yaml", &expected, &err) == 0);
-  int diffs = compare(ours, expected, "");
+  int diffs = tree_compare(ours, expected, "", 0);
   CHECK_MSG(diffs == 0, "%d differences from expected.yaml; our output:\n%s", diffs, yaml);
   TEST_DONE();
 }
