@@ -35,6 +35,7 @@ struct reg_client {
   char *auth_header; /* "Authorization: ...", or NULL (anonymous) */
   time_t token_expiry; /* 0: does not expire (Basic, anonymous) */
   struct auth_challenge challenge; /* the last Bearer challenge, for refreshes */
+  CURLcode last_curl;              /* of the last perform() */
   CURLSH *share;
 };
 
@@ -147,6 +148,7 @@ static void reg_client_freep(struct reg_client **c) { reg_client_free(*c); }
 
 const char *reg_client_repo_url(struct reg_client *c) { return c->repo_url; }
 const char *reg_client_host(struct reg_client *c) { return c->host; }
+char *reg_client_origin(struct reg_client *c) { return xasprintf("%s://%s", c->scheme, c->host); }
 
 void reg_client_setup_easy(struct reg_client *c, CURL *e, const char *url,
                            struct curl_slist **headers) {
@@ -224,6 +226,7 @@ static int perform(struct reg_client *c, const struct reg_request *req, struct h
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
   }
   CURLcode rc = curl_easy_perform(e);
+  c->last_curl = rc;
   curl_easy_cleanup(e);
   curl_slist_free_all(headers);
   if (rc == CURLE_WRITE_ERROR && resp->too_big)
@@ -420,7 +423,10 @@ int reg_client_open_with(const char *host, const char *repo, const char *actions
   struct http_response resp = {.content_length = -1};
   _cleanup_error_ struct stack_error *tls_err = NULL;
   int r = perform(c, &req, &resp, &tls_err);
-  if (r < 0 && (loopback || c->insecure)) {
+  /* A certificate that does not verify is a TLS server: no fallback. */
+  bool tls_verify_failed =
+      c->last_curl == CURLE_PEER_FAILED_VERIFICATION || c->last_curl == CURLE_SSL_CACERT_BADFILE;
+  if (r < 0 && (loopback || c->insecure) && !tls_verify_failed) {
     /* A plain-HTTP registry answers a TLS hello with garbage or closes the
      * connection; only there do we try HTTP, and only where it is allowed. */
     set_scheme(c, "http");

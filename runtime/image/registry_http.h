@@ -48,6 +48,8 @@ void reg_client_free(struct reg_client *c);
 /* "https://host/v2/<repo>" (owned by the client). */
 const char *reg_client_repo_url(struct reg_client *c);
 const char *reg_client_host(struct reg_client *c);
+/* "https://host" (caller frees): for Location headers that are paths. */
+char *reg_client_origin(struct reg_client *c);
 
 struct reg_request {
   const char *method; /* "GET", "HEAD", "PUT", "POST", "PATCH" */

@@ -142,12 +142,33 @@ _registry_kill() {
   rm -f "$f"
 }
 
+# registry_start_bad: after registry_start plain and registry_push_busybox,
+# starts tests/lib/bad_registry.py in front of it (see there for what each
+# repository name does).  Sets BAD_REGISTRY (127.0.0.1:PORT) and
+# BAD_REGISTRY_LOG (one line per blob request: repo digest range).
+registry_start_bad() {
+  BAD_REGISTRY_LOG=$REGISTRY_DIR/bad.log
+  : >"$BAD_REGISTRY_LOG"
+  python3 "$_registry_here/bad_registry.py" "$REGISTRY_DIR/bad.port" "$REGISTRY" "$BAD_REGISTRY_LOG" \
+    2>>"$REGISTRY_DIR/bad.err" &
+  echo $! >"$REGISTRY_DIR/bad.pid"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $REGISTRY_DIR/bad.port ]] && break
+    sleep 0.05
+  done
+  [[ -s $REGISTRY_DIR/bad.port ]] || { echo "registry.sh: bad registry did not start" >&2; return 1; }
+  BAD_REGISTRY=127.0.0.1:$(cat "$REGISTRY_DIR/bad.port")
+  export BAD_REGISTRY BAD_REGISTRY_LOG
+}
+
 # registry_stop [DIR]: stops the daemons and removes the directory.
 registry_stop() {
   local dir=${1:-${REGISTRY_DIR:-}}
   [[ -n $dir && -d $dir ]] || return 0
   _registry_kill "$dir/registry.pid"
   _registry_kill "$dir/token.pid"
+  _registry_kill "$dir/bad.pid"
   rm -rf "$dir"
 }
 
