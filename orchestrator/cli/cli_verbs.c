@@ -2,8 +2,18 @@
 #include "cli.h"
 
 const struct cli_verb cli_verbs[] = {
+    {"config", "Parse, resolve and render compose file in canonical format", cli_config},
     {"version", "Show the stack version information", cli_version},
     {"system", "Show host facts: guest kernel, accelerator, QEMU (system info)", cli_system},
     {"pull", "Pull images from a registry (stack pull IMAGE...)", cli_pull},
+    {"push", "Push an image to a registry (stack push IMAGE [DESTINATION])", cli_push},
+    {"login", "Log in to a registry", cli_login},
+    {"logout", "Log out from a registry", cli_logout},
+    {"run", "Create and run a new container from an image, in its own VM", cli_run},
+    {"ps", "List containers", cli_ps},
+    {"ls", "List running compose projects", cli_ls},
+    {"events", "Receive real time events from containers", cli_events},
+    {"down", "Stop and remove containers, networks", cli_down},
+    {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {NULL, NULL, NULL},
 };
