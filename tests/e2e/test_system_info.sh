@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `stack system info`: kernel lookup order (cache, config file, --kernel),
+# the accelerator and its reason, overrides, JSON output, and clear errors.
+set -euo pipefail
+STACK=${STACK_BIN:?}
+tmp=$(mktemp -d /tmp/stack-sysinfo-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CACHE_DIR=$tmp/cache \
+  STACK_CONFIG=$tmp/config.json HOME=$tmp/home
+unset STACK_ACCEL
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# No kernel anywhere: exit 1 and say how to build one.
+out=$(timeout 30 "$STACK" system info) && fail "no kernel should fail"
+grep -q "^Kernel: *missing: .*guest/kernel/build.sh" <<<"$out" || fail "missing kernel: $out"
+grep -q "^Store root: *$tmp/root$" <<<"$out" || fail "store root: $out"
+
+# The cache's current kernel.
+mkdir -p "$tmp/cache/kernel/k1" && echo k >"$tmp/cache/kernel/k1/vmlinux"
+ln -s k1 "$tmp/cache/kernel/current"
+out=$(timeout 30 "$STACK" system info) || fail "system info: $out"
+grep -q "^Kernel: *$tmp/cache/kernel/k1/vmlinux (from cache)$" <<<"$out" || fail "cache: $out"
+grep -Eq "^Accelerator: *(tcg|kvm) \(.+\)$" <<<"$out" || fail "accelerator: $out"
+grep -q "^QEMU: *QEMU emulator version" <<<"$out" || fail "qemu: $out"
+if [[ -e /dev/kvm ]] && ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
+  grep -q "^Accelerator: *tcg (/dev/kvm exists but the CPU has no vmx/svm flag" <<<"$out" ||
+    fail "accelerator reason: $out"
+fi
+
+# The config file wins over the cache, --kernel over both.
+echo k >"$tmp/mine" && echo k >"$tmp/other"
+printf '{"kernel": "%s", "accel": "tcg"}\n' "$tmp/mine" >"$tmp/config.json"
+out=$(timeout 30 "$STACK" system info)
+grep -q "^Kernel: *$tmp/mine (from config file)$" <<<"$out" || fail "config kernel: $out"
+grep -q "^Accelerator: *tcg (tcg requested by the config file's \"accel\" key)$" <<<"$out" ||
+  fail "config accel: $out"
+out=$(timeout 30 "$STACK" system info --kernel "$tmp/other")
+grep -q "^Kernel: *$tmp/other (from --kernel)$" <<<"$out" || fail "--kernel: $out"
+
+# JSON.
+out=$(STACK_ACCEL=tcg timeout 30 "$STACK" system info --format json)
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["accelerator"]["name"] == "tcg", d
+assert d["accelerator"]["reason"] == "tcg requested by $STACK_ACCEL", d
+assert d["kernel"]["source"] == "config file", d
+assert d["default_memory_mib"] == 1024, d
+' "$out" || fail "json: $out"
+
+# Bad overrides are errors that name their source.
+out=$(STACK_ACCEL=hvf timeout 30 "$STACK" system info) && fail "bad STACK_ACCEL accepted"
+grep -q 'unknown accelerator "hvf" in \$STACK_ACCEL' <<<"$out" || fail "bad accel: $out"
+echo '{"kernel": 3}' >"$tmp/config.json"
+out=$(timeout 30 "$STACK" system info) && fail "bad config accepted"
+grep -q "$tmp/config.json: \"kernel\" must be a string" <<<"$out" || fail "bad config: $out"
+timeout 30 "$STACK" system info --format yaml 2>/dev/null && fail "bad format accepted"
+timeout 30 "$STACK" system bogus 2>/dev/null && fail "bad subcommand accepted"
+echo ok
