@@ -30,6 +30,8 @@ extern const struct cli_verb cli_verbs[];
 /* The verbs, one per line, each implemented in cli_<verb>.c; argv[0] is the
  * verb and the return value is the exit code. */
 int cli_version(struct cli_globals *g, int argc, char **argv);
+/* cli_config.c: `stack config [OPTIONS] [SERVICE...]`. */
+int cli_config(struct cli_globals *g, int argc, char **argv);
 /* cli_pull.c: `stack pull IMAGE...` and `stack image pull IMAGE...`
  * (argv[0] "pull"; --platform, -q). */
 int cli_pull(struct cli_globals *g, int argc, char **argv);
