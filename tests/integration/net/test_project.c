@@ -30,51 +30,18 @@
 
 #include "net/net_project.h"
 #include "net/nft.h"
+#include "helper_netns.h"
 #include "runtime/util/error.h"
 #include "test.h"
 
-static char suffix[9];
+static char suffix[7];
 static char tmpdir[256];
 static char state_a[PATH_MAX], state_b[PATH_MAX], state_c[PATH_MAX];
 static char proj_a[32], proj_b[32], proj_c[32];
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Output of a command (caller frees). */
-static char *capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *capture(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  FILE *p = popen(cmd, "r");
-  char *out = calloc(1, 65536);
-  if (p) {
-    size_t n = fread(out, 1, 65535, p);
-    out[n] = '\0';
-    pclose(p);
-  }
-  return out;
-}
-
 static void cleanup(void) {
-  static const char *ns[] = {"proxy", "web", "api", "bweb", "cweb"};
-  for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
-    sh("ip netns pids stk%s%s 2>/dev/null | xargs -r kill 2>/dev/null; "
-       "ip netns del stk%s%s 2>/dev/null",
-       suffix, ns[i], suffix, ns[i]);
-  sh("for l in $(ls /sys/class/net | grep '^stkv%s'); do ip link del $l 2>/dev/null; done",
-     suffix);
+  static const char *const ns[] = {"proxy", "web", "api", "bweb"};
+  netns_cleanup(suffix, ns, 4);
   net_project_down_from_state(proj_a, state_a, NULL);
   net_project_down_from_state(proj_b, state_b, NULL);
   net_project_down_from_state(proj_c, state_c, NULL);
@@ -88,25 +55,8 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-/* A namespace "container" with one veth per attachment. */
 static void make_container(const char *name, const struct net_container_net *cn) {
-  char ns[64];
-  snprintf(ns, sizeof(ns), "stk%s%s", suffix, name);
-  CHECK_INTEQ(sh("ip netns add %s && ip -n %s link set lo up", ns, ns), 0);
-  for (size_t i = 0; i < cn->n_att; i++) {
-    const struct net_attachment *a = &cn->att[i];
-    char host[16];
-    snprintf(host, sizeof(host), "stkv%s%c%u", suffix, name[0], (unsigned)(i % 10));
-    CHECK_INTEQ(sh("ip link add %s type veth peer name eth%zu netns %s && "
-                   "ip link set %s master %s up && "
-                   "ip -n %s link set eth%zu address %s mtu %u up && "
-                   "ip -n %s addr add %s/%d dev eth%zu",
-                   host, i, ns, host, a->bridge, ns, i, a->mac_str, a->mtu, ns, a->ip,
-                   a->prefix, i),
-                0);
-    if (a->default_route)
-      CHECK_INTEQ(sh("ip -n %s route add default via %s", ns, a->gateway), 0);
-  }
+  CHECK_MSG(netns_container(suffix, name, cn) == 0, "namespace for %s", name);
 }
 
 static int ns_ping(const char *from, const char *ip) {
@@ -116,8 +66,6 @@ static int ns_ping(const char *from, const char *ip) {
 static int ns_tcp(const char *from, const char *ip, int port) {
   return sh("ip netns exec stk%s%s nc -z -w 1 %s %d >/dev/null 2>&1", suffix, from, ip, port);
 }
-
-static bool link_exists(const char *n) { return if_nametoindex(n) != 0; }
 
 static bool enslaved_to(const char *link, const char *bridge) {
   char path[256], target[256];
@@ -191,12 +139,8 @@ int main(void) {
   if (sh("command -v dig >/dev/null && command -v busybox >/dev/null && command -v nc "
          ">/dev/null && command -v python3 >/dev/null") != 0)
     TEST_SKIP("dig, busybox, nc or python3 missing: run scripts/setup.sh");
-  unsigned seed;
-  int rfd = open("/dev/urandom", O_RDONLY);
-  if (rfd < 0 || read(rfd, &seed, sizeof(seed)) != sizeof(seed))
-    seed = (unsigned)getpid();
-  close(rfd);
-  snprintf(suffix, sizeof(suffix), "%06x", seed & 0xffffff);
+  random_suffix(suffix);
+  unsigned seed = (unsigned)strtoul(suffix, NULL, 16);
   snprintf(proj_a, sizeof(proj_a), "nta%s", suffix);
   snprintf(proj_b, sizeof(proj_b), "ntb%s", suffix);
   snprintf(proj_c, sizeof(proj_c), "ntc%s", suffix);

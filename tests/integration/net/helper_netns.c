@@ -1,0 +1,79 @@
+#include "helper_netns.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sh(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof(cmd), fmt, ap);
+  va_end(ap);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *capture(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof(cmd), fmt, ap);
+  va_end(ap);
+  char *out = calloc(1, 65536);
+  FILE *p = popen(cmd, "r");
+  if (p) {
+    size_t n = fread(out, 1, 65535, p);
+    out[n] = '\0';
+    pclose(p);
+  }
+  return out;
+}
+
+void random_suffix(char out[7]) {
+  unsigned seed = 0;
+  int fd = open("/dev/urandom", O_RDONLY);
+  if (fd < 0 || read(fd, &seed, sizeof(seed)) != sizeof(seed))
+    seed = (unsigned)getpid() * 2654435761u;
+  if (fd >= 0)
+    close(fd);
+  snprintf(out, 7, "%06x", seed & 0xffffff);
+}
+
+int netns_container(const char *suffix, const char *name, const struct net_container_net *cn) {
+  char ns[64];
+  snprintf(ns, sizeof(ns), "stk%s%s", suffix, name);
+  int r = sh("ip netns add %s && ip -n %s link set lo up", ns, ns);
+  for (size_t i = 0; i < cn->n_att && r == 0; i++) {
+    const struct net_attachment *a = &cn->att[i];
+    char host[16];
+    unsigned h = 2166136261u;
+    for (const char *c = name; *c; c++)
+      h = (h ^ (unsigned char)*c) * 16777619u;
+    snprintf(host, sizeof(host), "stkv%.6s%03x", suffix, (h + (unsigned)i) & 0xfff);
+    r = sh("ip link add %s type veth peer name eth%zu netns %s && "
+           "ip link set %s master %s up && "
+           "ip -n %s link set eth%zu address %s mtu %u up && "
+           "ip -n %s addr add %s/%d dev eth%zu",
+           host, i, ns, host, a->bridge, ns, i, a->mac_str, a->mtu, ns, a->ip, a->prefix, i);
+    if (r == 0 && a->default_route)
+      r = sh("ip -n %s route add default via %s", ns, a->gateway);
+  }
+  return r;
+}
+
+void netns_cleanup(const char *suffix, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    sh("ip netns pids stk%s%s 2>/dev/null | xargs -r kill 2>/dev/null; "
+       "ip netns del stk%s%s 2>/dev/null",
+       suffix, names[i], suffix, names[i]);
+  sh("for l in $(ls /sys/class/net | grep '^stkv%s'); do ip link del $l 2>/dev/null; done",
+     suffix);
+}
+
+bool link_exists(const char *name) { return if_nametoindex(name) != 0; }
