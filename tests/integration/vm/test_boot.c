@@ -267,6 +267,37 @@ static void test_disks(void) {
   run_free(&r);
 }
 
+static char tap[16];
+static void del_tap(void) {
+  _cleanup_free_ char *cmd = xasprintf("ip link del %s 2>/dev/null", tap);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove tap %s\n", tap);
+}
+
+/* QEMU opens a host tap by name and the guest sees eth0 with our MAC. */
+static void test_net(void) {
+  snprintf(tap, sizeof(tap), "stkvt%x", (unsigned)getpid() & 0xffffff);
+  _cleanup_free_ char *cmd = xasprintf("ip tuntap add dev %s mode tap", tap);
+  if (system(cmd) != 0) {
+    CHECK_MSG(geteuid() != 0, "cannot create tap %s as root", tap);
+    fprintf(stderr, "test_net skipped: cannot create a tap (not root)\n");
+    return;
+  }
+  atexit(del_tap);
+  _cleanup_free_ char *dir = new_state_dir("net");
+  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  struct vm_net net = {.tap = tap, .mac = "52:54:00:ab:cd:ef"};
+  struct vm_spec spec = {.name = "net", .state_dir = dir, .initrd = initrd,
+                         .cmdline_extra = "tinyinit=net", .mem_mib = 256, .nets = &net,
+                         .n_nets = 1, .control_socket = ctl};
+  struct run r = {0};
+  run_vm(&r, &spec);
+  CHECK_INTEQ(r.status, 0);
+  const char *out = r.out.data ? r.out.data : "";
+  CHECK_MSG(strstr(out, "NET eth0 52:54:00:ab:cd:ef\n"), "guest saw: %s", out);
+  run_free(&r);
+}
+
 static void test_qmp(void) {
   _cleanup_free_ char *dir = new_state_dir("qmp");
   _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
@@ -334,6 +365,7 @@ int main(void) {
   test_kill();
   test_disks();
   test_qmp();
+  test_net();
   test_bad_kernel();
   free(initrd);
   TEST_DONE();

@@ -9,6 +9,7 @@
  *   poweroff (default)  sync and reboot (QEMU exits: -no-reboot)
  *   hang                wait forever (the host kills QEMU)
  *   disks               also print "DISK <name> <serial> <ro>" per virtio disk
+ *   net                 also print "NET <ifname> <mac>" per network device
  *   memory              write 200 MiB to a tmpfs file, print "WROTE", delete
  *                       it, print "DELETED", then wait forever (the host
  *                       watches the memory come back through the balloon)
@@ -95,6 +96,21 @@ int main(void) {
       snprintf(path, sizeof(path), "/sys/block/%s/ro", e->d_name);
       read_small(path, ro, sizeof(ro));
       snprintf(line, sizeof(line), "DISK %s %s %s\n", e->d_name, serial, ro);
+      say(con, port, line);
+    }
+    if (d)
+      closedir(d);
+  }
+  if (strcmp(mode, "net") == 0) {
+    DIR *d = opendir("/sys/class/net");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (e->d_name[0] == '.' || strcmp(e->d_name, "lo") == 0)
+        continue;
+      char path[300], mac[64] = "";
+      snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+      read_small(path, mac, sizeof(mac));
+      snprintf(line, sizeof(line), "NET %s %s\n", e->d_name, mac);
       say(con, port, line);
     }
     if (d)
