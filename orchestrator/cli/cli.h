@@ -43,6 +43,17 @@ int cli_image_push(struct cli_globals *g, int argc, char **argv);
 int cli_login(struct cli_globals *g, int argc, char **argv);
 int cli_logout(struct cli_globals *g, int argc, char **argv);
 int cli_system(struct cli_globals *g, int argc, char **argv);
+/* cli_ps.c, cli_ls.c, cli_events.c: `stack ps`, `stack ls`, `stack events`
+ * (through the project's supervisor); cli_supervisor.c: the supervisor
+ * daemon itself (`stack supervisor PROJECT`). */
+int cli_ps(struct cli_globals *g, int argc, char **argv);
+int cli_ls(struct cli_globals *g, int argc, char **argv);
+int cli_events(struct cli_globals *g, int argc, char **argv);
+/* cli_down.c: `stack down` (removes the containers, stops the supervisor). */
+int cli_down(struct cli_globals *g, int argc, char **argv);
+int cli_supervisor(struct cli_globals *g, int argc, char **argv);
+/* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
+int cli_run(struct cli_globals *g, int argc, char **argv);
 
 /* Entry point of the `stack` binary; returns the exit code. */
 int stack_cli_main(int argc, char **argv);

@@ -22,6 +22,7 @@ static void container_clear(struct ps_container *c) {
   free(c->config_hash);
   free(c->image);
   free(c->image_id);
+  free(c->command);
   free(c->disk);
   for (size_t i = 0; i < c->n_addresses; i++) {
     free(c->addresses[i].network);
@@ -120,6 +121,7 @@ static int read_container(struct reader *rd, const cJSON *o, struct ps_container
       (r = get_str(rd, o, ctx, "config_hash", false, &c->config_hash)) < 0 ||
       (r = get_str(rd, o, ctx, "image", false, &c->image)) < 0 ||
       (r = get_str(rd, o, ctx, "image_id", false, &c->image_id)) < 0 ||
+      (r = get_str(rd, o, ctx, "command", false, &c->command)) < 0 ||
       (r = get_str(rd, o, ctx, "disk", false, &c->disk)) < 0 ||
       (r = get_str(rd, o, ctx, "status", true, &status)) < 0 ||
       (r = get_str(rd, o, ctx, "health", false, &health)) < 0 ||
@@ -258,6 +260,7 @@ char *project_state_format(const struct project_state *s) {
     add_str(o, "config_hash", c->config_hash);
     add_str(o, "image", c->image);
     add_str(o, "image_id", c->image_id);
+    add_str(o, "command", c->command);
     add_str(o, "status", ctr_status_name(c->status));
     cJSON_AddNumberToObject(o, "exit_code", c->exit_code);
     add_str(o, "health", health_status_name(c->health));

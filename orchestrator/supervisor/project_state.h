@@ -34,6 +34,7 @@ struct ps_container {
   char *config_hash; /* config_hash() when it was created */
   char *image;       /* the reference as written */
   char *image_id;    /* its config digest */
+  char *command;     /* the command as `ps` shows it, NULL if unknown */
   enum ctr_status status;
   int exit_code;
   enum health_status health;

@@ -18,6 +18,8 @@ static cJSON *container_json(const struct ps_container *c) {
   cJSON_AddNumberToObject(o, "number", c->number);
   if (c->image)
     cJSON_AddStringToObject(o, "image", c->image);
+  if (c->command)
+    cJSON_AddStringToObject(o, "command", c->command);
   cJSON_AddStringToObject(o, "status", ctr_status_name(c->status));
   cJSON_AddNumberToObject(o, "exit_code", c->exit_code);
   cJSON_AddStringToObject(o, "health", health_status_name(c->health));

@@ -1,0 +1,53 @@
+#include "cli_project.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "orchestrator/compose/compose_load.h"
+#include "orchestrator/supervisor/naming.h"
+#include "orchestrator/supervisor/sup_client.h"
+#include "orchestrator/supervisor/sup_paths.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/xalloc.h"
+
+int cli_project_name(const struct cli_globals *g, char **name, struct stack_error **err) {
+  if (g->project_name != NULL) {
+    int r = naming_check("project", g->project_name, err);
+    if (r < 0)
+      return r;
+    *name = xstrdup(g->project_name);
+    return 0;
+  }
+  struct compose_load_opts o = {
+      .files = g->files && g->files[0] ? g->files : NULL,
+      .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
+      .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,
+      .project_dir = g->project_dir,
+  };
+  _cleanup_compose_project_ struct compose_project *p = NULL;
+  int r = compose_load(&o, &p, err);
+  if (r < 0)
+    return r;
+  *name = steal_pointer(&p->name);
+  return naming_check("project", *name, err);
+}
+
+int cli_project_client(const struct cli_globals *g, bool start, struct sup_paths *paths,
+                       struct sup_client **out, struct stack_error **err) {
+  *out = NULL;
+  _cleanup_free_ char *name = NULL;
+  int r = cli_project_name(g, &name, err);
+  if (r == 0)
+    r = sup_paths_init(paths, name, err);
+  if (r < 0)
+    return r;
+  if (!start && !fs_exists(paths->state_file)) {
+    /* a supervisor without state may still be starting up for `up` */
+    if (sup_client_connect(paths, out, NULL) < 0)
+      *out = NULL;
+    return 0;
+  }
+  return sup_client_open(paths, CLI_SUPERVISOR_EXE, out, err);
+}

@@ -1,0 +1,27 @@
+/* Which project a Compose verb works on, and a connection to its
+ * supervisor: shared by cli_ps.c, cli_events.c, cli_up.c, ... */
+#ifndef STACK_CLI_PROJECT_H
+#define STACK_CLI_PROJECT_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+struct stack_error;
+struct sup_paths;
+struct sup_client;
+
+/* The project name: -p (checked), else the one compose_load() finds
+ * (COMPOSE_PROJECT_NAME, the file's `name`, the directory). */
+int cli_project_name(const struct cli_globals *g, char **name, struct stack_error **err);
+
+/* Connects to the supervisor of the project named by g.  With start, one
+ * is started when none runs; without it, *out is NULL (and 0 returned) when
+ * the project has no state at all: there is nothing to ask about. */
+int cli_project_client(const struct cli_globals *g, bool start, struct sup_paths *paths,
+                       struct sup_client **out, struct stack_error **err);
+
+/* The executable a supervisor is started from. */
+#define CLI_SUPERVISOR_EXE "/proc/self/exe"
+
+#endif

@@ -1,0 +1,22 @@
+/* Tables as `docker compose` prints them: left-aligned columns separated by
+ * three spaces (Go's tabwriter with padding 3). */
+#ifndef STACK_CLI_TABLE_H
+#define STACK_CLI_TABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct cli_table {
+  size_t ncols;
+  char **cells; /* row-major, owned */
+  size_t nrows;
+};
+
+/* A table with the given header row (ncols strings). */
+void cli_table_init(struct cli_table *t, size_t ncols, const char *const *header);
+/* Adds a row of ncols strings (copied; NULL prints as ""). */
+void cli_table_add(struct cli_table *t, const char *const *row);
+void cli_table_print(const struct cli_table *t, FILE *f);
+void cli_table_free(struct cli_table *t);
+
+#endif

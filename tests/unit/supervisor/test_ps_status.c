@@ -1,0 +1,46 @@
+#include "orchestrator/supervisor/ps_status.h"
+#include "runtime/util/cleanup.h"
+#include "test.h"
+
+static void dur(int64_t ms, const char *want) {
+  _cleanup_free_ char *s = ps_human_duration(ms);
+  CHECK_STREQ(s, want);
+}
+
+static void status(enum ctr_status st, int code, enum health_status h, int64_t start,
+                   int64_t end, int64_t now, const char *want) {
+  _cleanup_free_ char *s = ps_status_text(st, code, h, start, end, now);
+  CHECK_STREQ(s, want);
+}
+
+int main(void) {
+  dur(0, "Less than a second");
+  dur(999, "Less than a second");
+  dur(1000, "1 second");
+  dur(59999, "59 seconds");
+  dur(60000, "About a minute");
+  dur(119999, "About a minute");
+  dur(120000, "2 minutes");
+  dur(3599999, "59 minutes");
+  dur(3600000, "About an hour");
+  dur(5400000, "2 hours");
+  dur(47LL * 3600000, "47 hours");
+  dur(48LL * 3600000, "2 days");
+  dur(14LL * 24 * 3600000, "2 weeks");
+  dur(60LL * 24 * 3600000, "2 months");
+  dur(800LL * 24 * 3600000, "2 years");
+  int64_t now = 1700000000000;
+  status(CTR_RUNNING, 0, HEALTH_NONE, now - 5000, 0, now, "Up 5 seconds");
+  status(CTR_RUNNING, 0, HEALTH_HEALTHY, now - 5000, 0, now, "Up 5 seconds (healthy)");
+  status(CTR_RUNNING, 0, HEALTH_STARTING, now - 500, 0, now,
+         "Up Less than a second (starting)");
+  status(CTR_PAUSED, 0, HEALTH_HEALTHY, now - 120000, 0, now, "Up 2 minutes (Paused)");
+  status(CTR_EXITED, 1, HEALTH_NONE, now - 9000, now - 3 * 60000, now,
+         "Exited (1) 3 minutes ago");
+  status(CTR_RESTARTING, 2, HEALTH_NONE, 0, now - 1000, now, "Restarting (2) 1 second ago");
+  status(CTR_CREATED, 0, HEALTH_NONE, 0, 0, now, "Created");
+  status(CTR_DEAD, 0, HEALTH_NONE, 0, 0, now, "Dead");
+  /* a clock that went backwards is not negative time */
+  status(CTR_RUNNING, 0, HEALTH_NONE, now + 5000, 0, now, "Up Less than a second");
+  TEST_DONE();
+}
