@@ -444,19 +444,23 @@ static int canon_volumes(struct cnode *vols, const char *svc, struct stack_error
 
 /* ---- the rest of a service --------------------------------------------- */
 
-static void canon_file_refs(struct cnode *list) {
+/* Scalar items of a list become {key: item}: secrets/configs (source),
+ * env_file (path). */
+static void items_to_maps(struct cnode *list, const char *key) {
   if (list == NULL || list->kind != CNODE_SEQ)
     return;
   for (size_t i = 0; i < list->n; i++) {
     struct cnode *it = list->items[i];
     if (it->kind == CNODE_SCALAR) {
       struct cnode *m = cn_container(CNODE_MAP, it);
-      cnode_map_set(m, "source", cn_str(it->str, it));
+      cnode_map_set(m, key, cn_str(it->str, it));
       cnode_free(it);
       list->items[i] = m;
     }
   }
 }
+
+static void canon_file_refs(struct cnode *list) { items_to_maps(list, "source"); }
 
 static int canon_depends_on(struct cnode_pair *p, const char *svc, struct stack_error **err) {
   struct cnode *d = p->value;
@@ -489,17 +493,7 @@ static int canon_depends_on(struct cnode_pair *p, const char *svc, struct stack_
 
 static struct cnode *canon_env_file(struct cnode *n) {
   n = string_to_list(n);
-  if (n == NULL || n->kind != CNODE_SEQ)
-    return n;
-  for (size_t i = 0; i < n->n; i++) {
-    struct cnode *it = n->items[i];
-    if (it->kind == CNODE_SCALAR) {
-      struct cnode *m = cn_container(CNODE_MAP, it);
-      cnode_map_set(m, "path", cn_str(it->str, it));
-      cnode_free(it);
-      n->items[i] = m;
-    }
-  }
+  items_to_maps(n, "path");
   return n;
 }
 

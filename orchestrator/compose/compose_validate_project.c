@@ -5,26 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose_canonical_util.h"
 #include "compose_graph.h"
 #include "compose_scalar.h"
 #include "compose_validate.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
-
-__attribute__((format(printf, 4, 5))) static int fail_at(struct stack_error **err,
-                                                         const struct cnode *n,
-                                                         const char *service, const char *fmt,
-                                                         ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  _cleanup_free_ char *msg = xvasprintf(fmt, ap);
-  va_end(ap);
-  _cleanup_free_ char *where = cnode_where(n);
-  if (service)
-    return stack_error_set(err, -EINVAL, "%s: service \"%s\": %s", where, service, msg);
-  return stack_error_set(err, -EINVAL, "%s: %s", where, msg);
-}
 
 static bool defined(const struct cnode *project, const char *section, const char *name) {
   return cnode_map_get_pair(cnode_map_get(project, section), name) != NULL;
@@ -40,7 +27,7 @@ static int check_file_refs(const struct cnode *project, const char *svc, const s
     if (src == NULL || src->kind != CNODE_SCALAR)
       continue;
     if (!defined(project, section, src->str))
-      return fail_at(err, src, svc,
+      return cn_fail(err, src, svc,
                      "uses %s \"%s\", which is not defined; add it under the top-level \"%s:\"",
                      section[0] == 's' ? "secret" : "config", src->str, section);
   }
@@ -52,9 +39,9 @@ static int check_service(const struct cnode *project, const struct cnode_pair *s
   const char *svc = sp->key->str;
   const struct cnode *s = sp->value;
   if (s == NULL || s->kind != CNODE_MAP)
-    return fail_at(err, sp->key, svc, "must be a mapping");
+    return cn_fail(err, sp->key, svc, "must be a mapping");
   if (!cnode_map_get(s, "image") && !cnode_map_get(s, "build") && !cnode_map_get(s, "provider"))
-    return fail_at(err, sp->key, svc,
+    return cn_fail(err, sp->key, svc,
                    "has neither an image nor a build context specified; add \"image:\" or "
                    "\"build:\"");
 
@@ -62,7 +49,7 @@ static int check_service(const struct cnode *project, const struct cnode_pair *s
   for (size_t i = 0; nets && nets->kind == CNODE_MAP && i < nets->n; i++) {
     const char *net = nets->pairs[i].key->str;
     if (strcmp(net, "default") != 0 && !defined(project, "networks", net))
-      return fail_at(err, nets->pairs[i].key, svc,
+      return cn_fail(err, nets->pairs[i].key, svc,
                      "uses network \"%s\", which is not defined; add it under the top-level "
                      "\"networks:\"",
                      net);
@@ -74,7 +61,7 @@ static int check_service(const struct cnode *project, const struct cnode_pair *s
     const struct cnode *src = cnode_map_get(v, "source");
     if (type && strcmp(type, "volume") == 0 && src && src->kind == CNODE_SCALAR &&
         src->str[0] && !defined(project, "volumes", src->str))
-      return fail_at(err, src, svc,
+      return cn_fail(err, src, svc,
                      "uses volume \"%s\", which is not defined; add it under the top-level "
                      "\"volumes:\" (or use a path such as ./%s for a bind mount)",
                      src->str, src->str);
@@ -97,7 +84,7 @@ static int check_service(const struct cnode *project, const struct cnode_pair *s
     if (req)
       cscalar_parse_bool(req, &required);
     if (cnode_map_get_pair(services, dep) == NULL && required)
-      return fail_at(err, deps->pairs[i].key, svc,
+      return cn_fail(err, deps->pairs[i].key, svc,
                      "depends on undefined service \"%s\"; define it, fix the name, or mark the "
                      "dependency \"required: false\"",
                      dep);
@@ -131,7 +118,7 @@ static int check_cycles(const struct cnode *services, struct stack_error **err) 
     for (size_t i = 0; sp && i < n; i++)
       if (strlen(names[i]) == (size_t)(sp - cycle) && strncmp(names[i], cycle, sp - cycle) == 0)
         first = services->pairs[i].key;
-    return fail_at(err, first ? first : services, NULL,
+    return cn_fail(err, first ? first : services, NULL,
                    "dependency cycle between services: %s; remove one of these depends_on", cycle);
   }
   return 0;
@@ -177,7 +164,7 @@ static int check_ports(const struct cnode *services, struct stack_error **err) {
           if (!(wildcard(ip) || wildcard(pub[k].ip) || strcmp(ip, pub[k].ip) == 0))
             continue;
           _cleanup_free_ char *other = cnode_where(pub[k].node);
-          r = fail_at(err, p, services->pairs[i].key->str,
+          r = cn_fail(err, p, services->pairs[i].key->str,
                       "publishes host port %s%s%ld/%s, which service \"%s\" already publishes "
                       "(%s); use another host port",
                       ip && *ip ? ip : "", ip && *ip ? ":" : "", port, proto, pub[k].service,
