@@ -25,6 +25,7 @@ struct compose_load_opts {
   char **services;          /* named on the command line: enables their profiles */
   bool no_interpolate;
   bool skip_normalize;
+  bool no_consistency;      /* --no-consistency: skip compose_validate_project() */
   char **environ; /* the process environment, NULL = environ */
   const char *working_dir; /* where discovery starts; NULL = getcwd() */
 };
