@@ -77,6 +77,18 @@ static const struct order orders[] = {
     {"configs.*", "name file environment content external labels template_driver"},
 };
 
+#define N_ORDERS (sizeof(orders) / sizeof(orders[0]))
+
+/* Pattern depths of orders[], computed once per output. */
+struct order_depths {
+  size_t d[N_ORDERS];
+};
+
+static void order_depths_init(struct order_depths *od) {
+  for (size_t i = 0; i < N_ORDERS; i++)
+    od->d[i] = cpath_pattern_depth(orders[i].pattern);
+}
+
 static int field_rank(const char *keys, const char *k) {
   size_t kl = strlen(k);
   int rank = 0;
@@ -104,11 +116,12 @@ static int cmp_keyed(const void *a, const void *b) {
 }
 
 /* The pairs of map in output order (caller frees the array). */
-static struct keyed *ordered(const struct cnode *map, const struct cpath *path) {
+static struct keyed *ordered(const struct cnode *map, const struct cpath *path,
+                             const struct order_depths *od) {
   const char *keys = NULL;
-  for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]) && !keys; i++)
-    if (path->depth == 0 ? orders[i].pattern[0] == '\0'
-                         : orders[i].pattern[0] && cpath_match(orders[i].pattern, path))
+  for (size_t i = 0; i < N_ORDERS && !keys; i++)
+    if (od->d[i] == path->depth &&
+        (path->depth == 0 || cpath_match(orders[i].pattern, path)))
       keys = orders[i].keys;
   struct keyed *k = xcalloc(map->n + 1, sizeof(*k));
   for (size_t i = 0; i < map->n; i++) {
@@ -140,6 +153,7 @@ struct yemit {
   yaml_emitter_t em;
   bool escape_dollar;
   struct cpath path;
+  struct order_depths od;
   struct stack_error **err;
 };
 
@@ -196,7 +210,7 @@ static int emit_node(struct yemit *y, const struct cnode *n) {
                                       n->n ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE);
   if ((r = emit_event(y, &ev)) < 0)
     return r;
-  _cleanup_free_ struct keyed *k = ordered(n, &y->path);
+  _cleanup_free_ struct keyed *k = ordered(n, &y->path, &y->od);
   for (size_t i = 0; i < n->n; i++) {
     const char *key = k[i].pair->key->str;
     if ((r = emit_scalar(y, key, true)) < 0)
@@ -219,6 +233,7 @@ static int write_handler(void *data, unsigned char *buffer, size_t size) {
 static int emit_yaml(struct sbuf *out, const struct cnode *project, bool escape_dollar,
                      struct stack_error **err) {
   struct yemit y = {.escape_dollar = escape_dollar, .err = err};
+  order_depths_init(&y.od);
   yaml_emitter_initialize(&y.em);
   yaml_emitter_set_output(&y.em, write_handler, out);
   yaml_emitter_set_unicode(&y.em, 1);
@@ -247,7 +262,8 @@ static int emit_yaml(struct sbuf *out, const struct cnode *project, bool escape_
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static cJSON *json_node(const struct cnode *n, struct cpath *path, bool escape_dollar) {
+static cJSON *json_node(const struct cnode *n, struct cpath *path, const struct order_depths *od,
+                        bool escape_dollar) {
   if (n == NULL || n->kind == CNODE_NULL || (n->kind == CNODE_SCALAR && !n->quoted &&
                                              cnode_is_null(n)))
     return cJSON_CreateNull();
@@ -284,16 +300,16 @@ static cJSON *json_node(const struct cnode *n, struct cpath *path, bool escape_d
     cJSON *a = cJSON_CreateArray();
     path->segs[path->depth++] = NULL;
     for (size_t i = 0; i < n->n; i++)
-      cJSON_AddItemToArray(a, json_node(n->items[i], path, escape_dollar));
+      cJSON_AddItemToArray(a, json_node(n->items[i], path, od, escape_dollar));
     path->depth--;
     return a;
   }
   cJSON *o = cJSON_CreateObject();
-  _cleanup_free_ struct keyed *k = ordered(n, path);
+  _cleanup_free_ struct keyed *k = ordered(n, path, od);
   for (size_t i = 0; i < n->n; i++) {
     const char *key = k[i].pair->key->str;
     path->segs[path->depth++] = key;
-    cJSON_AddItemToObject(o, key, json_node(k[i].pair->value, path, escape_dollar));
+    cJSON_AddItemToObject(o, key, json_node(k[i].pair->value, path, od, escape_dollar));
     path->depth--;
   }
   return o;
@@ -302,7 +318,9 @@ static cJSON *json_node(const struct cnode *n, struct cpath *path, bool escape_d
 static int emit_json(struct sbuf *out, const struct cnode *project, bool escape_dollar,
                      struct stack_error **err) {
   struct cpath path = {.depth = 0};
-  cJSON *j = json_node(project, &path, escape_dollar);
+  struct order_depths od;
+  order_depths_init(&od);
+  cJSON *j = json_node(project, &path, &od, escape_dollar);
   char *text = cJSON_Print(j);
   cJSON_Delete(j);
   if (text == NULL)

@@ -40,6 +40,15 @@ bool cpath_match(const char *pattern, const struct cpath *w) {
   return *p == '\0';
 }
 
+size_t cpath_pattern_depth(const char *pattern) {
+  if (*pattern == '\0')
+    return 0;
+  size_t n = 1;
+  for (const char *p = pattern; *p; p++)
+    n += *p == '.';
+  return n;
+}
+
 char *cpath_string(const struct cpath *w) {
   struct sbuf b = SBUF_INIT;
   for (size_t i = 0; i < w->depth; i++) {

@@ -17,6 +17,10 @@ struct cpath {
  * any key, '[]' any sequence index and 'a|b' either key. */
 bool cpath_match(const char *pattern, const struct cpath *p);
 
+/* How many segments a pattern has: a path of another depth never matches,
+ * which callers check first since most paths fail there. */
+size_t cpath_pattern_depth(const char *pattern);
+
 /* "services.web.ports.[]" (caller frees). */
 char *cpath_string(const struct cpath *p);
 

@@ -98,14 +98,17 @@ static const struct rule rules[] = {
     {"services.*.provider.options.*.[]", TY_KEEP},
 };
 
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
+
 struct walk {
   struct cpath path;
+  size_t rule_depth[N_RULES];
   struct stack_error **err;
 };
 
 static enum ty type_at(const struct walk *w) {
-  for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-    if (cpath_match(rules[i].pattern, &w->path))
+  for (size_t i = 0; i < N_RULES; i++)
+    if (w->rule_depth[i] == w->path.depth && cpath_match(rules[i].pattern, &w->path))
       return rules[i].ty;
   return TY_STRING;
 }
@@ -293,5 +296,7 @@ static int walk(struct walk *w, struct cnode *n) {
 
 int compose_apply_types(struct cnode *tree, struct stack_error **err) {
   struct walk w = {.err = err};
+  for (size_t i = 0; i < N_RULES; i++)
+    w.rule_depth[i] = cpath_pattern_depth(rules[i].pattern);
   return walk(&w, tree);
 }
