@@ -14,6 +14,7 @@
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/humanize.h"
 #include "runtime/util/xalloc.h"
 
 static void usage(FILE *f, const char *prog) {
@@ -133,7 +134,7 @@ int cli_ps(struct cli_globals *g, int argc, char **argv) {
         ps_status_text((enum ctr_status)ctr_status_parse(st), (int)num(ct, "exit_code"),
                        health < 0 ? HEALTH_NONE : (enum health_status)health,
                        (int64_t)num(ct, "started"), (int64_t)num(ct, "finished"), now);
-    _cleanup_free_ char *ago = ps_human_duration(now - (int64_t)num(ct, "created"));
+    _cleanup_free_ char *ago = human_duration(now - (int64_t)num(ct, "created"));
     _cleanup_free_ char *created = xasprintf("%s ago", ago);
     _cleanup_free_ char *cmd = xasprintf("\"%s\"", str(ct, "command"));
     if (quiet) {

@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -87,7 +86,8 @@ static int get_int(struct reader *rd, const cJSON *o, const char *ctx, const cha
   if (j == NULL)
     return 0;
   double v = cJSON_GetNumberValue(j);
-  if (!cJSON_IsNumber(j) || !isfinite(v) || v != floor(v) || v < min || v > max)
+  /* range first: the cast below is only defined for values that fit */
+  if (!cJSON_IsNumber(j) || !(v >= min && v <= max) || v != (double)(int64_t)v)
     return bad(rd, ctx, field, "a whole number in range");
   *out = v;
   return 0;
