@@ -26,6 +26,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/sbuf.h"
+#include "runtime/util/uv_alloc.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/vm.h"
 
@@ -48,12 +49,6 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void on_alloc(uv_handle_t *h, size_t s, uv_buf_t *buf) {
-  (void)h;
-  buf->base = xmalloc(s);
-  buf->len = s;
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -106,7 +101,7 @@ static int boot_start(uv_loop_t *loop, struct boot *b, const struct vm_spec *spe
   b->ctl.data = b;
   uv_pipe_open(&b->ctl, fd);
   b->ctl_open = true;
-  uv_read_start((uv_stream_t *)&b->ctl, on_alloc, on_read);
+  uv_read_start((uv_stream_t *)&b->ctl, uv_alloc_heap, on_read);
   uv_timer_init(loop, &b->timer);
   b->timer.data = b;
   uv_timer_start(&b->timer, on_timeout, 60000, 0);

@@ -8,6 +8,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/sbuf.h"
+#include "runtime/util/uv_alloc.h"
 #include "runtime/util/xalloc.h"
 
 #define QMP_MAX_LINE (1u << 20)
@@ -208,12 +209,6 @@ int qmp_feed(struct qmp *q, const char *buf, size_t len, struct stack_error **er
   return 0;
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
-  buf->base = xmalloc(suggested);
-  buf->len = suggested;
-}
-
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct qmp *q = s->data;
   if (n > 0 && q->state != QMP_CLOSED) {
@@ -236,7 +231,7 @@ static void on_connect(uv_connect_t *req, int status) {
     return;
   }
   q->state = QMP_GREETING;
-  uv_read_start((uv_stream_t *)&q->pipe, on_alloc, on_read);
+  uv_read_start((uv_stream_t *)&q->pipe, uv_alloc_heap, on_read);
 }
 
 static struct qmp *qmp_alloc(qmp_state_cb on_state, qmp_event_cb on_event, void *data) {

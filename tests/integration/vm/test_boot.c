@@ -16,6 +16,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/sbuf.h"
+#include "runtime/util/uv_alloc.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qmp.h"
@@ -117,12 +118,6 @@ static void on_qmp_state(struct qmp *q, int status, void *data) {
     qmp_next(r);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
-  buf->base = xmalloc(suggested);
-  buf->len = suggested;
-}
-
 static void on_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct run *r = s->data;
   if (n > 0)
@@ -173,7 +168,7 @@ static void run_vm(struct run *r, struct vm_spec *spec) {
       r->ctl.data = r;
       uv_pipe_open(&r->ctl, fd);
       r->ctl_open = true;
-      uv_read_start((uv_stream_t *)&r->ctl, on_alloc, on_ctl_read);
+      uv_read_start((uv_stream_t *)&r->ctl, uv_alloc_heap, on_ctl_read);
     }
   }
   uv_run(&r->loop, UV_RUN_DEFAULT);
