@@ -164,6 +164,36 @@ static int emit_event(struct yemit *y, yaml_event_t *ev) {
   return 0;
 }
 
+/* Strings that YAML 1.1 readers (docker-compose 1.x, PyYAML) would take
+ * for booleans or sexagesimal numbers are quoted too, as yaml.v3 does. */
+static bool reads_as_yaml11(const char *s) {
+  static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                      "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    if (strcmp(s, words[i]) == 0)
+      return true;
+  /* base 60: [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)? */
+  const char *p = s + (*s == '+' || *s == '-');
+  if (!(*p >= '0' && *p <= '9'))
+    return false;
+  while ((*p >= '0' && *p <= '9') || *p == '_')
+    p++;
+  bool colon = false;
+  while (*p == ':') {
+    p++;
+    const char *start = p;
+    while (*p >= '0' && *p <= '9')
+      p++;
+    if (p == start || p - start > 2 || (p - start == 2 && start[0] > '5'))
+      return false;
+    colon = true;
+  }
+  if (*p == '.')
+    for (p++; (*p >= '0' && *p <= '9') || *p == '_'; p++)
+      ;
+  return colon && *p == '\0';
+}
+
 static int emit_scalar(struct yemit *y, const char *text, bool string) {
   yaml_event_t ev;
   yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
@@ -171,7 +201,7 @@ static int emit_scalar(struct yemit *y, const char *text, bool string) {
   if (string) {
     /* a string that would read back as something else is quoted, as Go's
      * yaml.v3 does; libyaml picks quoting for the rest as needed */
-    if (cscalar_type_of(s) != CSCALAR_STRING)
+    if (cscalar_type_of(s) != CSCALAR_STRING || reads_as_yaml11(s))
       style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     else if (strchr(s, '\n'))
       style = YAML_LITERAL_SCALAR_STYLE;

@@ -243,6 +243,9 @@ static void test_finalize_and_emit(void) {
                                          "      UNSET:\n"
                                          "      PRICE: $$5\n"
                                          "      N: 8000\n"
+                                         "      YES: \"yes\"\n"
+                                         "      TIME: \"12:30\"\n"
+                                         "      MAC: 02:42:ac:11:65:43\n"
                                          "    links: [db]\n"
                                          "  db:\n"
                                          "    image: db\n",
@@ -259,9 +262,12 @@ static void test_finalize_and_emit(void) {
   CHECK_STREQ(str(t, "services.web.depends_on.db.restart"), "true");
   _cleanup_free_ char *yaml = NULL;
   CHECK(compose_emit_string(&yaml, t, COMPOSE_EMIT_YAML, true, &err) == 0);
-  CHECK_MSG(yaml && strstr(yaml, "N: \"8000\""), "%s", yaml);
+  CHECK_MSG(yaml && strstr(yaml, "\"N\": \"8000\""), "%s", yaml);
   CHECK_MSG(yaml && strstr(yaml, "PRICE: $$$$5"), "%s", yaml); /* "$$5" read raw: each $ doubled */
   CHECK_MSG(yaml && strstr(yaml, "UNSET: null"), "%s", yaml);
+  CHECK_MSG(yaml && strstr(yaml, "\"YES\": \"yes\""), "%s", yaml);
+  CHECK_MSG(yaml && strstr(yaml, "TIME: \"12:30\""), "%s", yaml);
+  CHECK_MSG(yaml && strstr(yaml, "MAC: 02:42:ac:11:65:43\n"), "%s", yaml);
   CHECK_MSG(yaml && strncmp(yaml, "name: p\nservices:\n", 18) == 0, "%s", yaml);
   _cleanup_free_ char *json = NULL;
   CHECK(compose_emit_string(&json, t, COMPOSE_EMIT_JSON, false, &err) == 0);
