@@ -55,6 +55,11 @@ int cli_supervisor(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);
 
+/* cli_image.c: `stack image ls|inspect|rm|prune|import|load|save|pull|push`
+ * and `stack images` (= image ls). */
+int cli_image(struct cli_globals *g, int argc, char **argv);
+int cli_images(struct cli_globals *g, int argc, char **argv);
+
 /* Entry point of the `stack` binary; returns the exit code. */
 int stack_cli_main(int argc, char **argv);
 

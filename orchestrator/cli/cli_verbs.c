@@ -15,5 +15,7 @@ const struct cli_verb cli_verbs[] = {
     {"events", "Receive real time events from containers", cli_events},
     {"down", "Stop and remove containers, networks", cli_down},
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
+    {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
+    {"images", "List images", cli_images},
     {NULL, NULL, NULL},
 };

@@ -34,6 +34,7 @@
 struct blobstore {
   char *blob_dir; /* <root>/blobs/sha256 */
   char *tmp_dir;  /* <root>/blobs/tmp */
+  int lock_fd;    /* <root>/blobs/lock: shared while open, exclusive for GC */
 };
 
 struct blob_writer {
@@ -112,7 +113,17 @@ int blobstore_open(const char *root, struct blobstore **out, struct stack_error 
     r = fs_mkdir_p(tmp_dir, 0700, err);
   if (r < 0)
     return stack_error_prefix(err, "cannot open the image store at %s", root);
+  _cleanup_free_ char *lock = fs_path_join(blobs, "lock");
+  _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lfd < 0)
+    return stack_error_errno(err, -errno, "cannot open %s", lock);
+  /* Blobs are committed before the image record that references them is
+   * written: a garbage collection must not run in between. */
+  while (flock(lfd, LOCK_SH) < 0)
+    if (errno != EINTR)
+      return stack_error_errno(err, -errno, "cannot lock %s", lock);
   struct blobstore *bs = xcalloc(1, sizeof(*bs));
+  bs->lock_fd = steal_fd(&lfd);
   bs->blob_dir = steal_pointer(&blob_dir);
   bs->tmp_dir = steal_pointer(&tmp_dir);
   *out = bs;
@@ -124,6 +135,8 @@ void blobstore_close(struct blobstore *bs) {
     return;
   free(bs->blob_dir);
   free(bs->tmp_dir);
+  if (bs->lock_fd >= 0)
+    close(bs->lock_fd);
   free(bs);
 }
 
@@ -416,4 +429,67 @@ int blobstore_list(struct blobstore *bs, char ***out, struct stack_error **err) 
   v[n] = NULL;
   *out = v;
   return 0;
+}
+
+int blobstore_lock_exclusive(struct blobstore *bs, struct stack_error **err) {
+  while (flock(bs->lock_fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return stack_error_errno(err, -errno, "cannot lock the image store");
+  return 0;
+}
+
+int blobstore_clean_tmp(struct blobstore *bs, uint64_t *freed, struct stack_error **err) {
+  _cleanup_closedir_ DIR *d = opendir(bs->tmp_dir);
+  if (d == NULL)
+    return stack_error_errno(err, -errno, "cannot list %s", bs->tmp_dir);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    _cleanup_free_ char *p = fs_path_join(bs->tmp_dir, de->d_name);
+    _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    /* A writer still holds its lock: not ours to remove. */
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
+      continue;
+    if (unlink(p) == 0 && freed)
+      *freed += (uint64_t)st.st_size;
+  }
+  return 0;
+}
+
+int blobstore_writer_open_new(struct blobstore *bs, struct blob_writer **out,
+                              struct stack_error **err) {
+  struct blob_writer *w = xcalloc(1, sizeof(*w));
+  w->bs = bs;
+  w->expected_size = -1;
+  w->md = digest_new();
+  w->partial = fs_path_join(bs->tmp_dir, "new.XXXXXX");
+  w->fd = mkostemp(w->partial, O_CLOEXEC);
+  if (w->fd < 0 || flock(w->fd, LOCK_EX) < 0) {
+    int r = stack_error_errno(err, -errno, "cannot create a temp file in %s", bs->tmp_dir);
+    blob_writer_abort(w, false);
+    return r;
+  }
+  w->digest = xstrdup("(new blob)");
+  *out = w;
+  return 0;
+}
+
+int blob_writer_commit_digest(struct blob_writer *w, char **digest_out, uint64_t *size_out,
+                              struct stack_error **err) {
+  _cleanup_free_ char *digest = digest_final(w->md);
+  int r = 0;
+  if (blobstore_has(w->bs, digest))
+    unlink(w->partial);
+  else if ((r = commit_file(w->bs, w->fd, w->partial, digest, err)) < 0)
+    unlink(w->partial);
+  if (r == 0) {
+    if (size_out)
+      *size_out = w->written;
+    if (digest_out)
+      *digest_out = steal_pointer(&digest);
+  }
+  writer_free(w);
+  return r;
 }

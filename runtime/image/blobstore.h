@@ -19,7 +19,8 @@ struct stack_error;
 struct blobstore;
 struct blob_writer;
 
-/* Opens (creating if needed) the store at root. */
+/* Opens (creating if needed) the store at root.  Holds a shared store lock
+ * until blobstore_close(), so garbage collection waits for open stores. */
 int blobstore_open(const char *root, struct blobstore **out, struct stack_error **err);
 void blobstore_close(struct blobstore *bs);
 
@@ -49,6 +50,13 @@ int blobstore_remove(struct blobstore *bs, const char *digest, struct stack_erro
 /* All committed digests, NULL-terminated (free with strv_free). */
 int blobstore_list(struct blobstore *bs, char ***out, struct stack_error **err);
 
+/* Upgrades this handle's store lock to exclusive (garbage collection):
+ * waits until no other handle is open. */
+int blobstore_lock_exclusive(struct blobstore *bs, struct stack_error **err);
+/* Removes partial downloads no writer holds; *freed (may be NULL) is
+ * increased by the bytes removed. */
+int blobstore_clean_tmp(struct blobstore *bs, uint64_t *freed, struct stack_error **err);
+
 /* Starts (or resumes) writing a blob with a known digest and size
  * (expected_size < 0: unknown).  *resume_offset is how many bytes of a previous
  * interrupted attempt are already there and verified to hash consistently;
@@ -63,6 +71,14 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len,
                       struct stack_error **err);
 /* Verifies digest and size, then moves the blob into place.  Frees w. */
 int blob_writer_commit(struct blob_writer *w, struct stack_error **err);
+/* A writer for a blob whose digest is not known in advance (made locally,
+ * e.g. by import); commit it with blob_writer_commit_digest(). */
+int blobstore_writer_open_new(struct blobstore *bs, struct blob_writer **w,
+                              struct stack_error **err);
+/* Stores what was written under its digest; *digest_out and *size_out (may be
+ * NULL) receive it.  Frees w. */
+int blob_writer_commit_digest(struct blob_writer *w, char **digest_out, uint64_t *size_out,
+                              struct stack_error **err);
 /* Drops a writer; keep_partial keeps the temp file for a later resume.
  * Frees w. */
 void blob_writer_abort(struct blob_writer *w, bool keep_partial);

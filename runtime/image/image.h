@@ -6,6 +6,7 @@
 #define STACK_IMAGE_IMAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct stack_error;
@@ -53,6 +54,55 @@ struct image_handle {
 int image_get(const char *store_root, const char *ref, const struct image_get_opts *opts,
               struct image_handle **out, struct stack_error **err);
 void image_handle_free(struct image_handle *h);
+
+struct blobstore;
+struct image_record;
+struct manifest;
+
+/* "redis" -> "docker.io/library/redis:latest" (caller frees *out). */
+int image_ref_normalize(const char *ref, char **out, struct stack_error **err);
+/* How Docker shows a normalised reference: docker.io/library/ and docker.io/
+ * dropped; *repo and *tag (or "<none>") are new strings. */
+void image_ref_display(const char *norm, char **repo, char **tag);
+
+/* The record of an image given by reference or by ID prefix (config digest,
+ * "sha256:" optional, at least 4 hex digits).  -ENOENT "No such image". */
+int image_find(const char *store_root, const char *ref_or_id, struct image_record **out,
+               struct stack_error **err);
+
+/* Reads and parses the (image) manifest of a record from the store. */
+int image_load_manifest(struct blobstore *bs, const struct image_record *rec, struct manifest *m,
+                        struct stack_error **err);
+
+/* Like `docker import`: makes a one-layer image named ref from a root file
+ * system in a directory or a tarball (plain, gzip or zstd), records it and
+ * builds its root disk.  *out (may be NULL) receives the record. */
+int image_import(const char *store_root, const char *src, const char *ref,
+                 struct image_record **out, struct stack_error **err);
+
+/* Removes the image named ref, or every image whose ID (config digest,
+ * "sha256:" optional) starts with ref (at least 4 hex digits), then frees
+ * what no remaining image uses.  *removed (may be NULL) lists the references
+ * removed.  -ENOENT with a message when nothing matches. */
+int image_remove(const char *store_root, const char *ref, char ***removed,
+                 struct stack_error **err);
+
+/* Garbage collection: removes blobs, root disks and partial downloads that
+ * no image references; *freed (may be NULL) receives the bytes freed. */
+int image_prune(const char *store_root, uint64_t *freed, struct stack_error **err);
+
+/* Loads an OCI image layout archive (tar, optionally compressed): every blob
+ * is verified on the way in; each manifest in index.json (for an index, the
+ * host platform's) becomes an image named by its
+ * org.opencontainers.image.ref.name annotation (a bare tag gets the archive's
+ * base name as repository).  *loaded (may be NULL) lists the references. */
+int image_load(const char *store_root, const char *archive, char ***loaded,
+               struct stack_error **err);
+
+/* Writes the images refs (NULL-terminated) as an OCI image layout tar to
+ * path ("-" = stdout), each annotated with its full reference. */
+int image_save(const char *store_root, char *const *refs, const char *path,
+               struct stack_error **err);
 
 /* Parses an OCI/Docker image config JSON document. */
 int image_config_parse(const char *json, size_t len, struct image_config *out,
