@@ -149,8 +149,9 @@ unsigned long vm_tsc_parse_kmsg(const char *text) {
 }
 
 unsigned long vm_tsc_parse_cpuinfo(const char *cpuinfo) {
-  if (!cpuinfo ||
-      (!cpuinfo_has_flag(cpuinfo, "constant_tsc") && !cpuinfo_has_flag(cpuinfo, "tsc_known_freq")))
+  /* Only tsc_known_freq makes "cpu MHz" the TSC rate: elsewhere it is the
+   * current (scaled) core clock. */
+  if (!cpuinfo || !cpuinfo_has_flag(cpuinfo, "tsc_known_freq"))
     return 0;
   size_t len = 0;
   const char *v = cpuinfo_field(cpuinfo, "cpu MHz", &len);
@@ -193,6 +194,33 @@ static char *read_kmsg_tsc_lines(void) {
   return out;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <time.h>
+#include <x86intrin.h>
+
+static double mono_raw(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Counts TSC ticks against CLOCK_MONOTONIC_RAW for 10 ms: the last resort
+ * when neither sysfs nor the kernel log says the rate (an unprivileged user
+ * cannot read /dev/kmsg).  Only meaningful with an invariant TSC. */
+static unsigned long measure_tsc_khz(void) {
+  double t0 = mono_raw();
+  unsigned long long c0 = __rdtsc();
+  double t1;
+  do
+    t1 = mono_raw();
+  while (t1 - t0 < 0.010);
+  unsigned long long c1 = __rdtsc();
+  return (unsigned long)((double)(c1 - c0) / (t1 - t0) / 1000.0 + 0.5);
+}
+#else
+static unsigned long measure_tsc_khz(void) { return 0; }
+#endif
+
 static void probe_tsc(const char *cpuinfo, struct vm_host *out) {
   _cleanup_free_ char *sysfs = NULL;
   if (fs_read_file("/sys/devices/system/cpu/cpu0/tsc_freq_khz", 64, &sysfs, NULL, NULL) == 0 &&
@@ -200,13 +228,20 @@ static void probe_tsc(const char *cpuinfo, struct vm_host *out) {
     snprintf(out->tsc_source, sizeof(out->tsc_source), "sysfs tsc_freq_khz");
     return;
   }
+  /* tsc_known_freq: the kernel took the rate from CPUID or the hypervisor
+   * and never refines it, so "cpu MHz" is exact, and cheaper than the log. */
+  if ((out->tsc_khz = vm_tsc_parse_cpuinfo(cpuinfo))) {
+    snprintf(out->tsc_source, sizeof(out->tsc_source), "/proc/cpuinfo cpu MHz");
+    return;
+  }
   _cleanup_free_ char *kmsg = read_kmsg_tsc_lines();
   if (kmsg && (out->tsc_khz = vm_tsc_parse_kmsg(kmsg))) {
     snprintf(out->tsc_source, sizeof(out->tsc_source), "kernel log");
     return;
   }
-  if ((out->tsc_khz = vm_tsc_parse_cpuinfo(cpuinfo))) {
-    snprintf(out->tsc_source, sizeof(out->tsc_source), "/proc/cpuinfo cpu MHz");
+  if (cpuinfo && cpuinfo_has_flag(cpuinfo, "constant_tsc") &&
+      (out->tsc_khz = measure_tsc_khz())) {
+    snprintf(out->tsc_source, sizeof(out->tsc_source), "measured over 10 ms");
     return;
   }
   snprintf(out->tsc_source, sizeof(out->tsc_source), "unknown");

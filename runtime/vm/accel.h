@@ -49,8 +49,9 @@ unsigned long vm_tsc_parse_sysfs(const char *text);
 /* Kernel log text (dmesg or /dev/kmsg records): "tsc: Refined TSC
  * clocksource calibration: X MHz" wins over "tsc: Detected X MHz processor". */
 unsigned long vm_tsc_parse_kmsg(const char *text);
-/* /proc/cpuinfo: "cpu MHz", only when the flags say the TSC is constant
- * (constant_tsc or tsc_known_freq); else 0. */
+/* /proc/cpuinfo: "cpu MHz", only when the flags hold tsc_known_freq (then
+ * it is the TSC rate; elsewhere it is the scaled core clock); else 0.
+ * vm_host_probe() measures the TSC when all of these fail. */
 unsigned long vm_tsc_parse_cpuinfo(const char *cpuinfo);
 
 #endif

@@ -79,6 +79,8 @@ static void test_tsc(void) {
    * its TSC rate. */
   CHECK_INTEQ(vm_tsc_parse_cpuinfo(cpuinfo_svm_no_constant), 0);
   CHECK_INTEQ(vm_tsc_parse_cpuinfo("flags\t: constant_tsc\n"), 0);
+  CHECK_INTEQ(vm_tsc_parse_cpuinfo("cpu MHz\t: 3000.0\nflags\t: constant_tsc\n"), 0);
+  CHECK_INTEQ(vm_tsc_parse_cpuinfo("cpu MHz\t: 3000.0\nflags\t: tsc_known_freq\n"), 3000000);
   CHECK_INTEQ(vm_tsc_parse_cpuinfo(""), 0);
 }
 
