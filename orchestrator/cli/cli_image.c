@@ -79,10 +79,10 @@ static int image_ls(int argc, char **argv) {
       {NULL, 0, NULL, 0},
   };
   bool quiet = false, json = false;
-  optind = 1;
+  optind = 0; /* 0: glibc re-reads the ordering, so options may follow arguments */
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "+qah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "qah", opts, NULL)) != -1) {
     if (c == 'q')
       quiet = true;
     else if (c == 'F' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "{{json .}}") == 0))

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# stack image import / images / inspect / save / load / rm / prune, with no
+# registry: a busybox-static root file system imported from a directory and
+# from a tarball; its root disk passes e2fsck; save + load round-trips; a
+# corrupted archive is refused and leaves the store unchanged; rm and prune
+# leave an empty store.
+set -euo pipefail
+STACK=${STACK_BIN:?}
+[[ -x /bin/busybox ]] || { echo "SKIP: busybox-static is not installed"; exit 77; }
+command -v e2fsck >/dev/null || { echo "SKIP: e2fsck is not installed"; exit 77; }
+
+tmp=$(mktemp -d /tmp/stack-import-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run
+fail() { echo "FAIL: $*" >&2; exit 1; }
+st() { timeout 60 "$STACK" "$@"; }
+
+# A busybox tree: every applet a symlink, a hard link, a sticky /tmp.
+tree=$tmp/tree
+mkdir -p "$tree"/{bin,etc,tmp,root}
+cp /bin/busybox "$tree/bin/busybox"
+for a in sh ls cat echo env; do ln -s busybox "$tree/bin/$a"; done
+ln "$tree/bin/busybox" "$tree/bin/busybox-hard"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$tree/etc/passwd"
+chmod 1777 "$tree/tmp"
+
+id=$(st image import "$tree" bbtest:1.0) || fail "import from a directory"
+[[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || fail "import printed '$id'"
+short=${id:7:12}
+
+out=$(st images)
+head -1 <<<"$out" | grep -Eq '^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE$' || fail "header: $out"
+grep -Eq "^bbtest +1\.0 +$short +(Less than a second|[0-9]+ seconds?) ago +[0-9.]+MB$" <<<"$out" || fail "row: $out"
+[[ $(st images -q) == "$short" ]] || fail "images -q"
+st images --format json | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["Repository"] == "bbtest" and r["Tag"] == "1.0", r
+' || fail "images --format json"
+[[ $(st image ls bbtest:1.0 -q) == "$short" ]] || fail "filter by name:tag"
+[[ -z $(st image ls nosuch -q) ]] || fail "filter by a missing name"
+
+disk=$(st image inspect bbtest:1.0 | python3 -c '
+import json, sys
+i = json.load(sys.stdin)[0]
+assert i["RepoTags"] == ["bbtest:1.0"], i
+assert i["Os"] == "linux", i
+assert len(i["RootFS"]["Layers"]) == 1, i
+print(i["Metadata"]["RootDisk"])') || fail "inspect"
+e2fsck -fn "$disk" >/dev/null 2>&1 || fail "e2fsck on $disk"
+st image inspect "$short" >/dev/null || fail "inspect by ID"
+if st image inspect nosuch:1 >/dev/null 2>"$tmp/err"; then fail "inspect of a missing image succeeded"; fi
+grep -q "No such image: nosuch:1" "$tmp/err" || fail "inspect error: $(cat "$tmp/err")"
+
+# The same tree as a gzip tarball: same content, so the same layer.
+tar -C "$tree" -czf "$tmp/tree.tgz" .
+st image import "$tmp/tree.tgz" bbtest:tgz >/dev/null || fail "import from a tarball"
+[[ $(st images -q | wc -l) -ge 1 ]] || fail "two images"
+if st image import "$tmp/nonexistent" bad:1 2>"$tmp/err"; then fail "import of a missing path"; fi
+echo "not a tarball" >"$tmp/junk.tar"
+if st image import "$tmp/junk.tar" bad:1 2>"$tmp/err"; then fail "import of junk"; fi
+[[ -z $(st image ls bad -q) ]] || fail "a failed import left an image"
+
+# save + load round trip into a fresh store.
+st image save -o "$tmp/save.tar" bbtest:1.0 || fail "save"
+tar -tf "$tmp/save.tar" | grep -qx index.json || fail "save: no index.json"
+STACK_ROOT=$tmp/root2 st image load -i "$tmp/save.tar" | grep -qx "Loaded image: bbtest:1.0" || fail "load"
+[[ $(STACK_ROOT=$tmp/root2 st images -q) == "$short" ]] || fail "loaded image has another ID"
+
+# A corrupted blob in the archive: refused, nothing enters the store.
+mkdir "$tmp/bad" && tar -C "$tmp/bad" -xf "$tmp/save.tar"
+layer=$(ls -S "$tmp/bad/blobs/sha256" | head -1)
+printf 'X' | dd of="$tmp/bad/blobs/sha256/$layer" bs=1 seek=1000 conv=notrunc status=none
+tar -C "$tmp/bad" -cf "$tmp/bad.tar" .
+if STACK_ROOT=$tmp/root3 st image load -i "$tmp/bad.tar" 2>"$tmp/err"; then fail "a corrupt archive loaded"; fi
+grep -q "does not match its digest" "$tmp/err" || fail "corrupt load error: $(cat "$tmp/err")"
+[[ ! -e $tmp/root3/blobs/sha256/$layer ]] || fail "a corrupt blob entered the store"
+[[ -z $(STACK_ROOT=$tmp/root3 st images -q) ]] || fail "a corrupt archive was recorded"
+
+# rm by name and by ID, then nothing is left.
+st image rm bbtest:tgz | grep -qx "Untagged: bbtest:tgz" || fail "rm by name"
+st image rm "$short" | grep -qx "Untagged: bbtest:1.0" || fail "rm by ID"
+if st image rm bbtest:1.0 2>"$tmp/err"; then fail "rm of a removed image"; fi
+grep -q "No such image" "$tmp/err" || fail "rm error: $(cat "$tmp/err")"
+[[ -z $(st images -q) ]] || fail "images left after rm"
+st image prune | grep -q "Total reclaimed space" || fail "prune"
+[[ -z $(ls "$STACK_ROOT/blobs/sha256") ]] || fail "blobs left: $(ls "$STACK_ROOT/blobs/sha256")"
+[[ -z $(ls "$STACK_ROOT/rootfs") ]] || fail "root disks left: $(ls "$STACK_ROOT/rootfs")"
+echo "ok"
