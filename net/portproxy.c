@@ -10,9 +10,9 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 
-#define READ_CHUNK 65536
-#define HIGH_WATER (1u << 20) /* stop reading while the other side lags */
-#define LOW_WATER (256u << 10)
+#define READ_CHUNK (256u << 10)
+#define HIGH_WATER (4u << 20) /* stop reading while the other side lags */
+#define LOW_WATER (1u << 20)
 #define UDP_IDLE_MS 60000
 #define UDP_MAX_FLOWS 1024
 
@@ -57,7 +57,7 @@ struct portproxy {
   uv_timer_t sweep;
   int open;
   bool closing;
-  char ubuf[READ_CHUNK];
+  char ubuf[65536]; /* one UDP datagram at most */
 };
 
 struct pp_write {
