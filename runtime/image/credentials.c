@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "runtime/image/auth.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -16,12 +17,6 @@
 #include "runtime/util/xalloc.h"
 
 #define CRED_FILE_MAX (1u << 20)
-
-static void cjson_deletep(cJSON **j) {
-  if (*j)
-    cJSON_Delete(*j);
-}
-#define _cleanup_json_ _cleanup_(cjson_deletep)
 
 char *credentials_path(void) {
   _cleanup_free_ char *cfg = stack_config_path();
@@ -65,7 +60,7 @@ static bool host_matches(const char *key, const char *host) {
 
 static int lookup_in(const char *path, const char *host, char **user, char **pass,
                      struct stack_error **err) {
-  _cleanup_json_ cJSON *root = NULL;
+  _cleanup_cjson_ cJSON *root = NULL;
   int r = load(path, &root, err);
   if (r < 0 || root == NULL)
     return r;
@@ -123,7 +118,7 @@ static int save(const char *path, cJSON *root, struct stack_error **err) {
 int credentials_store(const char *host, const char *user, const char *pass,
                       struct stack_error **err) {
   _cleanup_free_ char *path = credentials_path();
-  _cleanup_json_ cJSON *root = NULL;
+  _cleanup_cjson_ cJSON *root = NULL;
   int r = load(path, &root, err);
   if (r < 0)
     return r;
@@ -143,7 +138,7 @@ int credentials_store(const char *host, const char *user, const char *pass,
 
 int credentials_erase(const char *host, struct stack_error **err) {
   _cleanup_free_ char *path = credentials_path();
-  _cleanup_json_ cJSON *root = NULL;
+  _cleanup_cjson_ cJSON *root = NULL;
   int r = load(path, &root, err);
   if (r < 0)
     return r;

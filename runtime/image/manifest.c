@@ -7,16 +7,11 @@
 #include <sys/utsname.h>
 
 #include "runtime/image/blobstore.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
-
-static void cjson_deletep(cJSON **j) {
-  if (*j)
-    cJSON_Delete(*j);
-}
-#define _cleanup_json_ _cleanup_(cjson_deletep)
 
 static void descriptor_clear(struct descriptor *d) {
   free(d->media_type);
@@ -81,7 +76,7 @@ int manifest_parse(const char *content_type, const char *body, size_t len, struc
   if (len > MANIFEST_MAX_SIZE)
     return stack_error_set(err, -EFBIG, "manifest is %zu bytes, more than the %u allowed", len,
                            MANIFEST_MAX_SIZE);
-  _cleanup_json_ cJSON *root = cJSON_ParseWithLength(body, len);
+  _cleanup_cjson_ cJSON *root = cJSON_ParseWithLength(body, len);
   if (root == NULL || !cJSON_IsObject(root))
     return stack_error_set(err, -EINVAL, "manifest is not a JSON object");
 

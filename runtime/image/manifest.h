@@ -46,6 +46,8 @@ struct manifest {
 int manifest_parse(const char *content_type, const char *body, size_t len, struct manifest *out,
                    struct stack_error **err);
 void manifest_clear(struct manifest *m);
+static inline void manifest_clearp(struct manifest *m) { manifest_clear(m); }
+#define _cleanup_manifest_ __attribute__((cleanup(manifest_clearp)))
 
 /* How a layer media type is compressed; -ENOTSUP (with a message) for types
  * that are not layers stack can unpack (foreign layers, encrypted, ...). */

@@ -20,6 +20,8 @@ struct image_ref {
  * wrong with it. */
 int image_ref_parse(const char *s, struct image_ref *out, struct stack_error **err);
 void image_ref_clear(struct image_ref *r);
+static inline void image_ref_clearp(struct image_ref *r) { image_ref_clear(r); }
+#define _cleanup_image_ref_ __attribute__((cleanup(image_ref_clearp)))
 
 /* "domain/path:tag", "domain/path@digest" or "domain/path:tag@digest"
  * (caller frees). */

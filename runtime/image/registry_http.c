@@ -143,8 +143,6 @@ void reg_client_free(struct reg_client *c) {
   free(c);
 }
 
-static void reg_client_freep(struct reg_client **c) { reg_client_free(*c); }
-#define _cleanup_client_ _cleanup_(reg_client_freep)
 
 const char *reg_client_repo_url(struct reg_client *c) { return c->repo_url; }
 const char *reg_client_host(struct reg_client *c) { return c->host; }
@@ -399,7 +397,7 @@ static void set_scheme(struct reg_client *c, const char *scheme) {
 int reg_client_open_with(const char *host, const char *repo, const char *actions,
                          const char *user, const char *pass, struct reg_client **out,
                          struct stack_error **err) {
-  _cleanup_client_ struct reg_client *c = xcalloc(1, sizeof(*c));
+  _cleanup_reg_client_ struct reg_client *c = xcalloc(1, sizeof(*c));
   c->host = xstrdup(host);
   c->repo = xstrdup(repo);
   c->actions = xstrdup(actions);

@@ -10,10 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/image/blobstore.h"
 #include "runtime/util/sbuf.h"
 
 struct stack_error;
 struct reg_client;
+
 
 /* What the last response of a request (after redirects) said. */
 struct http_response {
@@ -28,6 +30,8 @@ struct http_response {
   bool too_big; /* the body passed max_body and was cut off */
 };
 void http_response_clear(struct http_response *r);
+static inline void http_response_clearp(struct http_response *r) { http_response_clear(r); }
+#define _cleanup_http_response_ __attribute__((cleanup(http_response_clearp)))
 
 /* Header callback for curl: fills a struct http_response (userdata),
  * resetting it at each new status line so that only the final response of a
@@ -44,6 +48,14 @@ int reg_client_open_with(const char *host, const char *repo, const char *actions
                          const char *user, const char *pass, struct reg_client **out,
                          struct stack_error **err);
 void reg_client_free(struct reg_client *c);
+static inline void reg_client_freep(struct reg_client **c) { reg_client_free(*c); }
+#define _cleanup_reg_client_ __attribute__((cleanup(reg_client_freep)))
+/* The store, opened for one pull or push. */
+static inline void registry_blobstore_closep(struct blobstore **b) {
+  if (*b)
+    blobstore_close(*b);
+}
+#define _cleanup_blobstore_ __attribute__((cleanup(registry_blobstore_closep)))
 
 /* "https://host/v2/<repo>" (owned by the client). */
 const char *reg_client_repo_url(struct reg_client *c);

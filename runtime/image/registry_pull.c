@@ -25,13 +25,6 @@
 #define PARALLEL_DOWNLOADS 4
 #define DOWNLOAD_ATTEMPTS 4
 
-static void blobstore_closep(struct blobstore **b) {
-  if (*b)
-    blobstore_close(*b);
-}
-static void reg_client_freep(struct reg_client **c) { reg_client_free(*c); }
-static void manifest_clearp(struct manifest *m) { manifest_clear(m); }
-static void image_ref_clearp(struct image_ref *r) { image_ref_clear(r); }
 static void pull_progress_freep(struct pull_progress **p) { pull_progress_free(*p); }
 
 /* A document fetched from the registry (or found in the store). */
@@ -397,16 +390,16 @@ static bool platform_matches(const struct image_config *cfg, const char *platfor
 
 int registry_pull(const char *store_root, const char *refstr, const char *platform, bool quiet,
                   struct image_record *out, struct stack_error **err) {
-  _cleanup_(image_ref_clearp) struct image_ref ref = {0};
+  _cleanup_image_ref_ struct image_ref ref = {0};
   int r = image_ref_parse(refstr, &ref, err);
   if (r < 0)
     return r;
   _cleanup_free_ char *name = image_ref_string(&ref);
-  _cleanup_(blobstore_closep) struct blobstore *bs = NULL;
+  _cleanup_blobstore_ struct blobstore *bs = NULL;
   r = blobstore_open(store_root, &bs, err);
   if (r < 0)
     return r;
-  _cleanup_(reg_client_freep) struct reg_client *c = NULL;
+  _cleanup_reg_client_ struct reg_client *c = NULL;
   r = reg_client_open(image_ref_api_host(&ref), ref.path, "pull", &c, err);
   if (r < 0)
     return stack_error_prefix(err, "pulling %s", name);
@@ -415,7 +408,7 @@ int registry_pull(const char *store_root, const char *refstr, const char *platfo
     fprintf(stderr, "%s Pulling\n", name);
 
   struct fetched top = {0}, child = {0};
-  _cleanup_(manifest_clearp) struct manifest top_m = {0}, image_m = {0};
+  _cleanup_manifest_ struct manifest top_m = {0}, image_m = {0};
   _cleanup_free_ char *index_digest = NULL, *plat = NULL;
   struct image_config cfg = {0};
   _cleanup_free_ char *cfg_json = NULL;

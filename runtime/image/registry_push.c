@@ -18,15 +18,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 
-static void blobstore_closep(struct blobstore **b) {
-  if (*b)
-    blobstore_close(*b);
-}
-static void reg_client_freep(struct reg_client **c) { reg_client_free(*c); }
-static void manifest_clearp(struct manifest *m) { manifest_clear(m); }
-static void image_ref_clearp(struct image_ref *r) { image_ref_clear(r); }
 static void image_record_freep(struct image_record **r) { image_record_free(*r); }
-static void http_response_clearp(struct http_response *r) { http_response_clear(r); }
 
 static char *absolute_location(struct reg_client *c, const char *loc) {
   if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
@@ -39,7 +31,7 @@ static int push_blob(struct reg_client *c, struct blobstore *bs, const char *nam
                      const struct descriptor *d, const char *mount_from, bool quiet,
                      struct stack_error **err) {
   const char *short_id = d->digest + 7;
-  _cleanup_(http_response_clearp) struct http_response resp = {.content_length = -1};
+  _cleanup_http_response_ struct http_response resp = {.content_length = -1};
   _cleanup_free_ char *url = xasprintf("%s/blobs/%s", reg_client_repo_url(c), d->digest);
   struct reg_request head = {.method = "HEAD", .url = url, .body_fd = -1};
   int r = reg_client_do(c, &head, &resp, err);
@@ -106,7 +98,7 @@ static int push_blob(struct reg_client *c, struct blobstore *bs, const char *nam
 
 int registry_push(const char *store_root, const char *local_ref, const char *remote_ref, bool quiet,
                   struct stack_error **err) {
-  _cleanup_(image_ref_clearp) struct image_ref src = {0}, dst = {0};
+  _cleanup_image_ref_ struct image_ref src = {0}, dst = {0};
   int r = image_ref_parse(local_ref, &src, err);
   if (r < 0)
     return r;
@@ -123,7 +115,7 @@ int registry_push(const char *store_root, const char *local_ref, const char *rem
   r = image_index_get(store_root, src_name, &rec, err);
   if (r < 0)
     return r;
-  _cleanup_(blobstore_closep) struct blobstore *bs = NULL;
+  _cleanup_blobstore_ struct blobstore *bs = NULL;
   r = blobstore_open(store_root, &bs, err);
   if (r < 0)
     return r;
@@ -132,7 +124,7 @@ int registry_push(const char *store_root, const char *local_ref, const char *rem
   r = blobstore_read(bs, rec->manifest_digest, MANIFEST_MAX_SIZE, &body, &len, err);
   if (r < 0)
     return stack_error_prefix(err, "pushing %s", src_name);
-  _cleanup_(manifest_clearp) struct manifest m = {0};
+  _cleanup_manifest_ struct manifest m = {0};
   r = manifest_parse(NULL, body, len, &m, err);
   if (r < 0)
     return stack_error_prefix(err, "pushing %s: manifest %s", src_name, rec->manifest_digest);
@@ -140,7 +132,7 @@ int registry_push(const char *store_root, const char *local_ref, const char *rem
     return stack_error_set(err, -ENOTSUP, "pushing %s: only single-platform images can be pushed",
                            src_name);
 
-  _cleanup_(reg_client_freep) struct reg_client *c = NULL;
+  _cleanup_reg_client_ struct reg_client *c = NULL;
   r = reg_client_open(image_ref_api_host(&dst), dst.path, "pull,push", &c, err);
   if (r < 0)
     return stack_error_prefix(err, "pushing %s", dst_name);
@@ -160,7 +152,7 @@ int registry_push(const char *store_root, const char *local_ref, const char *rem
   const char *headers[] = {ct, NULL};
   struct reg_request put = {
       .method = "PUT", .url = url, .headers = headers, .body = body, .body_len = len, .body_fd = -1};
-  _cleanup_(http_response_clearp) struct http_response resp = {.content_length = -1};
+  _cleanup_http_response_ struct http_response resp = {.content_length = -1};
   r = reg_client_do(c, &put, &resp, err);
   if (r < 0)
     return r;
@@ -178,14 +170,14 @@ int registry_push(const char *store_root, const char *local_ref, const char *rem
 
 int registry_login(const char *host, const char *user, const char *pass, struct stack_error **err) {
   const char *api = strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host;
-  _cleanup_(reg_client_freep) struct reg_client *c = NULL;
+  _cleanup_reg_client_ struct reg_client *c = NULL;
   int r = reg_client_open_with(api, "", "pull", user, pass, &c, err);
   if (r < 0)
     return stack_error_prefix(err, "login to %s", host);
   _cleanup_free_ char *origin = reg_client_origin(c);
   _cleanup_free_ char *url = xasprintf("%s/v2/", origin);
   struct reg_request req = {.method = "GET", .url = url, .body_fd = -1};
-  _cleanup_(http_response_clearp) struct http_response resp = {.content_length = -1};
+  _cleanup_http_response_ struct http_response resp = {.content_length = -1};
   r = reg_client_do(c, &req, &resp, err);
   if (r < 0)
     return stack_error_prefix(err, "login to %s", host);
