@@ -21,7 +21,8 @@
  * /sys/class/virtio-ports/vportNpM/name matches.
  *
  * Disks: root_disk is /dev/vda (read-only), data_disk is /dev/vdb when there
- * is a root disk (else /dev/vda).  Network devices appear as eth0, eth1, ...
+ * is a root disk (else /dev/vda); they also carry the serials "root" and
+ * "data" (/sys/block/vdX/serial).  Network devices appear as eth0, eth1, ...
  * in the order of spec->nets.  The initrd must be an uncompressed newc cpio
  * (the kernel has no decompressors: unpacking gzip costs ~140 ms under TCG).
  */
