@@ -6,13 +6,7 @@
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/registry.sh"
 STACK=${STACK_BIN:?}
-command -v docker-registry >/dev/null || { echo "SKIP: docker-registry not installed"; exit 77; }
-
-tmp=$(mktemp -d /tmp/stack-pull-test.XXXXXX)
-cleanup() { registry_stop; rm -rf "$tmp"; }
-trap cleanup EXIT
-export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config/config.json HOME=$tmp/home
-fail() { echo "FAIL: $*" >&2; exit 1; }
+registry_test_init pull-test
 
 registry_start plain "$tmp/registry"
 registry_push_busybox

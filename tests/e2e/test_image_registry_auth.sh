@@ -6,18 +6,7 @@
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/registry.sh"
 STACK=${STACK_BIN:?}
-command -v docker-registry >/dev/null || { echo "SKIP: docker-registry not installed"; exit 77; }
-
-tmp=$(mktemp -d /tmp/stack-auth-test.XXXXXX)
-dirs=()
-cleanup() {
-  local d
-  for d in "${dirs[@]}"; do registry_stop "$d"; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-export STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config/config.json HOME=$tmp/home
-fail() { echo "FAIL: $*" >&2; exit 1; }
+registry_test_init auth-test
 fresh_store() { export STACK_ROOT=$tmp/root-$1; }
 expect_error() { # FRAGMENT ARGS...
   local frag=$1
@@ -28,7 +17,6 @@ expect_error() { # FRAGMENT ARGS...
 
 # --- Basic auth
 registry_start basic "$tmp/basic"
-dirs+=("$REGISTRY_DIR")
 registry_push_busybox
 BASIC=$REGISTRY BASIC_USER=$REGISTRY_USER BASIC_PASS=$REGISTRY_PASS
 fresh_store basic1
@@ -51,7 +39,6 @@ rm -f "$HOME/.docker/config.json"
 
 # --- Bearer tokens
 registry_start token "$tmp/token"
-dirs+=("$REGISTRY_DIR")
 registry_push_busybox
 TOKEN=$REGISTRY
 fresh_store token1
@@ -81,7 +68,6 @@ expect_error "push to a tag" push "$BASIC/mounted:v2" "$BASIC/x@$BUSYBOX_AMD64_M
 
 # --- TLS with a private CA
 registry_start tls "$tmp/tls"
-dirs+=("$REGISTRY_DIR")
 registry_push_busybox
 fresh_store tls
 expect_error "certs.d/$REGISTRY/ca.crt" pull "$REGISTRY/busybox:amd64"

@@ -22,7 +22,7 @@
 # 1000), /etc/group, /tmp (1777), /root, /home/user, /proc, /sys, /dev, /run,
 # /var.  Config: PATH, Cmd ["sh"].
 #
-# Usage: tests/images/build.sh [--force]
+# Usage: tests/images/build.sh [--force | --print-dir]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +36,10 @@ fi
 out=$cache/test-images
 force=0
 [[ ${1:-} == --force ]] && force=1
+if [[ ${1:-} == --print-dir ]]; then
+  echo "$out"
+  exit 0
+fi
 
 bb=/bin/busybox
 if [[ ! -x $bb ]]; then

@@ -5,7 +5,7 @@
 #     . "$STACK_SOURCE_DIR/tests/lib/registry.sh"
 #     registry_start plain|basic|token|tls    # sets the variables below
 #     registry_push_busybox [REPO]            # test images, see below
-#     trap registry_stop EXIT                 # (registry_start does not set traps)
+#     trap registry_stop EXIT                 # (or registry_test_init NAME first)
 # or run it from a C test (tests/integration/image/helper_registry.c):
 #     bash registry.sh start VARIANT DIR      # prints VAR=value lines, daemons keep running
 #     bash registry.sh stop DIR
@@ -23,6 +23,24 @@
 # BUSYBOX_* digests (busybox.env) are exported.
 
 _registry_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+_registry_dirs=()
+
+# registry_test_init NAME: the common start of a registry e2e test: skips
+# (77) without docker-registry, makes $tmp, points STACK_ROOT, STACK_RUN_DIR,
+# STACK_CONFIG ($tmp/config/config.json) and HOME into it, and sets a trap
+# that stops every registry started and removes $tmp.  Defines fail().
+registry_test_init() {
+  command -v docker-registry >/dev/null || { echo "SKIP: docker-registry not installed"; exit 77; }
+  tmp=$(mktemp -d "/tmp/stack-$1.XXXXXX")
+  trap _registry_test_cleanup EXIT
+  export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config/config.json HOME=$tmp/home
+}
+_registry_test_cleanup() {
+  local d
+  for d in "${_registry_dirs[@]}"; do registry_stop "$d"; done
+  rm -rf "$tmp"
+}
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
 _registry_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -33,6 +51,7 @@ registry_start() {
   local variant=${1:-plain}
   command -v docker-registry >/dev/null || { echo "registry.sh: docker-registry is not installed" >&2; return 77; }
   REGISTRY_DIR=${2:-$(mktemp -d /tmp/stack-registry.XXXXXX)}
+  _registry_dirs+=("$REGISTRY_DIR")
   mkdir -p "$REGISTRY_DIR/storage"
   REGISTRY_USER=stackuser
   REGISTRY_PASS=stack-pass-$RANDOM
@@ -201,15 +220,8 @@ registry_push_busybox() {
   local images
   images=$(cd "$_registry_here/../images" && pwd)
   "$images/build.sh" || return 1
-  local cache
-  if [[ -n ${STACK_CACHE_DIR:-} ]]; then
-    cache=$STACK_CACHE_DIR
-  elif [[ $(id -u) == 0 ]]; then
-    cache=/var/cache/stack
-  else
-    cache=${XDG_CACHE_HOME:-$HOME/.cache}/stack
-  fi
-  local src=$cache/test-images
+  local src
+  src=$("$images/build.sh" --print-dir)
   set -a
   . "$src/busybox.env"
   set +a
