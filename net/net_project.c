@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,46 +113,78 @@ static int enable_forwarding(struct stack_error **err) {
   return 0;
 }
 
-static int setup_network(struct net_project *p, struct np_network *n,
-                         const struct net_network_spec *ns, const struct ipam_pool *pool,
-                         struct ipam_subnet **avoid, size_t *n_avoid, size_t *cap_avoid,
-                         struct stack_error **err) {
+/* Whether another interface routes a subnet overlapping ours: a project
+ * starting at the same moment may have picked it from the pool too. */
+static bool subnet_contested(struct net_project *p, const struct np_network *n) {
+  struct netlink_route *routes = NULL;
+  size_t cnt = 0;
+  if (netlink_routes_v4(p->nl, &routes, &cnt, NULL) < 0)
+    return false;
+  int mine = (int)if_nametoindex(n->bridge);
+  bool clash = false;
+  for (size_t i = 0; i < cnt && !clash; i++) {
+    struct ipam_subnet s = {routes[i].dst, routes[i].prefix};
+    clash = routes[i].oif != 0 && routes[i].oif != mine && s.prefix > 0 &&
+            ipam_overlaps(&s, &n->subnet);
+  }
+  free(routes);
+  return clash;
+}
+
+static int create_bridge(struct net_project *p, struct np_network *n, struct stack_error **err) {
   int r;
-  if (ns->subnet) {
-    if ((r = ipam_parse_cidr(ns->subnet, &n->subnet, err)) < 0)
-      return stack_error_prefix(err, "network %s: ipam subnet", n->name);
-  } else {
-    r = ipam_pick_subnet(pool, 1, *avoid, *n_avoid, ipam_seed(p->project, n->name), &n->subnet,
-                         err);
-    if (r < 0)
-      return stack_error_prefix(err, "network %s", n->name);
-  }
-  *avoid = xgrow(*avoid, cap_avoid, *n_avoid + 1, sizeof(**avoid));
-  (*avoid)[(*n_avoid)++] = n->subnet;
-  ipam_format_cidr(&n->subnet, n->subnet_str, sizeof(n->subnet_str));
-  if ((r = ipam_net_init(&n->ipam, &n->subnet, ns->gateway, err)) < 0)
-    return stack_error_prefix(err, "network %s", n->name);
-  n->ipam_ready = true;
-  inet_ntop(AF_INET, &n->ipam.gateway, n->gateway, sizeof(n->gateway));
-  if (n->external) {
-    const char *ext = ns->external_name ? ns->external_name : ns->name;
-    if (strlen(ext) >= NET_IFNAME_SIZE || !netlink_link_exists(ext))
-      return stack_error_set(err, -ENOENT,
-                             "network %s is external, but there is no bridge named \"%s\": "
-                             "create it first, or drop `external: true`",
-                             n->name, ext);
-    snprintf(n->bridge, sizeof(n->bridge), "%s", ext);
-    return 0;
-  }
-  net_bridge_name(p->project, n->name, n->bridge);
-  net_state_add(&p->st.bridges, n->bridge);
-  if ((r = save_state(p, err)) < 0)
-    return r;
   if ((r = netlink_bridge_create(p->nl, n->bridge, n->mtu, err)) < 0 ||
       (r = netlink_addr_add(p->nl, n->bridge, n->ipam.gateway, n->subnet.prefix, err)) < 0 ||
       (r = netlink_link_set_up(p->nl, n->bridge, true, err)) < 0)
     return stack_error_prefix(err, "network %s", n->name);
   return 0;
+}
+
+static int setup_network(struct net_project *p, struct np_network *n,
+                         const struct net_network_spec *ns, const struct ipam_pool *pool,
+                         struct ipam_subnet **avoid, size_t *n_avoid, size_t *cap_avoid,
+                         struct stack_error **err) {
+  int r;
+  for (int attempt = 0;; attempt++) {
+    if (ns->subnet) {
+      if ((r = ipam_parse_cidr(ns->subnet, &n->subnet, err)) < 0)
+        return stack_error_prefix(err, "network %s: ipam subnet", n->name);
+    } else {
+      r = ipam_pick_subnet(pool, 1, *avoid, *n_avoid, ipam_seed(p->project, n->name),
+                           &n->subnet, err);
+      if (r < 0)
+        return stack_error_prefix(err, "network %s", n->name);
+    }
+    *avoid = xgrow(*avoid, cap_avoid, *n_avoid + 1, sizeof(**avoid));
+    (*avoid)[(*n_avoid)++] = n->subnet;
+    ipam_format_cidr(&n->subnet, n->subnet_str, sizeof(n->subnet_str));
+    if (n->ipam_ready)
+      ipam_net_free(&n->ipam);
+    n->ipam_ready = false;
+    if ((r = ipam_net_init(&n->ipam, &n->subnet, ns->gateway, err)) < 0)
+      return stack_error_prefix(err, "network %s", n->name);
+    n->ipam_ready = true;
+    inet_ntop(AF_INET, &n->ipam.gateway, n->gateway, sizeof(n->gateway));
+    if (n->external) {
+      const char *ext = ns->external_name ? ns->external_name : ns->name;
+      if (strlen(ext) >= NET_IFNAME_SIZE || !netlink_link_exists(ext))
+        return stack_error_set(err, -ENOENT,
+                               "network %s is external, but there is no bridge named \"%s\": "
+                               "create it first, or drop `external: true`",
+                               n->name, ext);
+      snprintf(n->bridge, sizeof(n->bridge), "%s", ext);
+      return 0;
+    }
+    net_bridge_name(p->project, n->name, n->bridge);
+    net_state_add(&p->st.bridges, n->bridge);
+    if ((r = save_state(p, err)) < 0 || (r = create_bridge(p, n, err)) < 0)
+      return r;
+    if (ns->subnet || attempt >= 8 || !subnet_contested(p, n))
+      return 0;
+    /* Lost a race for this subnet: give it up and take another. */
+    if ((r = netlink_link_delete(p->nl, n->bridge, err)) < 0)
+      return r;
+  }
 }
 
 int net_project_up(const struct net_project_spec *spec, struct net_project **out,

@@ -295,12 +295,19 @@ int netlink_routes_v4(struct netlink *nl, struct netlink_route **out, size_t *n,
           rm->rtm_type == RTN_BROADCAST)
         continue;
       int alen = (int)RTM_PAYLOAD(h);
+      struct netlink_route route = {.prefix = rm->rtm_dst_len};
+      bool have_dst = false;
       for (struct rtattr *a = RTM_RTA(rm); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-        if (a->rta_type != RTA_DST || RTA_PAYLOAD(a) != 4)
-          continue;
+        if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) {
+          memcpy(&route.dst, RTA_DATA(a), 4);
+          have_dst = true;
+        } else if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4) {
+          memcpy(&route.oif, RTA_DATA(a), 4);
+        }
+      }
+      if (have_dst) {
         v = xgrow(v, &cap, cnt + 1, sizeof(*v));
-        memcpy(&v[cnt].dst, RTA_DATA(a), 4);
-        v[cnt++].prefix = rm->rtm_dst_len;
+        v[cnt++] = route;
       }
     }
   }

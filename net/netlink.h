@@ -50,6 +50,7 @@ int netlink_addr_add(struct netlink *nl, const char *name, struct in_addr addr, 
 struct netlink_route {
   struct in_addr dst;
   int prefix;
+  int oif; /* output interface index, 0 if none */
 };
 
 /* Lists the destinations of the IPv4 main routing table (default route

@@ -36,7 +36,7 @@ struct pp_conn {
   struct portproxy *p;
   struct pp_conn *prev, *next;
   int open;
-  bool a_eof, b_eof, connected, closing, a_paused, b_paused;
+  bool a_eof, b_eof, a_shut, b_shut, connected, closing, a_paused, b_paused;
 };
 
 struct pp_flow {
@@ -124,19 +124,27 @@ static void written(uv_write_t *req, int status) {
     return;
   }
   /* Resume a side we paused once its peer's queue has drained. */
-  if (c->a_paused && c->b.write_queue_size < LOW_WATER) {
+  if (c->a_paused && !c->a_eof && c->b.write_queue_size < LOW_WATER) {
     c->a_paused = false;
     uv_read_start((uv_stream_t *)&c->a, rd_alloc, on_read);
   }
-  if (c->b_paused && c->a.write_queue_size < LOW_WATER) {
+  if (c->b_paused && !c->b_eof && c->a.write_queue_size < LOW_WATER) {
     c->b_paused = false;
     uv_read_start((uv_stream_t *)&c->b, rd_alloc, on_read);
   }
 }
 
+/* A side is shut once everything queued for it was written: the connection
+ * ends when both are, so no data in flight is lost. */
 static void shut_done(uv_shutdown_t *req, int status) {
   struct pp_conn *c = req->data;
-  if (status < 0 && status != UV_ECANCELED)
+  if (c->closing)
+    return;
+  if (req == &c->sa)
+    c->a_shut = true;
+  else
+    c->b_shut = true;
+  if (status < 0 || (c->a_shut && c->b_shut))
     conn_close(c);
 }
 
@@ -160,10 +168,6 @@ static void on_read(uv_stream_t *src, ssize_t nread, const uv_buf_t *buf) {
       c->a_eof = true;
     else
       c->b_eof = true;
-    if (c->a_eof && c->b_eof) {
-      conn_close(c);
-      return;
-    }
     uv_shutdown_t *sr = from_a ? &c->sb : &c->sa;
     sr->data = c;
     if (uv_shutdown(sr, dst, shut_done) < 0)
