@@ -196,38 +196,57 @@ static char *new_state_dir(const char *name) {
   return d;
 }
 
+/* A VM of the tiny init in mode (tinyinit=<mode>), with its own state dir
+ * and control socket. */
+struct tiny {
+  char *dir, *ctl, *cmdline;
+  struct vm_spec spec;
+};
+
+static void tiny_init(struct tiny *t, const char *name, const char *mode) {
+  t->dir = new_state_dir(name);
+  t->ctl = path_in(t->dir, "ctl.sock");
+  t->cmdline = xasprintf("tinyinit=%s", mode);
+  t->spec = (struct vm_spec){.name = name, .state_dir = t->dir, .initrd = initrd,
+                             .cmdline_extra = t->cmdline, .mem_mib = 256,
+                             .control_socket = t->ctl};
+}
+
+static void tiny_free(struct tiny *t) {
+  free(t->dir);
+  free(t->ctl);
+  free(t->cmdline);
+}
+
+#define _cleanup_tiny_ __attribute__((cleanup(tiny_free)))
+
 static void test_poweroff(void) {
-  _cleanup_free_ char *dir = new_state_dir("poweroff");
-  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
-  struct vm_spec spec = {.name = "poweroff", .state_dir = dir, .initrd = initrd,
-                         .cmdline_extra = "tinyinit=poweroff", .mem_mib = 256,
-                         .control_socket = ctl};
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "poweroff", "poweroff");
   struct run r = {0};
-  run_vm(&r, &spec);
+  run_vm(&r, &t.spec);
   CHECK(r.exited);
   CHECK_INTEQ(r.status, 0);
   CHECK_INTEQ(r.sig, 0);
   CHECK_MSG(r.out.data && strstr(r.out.data, "TINYINIT "), "control port got: %s",
             r.out.data ? r.out.data : "(nothing)");
   _cleanup_free_ char *console = NULL;
-  _cleanup_free_ char *log = path_in(dir, "console.log");
+  _cleanup_free_ char *log = path_in(t.dir, "console.log");
   CHECK(fs_read_file(log, 0, &console, NULL, NULL) == 0);
   CHECK_MSG(console && strstr(console, "TINYINIT "), "console.log: %s",
             console ? console : "(none)");
   /* vm_free() removed the sockets. */
-  CHECK(!fs_exists(ctl));
-  _cleanup_free_ char *qmp = path_in(dir, "qmp.sock");
+  CHECK(!fs_exists(t.ctl));
+  _cleanup_free_ char *qmp = path_in(t.dir, "qmp.sock");
   CHECK(!fs_exists(qmp));
   run_free(&r);
 }
 
 static void test_kill(void) {
-  _cleanup_free_ char *dir = new_state_dir("kill");
-  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
-  struct vm_spec spec = {.name = "kill", .state_dir = dir, .initrd = initrd,
-                         .cmdline_extra = "tinyinit=hang", .mem_mib = 256, .control_socket = ctl};
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "kill", "hang");
   struct run r = {.on_line = ON_LINE_KILL};
-  run_vm(&r, &spec);
+  run_vm(&r, &t.spec);
   CHECK(r.line_seen);
   CHECK(r.exited);
   CHECK_INTEQ(r.sig, SIGKILL);
@@ -235,19 +254,19 @@ static void test_kill(void) {
 }
 
 static void test_disks(void) {
-  _cleanup_free_ char *dir = new_state_dir("disks");
-  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
-  _cleanup_free_ char *root = path_in(dir, "root.img");
-  _cleanup_free_ char *data = path_in(dir, "data.img");
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "disks", "disks");
+  _cleanup_free_ char *root = path_in(t.dir, "root.img");
+  _cleanup_free_ char *data = path_in(t.dir, "data.img");
   _cleanup_error_ struct stack_error *err = NULL;
   CHECK_MSG(vm_create_data_disk(root, 64 << 20, &err) == 0, "%s", err ? err->msg : "");
   CHECK_MSG(vm_create_data_disk(data, 8ULL << 30, &err) == 0, "%s", err ? err->msg : "");
   CHECK(vm_create_data_disk(data, 8ULL << 30, NULL) == -EEXIST);
-  struct vm_spec spec = {.name = "disks", .state_dir = dir, .initrd = initrd,
-                         .cmdline_extra = "tinyinit=disks", .mem_mib = 256, .cpus = 2,
-                         .root_disk = root, .data_disk = data, .control_socket = ctl};
+  t.spec.cpus = 2;
+  t.spec.root_disk = root;
+  t.spec.data_disk = data;
   struct run r = {0};
-  run_vm(&r, &spec);
+  run_vm(&r, &t.spec);
   CHECK_INTEQ(r.status, 0);
   const char *out = r.out.data ? r.out.data : "";
   /* vm.h promises root = /dev/vda, data = /dev/vdb (the guest init relies on it). */
@@ -279,14 +298,13 @@ static void test_net(void) {
     return;
   }
   atexit(del_tap);
-  _cleanup_free_ char *dir = new_state_dir("net");
-  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "net", "net");
   struct vm_net net = {.tap = tap, .mac = "52:54:00:ab:cd:ef"};
-  struct vm_spec spec = {.name = "net", .state_dir = dir, .initrd = initrd,
-                         .cmdline_extra = "tinyinit=net", .mem_mib = 256, .nets = &net,
-                         .n_nets = 1, .control_socket = ctl};
+  t.spec.nets = &net;
+  t.spec.n_nets = 1;
   struct run r = {0};
-  run_vm(&r, &spec);
+  run_vm(&r, &t.spec);
   CHECK_INTEQ(r.status, 0);
   const char *out = r.out.data ? r.out.data : "";
   CHECK_MSG(strstr(out, "NET eth0 52:54:00:ab:cd:ef\n"), "guest saw: %s", out);
@@ -294,12 +312,10 @@ static void test_net(void) {
 }
 
 static void test_qmp(void) {
-  _cleanup_free_ char *dir = new_state_dir("qmp");
-  _cleanup_free_ char *ctl = path_in(dir, "ctl.sock");
-  struct vm_spec spec = {.name = "qmp", .state_dir = dir, .initrd = initrd,
-                         .cmdline_extra = "tinyinit=hang", .mem_mib = 256, .control_socket = ctl};
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "qmp", "hang");
   struct run r = {.on_line = ON_LINE_QMP};
-  run_vm(&r, &spec);
+  run_vm(&r, &t.spec);
   CHECK(r.exited);
   CHECK_INTEQ(r.sig, 0);
   CHECK_INTEQ(r.status, 0);
