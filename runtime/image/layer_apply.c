@@ -117,8 +117,7 @@ static void make_opaque(struct layer_tree *t, struct lt_dentry *dir) {
 }
 
 static int read_content(struct layer_tree *t, struct archive *a, struct lt_inode *ino,
-                        int64_t declared, const char *entry, struct stack_error **err) {
-  _cleanup_free_ char *buf = xmalloc(COPY_BUF);
+                        int64_t declared, const char *entry, char *buf, struct stack_error **err) {
   uint64_t total = 0;
   ino->spool_off = t->spool_len;
   for (;;) {
@@ -181,7 +180,7 @@ static int apply_hardlink(struct layer_tree *t, struct lt_dentry *dir, const cha
 }
 
 static int apply_entry(struct layer_tree *t, struct archive *a, struct archive_entry *e,
-                       const char *entry, struct stack_error **err) {
+                       const char *entry, char *buf, struct stack_error **err) {
   _cleanup_free_ char *path = NULL;
   int r = clean_path(entry, entry, &path, err);
   if (r < 0)
@@ -246,7 +245,7 @@ static int apply_entry(struct layer_tree *t, struct archive *a, struct archive_e
     int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     if (declared < 0)
       return stack_error_set(err, -EINVAL, "entry \"%s\": negative size", entry);
-    return read_content(t, a, ino, declared, entry, err);
+    return read_content(t, a, ino, declared, entry, buf, err);
   }
   case AE_IFLNK: {
     const char *target = archive_entry_symlink(e);
@@ -270,6 +269,7 @@ static int apply_archive(struct layer_tree *t, struct archive *a, const char *wh
                          struct stack_error **err) {
   t->layer++;
   _cleanup_free_ char *last = NULL;
+  _cleanup_free_ char *buf = xmalloc(COPY_BUF);
   for (;;) {
     struct archive_entry *e;
     int r = archive_read_next_header(a, &e);
@@ -288,7 +288,7 @@ static int apply_archive(struct layer_tree *t, struct archive *a, const char *wh
                              what, last ? last : "(none)");
     free(last);
     last = xstrdup(name);
-    if ((r = apply_entry(t, a, e, last, err)) < 0)
+    if ((r = apply_entry(t, a, e, last, buf, err)) < 0)
       return stack_error_prefix(err, "layer %s", what);
   }
 }
