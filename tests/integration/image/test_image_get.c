@@ -1,0 +1,147 @@
+/* image_get() on images loaded from the offline busybox test archive
+ * (tests/images/build.sh): config parsed, root disk built once (also by
+ * concurrent processes), passes e2fsck and boots-relevant content is there
+ * when loop-mounted; pull policy "never" on a missing image is a clear
+ * error. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/xalloc.h"
+#include "test.h"
+
+static char tmpdir[] = "/tmp/stack-test-image-get-XXXXXX";
+static char *mnt;
+static int mounted;
+
+static void cleanup(void) {
+  if (mounted)
+    umount2(mnt, MNT_DETACH);
+  mounted = 0;
+  fs_rm_rf(tmpdir, NULL);
+}
+
+static void on_signal(int sig) {
+  cleanup();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static int run(const char *cmd) {
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool has(char **v, const char *s) {
+  for (; v && *v; v++)
+    if (strcmp(*v, s) == 0)
+      return true;
+  return false;
+}
+
+int main(void) {
+  const char *src = getenv("STACK_SOURCE_DIR");
+  if (src == NULL)
+    TEST_SKIP("STACK_SOURCE_DIR is not set (run through ctest)");
+  if (access("/bin/busybox", X_OK) != 0)
+    TEST_SKIP("busybox-static is not installed");
+  if (geteuid() != 0)
+    TEST_SKIP("needs root for the loop mount");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  atexit(cleanup);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  _cleanup_free_ char *cache = fs_path_join(tmpdir, "cache");
+  _cleanup_free_ char *root = fs_path_join(tmpdir, "root");
+  mnt = fs_path_join(tmpdir, "mnt");
+  CHECK(mkdir(mnt, 0755) == 0);
+  _cleanup_free_ char *build =
+      xasprintf("STACK_CACHE_DIR=%s bash %s/tests/images/build.sh >/dev/null", cache, src);
+  if (run(build) != 0) {
+    CHECK_MSG(0, "tests/images/build.sh failed");
+    TEST_DONE();
+  }
+  _cleanup_free_ char *archive = xasprintf("%s/test-images/busybox.tar", cache);
+  _cleanup_error_ struct stack_error *e = NULL;
+  _cleanup_strv_ char **loaded = NULL;
+  int r = image_load(root, archive, &loaded, &e);
+  CHECK_MSG(r == 0, "%s", e ? e->msg : "");
+  CHECK(has(loaded, "docker.io/library/busybox:latest"));
+  CHECK(has(loaded, "docker.io/library/busybox:zstd"));
+  CHECK(has(loaded, "docker.io/library/busybox:plain"));
+
+  struct image_get_opts never = {NULL, IMAGE_PULL_NEVER, true};
+  struct image_handle *h = NULL;
+  r = image_get(root, "nosuch:1", &never, &h, &e);
+  CHECK(r == -ENOENT);
+  CHECK(e && strstr(e->msg, "docker.io/library/nosuch:1") && strstr(e->msg, "never"));
+
+  /* Three processes want the same root disk at once: one builds, all get it. */
+  for (int i = 0; i < 3; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      struct image_handle *ch = NULL;
+      _exit(image_get(root, "busybox:latest", &never, &ch, NULL) == 0 ? 0 : 1);
+    }
+  }
+  for (int i = 0; i < 3; i++) {
+    int st = 0;
+    CHECK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+
+  r = image_get(root, "busybox:latest", &never, &h, &e);
+  CHECK_MSG(r == 0, "%s", e ? e->msg : "");
+  if (r != 0)
+    TEST_DONE();
+  CHECK_STREQ(h->ref, "docker.io/library/busybox:latest");
+  CHECK(h->config.cmd && strcmp(h->config.cmd[0], "sh") == 0);
+  CHECK(h->config.env && strncmp(h->config.env[0], "PATH=", 5) == 0);
+  CHECK_STREQ(h->config.architecture, "amd64");
+  CHECK(fs_exists(h->rootfs_path));
+  _cleanup_free_ char *rootfs_dir = fs_path_join(root, "rootfs");
+  _cleanup_free_ char *leftovers = xasprintf("ls %s | grep -v '\\.ext4$'", rootfs_dir);
+  CHECK_MSG(run(leftovers) != 0, "temp or lock files left in %s", rootfs_dir);
+
+  _cleanup_free_ char *fsck = xasprintf("e2fsck -fn %s >/dev/null 2>&1", h->rootfs_path);
+  CHECK_INTEQ(run(fsck), 0);
+  _cleanup_free_ char *mount_cmd = xasprintf("mount -t ext4 -o ro,loop %s %s", h->rootfs_path, mnt);
+  if (run(mount_cmd) == 0) {
+    mounted = 1;
+    char p[512];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/bin/busybox", mnt);
+    CHECK(lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111));
+    snprintf(p, sizeof(p), "%s/bin/sh", mnt);
+    CHECK(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
+    snprintf(p, sizeof(p), "%s/tmp", mnt);
+    CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFDIR | 01777));
+    _cleanup_free_ char *sh = xasprintf("chroot %s /bin/sh -c 'echo hi' | grep -qx hi", mnt);
+    CHECK_MSG(run(sh) == 0, "busybox in the image does not run");
+    umount2(mnt, 0);
+    mounted = 0;
+  } else {
+    CHECK_MSG(0, "cannot loop-mount %s", h->rootfs_path);
+  }
+  image_handle_free(h);
+
+  /* zstd and uncompressed layers give the same tree and so work too. */
+  const char *variants[] = {"busybox:zstd", "busybox:plain"};
+  for (int i = 0; i < 2; i++) {
+    h = NULL;
+    r = image_get(root, variants[i], &never, &h, &e);
+    CHECK_MSG(r == 0, "%s: %s", variants[i], e ? e->msg : "");
+    CHECK(h && fs_exists(h->rootfs_path));
+    image_handle_free(h);
+  }
+  cleanup();
+  TEST_DONE();
+}
