@@ -15,6 +15,7 @@
 #include "compose_merge.h"
 #include "compose_normalize.h"
 #include "compose_profiles.h"
+#include "compose_scalar.h"
 #include "compose_validate.h"
 #include "compose_yaml.h"
 #include "runtime/util/cleanup.h"
@@ -250,20 +251,12 @@ static int prepare_doc(struct loader *L, struct cnode *doc, struct compose_env *
   return r;
 }
 
-static int read_docs(const char *display, const char *abs, struct cnode **docs,
-                     struct stack_error **err) {
-  _cleanup_free_ char *buf = NULL;
-  size_t len = 0;
-  int r = strcmp(display, "-") == 0
-              ? fs_read_fd(0, "standard input", COMPOSE_YAML_MAX_FILE, &buf, &len, err)
-              : fs_read_file(abs, COMPOSE_YAML_MAX_FILE, &buf, &len, err);
-  if (r < 0)
-    return r;
-  r = compose_yaml_parse_all(buf, len, display, docs, err);
+static int read_docs(const char *path, struct cnode **docs, struct stack_error **err) {
+  int r = compose_yaml_read_file(path, docs, err);
   if (r < 0)
     return r;
   if ((*docs)->n == 0)
-    return stack_error_set(err, -EINVAL, "%s: empty compose file", display);
+    return stack_error_set(err, -EINVAL, "%s: empty compose file", path);
   return 0;
 }
 
@@ -279,7 +272,7 @@ static int load_extended(void *ud, const char *base_dir, const char *path, struc
   struct extends_ctx *x = ud;
   _cleanup_free_ char *abs = absolute(base_dir, path);
   _cleanup_cnode_ struct cnode *docs = NULL;
-  int r = read_docs(abs, abs, &docs, err);
+  int r = read_docs(abs, &docs, err);
   if (r < 0)
     return r;
   _cleanup_cnode_ struct cnode *merged = NULL;
@@ -302,26 +295,6 @@ static int load_extended(void *ud, const char *base_dir, const char *path, struc
   return 0;
 }
 
-static bool same_tree(const struct cnode *a, const struct cnode *b) {
-  bool an = a == NULL || a->kind == CNODE_NULL, bn = b == NULL || b->kind == CNODE_NULL;
-  if (an || bn)
-    return an && bn;
-  if (a->kind != b->kind || a->n != b->n)
-    return false;
-  if (a->kind == CNODE_SCALAR)
-    return strcmp(a->str, b->str) == 0;
-  for (size_t i = 0; i < a->n; i++) {
-    if (a->kind == CNODE_SEQ && !same_tree(a->items[i], b->items[i]))
-      return false;
-    if (a->kind == CNODE_MAP) {
-      const struct cnode_pair *p = cnode_map_get_pair(b, a->pairs[i].key->str);
-      if (p == NULL || !same_tree(a->pairs[i].value, p->value))
-        return false;
-    }
-  }
-  return true;
-}
-
 /* Adds an included project's resources to the including file; the same
  * name with a different definition is a conflict. */
 static int import_resources(struct cnode *doc, struct cnode *inc, const char *inc_name,
@@ -341,7 +314,7 @@ static int import_resources(struct cnode *doc, struct cnode *inc, const char *in
       struct cnode_pair *p = &from->pairs[i];
       struct cnode_pair *have = cnode_map_get_pair(to, p->key->str);
       if (have) {
-        if (same_tree(have->value, p->value))
+        if (cnode_equal(have->value, p->value))
           continue;
         _cleanup_free_ char *where = cnode_where(have->key);
         return stack_error_set(err, -EINVAL,
@@ -425,7 +398,7 @@ static int load_files(struct loader *L, char *const *paths, const struct scope *
       return stack_error_set(err, -ELOOP, "%s: includes nest deeper than %d", abs,
                              MAX_INCLUDE_DEPTH);
     _cleanup_cnode_ struct cnode *docs = NULL;
-    int r = read_docs(abs, abs, &docs, err);
+    int r = read_docs(abs, &docs, err);
     if (r < 0)
       return r;
     _cleanup_free_ char *dir = strcmp(abs, "-") == 0 ? xstrdup(L->cwd) : dir_of(abs);

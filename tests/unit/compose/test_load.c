@@ -215,6 +215,32 @@ static void test_extends(void) {
   CHECK_ERR(c, "service \"a\" extends \"nope\", which is not defined");
 }
 
+/* -f - reads standard input; the project directory is the working one. */
+static void test_stdin(void) {
+  int fds[2];
+  if (pipe(fds) < 0)
+    abort();
+  const char *y = "services:\n  s:\n    image: from-stdin\n    env_file: [vars.env]\n";
+  if (write(fds[1], y, strlen(y)) != (ssize_t)strlen(y))
+    abort();
+  close(fds[1]);
+  int saved = dup(0);
+  dup2(fds[0], 0);
+  close(fds[0]);
+  put("stdin/vars.env", "V=1\n");
+  _cleanup_free_ char *dir = at("stdin");
+  char *files[] = {"-", NULL};
+  _cleanup_run_ struct run a = load((struct compose_load_opts){.working_dir = dir, .files = files});
+  dup2(saved, 0);
+  close(saved);
+  CHECK_OK(a);
+  CHECK_STREQ(svc_str(&a, "s", "image"), "from-stdin");
+  CHECK_STREQ(cnode_map_get_str(a.tree, "name"), "stdin");
+  struct cnode *env = cnode_map_get(cnode_map_get(cnode_map_get(a.tree, "services"), "s"),
+                                    "environment");
+  CHECK_STREQ(cnode_map_get_str(env, "V"), "1");
+}
+
 static void test_errors_name_position(void) {
   put("err/compose.yaml", "services:\n  a:\n    image: ${NEED:?set NEED first}\n");
   _cleanup_free_ char *dir = at("err");
@@ -233,5 +259,6 @@ int main(void) {
   test_include();
   test_extends();
   test_errors_name_position();
+  test_stdin();
   TEST_DONE();
 }

@@ -5,6 +5,7 @@
 #include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_merge.h"
 #include "orchestrator/compose/compose_normalize.h"
+#include "orchestrator/compose/compose_scalar.h"
 #include "orchestrator/compose/compose_yaml.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -26,30 +27,6 @@ static struct cnode *canon(const char *yaml, const char *name) {
   return n;
 }
 
-static bool is_nullish(const struct cnode *n) {
-  return n == NULL || n->kind == CNODE_NULL || (n->kind == CNODE_SCALAR && cnode_is_null(n));
-}
-
-/* Structural equality: mappings regardless of key order. */
-static bool same(const struct cnode *a, const struct cnode *b) {
-  if (is_nullish(a) || is_nullish(b))
-    return is_nullish(a) && is_nullish(b);
-  if (a->kind != b->kind || (a->kind != CNODE_SCALAR && a->n != b->n))
-    return false;
-  if (a->kind == CNODE_SCALAR)
-    return strcmp(a->str, b->str) == 0;
-  for (size_t i = 0; i < a->n; i++) {
-    if (a->kind == CNODE_SEQ && !same(a->items[i], b->items[i]))
-      return false;
-    if (a->kind == CNODE_MAP) {
-      struct cnode_pair *p = cnode_map_get_pair(b, a->pairs[i].key->str);
-      if (p == NULL || !same(a->pairs[i].value, p->value))
-        return false;
-    }
-  }
-  return true;
-}
-
 static struct cnode *merged(const char *base, const char *over, struct stack_error **err) {
   struct cnode *m = NULL;
   struct cnode *b = canon(base, "base.yaml"), *o = canon(over, "override.yaml");
@@ -64,7 +41,7 @@ static void expect(const char *base, const char *over, const char *want) {
   _cleanup_error_ struct stack_error *err = NULL;
   _cleanup_cnode_ struct cnode *m = merged(base, over, &err);
   _cleanup_cnode_ struct cnode *w = canon(want, "want.yaml");
-  CHECK_MSG(m && w && same(m, w), "merge of\n%s+\n%s!= \n%s%s", base, over, want,
+  CHECK_MSG(m && w && cnode_equal(m, w), "merge of\n%s+\n%s!= \n%s%s", base, over, want,
             err ? err->msg : "");
 }
 
@@ -133,7 +110,7 @@ static void test_conformance(const char *dir) {
     _cleanup_error_ struct stack_error *err = NULL;
     _cleanup_cnode_ struct cnode *m = files[0] && files[1] ? merged(files[0], files[1], &err) : NULL;
     _cleanup_cnode_ struct cnode *w = files[2] ? canon(files[2], "expected.yaml") : NULL;
-    if (m && w && same(m, w))
+    if (m && w && cnode_equal(m, w))
       ok++;
     else {
       printf("merge differs: %s %s\n", e->d_name, err ? err->msg : "");
