@@ -32,7 +32,8 @@ extern const struct cli_verb cli_verbs[];
 int cli_version(struct cli_globals *g, int argc, char **argv);
 /* cli_config.c: `stack config [OPTIONS] [SERVICE...]`. */
 int cli_config(struct cli_globals *g, int argc, char **argv);
-/* cli_pull.c: `stack pull IMAGE...` and `stack image pull IMAGE...`
+/* cli_pull.c: `stack pull [SERVICE...]` (the Compose project's images; the
+ * images named when there is no Compose file) and `stack image pull IMAGE...`
  * (argv[0] "pull"; --platform, -q). */
 int cli_pull(struct cli_globals *g, int argc, char **argv);
 int cli_image_pull(struct cli_globals *g, int argc, char **argv);

@@ -45,8 +45,8 @@ record "$R/busybox@$BUSYBOX_INDEX" >/dev/null || fail "digest reference not reco
 out=$("$STACK" pull "$R/busybox@$BUSYBOX_ARM64_MANIFEST" 2>/dev/null)
 [[ $(digest_of "$out") == "$BUSYBOX_ARM64_MANIFEST" ]] || fail "by manifest digest: $out"
 
-# Compression variants.
-"$STACK" pull -q "$R/busybox:zstd" >/dev/null 2>&1 || fail "zstd pull"
+# Compression variants (and the `image pull` spelling).
+"$STACK" image pull -q "$R/busybox:zstd" >/dev/null 2>&1 || fail "zstd pull"
 [[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_ZSTD_LAYER#sha256:} ]] || fail "zstd layer missing"
 "$STACK" pull -q "$R/busybox:plain" >/dev/null 2>&1 || fail "plain pull"
 [[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_PLAIN_LAYER#sha256:} ]] || fail "plain layer missing"
@@ -79,4 +79,28 @@ expect_error "repository names must be lowercase" "$R/BusyBox"
 expect_error "is for linux/arm64/v8, not for the requested platform linux/amd64" --platform linux/amd64 "$R/busybox:arm64"
 port=$(_registry_free_port)
 expect_error "cannot talk to registry 127.0.0.1:$port" "127.0.0.1:$port/busybox"
+# Compose form: `stack pull` pulls each service's image once, skips
+# pull_policy never, and `stack pull SERVICE` only that one.
+mkdir -p "$tmp/proj"
+cat >"$tmp/proj/compose.yaml" <<YAML
+services:
+  a:
+    image: $R/busybox:plain
+  b:
+    image: $R/busybox:plain
+  c:
+    image: $R/busybox:arm64
+    platform: linux/arm64
+  d:
+    image: $R/nosuchrepo:never
+    pull_policy: never
+YAML
+export STACK_ROOT=$tmp/root3
+(cd "$tmp/proj" && "$STACK" pull -q) >"$tmp/out" 2>"$tmp/err" || fail "compose pull: $(cat "$tmp/err")"
+[[ $(sort "$tmp/out") == "$(printf '%s\n' "$R/busybox:arm64" "$R/busybox:plain")" ]] || fail "compose pull printed: $(cat "$tmp/out")"
+export STACK_ROOT=$tmp/root4
+(cd "$tmp/proj" && "$STACK" pull -q c) >"$tmp/out" 2>"$tmp/err" || fail "compose pull c: $(cat "$tmp/err")"
+[[ $(cat "$tmp/out") == "$R/busybox:arm64" ]] || fail "compose pull c printed: $(cat "$tmp/out")"
+(cd "$tmp/proj" && "$STACK" pull nosuch) >/dev/null 2>"$tmp/err" && fail "pull of an unknown service succeeded"
+grep -q "no such service: nosuch" "$tmp/err" || fail "unknown service: $(cat "$tmp/err")"
 echo "ok"

@@ -27,13 +27,15 @@ _registry_dirs=()
 
 # registry_test_init NAME: the common start of a registry e2e test: skips
 # (77) without docker-registry, makes $tmp, points STACK_ROOT, STACK_RUN_DIR,
-# STACK_CONFIG ($tmp/config/config.json) and HOME into it, and sets a trap
+# STACK_CONFIG ($tmp/config/config.json) and HOME into it, cd's there, sets a trap
 # that stops every registry started and removes $tmp.  Defines fail().
 registry_test_init() {
   command -v docker-registry >/dev/null || { echo "SKIP: docker-registry not installed"; exit 77; }
   tmp=$(mktemp -d "/tmp/stack-$1.XXXXXX")
   trap _registry_test_cleanup EXIT
   export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config/config.json HOME=$tmp/home
+  # No Compose file above: `stack pull IMAGE` then means images, not services.
+  cd "$tmp"
 }
 _registry_test_cleanup() {
   local d
