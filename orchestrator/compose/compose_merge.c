@@ -115,6 +115,31 @@ static bool scalar_eq(const struct cnode *a, const struct cnode *b) {
   return a->kind == CNODE_SCALAR && b->kind == CNODE_SCALAR && strcmp(a->str, b->str) == 0;
 }
 
+/* Orders "host=ip" entries by host, keeping the order of a host's
+ * addresses: compose-go keeps extra_hosts as a host -> addresses map. */
+static size_t host_len(const struct cnode *n) {
+  if (n->kind != CNODE_SCALAR)
+    return 0;
+  const char *eq = strchr(n->str, '=');
+  return eq ? (size_t)(eq - n->str) : strlen(n->str);
+}
+
+static int host_cmp(const struct cnode *a, const struct cnode *b) {
+  size_t la = host_len(a), lb = host_len(b);
+  int c = memcmp(a->str ? a->str : "", b->str ? b->str : "", la < lb ? la : lb);
+  return c ? c : (la > lb) - (la < lb);
+}
+
+static void sort_hosts(struct cnode *seq) {
+  for (size_t i = 1; i < seq->n; i++) {
+    struct cnode *x = seq->items[i];
+    size_t j = i;
+    for (; j > 0 && host_cmp(seq->items[j - 1], x) > 0; j--)
+      seq->items[j] = seq->items[j - 1];
+    seq->items[j] = x;
+  }
+}
+
 /* extra_hosts: append the entries the base does not have yet. */
 static void append_missing(struct cnode *base, struct cnode *over) {
   strip(over);
@@ -127,6 +152,7 @@ static void append_missing(struct cnode *base, struct cnode *over) {
       cnode_seq_append(base, steal_pointer(&over->items[i]));
   }
   cnode_free(over);
+  sort_hosts(base);
 }
 
 /* `!merge`: element i of the override merges into element i of the base;
