@@ -9,7 +9,6 @@ const struct cli_verb cli_verbs[] = {
     {"push", "Push an image to a registry (stack push IMAGE [DESTINATION])", cli_push},
     {"login", "Log in to a registry", cli_login},
     {"logout", "Log out from a registry", cli_logout},
-    {"run", "Create and run a new container from an image, in its own VM", cli_run},
     {"ps", "List containers", cli_ps},
     {"ls", "List running compose projects", cli_ls},
     {"events", "Receive real time events from containers", cli_events},
