@@ -12,6 +12,7 @@
 #include "net/dns_packet.h"
 #include "net/dns_records.h"
 #include "runtime/util/cleanup.h"
+#include "runtime/util/dlist.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
@@ -126,12 +127,7 @@ static void conn_close(struct tcp_conn *c) {
     return;
   c->closed = true;
   struct dns_server *s = c->s;
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    s->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
+  DLIST_REMOVE(&s->conns, c);
   s->n_conns--;
   uv_close((uv_handle_t *)&c->h, conn_closed);
 }
@@ -432,10 +428,7 @@ static void tcp_accept(uv_stream_t *server, int status) {
   uv_tcp_init(s->loop, &c->h);
   c->h.data = c;
   s->open_handles++;
-  c->next = s->conns;
-  if (s->conns)
-    s->conns->prev = c;
-  s->conns = c;
+  DLIST_PUSH(&s->conns, c);
   s->n_conns++;
   if (uv_accept(server, (uv_stream_t *)&c->h) < 0 || s->n_conns > MAX_TCP_CONNS) {
     conn_close(c);

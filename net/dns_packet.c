@@ -119,48 +119,74 @@ int dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *out) {
   return 0;
 }
 
-int dns_parse_response(const uint8_t *buf, size_t len, uint32_t *min_ttl) {
-  struct dns_header h;
+/* Reads the header and skips the questions: *off ends after them. */
+static int skip_questions(const uint8_t *buf, size_t len, struct dns_header *h, size_t *off) {
   char name[DNS_NAME_MAX + 1];
-  int r = dns_parse_header(buf, len, &h);
+  int r = dns_parse_header(buf, len, h);
   if (r < 0)
     return r;
-  size_t off = DNS_HEADER_SIZE;
-  for (unsigned i = 0; i < h.qdcount; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
+  *off = DNS_HEADER_SIZE;
+  for (unsigned i = 0; i < h->qdcount; i++) {
+    if ((r = dns_parse_name(buf, len, off, name)) < 0)
       return r;
-    if (off + 4 > len)
+    if (*off + 4 > len)
       return -EBADMSG;
-    off += 4;
+    *off += 4;
   }
+  return 0;
+}
+
+struct rr {
+  uint16_t type, rdlen;
+  uint32_t ttl;
+  size_t ttl_off, rdata; /* offsets into the message */
+};
+
+/* Reads the resource record at *off and advances past it. */
+static int read_rr(const uint8_t *buf, size_t len, size_t *off, struct rr *rr) {
+  char name[DNS_NAME_MAX + 1];
+  int r = dns_parse_name(buf, len, off, name);
+  if (r < 0)
+    return r;
+  if (*off + 10 > len)
+    return -EBADMSG;
+  rr->type = get16(buf + *off);
+  rr->ttl_off = *off + 4;
+  rr->ttl = get32(buf + *off + 4);
+  rr->rdlen = get16(buf + *off + 8);
+  rr->rdata = *off + 10;
+  if (rr->rdata + rr->rdlen > len)
+    return -EBADMSG;
+  *off = rr->rdata + rr->rdlen;
+  return 0;
+}
+
+int dns_parse_response(const uint8_t *buf, size_t len, uint32_t *min_ttl) {
+  struct dns_header h;
+  struct rr rr;
+  size_t off;
+  int r = skip_questions(buf, len, &h, &off);
+  if (r < 0)
+    return r;
   uint32_t ans_min = UINT32_MAX, soa_min = UINT32_MAX;
   unsigned total = (unsigned)h.ancount + h.nscount + h.arcount;
   for (unsigned i = 0; i < total; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
+    if ((r = read_rr(buf, len, &off, &rr)) < 0)
       return r;
-    if (off + 10 > len)
-      return -EBADMSG;
-    uint16_t type = get16(buf + off);
-    uint32_t ttl = get32(buf + off + 4);
-    uint16_t rdlen = get16(buf + off + 8);
-    off += 10;
-    if (off + rdlen > len)
-      return -EBADMSG;
     if (i < h.ancount) {
-      if (ttl < ans_min)
-        ans_min = ttl;
-    } else if (i < (unsigned)h.ancount + h.nscount && type == DNS_TYPE_SOA) {
+      if (rr.ttl < ans_min)
+        ans_min = rr.ttl;
+    } else if (i < (unsigned)h.ancount + h.nscount && rr.type == DNS_TYPE_SOA) {
       /* RFC 2308: a negative answer lives for min(SOA TTL, SOA MINIMUM). */
-      uint32_t m = ttl;
-      if (rdlen >= 20) {
-        uint32_t minimum = get32(buf + off + rdlen - 4);
+      uint32_t m = rr.ttl;
+      if (rr.rdlen >= 20) {
+        uint32_t minimum = get32(buf + rr.rdata + rr.rdlen - 4);
         if (minimum < m)
           m = minimum;
       }
       if (m < soa_min)
         soa_min = m;
     }
-    off += rdlen;
   }
   *min_ttl = h.ancount ? ans_min : soa_min;
   return 0;
@@ -168,34 +194,17 @@ int dns_parse_response(const uint8_t *buf, size_t len, uint32_t *min_ttl) {
 
 int dns_age_response(uint8_t *buf, size_t len, uint32_t elapsed) {
   struct dns_header h;
-  char name[DNS_NAME_MAX + 1];
-  int r = dns_parse_header(buf, len, &h);
+  struct rr rr;
+  size_t off;
+  int r = skip_questions(buf, len, &h, &off);
   if (r < 0)
     return r;
-  size_t off = DNS_HEADER_SIZE;
-  for (unsigned i = 0; i < h.qdcount; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
-      return r;
-    if (off + 4 > len)
-      return -EBADMSG;
-    off += 4;
-  }
   unsigned total = (unsigned)h.ancount + h.nscount + h.arcount;
   for (unsigned i = 0; i < total; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
+    if ((r = read_rr(buf, len, &off, &rr)) < 0)
       return r;
-    if (off + 10 > len)
-      return -EBADMSG;
-    uint16_t type = get16(buf + off);
-    uint16_t rdlen = get16(buf + off + 8);
-    if (type != DNS_TYPE_OPT) { /* OPT's "TTL" holds EDNS flags */
-      uint32_t ttl = get32(buf + off + 4);
-      put32(buf + off + 4, ttl > elapsed ? ttl - elapsed : 0);
-    }
-    off += 10;
-    if (off + rdlen > len)
-      return -EBADMSG;
-    off += rdlen;
+    if (rr.type != DNS_TYPE_OPT) /* OPT's "TTL" holds EDNS flags */
+      put32(buf + rr.ttl_off, rr.ttl > elapsed ? rr.ttl - elapsed : 0);
   }
   return 0;
 }
@@ -280,33 +289,18 @@ int dns_write_query(uint16_t id, const char *name, uint16_t qtype, uint8_t *out,
 int dns_read_a_answers(const uint8_t *buf, size_t len, int *rcode, struct in_addr *out,
                        size_t max, size_t *n_out) {
   struct dns_header h;
-  char name[DNS_NAME_MAX + 1];
-  int r = dns_parse_header(buf, len, &h);
+  struct rr rr;
+  size_t off;
+  int r = skip_questions(buf, len, &h, &off);
   if (r < 0)
     return r;
   *rcode = DNS_RCODE(h.flags);
   *n_out = 0;
-  size_t off = DNS_HEADER_SIZE;
-  for (unsigned i = 0; i < h.qdcount; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
-      return r;
-    if (off + 4 > len)
-      return -EBADMSG;
-    off += 4;
-  }
   for (unsigned i = 0; i < h.ancount; i++) {
-    if ((r = dns_parse_name(buf, len, &off, name)) < 0)
+    if ((r = read_rr(buf, len, &off, &rr)) < 0)
       return r;
-    if (off + 10 > len)
-      return -EBADMSG;
-    uint16_t type = get16(buf + off);
-    uint16_t rdlen = get16(buf + off + 8);
-    off += 10;
-    if (off + rdlen > len)
-      return -EBADMSG;
-    if (type == DNS_TYPE_A && rdlen == 4 && *n_out < max)
-      memcpy(&out[(*n_out)++].s_addr, buf + off, 4);
-    off += rdlen;
+    if (rr.type == DNS_TYPE_A && rr.rdlen == 4 && *n_out < max)
+      memcpy(&out[(*n_out)++].s_addr, buf + rr.rdata, 4);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -54,8 +55,6 @@ void net_state_free(struct net_state *st) {
   memset(st, 0, sizeof(*st));
 }
 
-static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
-
 static int read_list(const cJSON *root, const char *key, char ***out, const char *path,
                      struct stack_error **err) {
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, key);
@@ -85,7 +84,7 @@ int net_state_load(const char *path, struct net_state *st, bool *exists,
   int r = fs_read_file(path, 1 << 22, &text, NULL, err);
   if (r < 0)
     return r;
-  __attribute__((cleanup(cjson_deletep))) cJSON *root = cJSON_Parse(text);
+  _cleanup_cjson_ cJSON *root = cJSON_Parse(text);
   if (root == NULL || !cJSON_IsObject(root))
     return stack_error_set(err, -EINVAL,
                            "%s is not valid network state JSON: remove leftover interfaces by "
@@ -112,7 +111,7 @@ int net_state_load(const char *path, struct net_state *st, bool *exists,
 }
 
 int net_state_save(const char *path, const struct net_state *st, struct stack_error **err) {
-  __attribute__((cleanup(cjson_deletep))) cJSON *root = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *root = cJSON_CreateObject();
   if (st->project)
     cJSON_AddStringToObject(root, "project", st->project);
   if (st->table)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/util/dlist.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 
@@ -93,12 +94,7 @@ static void conn_close(struct pp_conn *c) {
     return;
   c->closing = true;
   struct portproxy *p = c->p;
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    p->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
+  DLIST_REMOVE(&p->conns, c);
   p->n_conns--;
   uv_close((uv_handle_t *)&c->a, conn_handle_closed);
   uv_close((uv_handle_t *)&c->b, conn_handle_closed);
@@ -221,10 +217,7 @@ static void tcp_accept(uv_stream_t *server, int status) {
   c->a.data = c->b.data = c;
   c->open = 2;
   p->open += 2;
-  c->next = p->conns;
-  if (p->conns)
-    p->conns->prev = c;
-  p->conns = c;
+  DLIST_PUSH(&p->conns, c);
   p->n_conns++;
   if (uv_accept(server, (uv_stream_t *)&c->a) < 0) {
     conn_close(c);
@@ -247,12 +240,7 @@ static void flow_closed(uv_handle_t *h) {
 
 static void flow_close(struct pp_flow *f) {
   struct portproxy *p = f->p;
-  if (f->prev)
-    f->prev->next = f->next;
-  else
-    p->flows = f->next;
-  if (f->next)
-    f->next->prev = f->prev;
+  DLIST_REMOVE(&p->flows, f);
   p->n_flows--;
   uv_close((uv_handle_t *)&f->up, flow_closed);
 }
@@ -312,10 +300,7 @@ static void listener_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     uv_udp_init(p->loop, &f->up);
     f->up.data = f;
     p->open++;
-    f->next = p->flows;
-    if (p->flows)
-      p->flows->prev = f;
-    p->flows = f;
+    DLIST_PUSH(&p->flows, f);
     p->n_flows++;
     if (uv_udp_connect(&f->up, (const struct sockaddr *)&l->guest) < 0 ||
         uv_udp_recv_start(&f->up, flow_alloc, flow_recv) < 0) {
