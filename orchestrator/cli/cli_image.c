@@ -15,6 +15,7 @@
 #include "runtime/image/image_index.h"
 #include "runtime/image/manifest.h"
 #include "runtime/image/rootfs.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -23,7 +24,6 @@
 #include "runtime/util/xalloc.h"
 
 static void records_freep(struct image_record ***v) { image_record_list_free(*v); }
-static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
 static void blobstore_closep(struct blobstore **bs) { blobstore_close(*bs); }
 
 static int fail(const char *what, struct stack_error *e) {
@@ -130,7 +130,7 @@ static int image_ls(int argc, char **argv) {
         printf("%s\n", id);
       }
     } else if (json) {
-      __attribute__((cleanup(cjson_deletep))) cJSON *o = cJSON_CreateObject();
+      _cleanup_cjson_ cJSON *o = cJSON_CreateObject();
       char created[64];
       time_t ct = (time_t)(*p)->created;
       struct tm tm;
@@ -167,7 +167,7 @@ static cJSON *inspect_one(const char *root, struct blobstore *bs, const struct i
   size_t len = 0;
   if (blobstore_read(bs, rec->config_digest, 16u << 20, &cfg, &len, err) < 0)
     return NULL;
-  __attribute__((cleanup(cjson_deletep))) cJSON *c = cJSON_ParseWithLength(cfg, len);
+  _cleanup_cjson_ cJSON *c = cJSON_ParseWithLength(cfg, len);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "Id", rec->config_digest);
   _cleanup_free_ char *repo = NULL, *tag = NULL;
@@ -223,7 +223,7 @@ static int image_inspect(int argc, char **argv) {
   __attribute__((cleanup(blobstore_closep))) struct blobstore *bs = NULL;
   if (blobstore_open(root, &bs, &e) < 0)
     return fail("image inspect", e);
-  __attribute__((cleanup(cjson_deletep))) cJSON *arr = cJSON_CreateArray();
+  _cleanup_cjson_ cJSON *arr = cJSON_CreateArray();
   int rc = 0;
   for (int i = 1; i < argc; i++) {
     struct image_record *rec = NULL;

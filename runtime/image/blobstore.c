@@ -24,6 +24,7 @@
 
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fdio.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 
@@ -197,21 +198,6 @@ int blobstore_read(struct blobstore *bs, const char *digest, size_t max_size, ch
   return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-  const char *p = data;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* Moves a fully written and verified temp file into place. */
 static int commit_file(struct blobstore *bs, int fd, const char *tmp, const char *digest,
                        struct stack_error **err) {
@@ -238,7 +224,7 @@ int blobstore_put(struct blobstore *bs, const char *expected_digest, const void 
     _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
       return stack_error_errno(err, -errno, "cannot create a temp file in %s", bs->tmp_dir);
-    r = write_all(fd, data, len);
+    r = fd_write_all(fd, data, len);
     if (r < 0) {
       unlink(tmp);
       return stack_error_errno(err, r, "cannot write blob %s", digest);
@@ -352,7 +338,7 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len,
   if (w->expected_size >= 0 && w->written + len > (uint64_t)w->expected_size)
     return stack_error_set(err, -EBADMSG, "blob %s is larger than its declared size %lld",
                            w->digest, (long long)w->expected_size);
-  int r = write_all(w->fd, data, len);
+  int r = fd_write_all(w->fd, data, len);
   if (r < 0)
     return stack_error_errno(err, r, "cannot write blob %s to %s", w->digest, w->partial);
   EVP_DigestUpdate(w->md, data, len);

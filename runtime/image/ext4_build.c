@@ -23,6 +23,7 @@
 #include "layer_tree.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fdio.h"
 #include "runtime/util/xalloc.h"
 
 #define BLOCK_SIZE 4096
@@ -150,14 +151,9 @@ static int copy_range(struct build *b, uint64_t src, uint64_t dst, uint64_t len,
       return stack_error_errno(err, r < 0 ? -errno : -EIO, "building %s: reading \"%s\"", b->path,
                                name);
     }
-    for (ssize_t done = 0; done < r;) {
-      ssize_t w = pwrite(b->fd, b->buf + done, (size_t)(r - done), (off_t)dst + done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        return stack_error_errno(err, -errno, "building %s: writing \"%s\"", b->path, name);
-      done += w;
-    }
+    int w = fd_pwrite_all(b->fd, b->buf, (size_t)r, (off_t)dst);
+    if (w < 0)
+      return stack_error_errno(err, w, "building %s: writing \"%s\"", b->path, name);
     src += (uint64_t)r;
     dst += (uint64_t)r;
     len -= (uint64_t)r;

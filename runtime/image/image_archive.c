@@ -17,6 +17,7 @@
 #include "image.h"
 #include "image_index.h"
 #include "manifest.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
@@ -26,7 +27,6 @@
 #define ANN_CONTAINERD_NAME "io.containerd.image.name"
 
 static void blobstore_closep(struct blobstore **bs) { blobstore_close(*bs); }
-static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
 static void archive_read_freep(struct archive **a) {
   if (*a)
     archive_read_free(*a);
@@ -219,7 +219,7 @@ int image_load(const char *store_root, const char *archive, char ***loaded_out,
   struct manifest idx;
   if ((r = manifest_parse(MT_OCI_INDEX, index, index_len, &idx, err)) < 0)
     return stack_error_prefix(err, "%s: index.json", archive);
-  __attribute__((cleanup(cjson_deletep))) cJSON *j = cJSON_ParseWithLength(index, index_len);
+  _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(index, index_len);
   const cJSON *mans = cJSON_GetObjectItemCaseSensitive(j, "manifests");
   char **loaded = xcalloc(1, sizeof(char *));
   size_t n = 0;
@@ -347,8 +347,8 @@ int image_save(const char *store_root, char *const *refs, const char *path,
     return r;
   }
   _cleanup_free_ char *buf = xmalloc(COPY_BUF);
-  __attribute__((cleanup(cjson_deletep))) cJSON *index = cJSON_CreateObject();
-  __attribute__((cleanup(cjson_deletep))) cJSON *written = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *index = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *written = cJSON_CreateObject();
   cJSON_AddNumberToObject(index, "schemaVersion", 2);
   cJSON_AddStringToObject(index, "mediaType", MT_OCI_INDEX);
   cJSON *mans = cJSON_AddArrayToObject(index, "manifests");

@@ -15,6 +15,7 @@
 #include "image_index.h"
 #include "manifest.h"
 #include "rootfs.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
@@ -41,7 +42,6 @@ static void archive_read_freep(struct archive **a) {
   if (*a)
     archive_read_free(*a);
 }
-static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
 static void blobstore_closep(struct blobstore **bs) { blobstore_close(*bs); }
 
 /* Copies the current entry of in (header already read) to out. */
@@ -202,7 +202,7 @@ int image_import(const char *store_root, const char *src, const char *ref,
 
   time_t now = time(NULL);
   _cleanup_free_ char *created = rfc3339(now);
-  __attribute__((cleanup(cjson_deletep))) cJSON *cfg = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *cfg = cJSON_CreateObject();
   cJSON_AddStringToObject(cfg, "created", created);
   const char *slash = strchr(plat, '/');
   cJSON_AddStringToObject(cfg, "architecture", slash ? slash + 1 : "amd64");
@@ -221,7 +221,7 @@ int image_import(const char *store_root, const char *src, const char *ref,
   if ((r = put_json(bs, cfg, &config, &config_size, err)) < 0)
     return r;
 
-  __attribute__((cleanup(cjson_deletep))) cJSON *man = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *man = cJSON_CreateObject();
   cJSON_AddNumberToObject(man, "schemaVersion", 2);
   cJSON_AddStringToObject(man, "mediaType", MT_OCI_MANIFEST);
   cJSON_AddItemToObject(man, "config", descriptor_json(MT_OCI_CONFIG, config, config_size));

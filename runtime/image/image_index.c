@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "blobstore.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -19,8 +20,6 @@
 
 #define RECORD_MAX (64 * 1024)
 
-static void cjson_deletep(cJSON **j) { cJSON_Delete(*j); }
-#define _cleanup_json_ __attribute__((cleanup(cjson_deletep)))
 
 static char *images_dir(const char *store_root) { return fs_path_join(store_root, "images"); }
 
@@ -53,7 +52,7 @@ int image_index_put(const char *store_root, const struct image_record *r, struct
   _cleanup_free_ char *dir = images_dir(store_root);
   if ((ret = fs_mkdir_p(dir, 0755, err)) < 0)
     return ret;
-  _cleanup_json_ cJSON *j = cJSON_CreateObject();
+  _cleanup_cjson_ cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "ref", r->ref);
   cJSON_AddStringToObject(j, "manifest", r->manifest_digest);
   cJSON_AddStringToObject(j, "config", r->config_digest);
@@ -85,7 +84,7 @@ static int record_load(const char *path, struct image_record **out, struct stack
   int r = fs_read_file(path, RECORD_MAX, &text, &len, err);
   if (r < 0)
     return r;
-  _cleanup_json_ cJSON *j = cJSON_ParseWithLength(text, len);
+  _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(text, len);
   const char *ref = json_str(j, "ref"), *m = json_str(j, "manifest"), *c = json_str(j, "config");
   if (j == NULL || ref == NULL || blobstore_check_digest(m, NULL) < 0 ||
       blobstore_check_digest(c, NULL) < 0)

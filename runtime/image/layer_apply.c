@@ -22,6 +22,7 @@
 #include "layer_tree_internal.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fdio.h"
 #include "runtime/util/xalloc.h"
 
 #define WHITEOUT_PREFIX ".wh."
@@ -129,15 +130,9 @@ static int read_content(struct layer_tree *t, struct archive *a, struct lt_inode
     if (total + (uint64_t)n > (uint64_t)declared)
       return stack_error_set(err, -EBADMSG, "entry \"%s\": file is larger than its declared size %lld",
                              entry, (long long)declared);
-    for (la_ssize_t done = 0; done < n;) {
-      ssize_t w = pwrite(t->spool_fd, buf + done, (size_t)(n - done),
-                         (off_t)(t->spool_len + total + (uint64_t)done));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        return stack_error_errno(err, -errno, "entry \"%s\": cannot spool its content", entry);
-      done += w;
-    }
+    int w = fd_pwrite_all(t->spool_fd, buf, (size_t)n, (off_t)(t->spool_len + total));
+    if (w < 0)
+      return stack_error_errno(err, w, "entry \"%s\": cannot spool its content", entry);
     total += (uint64_t)n;
   }
   if (total != (uint64_t)declared)

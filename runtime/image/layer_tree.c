@@ -146,6 +146,23 @@ void layer_tree_free(struct layer_tree *t) {
   free(t);
 }
 
+/* Copies the next component of *p into comp (NUL-terminated) and advances
+ * *p: 1 when there is one, 0 at the end, -ENAMETOOLONG when it does not fit
+ * (a name ext4 could not hold anyway). */
+static int next_component(const char **p, char comp[static 256]) {
+  while (**p == '/')
+    (*p)++;
+  size_t n = strcspn(*p, "/");
+  if (n == 0)
+    return 0;
+  if (n >= 256)
+    return -ENAMETOOLONG;
+  memcpy(comp, *p, n);
+  comp[n] = '\0';
+  *p += n;
+  return 1;
+}
+
 /* Walks a '/'-separated path as a directory, from dir (or the root when the
  * path is absolute), following symlinks inside the tree: ".." stops at the
  * root, exactly as if the tree were chrooted.  Missing directories are
@@ -156,18 +173,11 @@ static int walk_dir(struct layer_tree *t, struct lt_dentry *dir, const char *pat
   struct lt_dentry *cur = path[0] == '/' ? t->root : dir;
   const char *p = path;
   char comp[256];
-  while (*p) {
-    while (*p == '/')
-      p++;
-    size_t n = strcspn(p, "/");
-    if (n == 0)
-      break;
-    if (n >= sizeof(comp))
+  int more;
+  while ((more = next_component(&p, comp)) != 0) {
+    if (more < 0)
       return stack_error_set(err, -ENAMETOOLONG, "entry \"%s\": a path component is too long",
                              entry);
-    memcpy(comp, p, n);
-    comp[n] = '\0';
-    p += n;
     if (strcmp(comp, ".") == 0)
       continue;
     if (strcmp(comp, "..") == 0) {
@@ -216,22 +226,12 @@ int lt_resolve_parent(struct layer_tree *t, const char *path, const char *entry,
 struct lt_dentry *layer_tree_lookup(struct layer_tree *t, const char *path) {
   struct lt_dentry *cur = t->root;
   const char *p = path;
-  while (*p) {
-    while (*p == '/')
-      p++;
-    size_t n = strcspn(p, "/");
-    if (n == 0)
-      break;
-    char *comp = xstrndup(p, n);
-    p += n;
-    if (!S_ISDIR(cur->inode->mode)) {
-      free(comp);
+  char comp[256];
+  int more;
+  while (cur && (more = next_component(&p, comp)) != 0) {
+    if (more < 0 || !S_ISDIR(cur->inode->mode))
       return NULL;
-    }
     cur = lt_child(t, cur, comp);
-    free(comp);
-    if (cur == NULL)
-      return NULL;
   }
   return cur;
 }
