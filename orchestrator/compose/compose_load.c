@@ -340,8 +340,13 @@ static int apply_include(struct loader *L, struct cnode *doc, const struct scope
     if (paths == NULL || paths->kind != CNODE_SEQ || paths->n == 0)
       return stack_error_set(err, -EINVAL, "%s: include needs a path", where);
     _cleanup_strv_ char **files = xcalloc(paths->n + 1, sizeof(char *));
-    for (size_t j = 0; j < paths->n; j++)
+    for (size_t j = 0; j < paths->n; j++) {
       files[j] = absolute(sc->project_dir, paths->items[j]->str ? paths->items[j]->str : "");
+      if (!is_file(files[j])) {
+        _cleanup_free_ char *pwhere = cnode_where(paths->items[j]);
+        return stack_error_set(err, -ENOENT, "%s: include: %s: no such file", pwhere, files[j]);
+      }
+    }
     const char *pd = cnode_map_get_str(it, "project_directory");
     _cleanup_free_ char *inc_dir = pd ? absolute(sc->project_dir, pd) : dir_of(files[0]);
     /* Env files: as listed, else the included project's .env; the
