@@ -4,13 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -20,33 +17,14 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
+#include "helper_scratch.h"
 #include "tar_build.h"
 #include "test.h"
 
 #define E(...) (&(struct tb_entry){__VA_ARGS__})
 #define MANY 3000
 
-static char tmpdir[] = "/tmp/stack-test-ext4-XXXXXX";
-static char *mnt;
-static int mounted;
-
-static void cleanup(void) {
-  if (mounted)
-    umount2(mnt, MNT_DETACH);
-  mounted = 0;
-  fs_rm_rf(tmpdir, NULL);
-}
-
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static int run(const char *cmd) {
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static const char *mnt;
 
 static char *big_data(size_t n) {
   char *d = xmalloc(n + 1);
@@ -176,14 +154,10 @@ static void check_mounted(const char *big) {
 int main(void) {
   if (geteuid() != 0)
     TEST_SKIP("needs root for the loop mount");
-  if (run("command -v e2fsck >/dev/null") != 0)
+  if (scratch_run("command -v e2fsck >/dev/null") != 0)
     TEST_SKIP("e2fsck (e2fsprogs) is not installed");
-  CHECK(mkdtemp(tmpdir) != NULL);
-  atexit(cleanup);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  mnt = fs_path_join(tmpdir, "mnt");
-  CHECK(mkdir(mnt, 0755) == 0);
+  const char *tmpdir = scratch_init("ext4");
+  mnt = scratch_mnt();
   _cleanup_free_ char *img = fs_path_join(tmpdir, "root.ext4");
   _cleanup_free_ char *big = big_data(5 * 1024 * 1024 + 123);
 
@@ -198,15 +172,13 @@ int main(void) {
     TEST_DONE();
 
   _cleanup_free_ char *fsck = xasprintf("e2fsck -fn %s", img);
-  CHECK_INTEQ(run(fsck), 0);
+  CHECK_INTEQ(scratch_run(fsck), 0);
 
-  _cleanup_free_ char *mount_cmd = xasprintf("mount -t ext4 -o ro,loop %s %s", img, mnt);
-  if (run(mount_cmd) != 0) {
+  if (scratch_mount(img) != 0) {
     CHECK_MSG(0, "cannot loop-mount %s", img);
     TEST_DONE();
   }
-  mounted = 1;
   check_mounted(big);
-  cleanup();
+  scratch_umount();
   TEST_DONE();
 }

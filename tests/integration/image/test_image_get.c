@@ -4,10 +4,8 @@
  * when loop-mounted; pull policy "never" on a missing image is a clear
  * error. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,29 +15,8 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
+#include "helper_scratch.h"
 #include "test.h"
-
-static char tmpdir[] = "/tmp/stack-test-image-get-XXXXXX";
-static char *mnt;
-static int mounted;
-
-static void cleanup(void) {
-  if (mounted)
-    umount2(mnt, MNT_DETACH);
-  mounted = 0;
-  fs_rm_rf(tmpdir, NULL);
-}
-
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static int run(const char *cmd) {
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static bool has(char **v, const char *s) {
   for (; v && *v; v++)
@@ -56,17 +33,13 @@ int main(void) {
     TEST_SKIP("busybox-static is not installed");
   if (geteuid() != 0)
     TEST_SKIP("needs root for the loop mount");
-  CHECK(mkdtemp(tmpdir) != NULL);
-  atexit(cleanup);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  const char *tmpdir = scratch_init("image-get");
+  const char *mnt = scratch_mnt();
   _cleanup_free_ char *cache = fs_path_join(tmpdir, "cache");
   _cleanup_free_ char *root = fs_path_join(tmpdir, "root");
-  mnt = fs_path_join(tmpdir, "mnt");
-  CHECK(mkdir(mnt, 0755) == 0);
   _cleanup_free_ char *build =
       xasprintf("STACK_CACHE_DIR=%s bash %s/tests/images/build.sh >/dev/null", cache, src);
-  if (run(build) != 0) {
+  if (scratch_run(build) != 0) {
     CHECK_MSG(0, "tests/images/build.sh failed");
     TEST_DONE();
   }
@@ -109,13 +82,11 @@ int main(void) {
   CHECK(fs_exists(h->rootfs_path));
   _cleanup_free_ char *rootfs_dir = fs_path_join(root, "rootfs");
   _cleanup_free_ char *leftovers = xasprintf("ls %s | grep -v '\\.ext4$'", rootfs_dir);
-  CHECK_MSG(run(leftovers) != 0, "temp or lock files left in %s", rootfs_dir);
+  CHECK_MSG(scratch_run(leftovers) != 0, "temp or lock files left in %s", rootfs_dir);
 
   _cleanup_free_ char *fsck = xasprintf("e2fsck -fn %s >/dev/null 2>&1", h->rootfs_path);
-  CHECK_INTEQ(run(fsck), 0);
-  _cleanup_free_ char *mount_cmd = xasprintf("mount -t ext4 -o ro,loop %s %s", h->rootfs_path, mnt);
-  if (run(mount_cmd) == 0) {
-    mounted = 1;
+  CHECK_INTEQ(scratch_run(fsck), 0);
+  if (scratch_mount(h->rootfs_path) == 0) {
     char p[512];
     struct stat st;
     snprintf(p, sizeof(p), "%s/bin/busybox", mnt);
@@ -125,9 +96,8 @@ int main(void) {
     snprintf(p, sizeof(p), "%s/tmp", mnt);
     CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFDIR | 01777));
     _cleanup_free_ char *sh = xasprintf("chroot %s /bin/sh -c 'echo hi' | grep -qx hi", mnt);
-    CHECK_MSG(run(sh) == 0, "busybox in the image does not run");
-    umount2(mnt, 0);
-    mounted = 0;
+    CHECK_MSG(scratch_run(sh) == 0, "busybox in the image does not run");
+    scratch_umount();
   } else {
     CHECK_MSG(0, "cannot loop-mount %s", h->rootfs_path);
   }
@@ -142,6 +112,5 @@ int main(void) {
     CHECK(h && fs_exists(h->rootfs_path));
     image_handle_free(h);
   }
-  cleanup();
   TEST_DONE();
 }
