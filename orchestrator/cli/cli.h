@@ -52,6 +52,11 @@ int cli_ls(struct cli_globals *g, int argc, char **argv);
 int cli_events(struct cli_globals *g, int argc, char **argv);
 /* cli_down.c: `stack down` (removes the containers, stops the supervisor). */
 int cli_down(struct cli_globals *g, int argc, char **argv);
+/* cli_up.c, cli_start_stop.c, cli_logs.c: `stack up`, `start`, `stop`, `logs`. */
+int cli_up(struct cli_globals *g, int argc, char **argv);
+int cli_start(struct cli_globals *g, int argc, char **argv);
+int cli_stop(struct cli_globals *g, int argc, char **argv);
+int cli_logs(struct cli_globals *g, int argc, char **argv);
 int cli_supervisor(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);

@@ -31,7 +31,16 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
       {NULL, 0, NULL, 0},
   };
   int c;
+  double timeout = -1;
   while ((c = getopt_long(argc, argv, "t:vh", opts, NULL)) != -1) {
+    if (c == 't') {
+      char *end;
+      timeout = strtod(optarg, &end);
+      if (*end || timeout < 0) {
+        fprintf(stderr, "%s down: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
+        return 1;
+      }
+    }
     if (c == 'h') {
       usage(stdout, g->progname);
       return 0;
@@ -53,6 +62,16 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
     goto fail;
   if (client == NULL)
     return 0; /* nothing was ever created */
+  cJSON *params = cJSON_CreateObject();
+  if (timeout >= 0)
+    cJSON_AddNumberToObject(params, "timeout", timeout);
+  if (sup_client_call(client, "stop", params, NULL, NULL, &res, &err) < 0)
+    goto fail;
+  const cJSON *ct;
+  cJSON_ArrayForEach(ct, cJSON_GetObjectItem(res, "containers"))
+    fprintf(stderr, " Container %s  Stopped\n", cJSON_GetStringValue(cJSON_GetObjectItem(ct, "name")));
+  cJSON_Delete(res);
+  res = NULL;
   if (sup_client_call(client, "rm", NULL, NULL, NULL, &res, &err) < 0)
     goto fail;
   const cJSON *name;

@@ -1,7 +1,9 @@
 #include "cli_project.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "orchestrator/compose/compose_load.h"
 #include "orchestrator/supervisor/naming.h"
@@ -50,4 +52,26 @@ int cli_project_client(const struct cli_globals *g, bool start, struct sup_paths
     return 0;
   }
   return sup_client_open(paths, CLI_SUPERVISOR_EXE, out, err);
+}
+
+static void add_strv(cJSON *params, const char *key, char *const *v) {
+  if (v == NULL || v[0] == NULL)
+    return;
+  cJSON *a = cJSON_AddArrayToObject(params, key);
+  for (; *v; v++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(*v));
+}
+
+void cli_project_load_params(const struct cli_globals *g, cJSON *params) {
+  add_strv(params, "files", g->files);
+  add_strv(params, "env_files", g->env_files);
+  add_strv(params, "profiles", g->profiles);
+  if (g->project_name)
+    cJSON_AddStringToObject(params, "project_name", g->project_name);
+  if (g->project_dir)
+    cJSON_AddStringToObject(params, "project_dir", g->project_dir);
+  _cleanup_free_ char *cwd = getcwd(NULL, 0);
+  if (cwd)
+    cJSON_AddStringToObject(params, "working_dir", cwd);
+  add_strv(params, "environ", environ);
 }

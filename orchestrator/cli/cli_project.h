@@ -21,6 +21,12 @@ int cli_project_name(const struct cli_globals *g, char **name, struct stack_erro
 int cli_project_client(const struct cli_globals *g, bool start, struct sup_paths *paths,
                        struct sup_client **out, struct stack_error **err);
 
+typedef struct cJSON cJSON;
+/* Adds to params what the supervisor needs to load the project as this
+ * command sees it: -f, --env-file, --profile, -p, --project-directory, the
+ * working directory and the environment (for interpolation). */
+void cli_project_load_params(const struct cli_globals *g, cJSON *params);
+
 /* The executable a supervisor is started from. */
 #define CLI_SUPERVISOR_EXE "/proc/self/exe"
 

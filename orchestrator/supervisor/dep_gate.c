@@ -103,7 +103,7 @@ enum dep_verdict dep_check(const char *dependant, const struct dep_input *d, cha
       const struct dep_container *c = &d->containers[i];
       int code;
       if (c->start_failed)
-        code = -1;
+        code = is_exited(c) && c->exit_code ? c->exit_code : -1;
       else if (is_exited(c))
         code = c->exit_code;
       else

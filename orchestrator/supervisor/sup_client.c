@@ -19,7 +19,10 @@ struct sup_client {
   int fd;
   long next_id;
   struct sup_linebuf in;
+  volatile int *interrupted;
 };
+
+void sup_client_set_interrupt(struct sup_client *c, volatile int *flag) { c->interrupted = flag; }
 
 int sup_client_connect(const struct sup_paths *p, struct sup_client **out,
                        struct stack_error **err) {
@@ -77,6 +80,8 @@ static int read_line(struct sup_client *c, char **line, size_t *len, struct stac
       return 0;
     char buf[65536];
     ssize_t n = read(c->fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR && c->interrupted && *c->interrupted)
+      return -EINTR;
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -90,18 +95,30 @@ static int read_line(struct sup_client *c, char **line, size_t *len, struct stac
   }
 }
 
-int sup_client_call(struct sup_client *c, const char *method, cJSON *params,
-                    int (*on_event)(const cJSON *event, void *ctx), void *ctx, cJSON **result,
+int sup_client_send(struct sup_client *c, const char *method, cJSON *params,
                     struct stack_error **err) {
   long id = c->next_id++;
   _cleanup_free_ char *req = sup_format_request(id, method, params);
-  int r = send_all(c->fd, req, strlen(req), err);
+  return send_all(c->fd, req, strlen(req), err);
+}
+
+int sup_client_call(struct sup_client *c, const char *method, cJSON *params,
+                    int (*on_event)(const cJSON *event, void *ctx), void *ctx, cJSON **result,
+                    struct stack_error **err) {
+  int r = sup_client_send(c, method, params, err);
   if (r < 0)
     return r;
+  return sup_client_resume(c, on_event, ctx, result, err);
+}
+
+int sup_client_resume(struct sup_client *c, int (*on_event)(const cJSON *event, void *ctx),
+                      void *ctx, cJSON **result, struct stack_error **err) {
+  long id = c->next_id - 1;
   for (;;) {
     _cleanup_free_ char *line = NULL;
     size_t len = 0;
-    if ((r = read_line(c, &line, &len, err)) < 0)
+    int r = read_line(c, &line, &len, err);
+    if (r < 0)
       return r;
     cJSON *res = NULL, *ev = NULL;
     r = sup_parse_reply(line, len, id, &res, &ev, err);

@@ -30,6 +30,21 @@ int sup_client_call(struct sup_client *c, const char *method, cJSON *params,
                     int (*on_event)(const cJSON *event, void *ctx), void *ctx, cJSON **result,
                     struct stack_error **err);
 
+/* Sends a request without waiting for its result (read it later with
+ * sup_client_resume(), or close: what the request started goes on). */
+int sup_client_send(struct sup_client *c, const char *method, cJSON *params,
+                    struct stack_error **err);
+
+/* Goes on waiting for the result of the last request after
+ * sup_client_call() returned early (on_event's value, or -EINTR), with the
+ * same arguments and results as sup_client_call(). */
+int sup_client_resume(struct sup_client *c, int (*on_event)(const cJSON *event, void *ctx),
+                      void *ctx, cJSON **result, struct stack_error **err);
+
+/* With a flag set, a blocking read that a signal interrupts returns -EINTR
+ * if *flag is non-zero (a CLI's Ctrl-C handler sets it). */
+void sup_client_set_interrupt(struct sup_client *c, volatile int *flag);
+
 /* Waits for the next event of the last request, after sup_client_call()
  * stopped at an event: 0 with *event (caller frees), or an error -- also
  * when the request's result comes instead (-ENOMSG). */

@@ -133,8 +133,9 @@ static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_reque
     return r;
   for (size_t i = 0; i < s->state->n_containers; i++) {
     const struct ps_container *ct = &s->state->containers[i];
+    struct sup_ctr *rt = sel[i] ? sup_ctr_find(s, ct->name) : NULL;
     if (sel[i] && (ct->status == CTR_RUNNING || ct->status == CTR_PAUSED ||
-                   ct->status == CTR_RESTARTING || ct->qemu_pid > 0))
+                   ct->status == CTR_RESTARTING || ct->qemu_pid > 0 || (rt && rt->rt)))
       return stack_error_set(err, -EBUSY,
                              "container %s is %s: stop it first (stack stop %s)", ct->name,
                              ctr_status_name(ct->status), ct->service);
@@ -149,6 +150,7 @@ static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_reque
     sup_emit(s, sup_container_event(s, ct, "destroy"));
     cJSON_AddItemToArray(removed, cJSON_CreateString(ct->name));
     _cleanup_free_ char *name = xstrdup(ct->name);
+    sup_ctr_forget(s, name);
     project_state_remove(s->state, name);
   }
   if ((r = sup_save(s, err)) < 0) {
@@ -160,14 +162,60 @@ static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_reque
 
 static int m_shutdown(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                       cJSON **result, struct stack_error **err) {
+  bool busy = false;
+  for (struct sup_ctr *ct = s->ctrs; ct; ct = ct->next)
+    busy |= ct->rt != NULL;
   for (size_t i = 0; i < s->state->n_containers; i++)
-    if (s->state->containers[i].qemu_pid > 0)
+    busy |= s->state->containers[i].qemu_pid > 0;
+  if (busy)
       return stack_error_set(err, -EBUSY,
                              "project %s has running containers: stop them first (stack stop)",
                              s->paths.project);
   sup_conn_send(c, sup_format_result(req->id, NULL));
   sup_shutdown(s);
   return 1;
+}
+
+static int m_up(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                cJSON **result, struct stack_error **err) {
+  return sup_up(s, c, req, err);
+}
+
+/* Stops containers (all by default), dependents first; answers when they
+ * are all down. */
+static int m_stop(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                  cJSON **result, struct stack_error **err) {
+  _cleanup_free_ bool *sel = NULL;
+  int r = select_containers(s, req->params, &sel, err);
+  if (r < 0)
+    return r;
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(req->params, "timeout");
+  struct sup_job *j = xcalloc(1, sizeof(*j));
+  j->is_stop = true;
+  j->timeout_ms = cJSON_IsNumber(t) && t->valuedouble >= 0 ? (int64_t)(t->valuedouble * 1000) : -1;
+  j->conn = c;
+  j->id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
+  j->names = xcalloc(s->state->n_containers + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    if (sel[i]) {
+      j->names[n++] = xstrdup(s->state->containers[i].name);
+      /* a stopped container stays stopped, also across supervisors */
+      s->state->containers[i].user_stopped = true;
+    }
+  j->next = s->jobs;
+  s->jobs = j;
+  sup_save(s, NULL);
+  sup_progress(s);
+  return 1;
+}
+
+static int m_logs(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                  cJSON **result, struct stack_error **err) {
+  int r = sup_logs_send(s, c, req->id, req->params, err);
+  if (r == 0)
+    *result = cJSON_CreateObject();
+  return r;
 }
 
 typedef int (*method_fn)(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
@@ -177,7 +225,8 @@ static const struct {
   const char *name;
   method_fn fn;
 } methods[] = {
-    {"ping", m_ping}, {"ps", m_ps}, {"events", m_events}, {"rm", m_rm}, {"shutdown", m_shutdown},
+    {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
+    {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

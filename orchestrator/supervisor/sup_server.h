@@ -8,6 +8,8 @@
 #include <uv.h>
 
 #include "project_state.h"
+#include "restart_policy.h"
+#include "runtime/util/sbuf.h"
 #include "sup_paths.h"
 #include "sup_proto.h"
 
@@ -20,7 +22,56 @@ struct sup_conn {
   struct sup_linebuf in;
   struct sup_conn *prev, *next;
   cJSON *events_id; /* the id of an "events" request streaming here, or NULL */
+  cJSON *logs_id;   /* the id of a request streaming container output here, or NULL */
+  char **logs_services; /* whose output (NULL: every service) */
   bool closing;
+};
+
+struct container;
+struct image_handle;
+struct compose_project;
+
+/* A container's life on this loop: its runner (runtime/vm/container.h)
+ * while it runs, its restart state, its partial output lines.  Its record
+ * in the project state (by name) holds what must survive us. */
+struct sup_ctr {
+  struct supervisor *sup;
+  char *name;
+  char *service;
+  struct container *rt;            /* NULL when no VM runs */
+  const struct image_handle *img;  /* in sup->images */
+  struct restart_policy policy;
+  struct restart_state rs;
+  uv_timer_t timer; /* restart delay, stop grace period, deferred clean-up */
+  uint64_t started_at; /* uv_now() */
+  bool pending_start;  /* waits for its dependencies */
+  bool start_failed;
+  bool stopping;       /* a user stop is under way */
+  bool ran;            /* the main process started in this run */
+  int exit_code;       /* of the last run, until after_exit() handles it */
+  bool crashed;        /* the last run ended without the process's status */
+  char *error;         /* why the last start failed, or NULL */
+  struct sbuf line[3]; /* partial output lines, by fd */
+  int log_fd;          /* its log file, -1 until the first line */
+  uint64_t log_bytes;
+  struct sup_ctr *next;
+};
+
+struct sup_image {
+  char *ref;
+  struct image_handle *h;
+};
+
+/* A request waiting for containers: `up` (until all started or, attached,
+ * until all stopped), `stop` (until all stopped). */
+struct sup_job {
+  bool is_stop;
+  bool attached;
+  int64_t timeout_ms; /* stop: the grace period, -1 = the service's */
+  struct sup_conn *conn;
+  cJSON *id;
+  char **names;
+  struct sup_job *next;
 };
 
 struct supervisor {
@@ -33,6 +84,11 @@ struct supervisor {
   int lock_fd;
   bool loop_inited;
   bool stopping;
+  struct compose_project *project; /* as the last `up` loaded it, or NULL */
+  struct sup_ctr *ctrs;
+  struct sup_image *images;
+  size_t n_images;
+  struct sup_job *jobs;
 };
 
 /* Sends a line (taken over) to a connection. */
@@ -46,6 +102,42 @@ cJSON *sup_container_event(const struct supervisor *s, const struct ps_container
 int sup_save(struct supervisor *s, struct stack_error **err);
 /* Starts an orderly shutdown: stop listening, finish writes, end the loop. */
 void sup_shutdown(struct supervisor *s);
+
+/* sup_lifecycle.c: containers on the loop. */
+struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name);
+struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *service);
+/* Boots the container's VM and runs its process; failures are recorded
+ * on the container (start_failed) and returned. */
+int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err);
+/* A user stop: stop signal, then SIGKILL after timeout_ms; no policy
+ * restarts it. */
+void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);
+/* Kills at once and forgets the runner (recreate, remove). */
+void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
+/* Forgets a container's runtime (its record was removed). */
+void sup_ctr_forget(struct supervisor *s, const char *name);
+/* Re-evaluates dependency gates and waiting requests; called after every
+ * change of a container's state. */
+void sup_progress(struct supervisor *s);
+/* Drops the requests of a connection that went away. */
+void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *c);
+/* Frees every runtime (the supervisor ends). */
+void sup_lifecycle_free(struct supervisor *s);
+int64_t sup_wall_ms(void);
+
+/* sup_logs.c: container output, to disk and to followers. */
+void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len);
+/* Streams the stored output of the named containers (then, with follow,
+ * what comes) as "log" events. */
+int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
+                  const cJSON *params, struct stack_error **err);
+
+/* Tells the followers of a container's output that it exited. */
+void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code);
+
+/* sup_up.c: the `up` and `start` requests (answered through a job). */
+int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+           struct stack_error **err);
 
 /* Handles one request; returns a line to send (or NULL when the handler
  * answers later or streams). */

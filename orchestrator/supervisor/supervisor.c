@@ -35,6 +35,8 @@ static void on_conn_closed(uv_handle_t *h) {
   struct sup_conn *c = (struct sup_conn *)h;
   sup_linebuf_free(&c->in);
   cJSON_Delete(c->events_id);
+  cJSON_Delete(c->logs_id);
+  strv_free(c->logs_services);
   free(c);
 }
 
@@ -43,6 +45,7 @@ static void conn_close(struct sup_conn *c) {
     return;
   c->closing = true;
   struct supervisor *s = c->sup;
+  sup_jobs_conn_gone(s, c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -175,6 +178,8 @@ void sup_shutdown(struct supervisor *s) {
     return;
   s->stopping = true;
   unlink(s->paths.socket);
+  sup_lifecycle_free(s);
+  sup_save(s, NULL);
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_close((uv_handle_t *)&s->sigterm, NULL);
   uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -192,12 +197,6 @@ static void on_signal(uv_signal_t *h, int signum) {
 static bool pid_alive(pid_t pid, uint64_t start_time, void *ctx) {
   (void)ctx;
   return proc_is_same(pid, start_time);
-}
-
-static int64_t wall_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static int take_lock(struct supervisor *s, struct stack_error **err) {
@@ -230,7 +229,7 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
     return r;
   /* VMs that died while no supervisor watched are accounted for before
    * anyone can ask. */
-  if (project_state_reconcile(s->state, wall_ms(), pid_alive, NULL) > 0 &&
+  if (project_state_reconcile(s->state, sup_wall_ms(), pid_alive, NULL) > 0 &&
       (r = sup_save(s, err)) < 0)
     return r;
 

@@ -1,0 +1,95 @@
+/* `stack start` and `stack stop`: existing containers, through the
+ * project's supervisor. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_project.h"
+#include "orchestrator/supervisor/sup_client.h"
+#include "orchestrator/supervisor/sup_paths.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+
+static cJSON *services_param(int argc, char **argv, const char *key) {
+  cJSON *params = cJSON_CreateObject();
+  if (optind < argc) {
+    cJSON *a = cJSON_AddArrayToObject(params, key);
+    for (int i = optind; i < argc; i++)
+      cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+  }
+  return params;
+}
+
+static int call(struct cli_globals *g, const char *method, cJSON *params, bool start,
+                const char *done) {
+  __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
+  _cleanup_sup_client_ struct sup_client *client = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  cJSON *res = NULL;
+  if (cli_project_client(g, start, &paths, &client, &err) < 0 ||
+      (client && sup_client_call(client, method, params, NULL, NULL, &res, &err) < 0)) {
+    if (client == NULL)
+      cJSON_Delete(params);
+    stack_error_print(err);
+    return 1;
+  }
+  if (client == NULL)
+    cJSON_Delete(params);
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(res, "containers"))
+    fprintf(stderr, " Container %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
+            done);
+  cJSON_Delete(res);
+  return 0;
+}
+
+int cli_stop(struct cli_globals *g, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"timeout", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  double timeout = -1;
+  int c;
+  while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    if (c == 't') {
+      char *end;
+      timeout = strtod(optarg, &end);
+      if (*end || timeout < 0) {
+        fprintf(stderr, "%s stop: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
+        return 1;
+      }
+    } else {
+      fprintf(c == 'h' ? stdout : stderr,
+              "Usage:  %s stop [OPTIONS] [SERVICE...]\n\nStop services\n\nOptions:\n"
+              "  -t, --timeout int   Specify a shutdown timeout in seconds\n",
+              g->progname);
+      return c == 'h' ? 0 : 1;
+    }
+  }
+  cJSON *params = services_param(argc, argv, "containers");
+  if (timeout >= 0)
+    cJSON_AddNumberToObject(params, "timeout", timeout);
+  return call(g, "stop", params, false, "Stopped");
+}
+
+int cli_start(struct cli_globals *g, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int c;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    fprintf(c == 'h' ? stdout : stderr, "Usage:  %s start [SERVICE...]\n\nStart services\n",
+            g->progname);
+    return c == 'h' ? 0 : 1;
+  }
+  cJSON *params = services_param(argc, argv, "services");
+  cJSON_AddTrueToObject(params, "start_only");
+  cJSON_AddTrueToObject(params, "detach");
+  cli_project_load_params(g, params);
+  return call(g, "up", params, true, "Started");
+}

@@ -1,0 +1,215 @@
+/* `stack up`: create and start the project's containers through its
+ * supervisor; attached, print their output until they all stop (Ctrl-C
+ * stops them, a second Ctrl-C kills them). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_logfmt.h"
+#include "cli_project.h"
+#include "orchestrator/supervisor/sup_client.h"
+#include "orchestrator/supervisor/sup_paths.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/xalloc.h"
+
+static volatile int interrupted;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  interrupted++;
+}
+
+static void usage(FILE *f, const char *prog) {
+  fprintf(f,
+          "Usage:  %s up [OPTIONS] [SERVICE...]\n\n"
+          "Create and start containers\n\n"
+          "Options:\n"
+          "  -d, --detach             Detached mode: Run containers in the background\n"
+          "      --force-recreate     Recreate containers even if their configuration hasn't changed\n"
+          "      --no-color           Produce monochrome output\n"
+          "      --no-deps            Don't start linked services\n"
+          "      --no-log-prefix      Don't print prefix in logs\n"
+          "      --no-recreate        If containers already exist, don't recreate them\n"
+          "      --no-start           Don't start the services after creating them\n"
+          "      --quiet-pull         Pull without printing progress information\n"
+          "      --scale scale        Scale SERVICE to NUM instances (SERVICE=NUM)\n"
+          "  -t, --timeout int        Use this timeout in seconds for container shutdown\n",
+          prog);
+}
+
+struct up_ctx {
+  struct cli_logfmt fmt;
+};
+
+static int on_event(const cJSON *ev, void *data) {
+  struct up_ctx *u = data;
+  const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "type"));
+  if (type && strcmp(type, "attach") == 0) {
+    const cJSON *n;
+    fputs("Attaching to ", u->fmt.out);
+    int i = 0;
+    cJSON_ArrayForEach(n, cJSON_GetObjectItem(ev, "names")) {
+      cli_logfmt_add(&u->fmt, n->valuestring);
+      fprintf(u->fmt.out, "%s%s", i++ ? ", " : "", n->valuestring);
+    }
+    fputc('\n', u->fmt.out);
+    fflush(u->fmt.out);
+    return 0;
+  }
+  cli_logfmt_event(&u->fmt, ev);
+  return 0;
+}
+
+/* Ctrl-C while attached: ask for a stop (or, the second time, a kill) on
+ * a second connection, without waiting: the first one goes on printing
+ * until the containers are down. */
+static void stop_all(const struct sup_paths *paths, bool kill) {
+  _cleanup_sup_client_ struct sup_client *c = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  cJSON *params = cJSON_CreateObject();
+  if (kill)
+    cJSON_AddNumberToObject(params, "timeout", 0);
+  if (sup_client_connect(paths, &c, &err) < 0 || sup_client_send(c, "stop", params, &err) < 0)
+    stack_error_print(err);
+  if (c == NULL)
+    cJSON_Delete(params);
+}
+
+static void print_progress(const cJSON *res) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(res, "containers")) {
+    const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+    fprintf(stderr, " Container %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
+            st && strcmp(st, "running") == 0   ? "Started"
+            : st && strcmp(st, "created") == 0 ? "Created"
+                                               : "Exited");
+  }
+}
+
+int cli_up(struct cli_globals *g, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"detach", no_argument, NULL, 'd'},
+      {"force-recreate", no_argument, NULL, 'F'},
+      {"no-recreate", no_argument, NULL, 'R'},
+      {"no-start", no_argument, NULL, 'S'},
+      {"no-deps", no_argument, NULL, 'D'},
+      {"no-color", no_argument, NULL, 'C'},
+      {"no-log-prefix", no_argument, NULL, 'P'},
+      {"quiet-pull", no_argument, NULL, 'Q'},
+      {"scale", required_argument, NULL, 's'},
+      {"timeout", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  cJSON *params = cJSON_CreateObject();
+  cJSON *scale = cJSON_AddObjectToObject(params, "scale");
+  bool detach = false, color = isatty(1), prefix = true;
+  int c;
+  while ((c = getopt_long(argc, argv, "dt:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd':
+      detach = true;
+      break;
+    case 'F':
+      cJSON_AddTrueToObject(params, "force_recreate");
+      break;
+    case 'R':
+      cJSON_AddTrueToObject(params, "no_recreate");
+      break;
+    case 'S':
+      cJSON_AddTrueToObject(params, "no_start");
+      break;
+    case 'D':
+      cJSON_AddTrueToObject(params, "no_deps");
+      break;
+    case 'Q':
+      cJSON_AddTrueToObject(params, "quiet_pull");
+      break;
+    case 'C':
+      color = false;
+      break;
+    case 'P':
+      prefix = false;
+      break;
+    case 't':
+      break; /* the stop timeout of Ctrl-C: the services' stop_grace_period is used */
+    case 's': {
+      char *eq = strchr(optarg, '=');
+      char *end = NULL;
+      long n = eq ? strtol(eq + 1, &end, 10) : -1;
+      if (eq == NULL || eq == optarg || *end || n < 0 || n > 1000) {
+        fprintf(stderr, "%s up: invalid --scale \"%s\": use SERVICE=NUM\n", g->progname, optarg);
+        cJSON_Delete(params);
+        return 1;
+      }
+      *eq = '\0';
+      cJSON_AddNumberToObject(scale, optarg, (double)n);
+      *eq = '=';
+      break;
+    }
+    case 'h':
+      usage(stdout, g->progname);
+      cJSON_Delete(params);
+      return 0;
+    default:
+      usage(stderr, g->progname);
+      cJSON_Delete(params);
+      return 1;
+    }
+  }
+  if (optind < argc) {
+    cJSON *svcs = cJSON_AddArrayToObject(params, "services");
+    for (int i = optind; i < argc; i++)
+      cJSON_AddItemToArray(svcs, cJSON_CreateString(argv[i]));
+  }
+  if (detach)
+    cJSON_AddTrueToObject(params, "detach");
+  cli_project_load_params(g, params);
+
+  __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
+  _cleanup_sup_client_ struct sup_client *client = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (cli_project_client(g, true, &paths, &client, &err) < 0) {
+    cJSON_Delete(params);
+    stack_error_print(err);
+    return 1;
+  }
+  struct up_ctx u;
+  cli_logfmt_init(&u.fmt, paths.project, color, prefix, false);
+  struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: reads return EINTR */
+  sigemptyset(&sa.sa_mask);
+  if (!detach) {
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sup_client_set_interrupt(client, &interrupted);
+  }
+  cJSON *res = NULL;
+  int r = sup_client_call(client, "up", params, on_event, &u, &res, &err);
+  int handled = 0;
+  while (r == -EINTR) {
+    bool kill = interrupted > 1;
+    interrupted = 0;
+    if (handled++ == 0 || kill) {
+      fputs(kill ? "Killing...\n" : "Gracefully stopping... (press Ctrl+C again to force)\n",
+            stderr);
+      stop_all(&paths, kill || handled > 1);
+    }
+    r = sup_client_resume(client, on_event, &u, &res, &err);
+  }
+  cli_logfmt_free(&u.fmt);
+  if (r < 0) {
+    stack_error_print(err);
+    return 1;
+  }
+  if (detach)
+    print_progress(res);
+  cJSON_Delete(res);
+  return 0;
+}

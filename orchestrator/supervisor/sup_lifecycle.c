@@ -1,0 +1,585 @@
+/* Containers on the supervisor's loop: start through the container runner,
+ * output, exit, restart by policy, user stops, dependency gates and the
+ * requests that wait for them. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "dep_gate.h"
+#include "health.h"
+#include "naming.h"
+#include "orchestrator/compose/compose_model.h"
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/container.h"
+#include "sup_server.h"
+
+#define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
+
+int64_t sup_wall_ms(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name) {
+  for (struct sup_ctr *c = s->ctrs; c; c = c->next)
+    if (strcmp(c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *service) {
+  struct sup_ctr *c = sup_ctr_find(s, name);
+  if (c)
+    return c;
+  c = xcalloc(1, sizeof(*c));
+  c->sup = s;
+  c->name = xstrdup(name);
+  c->service = xstrdup(service);
+  c->log_fd = -1;
+  uv_timer_init(&s->loop, &c->timer);
+  c->timer.data = c;
+  c->next = s->ctrs;
+  s->ctrs = c;
+  return c;
+}
+
+static struct ps_container *record(struct sup_ctr *c) {
+  return project_state_find(c->sup->state, c->name);
+}
+
+static void changed(struct sup_ctr *c, const char *action, int exit_code) {
+  struct supervisor *s = c->sup;
+  struct ps_container *r = record(c);
+  if (r && action) {
+    cJSON *ev = sup_container_event(s, r, action);
+    if (exit_code >= 0) {
+      char code[16];
+      snprintf(code, sizeof(code), "%d", exit_code);
+      cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "exitCode", code);
+    }
+    sup_emit(s, ev);
+  }
+  sup_save(s, NULL);
+  sup_progress(s);
+}
+
+/* --- the runner's callbacks ---------------------------------------------- */
+
+static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
+  struct sup_ctr *c = data;
+  if (fd != 1 && fd != 2)
+    return;
+  struct sbuf *b = &c->line[fd];
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\n') {
+      sup_log_line(c->sup, c, fd, b->data ? b->data : "", b->len);
+      sbuf_reset(b);
+    } else {
+      sbuf_putc(b, (char)p[i]);
+    }
+  }
+}
+
+static void on_started(void *data) {
+  struct sup_ctr *c = data;
+  c->ran = true;
+  struct ps_container *r = record(c);
+  if (r) {
+    r->status = CTR_RUNNING;
+    r->started_ms = sup_wall_ms();
+    r->exit_code = 0;
+  }
+  changed(c, "start", -1);
+}
+
+static void after_exit(uv_timer_t *t);
+
+static void on_exited(void *data, const struct container_status *st) {
+  struct sup_ctr *c = data;
+  for (int fd = 1; fd <= 2; fd++)
+    if (c->line[fd].len) {
+      sup_log_line(c->sup, c, fd, c->line[fd].data, c->line[fd].len);
+      sbuf_reset(&c->line[fd]);
+    }
+  if (st->error) {
+    _cleanup_free_ char *msg = xasprintf("stack: %s", st->error);
+    sup_log_line(c->sup, c, 2, msg, strlen(msg));
+    fprintf(stderr, "stack supervisor: container %s: %s\n", c->name, st->error);
+  }
+  if (!c->ran && st->error) {
+    c->start_failed = true;
+    free(c->error);
+    c->error = xstrdup(st->error);
+  }
+  c->exit_code = st->exit_code;
+  c->crashed = st->error != NULL && c->ran;
+  struct ps_container *r = record(c);
+  if (r) {
+    r->status = CTR_EXITED;
+    r->exit_code = st->exit_code;
+    r->finished_ms = sup_wall_ms();
+    r->health = HEALTH_NONE;
+  }
+  /* The runner is freed outside its own callback. */
+  uv_timer_stop(&c->timer);
+  uv_timer_start(&c->timer, after_exit, 0, 0);
+}
+
+static void do_restart(uv_timer_t *t) {
+  struct sup_ctr *c = t->data;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (sup_ctr_start(c->sup, c, &err) < 0)
+    fprintf(stderr, "stack supervisor: restarting %s: %s\n", c->name, err->msg);
+}
+
+static void after_exit(uv_timer_t *t) {
+  struct sup_ctr *c = t->data;
+  struct supervisor *s = c->sup;
+  if (c->rt) {
+    container_free(c->rt);
+    c->rt = NULL;
+  }
+  struct ps_container *r = record(c);
+  uint64_t ran_ms = uv_now(&s->loop) - c->started_at;
+  struct restart_exit e = {c->exit_code, c->crashed, c->stopping || (r && r->user_stopped)};
+  c->stopping = false;
+  int64_t delay = 0;
+  bool again = !c->start_failed && !s->stopping &&
+               restart_decide(&c->policy, &c->rs, &e, (int64_t)ran_ms, &delay);
+  if (r) {
+    r->restart_count = c->rs.restart_count;
+    if (again)
+      r->status = CTR_RESTARTING;
+  }
+  if (again)
+    uv_timer_start(&c->timer, do_restart, (uint64_t)delay, 0);
+  sup_log_exit(s, c, c->exit_code);
+  changed(c, "die", c->exit_code);
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+static int parse_signal(const char *name) {
+  if (name == NULL || *name == '\0')
+    return SIGTERM;
+  char *end;
+  long n = strtol(name, &end, 10);
+  if (*end == '\0')
+    return n > 0 && n < 65 ? (int)n : SIGTERM;
+  if (strncasecmp(name, "SIG", 3) == 0)
+    name += 3;
+  for (int i = 1; i < 65; i++) {
+    const char *abbrev = sigabbrev_np(i);
+    if (abbrev && strcasecmp(abbrev, name) == 0)
+      return i;
+  }
+  return SIGTERM;
+}
+
+static char **env_list(const struct compose_kvs *kvs) {
+  char **env = xcalloc(kvs->n + 1, sizeof(char *));
+  size_t k = 0;
+  for (size_t i = 0; i < kvs->n; i++)
+    if (kvs->v[i].value)
+      env[k++] = xasprintf("%s=%s", kvs->v[i].key, kvs->v[i].value);
+  return env;
+}
+
+int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
+  const struct compose_service *svc =
+      s->project ? compose_project_service(s->project, c->service) : NULL;
+  struct ps_container *r = record(c);
+  int ret;
+  if (svc == NULL || c->img == NULL || r == NULL) {
+    ret = stack_error_set(err, -ENOENT,
+                          "container %s: its service %s is not in the loaded project: run "
+                          "stack up",
+                          c->name, c->service);
+  } else {
+    _cleanup_strv_ char **env = env_list(&svc->environment);
+    struct container_opts o = {
+        .name = c->name,
+        .entrypoint = svc->entrypoint,
+        .cmd = svc->command,
+        .env = env,
+        .user = svc->user,
+        .workdir = svc->working_dir,
+        .hostname = svc->hostname,
+        .tty = svc->tty,
+        .mem_mib = svc->mem_limit > 0 ? (uint64_t)svc->mem_limit >> 20 : 0,
+        .cpus = svc->cpus > 0 ? (unsigned)(svc->cpus + 0.999) : 0,
+    };
+    static const struct container_io io = {on_output, on_started, on_exited};
+    c->ran = false;
+    c->start_failed = false;
+    c->crashed = false;
+    c->started_at = uv_now(&s->loop);
+    ret = container_start(&s->loop, c->img, &o, &io, c, &c->rt, err);
+    if (ret == 0) {
+      r->user_stopped = false;
+      return 0;
+    }
+  }
+  c->start_failed = true;
+  free(c->error);
+  c->error = xstrdup(err && *err ? (*err)->msg : "cannot start");
+  if (r) {
+    r->status = CTR_EXITED;
+    r->exit_code = CONTAINER_EXIT_FAILED;
+    r->finished_ms = sup_wall_ms();
+  }
+  changed(c, "die", CONTAINER_EXIT_FAILED);
+  return ret;
+}
+
+static void on_kill_timeout(uv_timer_t *t) {
+  struct sup_ctr *c = t->data;
+  /* the guest did not end after SIGKILL: take the VM away */
+  fprintf(stderr, "stack supervisor: container %s: the VM did not stop; killing it\n", c->name);
+  sup_ctr_kill_now(c->sup, c);
+  changed(c, "die", 137);
+}
+
+static void on_stop_timeout(uv_timer_t *t) {
+  struct sup_ctr *c = t->data;
+  if (c->rt == NULL || container_signal(c->rt, SIGKILL) < 0) {
+    on_kill_timeout(t);
+    return;
+  }
+  uv_timer_start(&c->timer, on_kill_timeout, KILL_WAIT_MS, 0);
+}
+
+void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
+  struct ps_container *r = record(c);
+  if (r)
+    r->user_stopped = true;
+  c->pending_start = false;
+  if (c->rt == NULL) {
+    uv_timer_stop(&c->timer); /* a restart that was due */
+    if (r && r->status == CTR_RESTARTING)
+      r->status = CTR_EXITED;
+    return;
+  }
+  if (c->stopping)
+    return;
+  c->stopping = true;
+  const struct compose_service *svc =
+      s->project ? compose_project_service(s->project, c->service) : NULL;
+  const char *sig = svc && svc->stop_signal ? svc->stop_signal
+                    : c->img                ? c->img->config.stop_signal
+                                            : NULL;
+  if (timeout_ms < 0)
+    timeout_ms = svc && svc->stop_grace_period_ns >= 0 ? svc->stop_grace_period_ns / 1000000
+                                                        : 10000;
+  if (timeout_ms == 0 || container_signal(c->rt, parse_signal(sig)) < 0) {
+    on_stop_timeout(&c->timer);
+    return;
+  }
+  uv_timer_start(&c->timer, on_stop_timeout, (uint64_t)timeout_ms, 0);
+}
+
+void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
+  uv_timer_stop(&c->timer);
+  c->pending_start = false;
+  c->stopping = false;
+  if (c->rt) {
+    container_free(c->rt);
+    c->rt = NULL;
+    struct ps_container *r = record(c);
+    if (r) {
+      r->status = CTR_EXITED;
+      r->exit_code = 137;
+      r->finished_ms = sup_wall_ms();
+    }
+  }
+}
+
+/* --- gates and waiting requests ------------------------------------------ */
+
+static bool service_has_healthcheck(struct supervisor *s, const struct compose_service *svc) {
+  const struct image_handle *img = NULL;
+  for (struct sup_ctr *c = s->ctrs; c && !img; c = c->next)
+    if (strcmp(c->service, svc->name) == 0)
+      img = c->img;
+  const struct compose_healthcheck *h = &svc->healthcheck;
+  struct health_spec spec = {h->test, h->disable, h->interval_ns, h->timeout_ns,
+                             h->start_period_ns, h->start_interval_ns, h->retries};
+  struct health_spec ispec = {NULL, false, -1, -1, -1, -1, -1};
+  if (img)
+    ispec.test = img->config.health_test;
+  struct health_config cfg;
+  if (health_config_resolve(&spec, &ispec, svc->name, &cfg, NULL) < 0)
+    return false;
+  bool has = cfg.argv != NULL;
+  health_config_clear(&cfg);
+  return has;
+}
+
+static void fail_jobs(struct supervisor *s, const char *name, const char *msg);
+
+/* Judges one waiting container's dependencies. */
+static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **error) {
+  const struct compose_service *svc = compose_project_service(s->project, c->service);
+  *error = NULL;
+  if (svc == NULL)
+    return DEP_GO;
+  _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
+  _cleanup_free_ struct dep_container *all =
+      xcalloc(s->state->n_containers + 1, sizeof(*all));
+  size_t n = 0, used = 0;
+  for (size_t i = 0; i < svc->n_depends_on; i++) {
+    const struct compose_dependency *d = &svc->depends_on[i];
+    const struct compose_service *ds = compose_project_service(s->project, d->service);
+    if (ds == NULL)
+      continue; /* disabled by a profile */
+    bool has_hc = service_has_healthcheck(s, ds);
+    if (d->condition == COMPOSE_DEP_HEALTHY && has_hc) {
+      *error = xasprintf("dependency failed to start: service %s has a health check, and this "
+                         "build of stack cannot run health checks yet (they need exec sessions "
+                         "in the guest); use condition: service_started",
+                         d->service);
+      return DEP_FAIL;
+    }
+    struct dep_input *in = &deps[n++];
+    in->service = d->service;
+    in->condition = d->condition == COMPOSE_DEP_HEALTHY               ? DEP_HEALTHY
+                    : d->condition == COMPOSE_DEP_COMPLETED_SUCCESSFULLY ? DEP_COMPLETED_OK
+                                                                       : DEP_STARTED;
+    in->required = d->required;
+    in->containers = all + used;
+    for (size_t k = 0; k < s->state->n_containers; k++) {
+      const struct ps_container *r = &s->state->containers[k];
+      if (strcmp(r->service, d->service) != 0)
+        continue;
+      struct sup_ctr *dc = sup_ctr_find(s, r->name);
+      struct dep_container *x = &all[used++];
+      x->name = r->name;
+      x->status = r->status;
+      /* a container that waits or boots has not started yet */
+      if (dc && (dc->pending_start || (dc->rt && !dc->ran)))
+        x->status = CTR_CREATED;
+      x->exit_code = r->exit_code;
+      x->start_failed = dc && dc->start_failed;
+      x->has_healthcheck = has_hc;
+      x->health = r->health;
+      in->n_containers++;
+    }
+    in->scale = (unsigned)in->n_containers;
+    if (in->n_containers == 0)
+      in->scale = 1;
+  }
+  _cleanup_strv_ char **warnings = NULL;
+  enum dep_verdict v = dep_gate(c->name, deps, n, error, &warnings);
+  for (size_t i = 0; warnings && warnings[i]; i++) {
+    _cleanup_free_ char *w = xasprintf("WARNING: %s", warnings[i]);
+    sup_log_line(s, c, 2, w, strlen(w));
+  }
+  return v;
+}
+
+static bool job_has(const struct sup_job *j, const char *name) {
+  for (size_t i = 0; j->names[i]; i++)
+    if (strcmp(j->names[i], name) == 0)
+      return true;
+  return false;
+}
+
+static void job_free(struct sup_job *j) {
+  cJSON_Delete(j->id);
+  strv_free(j->names);
+  free(j);
+}
+
+static void job_unlink(struct supervisor *s, struct sup_job *j) {
+  for (struct sup_job **pp = &s->jobs; *pp; pp = &(*pp)->next)
+    if (*pp == j) {
+      *pp = j->next;
+      break;
+    }
+  if (j->attached && j->conn->logs_id) {
+    cJSON_Delete(j->conn->logs_id);
+    j->conn->logs_id = NULL;
+    strv_free(j->conn->logs_services);
+    j->conn->logs_services = NULL;
+  }
+}
+
+static void fail_jobs(struct supervisor *s, const char *name, const char *msg) {
+  for (struct sup_job *j = s->jobs, *next; j; j = next) {
+    next = j->next;
+    if (j->is_stop || !job_has(j, name))
+      continue;
+    job_unlink(s, j);
+    sup_conn_send(j->conn, sup_format_error(j->id, -EIO, msg));
+    job_free(j);
+  }
+}
+
+static bool job_done(struct supervisor *s, const struct sup_job *j, char **failure) {
+  for (size_t i = 0; j->names[i]; i++) {
+    struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
+    if (c == NULL)
+      continue;
+    if (c->pending_start)
+      return false;
+    if (!j->is_stop && !j->attached && c->start_failed && !*failure)
+      *failure = xasprintf("Error response from daemon: container %s could not be started: %s",
+                           c->name, c->error ? c->error : "unknown error");
+    if (j->is_stop || j->attached) {
+      struct ps_container *r = record(c);
+      if (c->rt || (r && r->status == CTR_RESTARTING))
+        return false;
+    } else if (c->rt && !c->ran) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static cJSON *job_result(struct supervisor *s, const struct sup_job *j) {
+  cJSON *res = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(res, "containers");
+  for (size_t i = 0; j->names[i]; i++) {
+    struct ps_container *r = project_state_find(s->state, j->names[i]);
+    if (r == NULL)
+      continue;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", r->name);
+    cJSON_AddStringToObject(o, "service", r->service);
+    cJSON_AddStringToObject(o, "status", ctr_status_name(r->status));
+    cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+    cJSON_AddItemToArray(arr, o);
+  }
+  return res;
+}
+
+/* Whether a container of the job still runs that depends on c's service:
+ * stopping goes in reverse dependency order. */
+static bool dependents_run(struct supervisor *s, const struct sup_job *j, const struct sup_ctr *c) {
+  for (size_t i = 0; s->project && j->names[i]; i++) {
+    struct sup_ctr *o = sup_ctr_find(s, j->names[i]);
+    const struct compose_service *svc =
+        o && o->rt ? compose_project_service(s->project, o->service) : NULL;
+    for (size_t k = 0; svc && k < svc->n_depends_on; k++)
+      if (strcmp(svc->depends_on[k].service, c->service) == 0)
+        return true;
+  }
+  return false;
+}
+
+static void stop_step(struct supervisor *s, struct sup_job *j) {
+  for (size_t i = 0; j->names[i]; i++) {
+    struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
+    if (c == NULL || c->stopping)
+      continue;
+    if (c->rt == NULL || !dependents_run(s, j, c))
+      sup_ctr_stop(s, c, j->timeout_ms);
+  }
+}
+
+void sup_progress(struct supervisor *s) {
+  for (struct sup_job *j = s->jobs; j; j = j->next)
+    if (j->is_stop)
+      stop_step(s, j);
+  if (s->project) {
+    for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
+      if (!c->pending_start)
+        continue;
+      _cleanup_free_ char *error = NULL;
+      enum dep_verdict v = gate(s, c, &error);
+      if (v == DEP_WAIT)
+        continue;
+      c->pending_start = false;
+      if (v == DEP_FAIL) {
+        fprintf(stderr, "stack supervisor: %s: %s\n", c->name, error);
+        fail_jobs(s, c->name, error);
+        continue;
+      }
+      _cleanup_error_ struct stack_error *err = NULL;
+      if (sup_ctr_start(s, c, &err) < 0) {
+        fprintf(stderr, "stack supervisor: %s\n", err->msg);
+        return; /* sup_ctr_start() came back here already */
+      }
+    }
+  }
+  for (struct sup_job *j = s->jobs, *next; j; j = next) {
+    next = j->next;
+    _cleanup_free_ char *failure = NULL;
+    if (!job_done(s, j, &failure))
+      continue;
+    job_unlink(s, j);
+    sup_conn_send(j->conn, failure ? sup_format_error(j->id, -EIO, failure)
+                                   : sup_format_result(j->id, job_result(s, j)));
+    job_free(j);
+  }
+}
+
+void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *conn) {
+  for (struct sup_job *j = s->jobs, *next; j; j = next) {
+    next = j->next;
+    if (j->conn != conn)
+      continue;
+    for (struct sup_job **pp = &s->jobs; *pp; pp = &(*pp)->next)
+      if (*pp == j) {
+        *pp = j->next;
+        break;
+      }
+    job_free(j);
+  }
+}
+
+static void on_ctr_timer_closed(uv_handle_t *h) {
+  struct sup_ctr *c = h->data;
+  for (int i = 0; i < 3; i++)
+    sbuf_free(&c->line[i]);
+  free(c->name);
+  free(c->service);
+  free(c->error);
+  if (c->log_fd >= 0)
+    close(c->log_fd);
+  free(c);
+}
+
+void sup_ctr_forget(struct supervisor *s, const char *name) {
+  for (struct sup_ctr **pp = &s->ctrs; *pp; pp = &(*pp)->next) {
+    struct sup_ctr *c = *pp;
+    if (strcmp(c->name, name) != 0)
+      continue;
+    *pp = c->next;
+    sup_ctr_kill_now(s, c);
+    uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
+    return;
+  }
+}
+
+void sup_lifecycle_free(struct supervisor *s) {
+  for (struct sup_ctr *c = s->ctrs, *next; c; c = next) {
+    next = c->next;
+    sup_ctr_kill_now(s, c);
+    uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
+  }
+  s->ctrs = NULL;
+  for (struct sup_job *j = s->jobs, *next; j; j = next) {
+    next = j->next;
+    job_free(j);
+  }
+  s->jobs = NULL;
+  for (size_t i = 0; i < s->n_images; i++) {
+    free(s->images[i].ref);
+    image_handle_free(s->images[i].h);
+  }
+  free(s->images);
+  s->images = NULL;
+  s->n_images = 0;
+  compose_project_free(s->project);
+  s->project = NULL;
+}

@@ -1,0 +1,193 @@
+/* Container output: one file per container in the project's logs
+ * directory ("<ms> <o|e> <line>" per line, rotated at LOG_MAX_BYTES with one
+ * old file kept), and "log" events to the connections that follow it. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "orchestrator/compose/compose_model.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/xalloc.h"
+#include "sup_server.h"
+
+#define LOG_MAX_BYTES (10u << 20)
+#define LOG_MAX_LINE 65536 /* longer lines are cut: a log is not a data channel */
+
+static char *log_path(const struct supervisor *s, const char *name, bool old) {
+  return xasprintf("%s/%s.log%s", s->paths.logs_dir, name, old ? ".1" : "");
+}
+
+static void log_open(struct supervisor *s, struct sup_ctr *c) {
+  _cleanup_free_ char *path = log_path(s, c->name, false);
+  if (c->log_bytes >= LOG_MAX_BYTES) {
+    _cleanup_free_ char *old = log_path(s, c->name, true);
+    close(c->log_fd);
+    c->log_fd = -1;
+    rename(path, old);
+  }
+  if (c->log_fd >= 0)
+    return;
+  c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  struct stat st;
+  c->log_bytes = c->log_fd >= 0 && fstat(c->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static bool follows(const struct sup_conn *conn, const char *service) {
+  if (conn->logs_id == NULL)
+    return false;
+  if (conn->logs_services == NULL)
+    return true;
+  for (char **p = conn->logs_services; *p; p++)
+    if (strcmp(*p, service) == 0)
+      return true;
+  return false;
+}
+
+static cJSON *log_event(const char *name, const char *service, int fd, int64_t ms,
+                        const char *line, size_t len) {
+  cJSON *ev = cJSON_CreateObject();
+  cJSON_AddStringToObject(ev, "type", "log");
+  cJSON_AddStringToObject(ev, "name", name);
+  cJSON_AddStringToObject(ev, "service", service);
+  cJSON_AddStringToObject(ev, "stream", fd == 2 ? "stderr" : "stdout");
+  cJSON_AddNumberToObject(ev, "time", (double)ms);
+  _cleanup_free_ char *text = xstrndup(line, len);
+  cJSON_AddStringToObject(ev, "line", text);
+  return ev;
+}
+
+void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len) {
+  if (len > LOG_MAX_LINE)
+    len = LOG_MAX_LINE;
+  int64_t now = sup_wall_ms();
+  log_open(s, c);
+  if (c->log_fd >= 0) {
+    char head[40];
+    int n = snprintf(head, sizeof(head), "%lld %c ", (long long)now, fd == 2 ? 'e' : 'o');
+    struct iovec iov[3] = {{head, (size_t)n}, {(void *)line, len}, {"\n", 1}};
+    ssize_t w = writev(c->log_fd, iov, 3);
+    if (w > 0)
+      c->log_bytes += (uint64_t)w;
+  }
+  for (struct sup_conn *conn = s->conns; conn; conn = conn->next)
+    if (follows(conn, c->service))
+      sup_conn_send(conn, sup_format_event(conn->logs_id,
+                                           log_event(c->name, c->service, fd, now, line, len)));
+}
+
+struct stored_line {
+  int64_t ms;
+  size_t seq; /* keeps the file order among equal times */
+  cJSON *ev;
+};
+
+static int by_time(const void *a, const void *b) {
+  const struct stored_line *x = a, *y = b;
+  if (x->ms != y->ms)
+    return x->ms < y->ms ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Appends the lines of one log file (old rotation first) to *v. */
+static void read_log(struct supervisor *s, const struct ps_container *r, long tail,
+                     struct stored_line **v, size_t *n, size_t *cap) {
+  size_t first = *n;
+  for (int old = 1; old >= 0; old--) {
+    _cleanup_free_ char *path = log_path(s, r->name, old);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (fs_read_file(path, 2 * LOG_MAX_BYTES, &text, &len, NULL) < 0)
+      continue;
+    for (char *p = text, *nl; p < text + len; p = nl + 1) {
+      nl = memchr(p, '\n', (size_t)(text + len - p));
+      if (nl == NULL)
+        break; /* a line being written */
+      char *end;
+      long long ms = strtoll(p, &end, 10);
+      if (end == p || end + 3 > nl || end[0] != ' ' || (end[1] != 'o' && end[1] != 'e') ||
+          end[2] != ' ')
+        continue; /* not ours: skip rather than fail */
+      *v = xgrow(*v, cap, *n + 1, sizeof(**v));
+      (*v)[*n] = (struct stored_line){ms, *n,
+                                      log_event(r->name, r->service, end[1] == 'e' ? 2 : 1, ms,
+                                                end + 3, (size_t)(nl - end - 3))};
+      (*n)++;
+    }
+  }
+  if (tail >= 0 && *n - first > (size_t)tail) {
+    size_t drop = *n - first - (size_t)tail;
+    for (size_t i = first; i < first + drop; i++)
+      cJSON_Delete((*v)[i].ev);
+    memmove(*v + first, *v + first + drop, (*n - first - drop) * sizeof(**v));
+    *n -= drop;
+  }
+}
+
+int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
+                  const cJSON *params, struct stack_error **err) {
+  const cJSON *names = cJSON_GetObjectItemCaseSensitive(params, "services");
+  const cJSON *tail_j = cJSON_GetObjectItemCaseSensitive(params, "tail");
+  bool follow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "follow"));
+  long tail = cJSON_IsNumber(tail_j) && tail_j->valuedouble >= 0 ? (long)tail_j->valuedouble : -1;
+  if (names && !cJSON_IsArray(names))
+    return stack_error_set(err, -EINVAL, "params.services must be a list of names");
+  if (follow && conn->logs_id)
+    return stack_error_set(err, -EBUSY, "this connection already follows logs");
+  _cleanup_strv_ char **services = NULL;
+  if (names && cJSON_GetArraySize(names) > 0) {
+    services = xcalloc((size_t)cJSON_GetArraySize(names) + 1, sizeof(char *));
+    size_t k = 0;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names) {
+      if (!cJSON_IsString(n))
+        return stack_error_set(err, -EINVAL, "params.services must be a list of names");
+      bool known = false;
+      for (size_t i = 0; i < s->state->n_containers; i++)
+        known |= strcmp(s->state->containers[i].service, n->valuestring) == 0;
+      if (!known && !(s->project && compose_project_service(s->project, n->valuestring)))
+        return stack_error_set(err, -ENOENT, "no such service: %s", n->valuestring);
+      services[k++] = xstrdup(n->valuestring);
+    }
+  }
+  _cleanup_free_ struct stored_line *v = NULL;
+  size_t n = 0, cap = 0;
+  for (size_t i = 0; i < s->state->n_containers; i++) {
+    const struct ps_container *r = &s->state->containers[i];
+    bool wanted = services == NULL;
+    for (char **p = services; p && *p; p++)
+      wanted |= strcmp(*p, r->service) == 0;
+    if (wanted)
+      read_log(s, r, tail, &v, &n, &cap);
+  }
+  if (n)
+    qsort(v, n, sizeof(*v), by_time);
+  for (size_t i = 0; i < n; i++)
+    sup_conn_send(conn, sup_format_event(id, v[i].ev));
+  if (follow) {
+    conn->logs_id = id ? cJSON_Duplicate(id, true) : cJSON_CreateNull();
+    conn->logs_services = steal_pointer(&services);
+    return 1;
+  }
+  return 0;
+}
+
+void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code) {
+  for (struct sup_conn *conn = s->conns; conn; conn = conn->next) {
+    if (!follows(conn, c->service))
+      continue;
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "type", "exit");
+    cJSON_AddStringToObject(ev, "name", c->name);
+    cJSON_AddStringToObject(ev, "service", c->service);
+    cJSON_AddNumberToObject(ev, "exit_code", exit_code);
+    sup_conn_send(conn, sup_format_event(conn->logs_id, ev));
+  }
+}

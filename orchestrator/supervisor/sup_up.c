@@ -1,0 +1,316 @@
+/* `up` and `start`: load the project as the client sees it, decide which
+ * containers to create, recreate, keep or remove (config hashes), and queue
+ * their start behind their dependencies. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_hash.h"
+#include "naming.h"
+#include "orchestrator/compose/compose_emit.h"
+#include "orchestrator/compose/compose_graph.h"
+#include "orchestrator/compose/compose_load.h"
+#include "orchestrator/compose/compose_model.h"
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/paths.h"
+#include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
+#include "sup_server.h"
+
+/* A list of strings from params (NULL when absent or empty). */
+static int json_strv(const cJSON *params, const char *key, char ***out, struct stack_error **err) {
+  *out = NULL;
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, key);
+  if (a == NULL || cJSON_IsNull(a))
+    return 0;
+  if (!cJSON_IsArray(a))
+    return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+  _cleanup_strv_ char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+  size_t n = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, a) {
+    if (!cJSON_IsString(x))
+      return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+    v[n++] = xstrdup(x->valuestring);
+  }
+  if (n)
+    *out = steal_pointer(&v);
+  return 0;
+}
+
+static const char *json_str(const cJSON *params, const char *key) {
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, key));
+}
+
+static bool json_true(const cJSON *params, const char *key) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, key));
+}
+
+static int load(struct supervisor *s, const cJSON *params, struct compose_project **out,
+                char ***files, struct stack_error **err) {
+  _cleanup_strv_ char **env_files = NULL, **profiles = NULL, **environ_ = NULL, **services = NULL;
+  int r;
+  if ((r = json_strv(params, "files", files, err)) < 0 ||
+      (r = json_strv(params, "env_files", &env_files, err)) < 0 ||
+      (r = json_strv(params, "profiles", &profiles, err)) < 0 ||
+      (r = json_strv(params, "environ", &environ_, err)) < 0 ||
+      (r = json_strv(params, "services", &services, err)) < 0)
+    return r;
+  static char *empty_env[] = {NULL};
+  struct compose_load_opts o = {
+      .files = *files,
+      .env_files = env_files,
+      .profiles = profiles,
+      .project_name = json_str(params, "project_name"),
+      .project_dir = json_str(params, "project_dir"),
+      .services = services,
+      .environ = environ_ ? environ_ : empty_env,
+      .working_dir = json_str(params, "working_dir"),
+  };
+  if ((r = compose_load(&o, out, err)) < 0)
+    return r;
+  if (strcmp((*out)->name, s->paths.project) != 0) {
+    r = stack_error_set(err, -EINVAL,
+                        "the files describe project %s, but this is the supervisor of %s",
+                        (*out)->name, s->paths.project);
+    compose_project_free(*out);
+    *out = NULL;
+  }
+  return r;
+}
+
+static const struct image_handle *image_for(struct supervisor *s, const char *ref, bool quiet,
+                                            struct stack_error **err) {
+  for (size_t i = 0; i < s->n_images; i++)
+    if (strcmp(s->images[i].ref, ref) == 0)
+      return s->images[i].h;
+  _cleanup_free_ char *root = stack_data_root();
+  struct image_get_opts o = {.pull = IMAGE_PULL_MISSING, .quiet = quiet};
+  struct image_handle *h = NULL;
+  if (image_get(root, ref, &o, &h, err) < 0)
+    return NULL;
+  s->images = xrealloc(s->images, (s->n_images + 1) * sizeof(*s->images));
+  s->images[s->n_images++] = (struct sup_image){xstrdup(ref), h};
+  return h;
+}
+
+static char *command_text(const struct compose_service *svc, const struct image_handle *img) {
+  char *const *ep = svc->entrypoint ? svc->entrypoint : img->config.entrypoint;
+  char *const *cmd = svc->command ? svc->command : img->config.cmd;
+  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+  for (char *const *p = ep; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  for (char *const *p = cmd; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  return sbuf_steal(&b);
+}
+
+static int service_hash(const struct compose_service *svc, const struct image_handle *img,
+                        char out[65], struct stack_error **err) {
+  _cleanup_free_ char *text = NULL;
+  int r = compose_emit_string(&text, svc->node, COMPOSE_EMIT_JSON, false, err);
+  if (r < 0)
+    return r;
+  cJSON *j = cJSON_Parse(text);
+  r = config_hash(j, img->config_digest, out, err);
+  cJSON_Delete(j);
+  return r;
+}
+
+static int policy_for(const struct compose_service *svc, struct restart_policy *p,
+                      struct stack_error **err) {
+  _cleanup_free_ char *where = xasprintf("services.%s", svc->name);
+  int r = restart_policy_parse(svc->restart, where, p, err);
+  const struct compose_restart_policy *d = &svc->deploy.restart_policy;
+  if (r == 0 && (d->condition || d->max_attempts >= 0 || d->delay_ns >= 0 || d->window_ns >= 0))
+    r = restart_policy_apply_deploy(p, d->condition, d->delay_ns >= 0 ? d->delay_ns / 1000000 : -1,
+                                    d->window_ns >= 0 ? d->window_ns / 1000000 : -1,
+                                    d->max_attempts, where, err);
+  return r;
+}
+
+static void strv_add(char ***v, size_t *n, const char *s) {
+  *v = xrealloc(*v, (*n + 2) * sizeof(char *));
+  (*v)[(*n)++] = xstrdup(s);
+  (*v)[*n] = NULL;
+}
+
+/* Creates, recreates or keeps the containers of one service; their names
+ * go to *names. */
+static int converge_service(struct supervisor *s, const struct compose_service *svc,
+                            const cJSON *params, bool start_only, char ***names, size_t *n_names,
+                            struct stack_error **err) {
+  if (start_only) {
+    for (size_t i = 0; i < s->state->n_containers; i++)
+      if (strcmp(s->state->containers[i].service, svc->name) == 0)
+        strv_add(names, n_names, s->state->containers[i].name);
+    return 0;
+  }
+  const struct image_handle *img =
+      svc->image ? image_for(s, svc->image, json_true(params, "quiet_pull"), err) : NULL;
+  if (img == NULL)
+    return svc->image ? -EIO
+                      : stack_error_set(err, -EINVAL,
+                                        "service %s has no image: building images is not "
+                                        "supported; set image:",
+                                        svc->name);
+  char hash[65];
+  int r = service_hash(svc, img, hash, err);
+  if (r < 0)
+    return r;
+  struct restart_policy policy;
+  if ((r = policy_for(svc, &policy, err)) < 0)
+    return r;
+  const cJSON *scale_j = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(params, "scale"), svc->name);
+  unsigned replicas;
+  if ((r = naming_replicas(svc->name, cJSON_IsNumber(scale_j) ? scale_j->valueint : -1,
+                           svc->deploy.replicas, svc->scale, svc->container_name, &replicas,
+                           err)) < 0)
+    return r;
+  bool force = json_true(params, "force_recreate"), keep = json_true(params, "no_recreate");
+
+  /* Replicas past the wanted count go, the highest numbers first. */
+  for (size_t i = s->state->n_containers; i-- > 0;) {
+    struct ps_container *rec = &s->state->containers[i];
+    if (strcmp(rec->service, svc->name) == 0 && rec->number > replicas) {
+      sup_emit(s, sup_container_event(s, rec, "destroy"));
+      _cleanup_free_ char *name = xstrdup(rec->name);
+      sup_ctr_forget(s, name);
+      project_state_remove(s->state, name);
+    }
+  }
+  for (unsigned num = 1; num <= replicas; num++) {
+    _cleanup_free_ char *name =
+        naming_container_name(s->paths.project, svc->name, num, svc->container_name);
+    struct ps_container *rec = project_state_find(s->state, name);
+    bool stale = rec && (force || (!keep && (rec->config_hash == NULL ||
+                                             strcmp(rec->config_hash, hash) != 0)));
+    if (stale) {
+      sup_emit(s, sup_container_event(s, rec, "destroy"));
+      sup_ctr_forget(s, name);
+      project_state_remove(s->state, name);
+      rec = NULL;
+    }
+    if (rec == NULL) {
+      rec = project_state_add(s->state, name, svc->name, num);
+      rec->config_hash = xstrdup(hash);
+      rec->image = xstrdup(svc->image);
+      rec->image_id = xstrdup(img->config_digest);
+      rec->command = command_text(svc, img);
+      rec->created_ms = sup_wall_ms();
+      sup_emit(s, sup_container_event(s, rec, "create"));
+    }
+    struct sup_ctr *c = sup_ctr_get(s, name, svc->name);
+    c->img = img;
+    c->policy = policy;
+    strv_add(names, n_names, name);
+  }
+  return 0;
+}
+
+int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+           struct stack_error **err) {
+  const cJSON *params = req->params;
+  bool start_only = json_true(params, "start_only");
+  _cleanup_strv_ char **files = NULL, **wanted = NULL;
+  _cleanup_compose_project_ struct compose_project *p = NULL;
+  int r = load(s, params, &p, &files, err);
+  if (r == 0)
+    r = json_strv(params, "services", &wanted, err);
+  if (r < 0)
+    return r;
+  _cleanup_compose_graph_ struct compose_graph *g = NULL;
+  if ((r = compose_graph_build(p, &g, err)) < 0)
+    return r;
+  /* The services to bring up: those named (all by default) and, unless
+   * --no-deps, what they depend on; in start order. */
+  _cleanup_free_ size_t *want = xcalloc(p->n_services + 1, sizeof(size_t));
+  _cleanup_free_ size_t *order = xcalloc(p->n_services + 1, sizeof(size_t));
+  size_t n_want = 0, n_order;
+  for (size_t i = 0; i < p->n_services; i++) {
+    bool named = wanted == NULL;
+    for (char **w = wanted; w && *w; w++)
+      named |= strcmp(*w, p->services[i].name) == 0;
+    if (named)
+      want[n_want++] = i;
+  }
+  for (char **w = wanted; w && *w; w++)
+    if (compose_project_service_index(p, *w) < 0)
+      return stack_error_set(err, -ENOENT, "no such service: %s", *w);
+  if (json_true(params, "no_deps")) {
+    n_order = n_want;
+    memcpy(order, want, n_want * sizeof(size_t));
+  } else {
+    n_order = compose_graph_closure(g, want, n_want, order);
+  }
+
+  /* The new model replaces the old one: the runtimes point into it. */
+  compose_project_free(s->project);
+  s->project = steal_pointer(&p);
+  if (!start_only) {
+    free(s->state->working_dir);
+    s->state->working_dir = xstrdup(s->project->working_dir);
+    strv_free(s->state->config_files);
+    s->state->config_files = steal_pointer(&files);
+  }
+  _cleanup_strv_ char **names = NULL;
+  size_t n_names = 0;
+  for (size_t k = 0; k < n_order; k++) {
+    const struct compose_service *svc = &s->project->services[order[k]];
+    if ((r = converge_service(s, svc, params, start_only, &names, &n_names, err)) < 0) {
+      sup_save(s, NULL);
+      return stack_error_prefix(err, "service %s", svc->name);
+    }
+  }
+  if (names == NULL)
+    names = xcalloc(1, sizeof(char *));
+  /* Images and configuration for containers this run did not touch (an
+   * earlier supervisor made them): `start` needs them to boot. */
+  for (size_t i = 0; i < s->state->n_containers; i++) {
+    struct ps_container *rec = &s->state->containers[i];
+    const struct compose_service *svc = compose_project_service(s->project, rec->service);
+    struct sup_ctr *c = svc ? sup_ctr_get(s, rec->name, rec->service) : NULL;
+    if (c && c->img == NULL && svc->image) {
+      _cleanup_error_ struct stack_error *e = NULL;
+      c->img = image_for(s, svc->image, true, &e);
+      policy_for(svc, &c->policy, NULL);
+    }
+  }
+  bool no_start = json_true(params, "no_start");
+  for (size_t i = 0; !no_start && names[i]; i++) {
+    struct sup_ctr *c = sup_ctr_find(s, names[i]);
+    struct ps_container *rec = project_state_find(s->state, names[i]);
+    if (c == NULL || rec == NULL || c->rt || rec->status == CTR_RESTARTING)
+      continue; /* running already: `up` leaves it be */
+    c->pending_start = true;
+    c->start_failed = false;
+    c->rs = (struct restart_state){0};
+    rec->user_stopped = false;
+  }
+  sup_save(s, NULL);
+
+  struct sup_job *j = xcalloc(1, sizeof(*j));
+  j->conn = conn;
+  j->id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
+  j->names = steal_pointer(&names);
+  j->attached = !json_true(params, "detach") && !no_start && !start_only;
+  if (j->attached && conn->logs_id == NULL) {
+    conn->logs_id = cJSON_Duplicate(j->id, true);
+    /* Attaching to the containers of this run (the services asked for). */
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "type", "attach");
+    cJSON *arr = cJSON_AddArrayToObject(ev, "names");
+    for (size_t i = 0; j->names[i]; i++)
+      cJSON_AddItemToArray(arr, cJSON_CreateString(j->names[i]));
+    sup_conn_send(conn, sup_format_event(j->id, ev));
+  }
+  j->next = s->jobs;
+  s->jobs = j;
+  sup_progress(s);
+  return 1;
+}
