@@ -105,23 +105,23 @@ static void resolve_args(struct cnode *build, const struct compose_env *procenv)
   }
 }
 
-int compose_finalize(struct cnode *project, const char *const *environ, struct stack_error **err) {
+int compose_finalize(struct cnode *project, const char *const *env, struct stack_error **err) {
   if (project == NULL || project->kind != CNODE_MAP)
     return 0;
   _cleanup_compose_env_ struct compose_env procenv = COMPOSE_ENV_INIT;
-  if (environ)
-    compose_env_add_environ(&procenv, (char *const *)environ);
+  if (env)
+    compose_env_add_environ(&procenv, (char *const *)env);
   struct cnode *services = cnode_map_get(project, "services");
   for (size_t i = 0; services && services->kind == CNODE_MAP && i < services->n; i++) {
     struct cnode *s = services->pairs[i].value;
     const char *svc = services->pairs[i].key->str;
     if (s == NULL || s->kind != CNODE_MAP)
       continue;
-    _cleanup_compose_env_ struct compose_env env = COMPOSE_ENV_INIT;
-    int r = read_files(cnode_map_get(s, "env_file"), svc, "env_file", &procenv, &env, err);
+    _cleanup_compose_env_ struct compose_env files = COMPOSE_ENV_INIT;
+    int r = read_files(cnode_map_get(s, "env_file"), svc, "env_file", &procenv, &files, err);
     if (r < 0)
       return r;
-    overlay(s, "environment", &env, &procenv, true);
+    overlay(s, "environment", &files, &procenv, true);
     _cleanup_compose_env_ struct compose_env labels = COMPOSE_ENV_INIT;
     r = read_files(cnode_map_get(s, "label_file"), svc, "label_file", &procenv, &labels, err);
     if (r < 0)

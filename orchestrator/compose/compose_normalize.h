@@ -37,10 +37,10 @@ int compose_resolve_paths(struct cnode *project, const char *base_dir, struct st
 
 /* Resolves each service's environment after merging: env_file contents
  * (in order; a missing file is an error unless required: false), then
- * `environment`, and values left null take the variable from `environ`
+ * `environment`, and values left null take the variable from `env`
  * (a NULL-terminated "K=V" list; variables it lacks stay null).  Likewise
  * label_file -> labels.  Returns 0 or -errno/-EINVAL. */
-int compose_finalize(struct cnode *project, const char *const *environ, struct stack_error **err);
+int compose_finalize(struct cnode *project, const char *const *env, struct stack_error **err);
 
 /* Adds what `docker compose config` adds after loading: the project name
  * (top-level `name` must be set already) on networks/volumes
