@@ -56,8 +56,9 @@ static int pull_one(const char *root, const char *ref, const char *platform, boo
 /* The Compose form: each service's image once (services that only build,
  * or whose pull_policy is never/build, are skipped).  *no_project is set
  * when there is no Compose file and none was asked for. */
-static int pull_project(struct cli_globals *g, char **services, const char *platform, bool quiet,
-                        bool ignore_failures, bool *no_project) {
+static int pull_project(struct cli_globals *g, char **services, const char *platform,
+                        const char *env_platform, bool quiet, bool ignore_failures,
+                        bool *no_project) {
   *no_project = false;
   struct compose_load_opts o = {
       .files = g->files && g->files[0] ? g->files : NULL,
@@ -120,7 +121,8 @@ static int pull_project(struct cli_globals *g, char **services, const char *plat
       continue;
     if (!quiet)
       fprintf(stderr, "%s Pulling\n", sv->name);
-    int one = pull_one(root, sv->image, platform ? platform : sv->platform, quiet);
+    const char *pl = platform ? platform : sv->platform ? sv->platform : env_platform;
+    int one = pull_one(root, sv->image, pl, quiet);
     if (one && !ignore_failures)
       return 1;
     rc |= one;
@@ -136,9 +138,12 @@ static int pull_main(struct cli_globals *g, const char *verb, int argc, char **a
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *platform = getenv("DOCKER_DEFAULT_PLATFORM");
-  if (platform && !*platform)
-    platform = NULL;
+  /* --platform, else (Compose) the service's platform:, else
+   * DOCKER_DEFAULT_PLATFORM, else the host's. */
+  const char *platform = NULL;
+  const char *env_platform = getenv("DOCKER_DEFAULT_PLATFORM");
+  if (env_platform && !*env_platform)
+    env_platform = NULL;
   bool quiet = false, ignore_failures = false;
   optind = 1;
   opterr = 0;
@@ -165,7 +170,8 @@ static int pull_main(struct cli_globals *g, const char *verb, int argc, char **a
   }
   if (g != NULL) {
     bool no_project;
-    int rc = pull_project(g, argv + optind, platform, quiet, ignore_failures, &no_project);
+    int rc = pull_project(g, argv + optind, platform, env_platform, quiet, ignore_failures,
+                          &no_project);
     if (!no_project)
       return rc;
   }
@@ -177,7 +183,7 @@ static int pull_main(struct cli_globals *g, const char *verb, int argc, char **a
   _cleanup_free_ char *root = stack_data_root();
   int rc = 0;
   for (int i = optind; i < argc; i++)
-    rc |= pull_one(root, argv[i], platform, quiet);
+    rc |= pull_one(root, argv[i], platform ? platform : env_platform, quiet);
   return ignore_failures ? 0 : rc;
 }
 

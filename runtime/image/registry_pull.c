@@ -42,6 +42,26 @@ static void fetched_clear(struct fetched *f) {
   *f = (struct fetched){0};
 }
 
+/* The registry session, opened on first use: a pull whose content is all in
+ * the store already (a digest reference) needs no network at all. */
+struct lazy_client {
+  const struct image_ref *ref;
+  const char *name;
+  struct reg_client *c;
+};
+
+static int lazy_get(struct lazy_client *l, struct reg_client **out, struct stack_error **err) {
+  if (l->c == NULL) {
+    int r = reg_client_open(image_ref_api_host(l->ref), l->ref->path, "pull", &l->c, err);
+    if (r < 0)
+      return stack_error_prefix(err, "pulling %s", l->name);
+  }
+  *out = l->c;
+  return 0;
+}
+
+static void lazy_clear(struct lazy_client *l) { reg_client_free(l->c); }
+
 static int http_status_error(struct reg_client *c, long status, const char *what,
                              const char *name, struct stack_error **err) {
   if (status == 404)
@@ -62,7 +82,7 @@ static int http_status_error(struct reg_client *c, long status, const char *what
 /* GETs a manifest by tag or digest.  With a digest (expect != NULL) the
  * store is asked first and the answer must hash to it; by tag, the
  * registry's Docker-Content-Digest (if sent) must match what we hashed. */
-static int fetch_manifest(struct reg_client *c, struct blobstore *bs, const char *name,
+static int fetch_manifest(struct lazy_client *lc, struct blobstore *bs, const char *name,
                           const char *reference, const char *expect, const char *media_type,
                           struct fetched *out, struct stack_error **err) {
   *out = (struct fetched){0};
@@ -77,12 +97,16 @@ static int fetch_manifest(struct reg_client *c, struct blobstore *bs, const char
     if (err)
       *err = NULL;
   }
+  struct reg_client *c;
+  int r = lazy_get(lc, &c, err);
+  if (r < 0)
+    return r;
   _cleanup_free_ char *url = xasprintf("%s/manifests/%s", reg_client_repo_url(c), reference);
   const char *headers[] = {MANIFEST_ACCEPT, NULL};
   struct reg_request req = {
       .method = "GET", .url = url, .headers = headers, .body_fd = -1, .max_body = MANIFEST_MAX_SIZE};
   struct http_response resp = {.content_length = -1};
-  int r = reg_client_do(c, &req, &resp, err);
+  r = reg_client_do(c, &req, &resp, err);
   if (r < 0)
     goto done;
   if (resp.too_big) {
@@ -125,10 +149,14 @@ done:
 }
 
 /* GETs a small blob (the config) and stores it, verified. */
-static int fetch_config(struct reg_client *c, struct blobstore *bs, const char *name,
+static int fetch_config(struct lazy_client *lc, struct blobstore *bs, const char *name,
                         const struct descriptor *d, struct stack_error **err) {
   if (blobstore_has(bs, d->digest))
     return 0;
+  struct reg_client *c;
+  int r = lazy_get(lc, &c, err);
+  if (r < 0)
+    return r;
   if (d->size > (int64_t)CONFIG_MAX_SIZE)
     return stack_error_set(err, -EFBIG, "%s: image config is %lld bytes, more than %u allowed",
                            name, (long long)d->size, CONFIG_MAX_SIZE);
@@ -136,7 +164,7 @@ static int fetch_config(struct reg_client *c, struct blobstore *bs, const char *
   struct reg_request req = {
       .method = "GET", .url = url, .body_fd = -1, .max_body = (size_t)d->size + 1};
   struct http_response resp = {.content_length = -1};
-  int r = reg_client_do(c, &req, &resp, err);
+  r = reg_client_do(c, &req, &resp, err);
   if (r == 0 && resp.too_big)
     r = stack_error_set(err, -EBADMSG, "%s: config blob %s is larger than its declared %lld bytes",
                         name, d->digest, (long long)d->size);
@@ -297,7 +325,7 @@ static int download_finish(struct reg_client *c, CURLM *m, struct download *dl, 
   return http_status_error(c, status, what, name, err);
 }
 
-static int download_layers(struct reg_client *c, struct blobstore *bs, const struct manifest *m,
+static int download_layers(struct lazy_client *lc, struct blobstore *bs, const struct manifest *m,
                            const char *name, struct pull_progress *progress,
                            struct stack_error **err) {
   size_t n = m->n_items;
@@ -327,7 +355,10 @@ static int download_layers(struct reg_client *c, struct blobstore *bs, const str
   if (n_todo == 0)
     return 0;
 
-  int r = reg_client_refresh(c, err);
+  struct reg_client *c;
+  int r = lazy_get(lc, &c, err);
+  if (r == 0)
+    r = reg_client_refresh(c, err);
   if (r < 0)
     return r;
   CURLM *multi = curl_multi_init();
@@ -399,10 +430,8 @@ int registry_pull(const char *store_root, const char *refstr, const char *platfo
   r = blobstore_open(store_root, &bs, err);
   if (r < 0)
     return r;
-  _cleanup_reg_client_ struct reg_client *c = NULL;
-  r = reg_client_open(image_ref_api_host(&ref), ref.path, "pull", &c, err);
-  if (r < 0)
-    return stack_error_prefix(err, "pulling %s", name);
+  _cleanup_(lazy_clear) struct lazy_client lc = {.ref = &ref, .name = name};
+  struct lazy_client *c = &lc;
   _cleanup_(pull_progress_freep) struct pull_progress *progress = pull_progress_new(quiet);
   if (!quiet)
     fprintf(stderr, "%s Pulling\n", name);

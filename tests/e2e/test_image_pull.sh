@@ -103,4 +103,10 @@ export STACK_ROOT=$tmp/root4
 [[ $(cat "$tmp/out") == "$R/busybox:arm64" ]] || fail "compose pull c printed: $(cat "$tmp/out")"
 (cd "$tmp/proj" && "$STACK" pull nosuch) >/dev/null 2>"$tmp/err" && fail "pull of an unknown service succeeded"
 grep -q "no such service: nosuch" "$tmp/err" || fail "unknown service: $(cat "$tmp/err")"
+
+# A digest reference whose content is all in the store needs no registry.
+export STACK_ROOT=$tmp/root
+registry_stop
+"$STACK" pull -q "$R/busybox@$BUSYBOX_ARM64_MANIFEST" >/dev/null 2>"$tmp/err" || fail "offline digest pull: $(cat "$tmp/err")"
+expect_error "cannot talk to registry $R" "$R/busybox:latest"
 echo "ok"
