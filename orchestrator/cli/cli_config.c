@@ -25,6 +25,8 @@ static void config_usage(FILE *f) {
         "      --format string      Format the output. Values: [yaml | json] (default \"yaml\")\n"
         "      --images             Print the image names, one per line.\n"
         "      --networks           Print the network names, one per line.\n"
+        "      --no-consistency     Don't check model consistency - warning: may produce invalid "
+        "Compose output\n"
         "      --no-interpolate     Don't interpolate environment variables\n"
         "      --no-normalize       Don't normalize compose model\n"
         "  -o, --output string      Save to file (default to stdout)\n"
@@ -131,7 +133,8 @@ int cli_config(struct cli_globals *g, int argc, char **argv) {
       {"no-normalize", no_argument, NULL, 'n'},  {"output", required_argument, NULL, 'o'},
       {"profiles", no_argument, NULL, 'P'},      {"quiet", no_argument, NULL, 'q'},
       {"services", no_argument, NULL, 'S'},      {"volumes", no_argument, NULL, 'V'},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+      {"no-consistency", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   enum compose_emit_format fmt = COMPOSE_EMIT_YAML;
   enum listing listing = LIST_NONE;
@@ -171,6 +174,9 @@ int cli_config(struct cli_globals *g, int argc, char **argv) {
       break;
     case 'n':
       lo.skip_normalize = true;
+      break;
+    case 'C':
+      lo.no_consistency = true;
       break;
     case 'o':
       output = optarg;

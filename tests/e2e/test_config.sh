@@ -112,6 +112,7 @@ services:
 EOF
 expect_err "no image" "noimage.yaml:2:3: service \"a\": has neither an image nor a build" \
   "$STACK_BIN" -f "$work/noimage.yaml" config
+expect_out "no-consistency" "command:" "$STACK_BIN" -f "$work/noimage.yaml" config --no-consistency
 cat >"$work/ports.yaml" <<'EOF'
 services:
   a: {image: busybox, ports: ["8080:80"]}
