@@ -84,6 +84,21 @@ expect_out "profiles" "debug" "$STACK_BIN" -f "$work/p/compose.yaml" config --pr
 [[ $("$STACK_BIN" -f "$work/again.yaml" -p p --profile debug config) == $(cat "$work/again.yaml") ]] ||
   fail "config output does not load back to the same project"
 
+# compose-go's full example, through the whole loader: the same project as
+# its expected.yaml (printed by stack config too, so key order and layout
+# agree).  compose-go's test skips normalisation; the example names a network
+# it does not define, hence --no-consistency.
+full=${STACK_CONFORMANCE_DIR:-}/compose-go/full-example
+if [[ -d $full ]]; then
+  full=$(cd "$full" && pwd)
+  sed -e "s|\${WORKDIR}|$full|g" -e "s|\${HOME}|$HOME|g" "$full/expected.yaml" >"$work/expected.yaml"
+  QUX=qux_from_environment "$STACK_BIN" -f "$full/full-example.yml" config --no-normalize \
+    --no-consistency >"$work/full.yaml" || fail "full example: exit $?"
+  QUX=qux_from_environment "$STACK_BIN" -f "$work/expected.yaml" config --no-normalize \
+    --no-consistency >"$work/full-expected.yaml" || fail "full example expected: exit $?"
+  diff -u "$work/full-expected.yaml" "$work/full.yaml" >&2 || fail "full example differs from expected.yaml"
+fi
+
 # errors: exit 1, file:line:col, the service, what to do
 cat >"$work/unknown.yaml" <<'EOF'
 services:
