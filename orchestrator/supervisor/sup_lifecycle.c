@@ -217,6 +217,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .tty = svc->tty,
         .mem_mib = svc->mem_limit > 0 ? (uint64_t)svc->mem_limit >> 20 : 0,
         .cpus = svc->cpus > 0 ? (unsigned)(svc->cpus + 0.999) : 0,
+        /* every start makes a fresh VM state: keep none behind */
+        .remove = true,
     };
     static const struct container_io io = {on_output, on_started, on_exited};
     c->ran = false;
@@ -373,9 +375,9 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
       x->health = r->health;
       in->n_containers++;
     }
+    /* No container at all: not part of this run (--no-deps), nothing to
+     * wait for. */
     in->scale = (unsigned)in->n_containers;
-    if (in->n_containers == 0)
-      in->scale = 1;
   }
   _cleanup_strv_ char **warnings = NULL;
   enum dep_verdict v = dep_gate(c->name, deps, n, error, &warnings);
