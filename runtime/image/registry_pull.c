@@ -225,13 +225,22 @@ static size_t download_write_cb(char *buf, size_t size, size_t n, void *userdata
   return len;
 }
 
-/* Starts (or restarts, resuming) a layer transfer. */
+/* Starts (or restarts, resuming) a layer transfer: 0 when started, 1 when
+ * nothing is left to fetch (another process committed the blob while we
+ * waited for its lock, or an earlier attempt got every byte). */
 static int download_start(struct reg_client *c, CURLM *m, struct download *dl,
                           struct stack_error **err) {
   if (dl->w == NULL) {
     int r = blobstore_writer_open(dl->bs, dl->d->digest, dl->d->size, &dl->w, &dl->offset, err);
     if (r < 0)
       return r;
+  }
+  if (dl->d->size >= 0 && dl->offset == (uint64_t)dl->d->size) {
+    int r = blob_writer_commit(steal_pointer(&dl->w), err);
+    if (r < 0)
+      return stack_error_prefix(err, "layer");
+    pull_progress_update(dl->progress, dl->row, dl->d->size, "Pull complete");
+    return 1;
   }
   dl->received = 0;
   dl->attempts++;
@@ -314,7 +323,7 @@ static int download_finish(struct reg_client *c, CURLM *m, struct download *dl, 
       blob_writer_abort(steal_pointer(&dl->w), true);
     }
     int r = download_start(c, m, dl, err);
-    return r < 0 ? r : 1;
+    return r < 0 ? r : r == 0 ? 1 : 0;
   }
   if (code != CURLE_OK) {
     _cleanup_free_ char *msg = reg_client_curl_error(c, code, dl->errbuf);
@@ -338,12 +347,12 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
     int r = layer_compression(d->media_type, &comp, err);
     if (r < 0)
       return stack_error_prefix(err, "%s: layer %s", name, d->digest);
-    size_t row = pull_progress_add(progress, d->digest, d->size);
     bool dup = false;
     for (size_t k = 0; k < i; k++)
       dup |= strcmp(m->items[k].digest, d->digest) == 0;
     if (dup)
-      continue;
+      continue; /* one download (and one writer lock) per digest */
+    size_t row = pull_progress_add(progress, d->digest, d->size);
     if (blobstore_has(bs, d->digest)) {
       pull_progress_update(progress, row, d->size, "Already exists");
       continue;
@@ -366,8 +375,11 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
     return stack_error_set(err, -ENOMEM, "curl_multi_init failed");
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PARALLEL_DOWNLOADS);
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-  for (size_t i = 0; i < n_todo && r == 0; i++)
+  for (size_t i = 0; i < n_todo && r == 0; i++) {
     r = download_start(c, multi, &dls[i], err);
+    if (r == 1)
+      r = 0;
+  }
   int running = 1;
   while (r == 0 && running) {
     CURLMcode mc = curl_multi_perform(multi, &running);

@@ -104,6 +104,14 @@ export STACK_ROOT=$tmp/root4
 (cd "$tmp/proj" && "$STACK" pull nosuch) >/dev/null 2>"$tmp/err" && fail "pull of an unknown service succeeded"
 grep -q "no such service: nosuch" "$tmp/err" || fail "unknown service: $(cat "$tmp/err")"
 
+# Two processes pulling into one store at once both succeed.
+export STACK_ROOT=$tmp/root5
+"$STACK" pull -q "$R/busybox:plain" >/dev/null 2>"$tmp/err1" & p1=$!
+"$STACK" pull -q "$R/busybox:plain" >/dev/null 2>"$tmp/err2" & p2=$!
+wait $p1 || fail "concurrent pull 1: $(cat "$tmp/err1")"
+wait $p2 || fail "concurrent pull 2: $(cat "$tmp/err2")"
+[[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_PLAIN_LAYER#sha256:} ]] || fail "concurrent pulls lost the layer"
+
 # A digest reference whose content is all in the store needs no registry.
 export STACK_ROOT=$tmp/root
 registry_stop
