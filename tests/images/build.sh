@@ -54,6 +54,12 @@ if [[ $force == 0 && -f $out/busybox.key && $(cat "$out/busybox.key") == "$key" 
 fi
 
 mkdir -p "$out"
+# Parallel tests may all call this: one builds, the others wait and reuse.
+exec 9>"$out/.lock"
+flock 9
+if [[ $force == 0 && -f $out/busybox.key && $(cat "$out/busybox.key") == "$key" ]]; then
+  exit 0
+fi
 work=$(mktemp -d "$out/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
