@@ -91,6 +91,15 @@ static int pull(const char *store_root, const char *ref, const struct image_get_
   return r;
 }
 
+/* "linux/arm64" matches a stored "linux/arm64/v8"; no platform asked
+ * matches anything. */
+static bool platform_matches(const char *stored, const char *wanted) {
+  if (wanted == NULL || stored == NULL)
+    return true;
+  size_t n = strlen(wanted);
+  return strncmp(stored, wanted, n) == 0 && (stored[n] == '\0' || stored[n] == '/');
+}
+
 int image_get(const char *store_root, const char *ref, const struct image_get_opts *opts,
               struct image_handle **out, struct stack_error **err) {
   static const struct image_get_opts defaults = {NULL, IMAGE_PULL_MISSING, false};
@@ -102,6 +111,16 @@ int image_get(const char *store_root, const char *ref, const struct image_get_op
     return r;
   __attribute__((cleanup(record_freep))) struct image_record *rec = NULL;
   r = opts->pull == IMAGE_PULL_ALWAYS ? -ENOENT : image_index_get(store_root, norm, &rec, NULL);
+  if (r == 0 && !platform_matches(rec->platform, opts->platform)) {
+    /* Stored for another platform (a Compose `platform:` changed): pull. */
+    image_record_free(steal_pointer(&rec));
+    r = opts->pull == IMAGE_PULL_NEVER ? 0 : -ENOENT;
+    if (r == 0)
+      return stack_error_set(err, -ENOENT,
+                             "image %s is in the local store for another platform than %s and "
+                             "the pull policy is \"never\"",
+                             norm, opts->platform);
+  }
   if (r == -ENOENT) {
     if (opts->pull == IMAGE_PULL_NEVER)
       return stack_error_set(err, -ENOENT,

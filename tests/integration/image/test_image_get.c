@@ -58,6 +58,12 @@ int main(void) {
   CHECK(r == -ENOENT);
   CHECK(e && strstr(e->msg, "docker.io/library/nosuch:1") && strstr(e->msg, "never"));
 
+  /* Stored for amd64: asking for arm64 without pulling is an error. */
+  struct image_get_opts arm = {"linux/arm64", IMAGE_PULL_NEVER, true};
+  r = image_get(root, "busybox:latest", &arm, &h, &e);
+  CHECK(r == -ENOENT);
+  CHECK(e && strstr(e->msg, "another platform"));
+
   /* Three processes want the same root disk at once: one builds, all get it. */
   for (int i = 0; i < 3; i++) {
     pid_t pid = fork();
