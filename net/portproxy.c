@@ -2,18 +2,20 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "runtime/util/dlist.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 
-#define READ_CHUNK (256u << 10)
-#define HIGH_WATER (4u << 20) /* stop reading while the other side lags */
-#define LOW_WATER (1u << 20)
+#define PIPE_BYTES (1 << 20)
 #define UDP_IDLE_MS 60000
 #define UDP_MAX_FLOWS 1024
 
@@ -21,23 +23,33 @@ struct portproxy;
 
 struct pp_listener {
   union {
-    uv_tcp_t tcp;
+    uv_poll_t tcp; /* on fd: the TCP side is raw sockets, for splice() */
     uv_udp_t udp;
   } h;
+  int fd; /* TCP listening socket, -1 for UDP */
   int proto;
   struct portproxy *p;
   struct sockaddr_in guest;
   struct pp_listener *next;
 };
 
+/* One direction of a TCP connection: bytes move src -> pipe -> dst with
+ * splice(), never through user space. */
+struct pp_dir {
+  int pipe_r, pipe_w;
+  size_t in_pipe, cap;
+  bool eof;  /* src said EOF */
+  bool done; /* EOF passed on to dst (shutdown) */
+};
+
 struct pp_conn {
-  uv_tcp_t a, b; /* a: the client, b: the guest */
-  uv_connect_t creq;
-  uv_shutdown_t sa, sb;
+  uv_poll_t pa, pb; /* a: the client, b: the guest */
+  int fa, fb;
+  struct pp_dir ab, ba;
   struct portproxy *p;
   struct pp_conn *prev, *next;
   int open;
-  bool a_eof, b_eof, a_shut, b_shut, connected, closing, a_paused, b_paused;
+  bool connected, closing;
 };
 
 struct pp_flow {
@@ -61,12 +73,6 @@ struct portproxy {
   char ubuf[65536]; /* one UDP datagram at most */
 };
 
-struct pp_write {
-  uv_write_t req;
-  struct pp_conn *c;
-  char *base;
-};
-
 static void maybe_free(struct portproxy *p) {
   if (p->closing && p->open == 0)
     free(p);
@@ -80,11 +86,24 @@ static void timer_closed(uv_handle_t *h) {
 
 /* ---- TCP ---- */
 
+static void close_fd(int *fd) {
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
 static void conn_handle_closed(uv_handle_t *h) {
   struct pp_conn *c = h->data;
   struct portproxy *p = c->p;
-  if (--c->open == 0)
+  if (--c->open == 0) {
+    close_fd(&c->fa);
+    close_fd(&c->fb);
+    close_fd(&c->ab.pipe_r);
+    close_fd(&c->ab.pipe_w);
+    close_fd(&c->ba.pipe_r);
+    close_fd(&c->ba.pipe_w);
     free(c);
+  }
   p->open--;
   maybe_free(p);
 }
@@ -96,136 +115,175 @@ static void conn_close(struct pp_conn *c) {
   struct portproxy *p = c->p;
   DLIST_REMOVE(&p->conns, c);
   p->n_conns--;
-  uv_close((uv_handle_t *)&c->a, conn_handle_closed);
-  uv_close((uv_handle_t *)&c->b, conn_handle_closed);
+  uv_close((uv_handle_t *)&c->pa, conn_handle_closed);
+  uv_close((uv_handle_t *)&c->pb, conn_handle_closed);
 }
 
-static void on_read(uv_stream_t *src, ssize_t nread, const uv_buf_t *buf);
-
-static void rd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
-  (void)suggested;
-  *buf = uv_buf_init(xmalloc(READ_CHUNK), READ_CHUNK);
+/* Moves what it can in one direction without blocking.  Returns 0, or -1
+ * when the connection must end (reset, or an error on either side). */
+static int pump(struct pp_dir *d, int src, int dst) {
+  for (int round = 0; round < 16; round++) {
+    bool moved = false;
+    if (!d->eof && d->in_pipe < d->cap) {
+      ssize_t n = splice(src, NULL, d->pipe_w, NULL, d->cap - d->in_pipe,
+                         SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      if (n > 0) {
+        d->in_pipe += (size_t)n;
+        moved = true;
+      } else if (n == 0) {
+        d->eof = true;
+      } else if (errno != EAGAIN && errno != EINTR) {
+        return -1;
+      }
+    }
+    if (d->in_pipe > 0) {
+      ssize_t n = splice(d->pipe_r, NULL, dst, NULL, d->in_pipe,
+                         SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      if (n > 0) {
+        d->in_pipe -= (size_t)n;
+        moved = true;
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        return -1;
+      }
+    }
+    if (d->eof && d->in_pipe == 0 && !d->done) {
+      /* Half-close: the peer sees EOF only after all the data. */
+      shutdown(dst, SHUT_WR);
+      d->done = true;
+    }
+    if (!moved)
+      break;
+  }
+  return 0;
 }
 
-static void written(uv_write_t *req, int status) {
-  struct pp_write *w = (struct pp_write *)req;
-  struct pp_conn *c = w->c;
-  free(w->base);
-  free(w);
+static void conn_poll_cb(uv_poll_t *h, int status, int events);
+
+/* Watches for exactly what each side can do next. */
+static void conn_update(struct pp_conn *c) {
+  int ea = 0, eb = 0;
+  if (!c->connected) {
+    eb = UV_WRITABLE;
+  } else {
+    if (!c->ab.eof && c->ab.in_pipe < c->ab.cap)
+      ea |= UV_READABLE;
+    if (c->ba.in_pipe > 0)
+      ea |= UV_WRITABLE;
+    if (!c->ba.eof && c->ba.in_pipe < c->ba.cap)
+      eb |= UV_READABLE;
+    if (c->ab.in_pipe > 0)
+      eb |= UV_WRITABLE;
+  }
+  if (ea)
+    uv_poll_start(&c->pa, ea, conn_poll_cb);
+  else
+    uv_poll_stop(&c->pa);
+  if (eb)
+    uv_poll_start(&c->pb, eb, conn_poll_cb);
+  else
+    uv_poll_stop(&c->pb);
+}
+
+static void conn_poll_cb(uv_poll_t *h, int status, int events) {
+  struct pp_conn *c = h->data;
+  (void)events;
   if (c->closing)
     return;
   if (status < 0) {
     conn_close(c);
     return;
   }
-  /* Resume a side we paused once its peer's queue has drained. */
-  if (c->a_paused && !c->a_eof && c->b.write_queue_size < LOW_WATER) {
-    c->a_paused = false;
-    uv_read_start((uv_stream_t *)&c->a, rd_alloc, on_read);
-  }
-  if (c->b_paused && !c->b_eof && c->a.write_queue_size < LOW_WATER) {
-    c->b_paused = false;
-    uv_read_start((uv_stream_t *)&c->b, rd_alloc, on_read);
-  }
-}
-
-/* A side is shut once everything queued for it was written: the connection
- * ends when both are, so no data in flight is lost. */
-static void shut_done(uv_shutdown_t *req, int status) {
-  struct pp_conn *c = req->data;
-  if (c->closing)
-    return;
-  if (req == &c->sa)
-    c->a_shut = true;
-  else
-    c->b_shut = true;
-  if (status < 0 || (c->a_shut && c->b_shut))
-    conn_close(c);
-}
-
-static void on_read(uv_stream_t *src, ssize_t nread, const uv_buf_t *buf) {
-  struct pp_conn *c = src->data;
-  bool from_a = src == (uv_stream_t *)&c->a;
-  uv_stream_t *dst = from_a ? (uv_stream_t *)&c->b : (uv_stream_t *)&c->a;
-  if (nread == 0) {
-    free(buf->base);
-    return;
-  }
-  if (nread < 0) {
-    free(buf->base);
-    if (nread != UV_EOF || c->closing) {
+  if (!c->connected) {
+    int e = 0;
+    socklen_t l = sizeof(e);
+    if (getsockopt(c->fb, SOL_SOCKET, SO_ERROR, &e, &l) < 0 || e != 0) {
+      /* The guest is not listening (yet): the client sees a reset. */
+      struct linger lg = {1, 0};
+      setsockopt(c->fa, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
       conn_close(c);
       return;
     }
-    /* Half-close: pass the EOF on after the queued data. */
-    uv_read_stop(src);
-    if (from_a)
-      c->a_eof = true;
-    else
-      c->b_eof = true;
-    uv_shutdown_t *sr = from_a ? &c->sb : &c->sa;
-    sr->data = c;
-    if (uv_shutdown(sr, dst, shut_done) < 0)
-      conn_close(c);
-    return;
+    c->connected = true;
   }
-  struct pp_write *w = xmalloc(sizeof(*w));
-  w->c = c;
-  w->base = buf->base;
-  uv_buf_t out = uv_buf_init(buf->base, (unsigned)nread);
-  if (uv_write(&w->req, dst, &out, 1, written) < 0) {
-    free(w->base);
-    free(w);
+  if (pump(&c->ab, c->fa, c->fb) < 0 || pump(&c->ba, c->fb, c->fa) < 0) {
     conn_close(c);
     return;
   }
-  if (dst->write_queue_size > HIGH_WATER) {
-    uv_read_stop(src);
-    if (from_a)
-      c->a_paused = true;
-    else
-      c->b_paused = true;
-  }
-}
-
-static void guest_connected(uv_connect_t *req, int status) {
-  struct pp_conn *c = req->data;
-  if (c->closing)
-    return;
-  if (status < 0) {
-    conn_close(c); /* the guest is not listening (yet): the client sees a reset */
-    return;
-  }
-  c->connected = true;
-  uv_tcp_nodelay(&c->a, 1);
-  uv_tcp_nodelay(&c->b, 1);
-  if (uv_read_start((uv_stream_t *)&c->a, rd_alloc, on_read) < 0 ||
-      uv_read_start((uv_stream_t *)&c->b, rd_alloc, on_read) < 0)
+  if (c->ab.done && c->ba.done) {
     conn_close(c);
+    return;
+  }
+  conn_update(c);
 }
 
-static void tcp_accept(uv_stream_t *server, int status) {
-  struct pp_listener *l = server->data;
+static int dir_init(struct pp_dir *d) {
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+    return -1;
+  d->pipe_r = fds[0];
+  d->pipe_w = fds[1];
+  /* A bigger pipe means fewer wake-ups per megabyte; the default limit
+   * (pipe-max-size) allows 1 MiB to anyone. */
+  (void)fcntl(d->pipe_w, F_SETPIPE_SZ, PIPE_BYTES);
+  int sz = fcntl(d->pipe_w, F_GETPIPE_SZ);
+  d->cap = sz > 0 ? (size_t)sz : 65536;
+  return 0;
+}
+
+static void new_conn(struct pp_listener *l, int fa) {
   struct portproxy *p = l->p;
-  if (status < 0 || p->closing)
-    return;
   struct pp_conn *c = xcalloc(1, sizeof(*c));
   c->p = p;
-  uv_tcp_init(p->loop, &c->a);
-  uv_tcp_init(p->loop, &c->b);
-  c->a.data = c->b.data = c;
-  c->open = 2;
-  p->open += 2;
-  DLIST_PUSH(&p->conns, c);
-  p->n_conns++;
-  if (uv_accept(server, (uv_stream_t *)&c->a) < 0) {
-    conn_close(c);
+  c->fa = fa;
+  c->ab.pipe_r = c->ab.pipe_w = c->ba.pipe_r = c->ba.pipe_w = -1;
+  c->fb = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (c->fb < 0 || dir_init(&c->ab) < 0 || dir_init(&c->ba) < 0 ||
+      (connect(c->fb, (const struct sockaddr *)&l->guest, sizeof(l->guest)) < 0 &&
+       errno != EINPROGRESS) ||
+      uv_poll_init(p->loop, &c->pa, c->fa) < 0) {
+    close_fd(&c->fb);
+    close_fd(&c->fa);
+    close_fd(&c->ab.pipe_r);
+    close_fd(&c->ab.pipe_w);
+    close_fd(&c->ba.pipe_r);
+    close_fd(&c->ba.pipe_w);
+    free(c);
     return;
   }
-  c->creq.data = c;
-  if (uv_tcp_connect(&c->creq, &c->b, (const struct sockaddr *)&l->guest, guest_connected) < 0)
-    conn_close(c);
+  setsockopt(c->fa, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setsockopt(c->fb, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c->pa.data = c;
+  c->open = 1;
+  p->open++;
+  DLIST_PUSH(&p->conns, c);
+  p->n_conns++;
+  if (uv_poll_init(p->loop, &c->pb, c->fb) < 0) {
+    /* Only pa exists: close it alone. */
+    c->closing = true;
+    DLIST_REMOVE(&p->conns, c);
+    p->n_conns--;
+    uv_close((uv_handle_t *)&c->pa, conn_handle_closed);
+    return;
+  }
+  c->pb.data = c;
+  c->open = 2;
+  p->open++;
+  conn_update(c);
+}
+
+static void tcp_accept(uv_poll_t *h, int status, int events) {
+  struct pp_listener *l = h->data;
+  (void)events;
+  if (status < 0 || l->p->closing)
+    return;
+  /* Take everything that is waiting, up to a bound, then yield. */
+  for (int i = 0; i < 64; i++) {
+    int fa = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fa < 0)
+      return;
+    new_conn(l, fa);
+  }
 }
 
 /* ---- UDP ---- */
@@ -326,6 +384,8 @@ static void listener_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void listener_closed(uv_handle_t *h) {
   struct pp_listener *l = h->data;
   struct portproxy *p = l->p;
+  if (l->fd >= 0)
+    close(l->fd);
   free(l);
   p->open--;
   maybe_free(p);
@@ -338,14 +398,24 @@ static int try_listen(struct portproxy *p, int proto, const struct sockaddr_in *
   l->proto = proto;
   l->p = p;
   l->guest = *guest;
+  l->fd = -1;
   int r;
   if (proto == IPPROTO_TCP) {
-    uv_tcp_init(p->loop, &l->h.tcp);
+    int one = 1;
+    l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->fd < 0) {
+      r = uv_translate_sys_error(errno);
+      free(l);
+      return r;
+    }
+    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    r = 0;
+    if (bind(l->fd, (const struct sockaddr *)host, sizeof(*host)) < 0 || listen(l->fd, 511) < 0)
+      r = uv_translate_sys_error(errno);
+    uv_poll_init(p->loop, &l->h.tcp, l->fd);
     l->h.tcp.data = l;
-    r = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)host, 0);
-    /* libuv may report EADDRINUSE only at listen time. */
     if (r == 0)
-      r = uv_listen((uv_stream_t *)&l->h.tcp, 511, tcp_accept);
+      r = uv_poll_start(&l->h.tcp, UV_READABLE, tcp_accept);
   } else {
     uv_udp_init(p->loop, &l->h.udp);
     l->h.udp.data = l;
@@ -367,9 +437,9 @@ static int try_listen(struct portproxy *p, int proto, const struct sockaddr_in *
 static uint16_t bound_port(struct pp_listener *l) {
   struct sockaddr_in a;
   int len = sizeof(a);
-  int r = l->proto == IPPROTO_TCP
-              ? uv_tcp_getsockname(&l->h.tcp, (struct sockaddr *)&a, &len)
-              : uv_udp_getsockname(&l->h.udp, (struct sockaddr *)&a, &len);
+  socklen_t sl = sizeof(a);
+  int r = l->proto == IPPROTO_TCP ? getsockname(l->fd, (struct sockaddr *)&a, &sl)
+                                  : uv_udp_getsockname(&l->h.udp, (struct sockaddr *)&a, &len);
   return r == 0 ? ntohs(a.sin_port) : 0;
 }
 
