@@ -1,0 +1,423 @@
+/* `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]` (as `docker run` / Apple's
+ * `container run`): pull if needed, boot the image in its own VM, run the
+ * command, stream its output and exit with its exit code (128+signal for a
+ * signal).  Ctrl-C and other signals are forwarded; -t gives a raw terminal
+ * whose window size follows the host's. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/paths.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/container.h"
+
+static void run_usage(FILE *f) {
+  fputs("Usage:  stack run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+        "\n"
+        "Create and run a new container from an image, in its own virtual machine\n"
+        "\n"
+        "Options:\n"
+        "      --cpus number          Number of CPUs\n"
+        "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
+        "  -e, --env list             Set environment variables (K=V, or K to copy the host's)\n"
+        "      --env-file list        Read in a file of environment variables\n"
+        "      --hostname string      Container host name\n"
+        "  -i, --interactive          Keep STDIN open\n"
+        "      --kernel string        Guest kernel (vmlinux) to boot\n"
+        "  -m, --memory bytes         Memory limit (e.g. 512m, 2g)\n"
+        "      --name string          Assign a name to the container\n"
+        "      --platform string      Set platform if server is multi-platform capable\n"
+        "      --pull string          Pull image before running (\"always\", \"missing\", "
+        "\"never\")\n"
+        "      --rm                   Automatically remove the container when it exits\n"
+        "  -t, --tty                  Allocate a pseudo-TTY\n"
+        "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
+        "  -w, --workdir string       Working directory inside the container\n",
+        f);
+}
+
+struct run_state {
+  uv_loop_t loop;
+  struct container *c;
+  uv_signal_t sigs[5];
+  int nsigs;
+  uv_signal_t winch;
+  bool have_winch;
+  uv_tty_t tty_in, tty_out;
+  uv_pipe_t pipe_in;
+  uv_stream_t *in; /* the stdin handle being read, or NULL */
+  bool raw;
+  bool done;
+  int exit_code;
+  char *error;
+};
+
+static void push(char ***v, size_t *n, const char *s) {
+  *v = xrealloc(*v, (*n + 2) * sizeof **v);
+  (*v)[(*n)++] = xstrdup(s);
+  (*v)[*n] = NULL;
+}
+
+/* -e K=V, or -e K: the host's value if set (as Docker). */
+static void env_add(char ***v, size_t *n, const char *kv) {
+  if (strchr(kv, '=')) {
+    push(v, n, kv);
+    return;
+  }
+  const char *val = getenv(kv);
+  if (val) {
+    _cleanup_free_ char *s = xasprintf("%s=%s", kv, val);
+    push(v, n, s);
+  }
+}
+
+static int env_file(const char *path, char ***v, size_t *n) {
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  if (f == NULL) {
+    fprintf(stderr, "stack run: --env-file %s: %s\n", path, strerror(errno));
+    return -errno;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int lineno = 0;
+  while ((len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+      line[--len] = 0;
+    const char *s = line + strspn(line, " \t");
+    if (!*s || *s == '#')
+      continue;
+    if (*s == '=') {
+      fprintf(stderr, "stack run: %s:%d: variable name is empty\n", path, lineno);
+      free(line);
+      return -EINVAL;
+    }
+    env_add(v, n, s);
+  }
+  free(line);
+  return 0;
+}
+
+/* "512m", "1g", "1073741824" (bytes) -> MiB. */
+static int parse_memory(const char *s, uint64_t *mib) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || v <= 0)
+    return -EINVAL;
+  double mult = 1.0 / (1024 * 1024);
+  switch (*end) {
+  case 'b': case 'B': end++; break;
+  case 'k': case 'K': mult = 1.0 / 1024; end++; break;
+  case 'm': case 'M': mult = 1; end++; break;
+  case 'g': case 'G': mult = 1024; end++; break;
+  case 0: break;
+  default: return -EINVAL;
+  }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end)
+    return -EINVAL;
+  double m = v * mult;
+  if (m < 64 || m > 1024.0 * 1024)
+    return -ERANGE;
+  *mib = (uint64_t)m;
+  return 0;
+}
+
+static void write_all(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return; /* a closed stdout is the reader's choice */
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
+  (void)data;
+  write_all(fd == 2 ? 2 : 1, p, n);
+}
+
+static void on_exited(void *data, const struct container_status *st) {
+  struct run_state *rs = data;
+  rs->done = true;
+  rs->exit_code = st->exit_code;
+  if (st->error)
+    rs->error = xstrdup(st->error);
+  uv_stop(&rs->loop);
+}
+
+static void stop_stdin(struct run_state *rs) {
+  if (rs->in) {
+    uv_read_stop(rs->in);
+    rs->in = NULL;
+  }
+}
+
+static void on_stdin_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  buf->base = xmalloc(32768);
+  buf->len = 32768;
+}
+
+static void on_stdin(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  struct run_state *rs = s->data;
+  if (n > 0) {
+    container_write_stdin(rs->c, buf->base, (size_t)n);
+  } else if (n < 0) {
+    container_write_stdin(rs->c, NULL, 0);
+    stop_stdin(rs);
+  }
+  free(buf->base);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  struct run_state *rs = h->data;
+  container_signal(rs->c, signum);
+}
+
+static void on_winch(uv_signal_t *h, int signum) {
+  (void)signum;
+  struct run_state *rs = h->data;
+  int cols, rows;
+  if (uv_tty_get_winsize(&rs->tty_out, &cols, &rows) == 0)
+    container_resize(rs->c, (unsigned)rows, (unsigned)cols);
+}
+
+/* Stdin from a file: epoll cannot watch regular files, and a file is
+ * finite, so it is sent at once. */
+static void send_file_stdin(struct run_state *rs) {
+  uint8_t buf[32768];
+  ssize_t n;
+  while ((n = read(0, buf, sizeof buf)) > 0)
+    container_write_stdin(rs->c, buf, (size_t)n);
+  container_write_stdin(rs->c, NULL, 0);
+}
+
+static int setup_stdin(struct run_state *rs, bool tty) {
+  uv_handle_type t = uv_guess_handle(0);
+  int r = 0;
+  if (t == UV_TTY) {
+    if ((r = uv_tty_init(&rs->loop, &rs->tty_in, 0, 1)) < 0)
+      return r;
+    rs->in = (uv_stream_t *)&rs->tty_in;
+    if (tty) {
+      if ((r = uv_tty_set_mode(&rs->tty_in, UV_TTY_MODE_RAW)) < 0)
+        return r;
+      rs->raw = true;
+    }
+  } else if (t == UV_NAMED_PIPE || t == UV_TCP) {
+    if ((r = uv_pipe_init(&rs->loop, &rs->pipe_in, 0)) < 0 ||
+        (r = uv_pipe_open(&rs->pipe_in, 0)) < 0)
+      return r;
+    rs->in = (uv_stream_t *)&rs->pipe_in;
+  } else {
+    send_file_stdin(rs);
+    return 0;
+  }
+  rs->in->data = rs;
+  return uv_read_start(rs->in, on_stdin_alloc, on_stdin);
+}
+
+static void print_times(const struct container_times *t) {
+  /* STACK_TIMING=1: where the time of a run went (bench/bench_run.sh) */
+#define MS(a, b) ((a) && (b) ? ((double)(a) - (double)(b)) / 1e6 : -1.0)
+  fprintf(stderr,
+          "stack: timing: prepare %.1f ms, boot to hello %.1f ms, configure %.1f ms, start "
+          "%.1f ms, run %.1f ms, power-off %.1f ms, total %.1f ms (process started at %.1f "
+          "ms)\n",
+          MS(t->vm_spawned, t->start), MS(t->hello, t->vm_spawned), MS(t->configured, t->hello),
+          MS(t->started, t->configured), MS(t->exited, t->started), MS(t->vm_exited, t->exited),
+          MS(t->vm_exited, t->start), MS(t->started, t->start));
+#undef MS
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+int cli_run(struct cli_globals *g, int argc, char **argv) {
+  (void)g;
+  static const struct option opts[] = {
+      {"rm", no_argument, NULL, 'R'},
+      {"interactive", no_argument, NULL, 'i'},
+      {"tty", no_argument, NULL, 't'},
+      {"env", required_argument, NULL, 'e'},
+      {"env-file", required_argument, NULL, 'F'},
+      {"user", required_argument, NULL, 'u'},
+      {"workdir", required_argument, NULL, 'w'},
+      {"entrypoint", required_argument, NULL, 'E'},
+      {"memory", required_argument, NULL, 'm'},
+      {"cpus", required_argument, NULL, 'C'},
+      {"name", required_argument, NULL, 'N'},
+      {"hostname", required_argument, NULL, 'H'},
+      {"kernel", required_argument, NULL, 'K'},
+      {"platform", required_argument, NULL, 'P'},
+      {"pull", required_argument, NULL, 'L'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  struct container_opts co = {0};
+  _cleanup_strv_ char **env = NULL, **entrypoint = NULL;
+  size_t nenv = 0;
+  const char *platform = getenv("DOCKER_DEFAULT_PLATFORM");
+  if (platform && !*platform)
+    platform = NULL;
+  struct image_get_opts gopts = {.pull = IMAGE_PULL_MISSING};
+  optind = 1;
+  opterr = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+ite:u:w:m:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'R': co.remove = true; break;
+    case 'i': co.interactive = true; break;
+    case 't': co.tty = true; break;
+    case 'e': env_add(&env, &nenv, optarg); break;
+    case 'F':
+      if (env_file(optarg, &env, &nenv) < 0)
+        return CONTAINER_EXIT_FAILED;
+      break;
+    case 'u': co.user = optarg; break;
+    case 'w': co.workdir = optarg; break;
+    case 'E': {
+      strv_free(entrypoint);
+      size_t n = 0;
+      entrypoint = xcalloc(1, sizeof *entrypoint);
+      if (*optarg)
+        push(&entrypoint, &n, optarg);
+      break;
+    }
+    case 'm':
+      if (parse_memory(optarg, &co.mem_mib) < 0) {
+        fprintf(stderr, "stack run: invalid --memory %s: give a size of at least 64m, e.g. "
+                        "512m or 2g\n", optarg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      break;
+    case 'C': {
+      char *end;
+      double v = strtod(optarg, &end);
+      if (*end || v <= 0 || v > 256) {
+        fprintf(stderr, "stack run: invalid --cpus %s: give a number from 1 to 256\n", optarg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      co.cpus = v < 1 ? 1 : (unsigned)(v + 0.999); /* a VM has whole CPUs */
+      break;
+    }
+    case 'N': co.name = optarg; break;
+    case 'H': co.hostname = optarg; break;
+    case 'K': co.kernel = optarg; break;
+    case 'P': platform = optarg; break;
+    case 'L':
+      if (strcmp(optarg, "always") == 0)
+        gopts.pull = IMAGE_PULL_ALWAYS;
+      else if (strcmp(optarg, "missing") == 0)
+        gopts.pull = IMAGE_PULL_MISSING;
+      else if (strcmp(optarg, "never") == 0)
+        gopts.pull = IMAGE_PULL_NEVER;
+      else {
+        fprintf(stderr, "stack run: invalid --pull %s: use always, missing or never\n", optarg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      break;
+    case 'h': run_usage(stdout); return 0;
+    default:
+      fprintf(stderr, "stack run: unknown option %s\n", argv[optind - 1]);
+      run_usage(stderr);
+      return CONTAINER_EXIT_FAILED;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "stack run: requires at least 1 argument: the image\n");
+    run_usage(stderr);
+    return CONTAINER_EXIT_FAILED;
+  }
+  const char *ref = argv[optind];
+  co.entrypoint = entrypoint;
+  co.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
+  co.env = env;
+  gopts.platform = platform;
+
+  _cleanup_error_ struct stack_error *err = NULL;
+  _cleanup_free_ char *root = stack_data_root();
+  struct image_handle *img = NULL;
+  if (image_get(root, ref, &gopts, &img, &err) < 0) {
+    stack_error_print(err);
+    return CONTAINER_EXIT_FAILED;
+  }
+
+  struct run_state rs = {0};
+  rs.exit_code = CONTAINER_EXIT_FAILED;
+  uv_loop_init(&rs.loop);
+  bool out_tty = co.tty && uv_guess_handle(1) == UV_TTY;
+  if (out_tty && uv_tty_init(&rs.loop, &rs.tty_out, 1, 0) == 0) {
+    int cols, rows;
+    if (uv_tty_get_winsize(&rs.tty_out, &cols, &rows) == 0) {
+      co.rows = (unsigned)rows;
+      co.cols = (unsigned)cols;
+    }
+  } else {
+    out_tty = false;
+  }
+  static const struct container_io io = {.output = on_output, .exited = on_exited};
+  int r = container_start(&rs.loop, img, &co, &io, &rs, &rs.c, &err);
+  if (r < 0) {
+    stack_error_print(err);
+  } else {
+    /* Ctrl-C reaches the process as SIGINT: through the pty with -t (raw
+     * mode), as a forwarded signal without. */
+    static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1};
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
+      uv_signal_init(&rs.loop, &rs.sigs[i]);
+      rs.sigs[i].data = &rs;
+      uv_signal_start(&rs.sigs[i], on_signal, fwd[i]);
+      rs.nsigs++;
+    }
+    if (out_tty) {
+      uv_signal_init(&rs.loop, &rs.winch);
+      rs.winch.data = &rs;
+      uv_signal_start(&rs.winch, on_winch, SIGWINCH);
+      rs.have_winch = true;
+    }
+    if (co.interactive && (r = setup_stdin(&rs, co.tty)) < 0)
+      fprintf(stderr, "stack run: stdin: %s\n", uv_strerror(r));
+    uv_run(&rs.loop, UV_RUN_DEFAULT);
+    if (rs.raw)
+      uv_tty_reset_mode();
+    if (rs.error)
+      fprintf(stderr, "stack: %s\n", rs.error);
+    if (getenv("STACK_TIMING"))
+      print_times(container_times(rs.c));
+    stop_stdin(&rs);
+    container_free(rs.c);
+  }
+  for (int i = 0; i < rs.nsigs; i++)
+    uv_close((uv_handle_t *)&rs.sigs[i], close_cb);
+  if (rs.have_winch)
+    uv_close((uv_handle_t *)&rs.winch, close_cb);
+  if (uv_is_active((uv_handle_t *)&rs.tty_in) || rs.tty_in.type == UV_TTY)
+    uv_close((uv_handle_t *)&rs.tty_in, close_cb);
+  if (rs.pipe_in.type == UV_NAMED_PIPE)
+    uv_close((uv_handle_t *)&rs.pipe_in, close_cb);
+  if (out_tty)
+    uv_close((uv_handle_t *)&rs.tty_out, close_cb);
+  uv_run(&rs.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&rs.loop);
+  image_handle_free(img);
+  free(rs.error);
+  return rs.exit_code;
+}

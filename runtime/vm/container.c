@@ -1,0 +1,488 @@
+#include "runtime/vm/container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "guest/proto.h"
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/paths.h"
+#include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/channel.h"
+#include "runtime/vm/kernel.h"
+#include "runtime/vm/vm.h"
+
+/* After SHUTDOWN the guest syncs and reboots within milliseconds; a guest
+ * that does not is stopped hard. */
+#define SHUTDOWN_TIMEOUT_MS 5000
+
+struct container {
+  uv_loop_t *loop;
+  char id[65];
+  char *name;
+  char *image_ref;
+  char *state_dir, *run_dir;
+  struct vm *vm;
+  struct channel *ch;
+  uv_timer_t timer;
+  bool timer_open;
+  const struct container_io *io;
+  void *data;
+  bool remove;
+  /* what START sends */
+  char **argv, **env;
+  char *user, *workdir, *hostname;
+  bool tty, interactive;
+  unsigned rows, cols;
+  /* stdin that came before START was sent (the guest drops frames for a
+   * session it does not know yet) */
+  struct sbuf early_stdin;
+  bool early_eof, start_sent;
+  /* outcome */
+  bool have_exit, reported, vm_exited;
+  struct container_status status;
+  struct container_times times;
+};
+
+const char *container_id(const struct container *c) { return c->id; }
+const char *container_state_dir(const struct container *c) { return c->state_dir; }
+const struct container_times *container_times(const struct container *c) { return &c->times; }
+
+/* ---- the command and its environment, from the image and the options ---- */
+
+static size_t strv_len(char *const *v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+static void strv_push(char ***v, size_t *n, const char *s) {
+  *v = xrealloc(*v, (*n + 2) * sizeof **v);
+  (*v)[(*n)++] = xstrdup(s);
+  (*v)[*n] = NULL;
+}
+
+/* Entrypoint + command as Docker combines them: --entrypoint drops the
+ * image's CMD too. */
+static char **build_argv(const struct image_config *ic, const struct container_opts *o) {
+  char **v = NULL;
+  size_t n = 0;
+  char *const *ep = o->entrypoint ? o->entrypoint : ic->entrypoint;
+  char *const *cmd = strv_len(o->cmd) ? o->cmd : o->entrypoint ? NULL : ic->cmd;
+  for (size_t i = 0; ep && ep[i]; i++)
+    strv_push(&v, &n, ep[i]);
+  for (size_t i = 0; cmd && cmd[i]; i++)
+    strv_push(&v, &n, cmd[i]);
+  return v;
+}
+
+/* Sets KEY=... in v, replacing an earlier KEY (later sources win). */
+static void env_set(char ***v, size_t *n, const char *kv) {
+  const char *eq = strchr(kv, '=');
+  size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+  for (size_t i = 0; i < *n; i++) {
+    if (strncmp((*v)[i], kv, klen) == 0 && (*v)[i][klen] == '=') {
+      free((*v)[i]);
+      (*v)[i] = xstrdup(kv);
+      return;
+    }
+  }
+  strv_push(v, n, kv);
+}
+
+static char **build_env(const struct image_config *ic, const struct container_opts *o,
+                        const char *hostname) {
+  char **v = NULL;
+  size_t n = 0;
+  _cleanup_free_ char *h = xasprintf("HOSTNAME=%s", hostname);
+  env_set(&v, &n, h);
+  for (size_t i = 0; ic->env && ic->env[i]; i++)
+    if (strchr(ic->env[i], '='))
+      env_set(&v, &n, ic->env[i]);
+  for (size_t i = 0; o->env && o->env[i]; i++)
+    if (strchr(o->env[i], '='))
+      env_set(&v, &n, o->env[i]);
+  if (v == NULL)
+    v = xcalloc(1, sizeof *v);
+  return v;
+}
+
+/* ---- state ---- */
+
+static void write_state(struct container *c, const char *status) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "id", c->id);
+  cJSON_AddStringToObject(j, "name", c->name);
+  cJSON_AddStringToObject(j, "image", c->image_ref);
+  cJSON *a = cJSON_AddArrayToObject(j, "command");
+  for (size_t i = 0; c->argv && c->argv[i]; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(c->argv[i]));
+  cJSON_AddStringToObject(j, "status", status);
+  if (c->have_exit || c->status.error)
+    cJSON_AddNumberToObject(j, "exit_code", c->status.exit_code);
+  if (c->status.error)
+    cJSON_AddStringToObject(j, "error", c->status.error);
+  cJSON_AddNumberToObject(j, "updated", (double)time(NULL));
+  _cleanup_free_ char *text = cJSON_Print(j);
+  cJSON_Delete(j);
+  _cleanup_free_ char *path = fs_path_join(c->state_dir, "container.json");
+  if (text)
+    fs_write_file_atomic(path, text, strlen(text), 0644, NULL);
+}
+
+/* ---- the end ---- */
+
+static void report(struct container *c) {
+  if (c->reported || !c->vm_exited)
+    return;
+  c->reported = true;
+  write_state(c, c->status.error ? "failed" : "exited");
+  if (c->io->exited)
+    c->io->exited(c->data, &c->status);
+}
+
+/* The container failed (not the process): remember the first reason and
+ * stop the VM. */
+static void fail(struct container *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct container *c, const char *fmt, ...) {
+  if (!c->have_exit && c->status.error == NULL) {
+    va_list ap;
+    va_start(ap, fmt);
+    c->status.error = xvasprintf(fmt, ap);
+    va_end(ap);
+    c->status.exit_code = CONTAINER_EXIT_FAILED;
+  }
+  if (c->vm && !c->vm_exited)
+    vm_kill(c->vm, SIGKILL, NULL);
+}
+
+static void on_shutdown_timeout(uv_timer_t *t) {
+  struct container *c = t->data;
+  if (c->vm && !c->vm_exited)
+    vm_kill(c->vm, SIGKILL, NULL);
+}
+
+static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void *data) {
+  (void)vm;
+  struct container *c = data;
+  c->vm_exited = true;
+  c->times.vm_exited = uv_hrtime();
+  if (c->timer_open)
+    uv_timer_stop(&c->timer);
+  if (!c->have_exit && c->status.error == NULL) {
+    const char *qerr = vm_stderr(c->vm);
+    if (term_signal)
+      fail(c, "the VM stopped before the process exited: QEMU was killed by signal %d (%s)%s%s",
+           term_signal, strsignal(term_signal), *qerr ? "; QEMU said: " : "", qerr);
+    else
+      fail(c,
+           "the VM stopped before the process exited (QEMU exit status %lld)%s%s; the guest "
+           "kernel's messages are in %s",
+           (long long)exit_status, *qerr ? "; QEMU said: " : "", qerr, vm_console_path(c->vm));
+  }
+  report(c);
+}
+
+/* ---- the guest's side of the conversation ---- */
+
+static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
+  (void)caps;
+  (void)kernel;
+  struct container *c = data;
+  c->times.hello = uv_hrtime();
+  if (version != PROTO_VERSION) {
+    fail(c, "the guest init speaks protocol version %u, this stack speaks %u: rebuild the "
+            "initramfs (guest_initramfs target)",
+         version, PROTO_VERSION);
+    return;
+  }
+  struct proto_configure *cf = xcalloc(1, sizeof *cf);
+  uint8_t seed[32];
+  if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+    memset(seed, 0, sizeof seed);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                                         "ip6-loopback\n127.0.1.1\t%s\n",
+                                         c->hostname);
+  cf->hostname = c->hostname;
+  cf->hosts = hosts;
+  cf->resolv = "";
+  cf->root_dev = "/dev/vda";
+  cf->data_dev = "/dev/vdb";
+  cf->realtime_sec = (uint64_t)now.tv_sec;
+  cf->realtime_nsec = (uint32_t)now.tv_nsec;
+  cf->seed = seed;
+  cf->seed_len = sizeof seed;
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (channel_send_configure(c->ch, cf, &e) < 0)
+    fail(c, "%s", e->msg);
+  free(cf);
+}
+
+static void on_configured(void *data, int32_t error, const char *message) {
+  struct container *c = data;
+  c->times.configured = uv_hrtime();
+  if (error < 0) {
+    fail(c, "the guest could not set up the container: %s", message);
+    return;
+  }
+  struct proto_start st = {
+      .argv = c->argv,
+      .env = c->env,
+      .user = c->user,
+      .workdir = c->workdir,
+      .flags = (c->tty ? PROTO_START_TTY : 0) | (c->interactive ? PROTO_START_STDIN : 0),
+      .umask = 0xffffffffu,
+      .rows = c->rows,
+      .cols = c->cols,
+  };
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (channel_send_start(c->ch, 0, &st, &e) < 0) {
+    fail(c, "%s", e->msg);
+    return;
+  }
+  c->start_sent = true;
+  if (c->early_stdin.len)
+    channel_send_stdin(c->ch, 0, c->early_stdin.data, c->early_stdin.len);
+  if (c->early_eof)
+    channel_send_stdin(c->ch, 0, NULL, 0);
+  sbuf_free(&c->early_stdin);
+}
+
+static void on_started(void *data, uint16_t session, uint32_t pid) {
+  (void)pid;
+  struct container *c = data;
+  if (session != 0)
+    return;
+  c->times.started = uv_hrtime();
+  write_state(c, "running");
+  if (c->io->started)
+    c->io->started(c->data);
+}
+
+static void on_output(void *data, uint16_t session, int fd, const uint8_t *p, size_t n) {
+  struct container *c = data;
+  if (session == 0 && c->io->output)
+    c->io->output(c->data, fd, p, n);
+}
+
+static void on_exited(void *data, uint16_t session, const struct proto_exit *e) {
+  struct container *c = data;
+  if (session != 0 || c->have_exit)
+    return;
+  c->times.exited = uv_hrtime();
+  c->have_exit = true;
+  if (e->kind == PROTO_EXIT_SIGNAL) {
+    c->status.signal = e->code;
+    c->status.exit_code = 128 + (e->code & 0x7f);
+  } else if (e->kind == PROTO_EXIT_FAILED) {
+    c->status.exit_code = e->code == ENOENT ? CONTAINER_EXIT_NOTFOUND : CONTAINER_EXIT_NOEXEC;
+    free(c->status.error);
+    c->status.error = xstrdup(e->message);
+  } else {
+    c->status.exit_code = e->code & 0xff;
+  }
+  /* the guest synced before it reported: let it power off */
+  if (channel_send_shutdown(c->ch) < 0)
+    vm_kill(c->vm, SIGKILL, NULL);
+  uv_timer_start(&c->timer, on_shutdown_timeout, SHUTDOWN_TIMEOUT_MS, 0);
+}
+
+static void on_log(void *data, const char *message) {
+  struct container *c = data;
+  fprintf(stderr, "stack: %s: guest: %s\n", c->name, message);
+}
+
+static void on_closed(void *data, int error, const char *message) {
+  struct container *c = data;
+  if (error < 0)
+    fail(c, "the guest broke the control protocol: %s", message);
+  /* at EOF the VM is going away: its exit callback says how */
+}
+
+static const struct channel_ops container_channel_ops = {
+    .hello = on_hello,
+    .configured = on_configured,
+    .started = on_started,
+    .output = on_output,
+    .exited = on_exited,
+    .log = on_log,
+    .closed = on_closed,
+};
+
+/* ---- life cycle ---- */
+
+int container_write_stdin(struct container *c, const void *p, size_t n) {
+  if (c->ch == NULL)
+    return -EPIPE;
+  if (c->start_sent)
+    return channel_send_stdin(c->ch, 0, p, n);
+  if (n == 0)
+    c->early_eof = true;
+  else
+    sbuf_append(&c->early_stdin, p, n);
+  return 0;
+}
+
+int container_signal(struct container *c, int signum) {
+  return c->ch ? channel_send_signal(c->ch, 0, signum) : -EPIPE;
+}
+
+int container_resize(struct container *c, unsigned rows, unsigned cols) {
+  return c->ch ? channel_send_resize(c->ch, 0, rows, cols) : -EPIPE;
+}
+
+size_t container_stdin_pending(const struct container *c) {
+  return c->early_stdin.len + (c->ch ? channel_write_queue_size(c->ch) : 0);
+}
+
+static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+
+static void container_release(struct container *c) {
+  strv_free(c->argv);
+  strv_free(c->env);
+  free(c->name);
+  free(c->image_ref);
+  free(c->user);
+  free(c->workdir);
+  free(c->hostname);
+  free(c->state_dir);
+  free(c->run_dir);
+  free(c->status.error);
+  sbuf_free(&c->early_stdin);
+}
+
+void container_free(struct container *c) {
+  if (c == NULL)
+    return;
+  channel_close(c->ch);
+  c->ch = NULL;
+  if (c->vm)
+    vm_free(c->vm);
+  c->vm = NULL;
+  if (c->run_dir)
+    rmdir(c->run_dir);
+  if (c->remove && c->state_dir)
+    fs_rm_rf(c->state_dir, NULL);
+  container_release(c);
+  if (c->timer_open)
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+  else
+    free(c);
+}
+
+int container_start(uv_loop_t *loop, const struct image_handle *image,
+                    const struct container_opts *o, const struct container_io *io, void *data,
+                    struct container **out, struct stack_error **err) {
+  struct container *c = xcalloc(1, sizeof *c);
+  c->loop = loop;
+  c->io = io;
+  c->data = data;
+  c->remove = o->remove;
+  c->times.start = uv_hrtime();
+  uint8_t rnd[32];
+  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+    free(c);
+    return stack_error_errno(err, -errno, "getrandom");
+  }
+  for (int i = 0; i < 32; i++)
+    snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+  c->name = xstrdup(o->name ? o->name : c->id);
+  c->image_ref = xstrdup(image->ref ? image->ref : "");
+  c->hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(c->id, 12);
+  c->argv = build_argv(&image->config, o);
+  c->env = build_env(&image->config, o, c->hostname);
+  c->user = xstrdup(o->user ? o->user : image->config.user ? image->config.user : "");
+  c->workdir = xstrdup(o->workdir           ? o->workdir
+                       : image->config.working_dir ? image->config.working_dir
+                                                   : "");
+  c->tty = o->tty;
+  c->interactive = o->interactive;
+  c->rows = o->rows;
+  c->cols = o->cols;
+
+  int r;
+  _cleanup_free_ char *kernel = NULL, *initrd = NULL, *root = NULL, *rundir = NULL,
+                      *disk = NULL, *ctl = NULL, *qmp = NULL;
+  if (c->argv == NULL) {
+    r = stack_error_set(err, -EINVAL,
+                        "%s: no command specified: the image has no ENTRYPOINT or CMD; give one "
+                        "after the image name",
+                        c->image_ref);
+    goto fail;
+  }
+  if (c->workdir[0] && c->workdir[0] != '/') {
+    r = stack_error_set(err, -EINVAL, "working directory %s: must be an absolute path",
+                        c->workdir);
+    goto fail;
+  }
+  if ((r = kernel_find(o->kernel, &kernel, NULL, err)) < 0)
+    goto fail;
+  if (o->initramfs)
+    initrd = xstrdup(o->initramfs);
+  else if ((r = initramfs_find(&initrd, err)) < 0)
+    goto fail;
+
+  root = stack_data_root();
+  c->state_dir = xasprintf("%s/containers/%s", root, c->id);
+  if ((r = fs_mkdir_p(c->state_dir, 0700, err)) < 0)
+    goto fail;
+  rundir = stack_run_dir();
+  c->run_dir = xasprintf("%s/%.12s", rundir, c->id);
+  if ((r = fs_mkdir_p(c->run_dir, 0700, err)) < 0)
+    goto fail;
+  write_state(c, "created");
+
+  disk = fs_path_join(c->state_dir, "data.img");
+  if ((r = vm_create_data_disk(disk, o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT,
+                               err)) < 0)
+    goto fail;
+  ctl = fs_path_join(c->run_dir, "ctl.sock");
+  qmp = fs_path_join(c->run_dir, "qmp.sock");
+  struct vm_spec spec = {
+      .name = c->name,
+      .state_dir = c->state_dir,
+      .kernel = kernel,
+      .initrd = initrd,
+      .root_disk = image->rootfs_path,
+      .data_disk = disk,
+      .mem_mib = o->mem_mib,
+      .cpus = o->cpus,
+      .control_socket = ctl,
+      .qmp_socket = qmp,
+  };
+  if ((r = vm_start(loop, &spec, on_vm_exit, c, &c->vm, err)) < 0)
+    goto fail;
+  c->times.vm_spawned = uv_hrtime();
+  uv_timer_init(loop, &c->timer);
+  c->timer.data = c;
+  c->timer_open = true;
+  int fd = vm_connect_control(c->vm, err);
+  if (fd < 0) {
+    r = fd;
+    goto fail;
+  }
+  if ((r = channel_open(loop, fd, &container_channel_ops, c, &c->ch, err)) < 0)
+    goto fail;
+  *out = c;
+  return 0;
+fail:
+  stack_error_prefix(err, "container %s", c->name);
+  c->remove = true;
+  container_free(c);
+  return r;
+}

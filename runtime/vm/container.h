@@ -1,0 +1,96 @@
+/* One container: an image's root disk booted in its own micro-VM with a
+ * fresh writable disk, one main process run through the guest control
+ * channel, its stdio streamed back.  The building block of `stack run` and
+ * of the orchestrator.
+ *
+ * State lives in <data root>/containers/<id>/ (data.img, the writable disk;
+ * console.log, the guest kernel's messages; container.json); sockets in
+ * <run dir>/<first 12 hex of id>/ (short: unix socket paths are limited).
+ */
+#ifndef STACK_VM_CONTAINER_H
+#define STACK_VM_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct stack_error;
+struct image_handle;
+struct container;
+
+struct container_opts {
+  const char *name;        /* for messages and container.json; NULL = the id */
+  char **entrypoint;       /* NULL = the image's; an empty list = none */
+  char **cmd;              /* NULL (or empty) = the image's CMD (unless entrypoint is set) */
+  char **env;              /* "K=V", applied over the image's ENV; may be NULL */
+  const char *user;        /* NULL = the image's USER */
+  const char *workdir;     /* NULL = the image's WORKDIR */
+  const char *hostname;    /* NULL = the first 12 hex of the id */
+  bool tty;                /* a pty in the guest */
+  bool interactive;        /* keep stdin open */
+  unsigned rows, cols;     /* initial window size with tty */
+  uint64_t mem_mib;        /* 0 = the VM default */
+  unsigned cpus;           /* 0 = the VM default */
+  const char *kernel;      /* NULL = kernel_find() */
+  const char *initramfs;   /* NULL = initramfs_find() */
+  uint64_t disk_bytes;     /* writable disk size; 0 = CONTAINER_DISK_DEFAULT */
+  bool remove;             /* delete the state when freed (--rm) */
+};
+
+#define CONTAINER_DISK_DEFAULT (8ULL << 30)
+/* Exit codes for failures that are not the process's, as Docker has them. */
+#define CONTAINER_EXIT_FAILED 125
+#define CONTAINER_EXIT_NOEXEC 126
+#define CONTAINER_EXIT_NOTFOUND 127
+
+struct container_status {
+  int exit_code; /* the process's code, 128+signal, or one of CONTAINER_EXIT_* */
+  int signal;    /* the signal that ended it, or 0 */
+  char *error;   /* why the container failed (NULL when the process ran and exited) */
+};
+
+/* Milestones (uv_hrtime() ns, 0 = not reached): for `stack run` timing and
+ * the benchmark. */
+struct container_times {
+  uint64_t start, vm_spawned, hello, configured, started, exited, vm_exited;
+};
+
+struct container_io {
+  /* fd 1 or 2 */
+  void (*output)(void *data, int fd, const uint8_t *p, size_t n);
+  /* The main process runs (may be NULL). */
+  void (*started)(void *data);
+  /* Called once, after the VM is gone: st is valid during the call. */
+  void (*exited)(void *data, const struct container_status *st);
+};
+
+/* Creates the container's state, boots its VM and runs the main process;
+ * returns at once, reporting through io on the loop. */
+int container_start(uv_loop_t *loop, const struct image_handle *image,
+                    const struct container_opts *opts, const struct container_io *io,
+                    void *data, struct container **out, struct stack_error **err);
+
+/* The container's id (64 hex). */
+const char *container_id(const struct container *c);
+/* Its state directory. */
+const char *container_state_dir(const struct container *c);
+const struct container_times *container_times(const struct container *c);
+
+/* Stdin for the main process (n == 0: end of input), signals, window size.
+ * Each returns 0 or -errno (-EPIPE when the guest is gone). */
+int container_write_stdin(struct container *c, const void *p, size_t n);
+int container_signal(struct container *c, int signum);
+int container_resize(struct container *c, unsigned rows, unsigned cols);
+/* Bytes of stdin not yet handed to the VM. */
+size_t container_stdin_pending(const struct container *c);
+
+/* Stops the VM if it still runs (SIGKILL), removes sockets, and the state
+ * too with opts->remove.  Run the loop afterwards so handles close. */
+void container_free(struct container *c);
+
+/* The guest initramfs: $STACK_INITRAMFS, else the config file's
+ * "initramfs", else guest/initramfs.cpio next to the stack binary (build
+ * tree), else <prefix>/lib/stack/initramfs.cpio. */
+int initramfs_find(char **out, struct stack_error **err);
+
+#endif
