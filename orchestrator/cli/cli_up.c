@@ -70,12 +70,12 @@ static int on_event(const cJSON *ev, void *data) {
 /* Ctrl-C while attached: ask for a stop (or, the second time, a kill) on
  * a second connection, without waiting: the first one goes on printing
  * until the containers are down. */
-static void stop_all(const struct sup_paths *paths, bool kill) {
+static void stop_all(const struct sup_paths *paths, bool kill, double timeout) {
   _cleanup_sup_client_ struct sup_client *c = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   cJSON *params = cJSON_CreateObject();
-  if (kill)
-    cJSON_AddNumberToObject(params, "timeout", 0);
+  if (kill || timeout >= 0)
+    cJSON_AddNumberToObject(params, "timeout", kill ? 0 : timeout);
   if (sup_client_connect(paths, &c, &err) < 0 || sup_client_send(c, "stop", params, &err) < 0)
     stack_error_print(err);
   if (c == NULL)
@@ -111,6 +111,7 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   cJSON *params = cJSON_CreateObject();
   cJSON *scale = cJSON_AddObjectToObject(params, "scale");
   bool detach = false, color = isatty(1), prefix = true;
+  double timeout = -1;
   int c;
   while ((c = getopt_long(argc, argv, "dt:h", opts, NULL)) != -1) {
     switch (c) {
@@ -138,8 +139,16 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     case 'P':
       prefix = false;
       break;
-    case 't':
-      break; /* the stop timeout of Ctrl-C: the services' stop_grace_period is used */
+    case 't': {
+      char *end;
+      timeout = strtod(optarg, &end);
+      if (*end || timeout < 0) {
+        fprintf(stderr, "%s up: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
+        cJSON_Delete(params);
+        return 1;
+      }
+      break;
+    }
     case 's': {
       char *eq = strchr(optarg, '=');
       char *end = NULL;
@@ -194,13 +203,12 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   int r = sup_client_call(client, "up", params, on_event, &u, &res, &err);
   int handled = 0;
   while (r == -EINTR) {
-    bool kill = interrupted > 1;
+    /* the first Ctrl-C stops, any later one kills */
+    bool kill = handled++ > 0 || interrupted > 1;
     interrupted = 0;
-    if (handled++ == 0 || kill) {
-      fputs(kill ? "Killing...\n" : "Gracefully stopping... (press Ctrl+C again to force)\n",
-            stderr);
-      stop_all(&paths, kill || handled > 1);
-    }
+    fputs(kill ? "Killing...\n" : "Gracefully stopping... (press Ctrl+C again to force)\n",
+          stderr);
+    stop_all(&paths, kill, timeout);
     r = sup_client_resume(client, on_event, &u, &res, &err);
   }
   cli_logfmt_free(&u.fmt);

@@ -284,6 +284,12 @@ int supervisor_run(const struct supervisor_opts *o, struct stack_error **err) {
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
   }
+  /* A project with no container left is gone: `ps` and `ls` must not find
+   * it, nor start a supervisor for it. */
+  if (r == 0 && s->state && s->state->n_containers == 0) {
+    unlink(s->paths.state_file);
+    rmdir(s->paths.logs_dir);
+  }
   project_state_free(s->state);
   sup_paths_clear(&s->paths);
   if (s->lock_fd >= 0)
