@@ -101,6 +101,10 @@ static int make_ext4(const char *path, uint64_t size_bytes, struct stack_error *
     goto out;
   }
   fs->super->s_state |= EXT2_VALID_FS;
+  /* The INODE_ZEROED flags above changed the descriptors after their
+   * checksums were computed: the kernel refuses a mismatch. */
+  for (dgrp_t g = 0; g < fs->group_desc_count; g++)
+    ext2fs_group_desc_csum_set(fs, g);
   e = ext2fs_close_free(&fs);
   if (e)
     r = fs_fail(err, e, path, "write");
