@@ -46,4 +46,23 @@ grep -q "^cut $BUSYBOX_AMD64_LAYER bytes=[1-9][0-9]*-$" "$BAD_REGISTRY_LOG" ||
 [[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_AMD64_LAYER#sha256:} ]] || fail "layer not stored after resume"
 [[ -z $(ls -A "$STACK_ROOT/blobs/tmp" 2>/dev/null | grep -v '^put\.' || true) ]] ||
   fail "partial files left: $(ls "$STACK_ROOT/blobs/tmp")"
+# A pull killed mid-layer leaves its partial file; the next pull (from
+# another repository of the same content) resumes it with Range.
+export STACK_ROOT=$tmp/root-kill
+partial=$STACK_ROOT/blobs/tmp/${BUSYBOX_ZSTD_LAYER#sha256:}.partial
+"$STACK" pull -q "$B/slow:zstd" >/dev/null 2>&1 &
+pid=$!
+for ((i = 0; i < 200; i++)); do
+  [[ -s $partial ]] && break
+  sleep 0.05
+done
+[[ -s $partial ]] || fail "no partial download appeared"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+have=$(stat -c %s "$partial")
+: >"$BAD_REGISTRY_LOG"
+timeout 60 "$STACK" pull -q "$B/good:zstd" >/dev/null 2>"$tmp/err" || fail "resume pull: $(cat "$tmp/err")"
+grep -q "^good $BUSYBOX_ZSTD_LAYER bytes=$have-$" "$BAD_REGISTRY_LOG" ||
+  fail "the layer was not resumed from byte $have: $(cat "$BAD_REGISTRY_LOG")"
+[[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_ZSTD_LAYER#sha256:} && ! -e $partial ]] || fail "resumed layer not committed"
 echo "ok"

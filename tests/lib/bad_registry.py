@@ -12,6 +12,7 @@ repository "busybox") that misbehaves by repository name:
   /v2/redirectloop/...  manifests redirect to themselves forever
   /v2/cut/...           the first GET of each blob stops after half the body
                         (connection closed); later GETs honour Range
+  /v2/slow/...          layer blobs send half the body, then stall for 60 s
 
 Every blob request is logged to LOG as "<repo> <digest> <Range header or ->".
 
@@ -19,6 +20,7 @@ usage: bad_registry.py PORT_FILE UPSTREAM LOG
 """
 import os
 import sys
+import time
 import threading
 import urllib.error
 import urllib.request
@@ -113,6 +115,19 @@ class Handler(BaseHTTPRequestHandler):
             body = body[:-100]
         elif repo == "oversize":
             body = body + b"x" * 100
+        elif repo == "slow":
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                time.sleep(60)
+                self.wfile.write(body[len(body) // 2:])
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         elif repo == "cut":
             with lock:
                 first = ref not in cut_done
