@@ -32,6 +32,10 @@ char *cn_clean_path(const char *p);
  * extensions are left alone. */
 int compose_apply_types(struct cnode *tree, struct stack_error **err);
 
+/* Sorts each service's extra_hosts (and build.extra_hosts) as compose-go
+ * prints them; merging appends, so the stages after it call this. */
+void compose_sort_extra_hosts(struct cnode *project);
+
 /* Formats nanoseconds as Go's time.Duration.String() does ("1m30s"). */
 char *compose_format_duration(int64_t ns);
 

@@ -132,5 +132,7 @@ int compose_finalize(struct cnode *project, const char *const *env, struct stack
     if (build && build->kind == CNODE_MAP)
       resolve_args(build, &procenv);
   }
-  return compose_apply_types(project, err);
+  /* every node added above is typed already (strings quoted) */
+  compose_sort_extra_hosts(project);
+  return 0;
 }

@@ -141,5 +141,7 @@ int compose_normalize(struct cnode *project, struct stack_error **err) {
     normalize_service(services->pairs[i].value);
   _cleanup_free_ char *pname = xstrdup(name);
   name_from_key(project, pname);
-  return compose_apply_types(project, err);
+  /* every node added above is typed already (strings quoted) */
+  compose_sort_extra_hosts(project);
+  return 0;
 }

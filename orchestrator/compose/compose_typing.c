@@ -294,6 +294,19 @@ static int walk(struct walk *w, struct cnode *n) {
   return 0;
 }
 
+void compose_sort_extra_hosts(struct cnode *project) {
+  struct cnode *services = cnode_map_get(project, "services");
+  for (size_t i = 0; services && services->kind == CNODE_MAP && i < services->n; i++) {
+    struct cnode *s = services->pairs[i].value;
+    struct cnode *h = cnode_map_get(s, "extra_hosts");
+    if (h && h->kind == CNODE_SEQ)
+      sort_strings(h);
+    h = cnode_map_get(cnode_map_get(s, "build"), "extra_hosts");
+    if (h && h->kind == CNODE_SEQ)
+      sort_strings(h);
+  }
+}
+
 int compose_apply_types(struct cnode *tree, struct stack_error **err) {
   struct walk w = {.err = err};
   for (size_t i = 0; i < N_RULES; i++)
