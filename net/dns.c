@@ -39,6 +39,7 @@ struct tcp_conn {
   uint8_t *buf;
   size_t len, cap;
   int refs; /* pending forwarded queries still pointing here */
+  uint64_t last; /* loop time of the last read, for the idle timeout */
   bool closed, freed_handle;
   struct in_addr peer;
 };
@@ -73,6 +74,8 @@ struct dns_server {
   size_t n_conns;
   uv_udp_t up;
   uv_timer_t sweep;
+  uv_timer_t idle; /* closes TCP clients that stay silent */
+  unsigned tcp_idle_ms;
   struct pending *pending;
   size_t n_pending;
   struct dns_cache *cache;
@@ -403,6 +406,7 @@ static void tcp_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   c->len += (size_t)nread;
+  c->last = uv_now(c->s->loop);
   size_t off = 0;
   while (c->len - off >= 2) {
     size_t mlen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
@@ -438,8 +442,21 @@ static void tcp_accept(uv_stream_t *server, int status) {
   int sl = sizeof(ss);
   if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET)
     c->peer = ((struct sockaddr_in *)&ss)->sin_addr;
+  c->last = uv_now(s->loop);
   if (uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read) < 0)
     conn_close(c);
+}
+
+/* A TCP client that sends nothing for a while is dropped, so that idle
+ * connections cannot use up the connection limit. */
+static void idle_cb(uv_timer_t *t) {
+  struct dns_server *s = t->data;
+  uint64_t now = uv_now(s->loop);
+  for (struct tcp_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (now - c->last >= s->tcp_idle_ms && c->refs == 0)
+      conn_close(c);
+  }
 }
 
 int dns_read_resolv_conf(const char *path, struct sockaddr_in **out, size_t *n,
@@ -495,6 +512,13 @@ int dns_server_new(uv_loop_t *loop, struct dns_records *records,
   uv_timer_init(loop, &s->sweep);
   s->sweep.data = s;
   s->open_handles++;
+  s->tcp_idle_ms = cfg->tcp_idle_ms ? cfg->tcp_idle_ms : 10000;
+  uv_timer_init(loop, &s->idle);
+  s->idle.data = s;
+  s->open_handles++;
+  uint64_t period = s->tcp_idle_ms / 4 ? s->tcp_idle_ms / 4 : 1;
+  uv_timer_start(&s->idle, idle_cb, period, period);
+  uv_unref((uv_handle_t *)&s->idle); /* it alone must not keep the loop running */
   uv_udp_init(loop, &s->up);
   s->up.data = s;
   s->open_handles++;
@@ -608,4 +632,5 @@ void dns_server_close(struct dns_server *s) {
     conn_close(s->conns);
   uv_close((uv_handle_t *)&s->up, handle_closed);
   uv_close((uv_handle_t *)&s->sweep, handle_closed);
+  uv_close((uv_handle_t *)&s->idle, handle_closed);
 }

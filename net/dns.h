@@ -27,6 +27,7 @@ struct dns_server_config {
   uint32_t ttl;                 /* TTL of our own answers; 0 means 10 s */
   unsigned forward_timeout_ms;  /* per upstream attempt; 0 means 2000 */
   size_t cache_max;             /* cached answers; 0 means 4096 */
+  unsigned tcp_idle_ms;         /* silent TCP clients are dropped; 0 means 10 s */
 };
 
 struct dns_server_stats {

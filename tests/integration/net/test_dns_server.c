@@ -207,7 +207,7 @@ int main(void) {
   dns_records_add_private(c.rec, "p-proxy-1", "gw.example", ip("198.51.100.7"), &err);
   struct sockaddr_in up = {.sin_family = AF_INET, .sin_port = htons(c.up_port),
                            .sin_addr = ip("127.0.0.1")};
-  CHECK_INTEQ(dns_server_new(&c.loop, c.rec, &(struct dns_server_config){.upstreams = &up, .n_upstreams = 1, .forward_timeout_ms = 500}, &c.srv, &err), 0);
+  CHECK_INTEQ(dns_server_new(&c.loop, c.rec, &(struct dns_server_config){.upstreams = &up, .n_upstreams = 1, .forward_timeout_ms = 500, .tcp_idle_ms = 400}, &c.srv, &err), 0);
   CHECK_INTEQ(dns_server_listen(c.srv, "127.0.0.1", 0, &c.port, &err), 0);
   if (err) {
     fprintf(stderr, "%s\n", err->msg);
@@ -270,6 +270,18 @@ int main(void) {
   check_dig(&c, &rows[0], "");
   dns_server_get_stats(c.srv, &after);
   CHECK(after.malformed > 0);
+
+  /* A TCP client that stays silent is dropped (here after 0.4 s). */
+  {
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(c.port),
+                              .sin_addr = ip("127.0.0.1")};
+    CHECK(connect(t, (struct sockaddr *)&dst, sizeof(dst)) == 0);
+    struct pollfd pfd = {.fd = t, .events = POLLIN};
+    char b;
+    CHECK_MSG(poll(&pfd, 1, 3000) == 1 && read(t, &b, 1) == 0, "idle TCP client not dropped");
+    close(t);
+  }
 
   /* 10,000 queries (local names and a cached forwarded one), no error, and
    * no memory growth once warmed up. */
