@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layer_inflate.h"
 #include "layer_tree.h"
 #include "layer_tree_internal.h"
 #include "runtime/util/cleanup.h"
@@ -300,10 +301,24 @@ static struct archive *reader_new(void) {
 }
 
 int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, struct stack_error **err) {
-  __attribute__((cleanup(archive_freep))) struct archive *a = reader_new();
-  if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK)
-    return stack_error_set(err, -EBADMSG, "layer %s: %s", what, archive_error_string(a));
-  return apply_archive(t, a, what, err);
+  struct layer_inflater *li = NULL;
+  int in = fd;
+  int r = layer_inflate_start(fd, &li, &in, err);
+  if (r < 0)
+    return stack_error_prefix(err, "layer %s", what);
+  struct archive *a = reader_new();
+  if (archive_read_open_fd(a, in, 1 << 20) != ARCHIVE_OK)
+    r = stack_error_set(err, -EBADMSG, "layer %s: %s", what, archive_error_string(a));
+  else
+    r = apply_archive(t, a, what, err);
+  archive_read_free(a);
+  /* A corrupt compressed stream shows up as a broken tar: say what broke. */
+  struct stack_error *ie = NULL;
+  if (layer_inflate_finish(li, &ie) < 0) {
+    r = stack_error_set(err, ie->code, "layer %s: %s", what, ie->msg);
+    stack_error_free(ie);
+  }
+  return r;
 }
 
 int layer_tree_apply_memory(struct layer_tree *t, const void *data, size_t len, const char *what,

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "runtime/image/layer_tree.h"
 #include "runtime/util/cleanup.h"
@@ -191,7 +193,48 @@ static void test_garbage(void) {
   layer_tree_free(t);
 }
 
+/* Through a file descriptor (the threaded decompression path): gzip and
+ * zstd apply, a corrupt or truncated stream is an error, not a hang. */
+static void test_fd_path(void) {
+  enum tb_filter filters[] = {TB_GZIP, TB_ZSTD, TB_PLAIN};
+  for (int i = 0; i < 3; i++) {
+    struct tar_build b;
+    tb_open(&b, filters[i]);
+    for (int k = 0; k < 200; k++) {
+      char p[32];
+      snprintf(p, sizeof(p), "d/f%d", k);
+      tb_add(&b, E(.path = p, .type = AE_IFREG, .data = "some content that compresses"));
+    }
+    tb_close(&b);
+    for (int cut = 0; cut < 3; cut++) {
+      int fd = memfd_create("layer", MFD_CLOEXEC);
+      size_t len = b.used;
+      if (cut == 1)
+        len = b.used / 2;
+      CHECK(write(fd, b.buf, len) == (ssize_t)len);
+      if (cut == 2 && filters[i] != TB_PLAIN)
+        CHECK(pwrite(fd, "garbagegarbage", 14, 20) == 14);
+      CHECK(lseek(fd, 0, SEEK_SET) == 0);
+      struct layer_tree *t = NULL;
+      _cleanup_error_ struct stack_error *e = NULL;
+      CHECK(layer_tree_new(&t, &e) == 0);
+      int r = layer_tree_apply_fd(t, fd, "fdlayer", &e);
+      if (cut == 0) {
+        CHECK_MSG(r == 0, "filter %d: %s", i, e ? e->msg : "");
+        CHECK(layer_tree_lookup(t, "d/f199") != NULL);
+      } else if (cut == 1 || filters[i] != TB_PLAIN) {
+        CHECK_MSG(r < 0, "filter %d cut %d accepted", i, cut);
+        CHECK(e && strstr(e->msg, "fdlayer"));
+      }
+      layer_tree_free(t);
+      close(fd);
+    }
+    tb_free(&b);
+  }
+}
+
 int main(void) {
+  test_fd_path();
   test_semantics();
   hostile(f_dotdot, "a/../../../../tmp/evil", -EPERM);
   hostile(f_absolute, "/tmp/evil-abs", -EPERM);
