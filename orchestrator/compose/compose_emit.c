@@ -355,7 +355,17 @@ static int emit_json(struct sbuf *out, const struct cnode *project, bool escape_
   cJSON_Delete(j);
   if (text == NULL)
     return stack_error_set(err, -ENOMEM, "formatting JSON failed");
-  sbuf_puts(out, text);
+  /* cJSON indents with tabs and writes "key":<tab>value; print it the way
+   * `docker compose config --format json` does (two spaces, "key": value).
+   * Tabs inside strings are escaped by cJSON, so every tab is layout. */
+  for (const char *p = text; *p; p++) {
+    if (*p != '\t')
+      sbuf_putc(out, *p);
+    else if (p > text && p[-1] == ':')
+      sbuf_putc(out, ' ');
+    else
+      sbuf_puts(out, "  ");
+  }
   sbuf_putc(out, '\n');
   cJSON_free(text);
   return 0;

@@ -41,7 +41,8 @@ expect_out "yaml" $'name: hello\nservices:' "${S[@]}" config
 expect_out "defaults" "name: hello_default" "${S[@]}" config
 expect_out "durations" "interval: 2s" "${S[@]}" config
 expect_out "ports long form" 'published: "8080"' "${S[@]}" config
-expect_out "json" '"condition":	"service_healthy"' "${S[@]}" config --format json
+expect_out "json" $'      "depends_on": {\n        "web": {\n          "condition": "service_healthy"' \
+  "${S[@]}" config --format json
 expect_out "services" $'web\nworker' "${S[@]}" config --services
 expect_out "networks" "default" "${S[@]}" config --networks
 expect_out "images" "busybox" "${S[@]}" config --images

@@ -271,8 +271,8 @@ static void test_finalize_and_emit(void) {
   CHECK_MSG(yaml && strncmp(yaml, "name: p\nservices:\n", 18) == 0, "%s", yaml);
   _cleanup_free_ char *json = NULL;
   CHECK(compose_emit_string(&json, t, COMPOSE_EMIT_JSON, false, &err) == 0);
-  CHECK_MSG(json && strstr(json, "\"N\":\t\"8000\""), "%s", json);
-  CHECK_MSG(json && strstr(json, "\"UNSET\":\tnull"), "%s", json);
+  CHECK_MSG(json && strstr(json, "\"N\": \"8000\""), "%s", json);
+  CHECK_MSG(json && strstr(json, "\"UNSET\": null"), "%s", json);
 }
 
 static void test_bad_values(void) {
