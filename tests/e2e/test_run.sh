@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `stack run` end to end with real VMs: a busybox image imported from
+# busybox-static, every VM under a timeout, nothing left behind (QEMU,
+# sockets, disks) even when a check fails.
+set -uo pipefail
+
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not installed"; exit 77; }
+[[ -x /bin/busybox ]] || { echo "SKIP: busybox-static not installed"; exit 77; }
+kernel=${STACK_CACHE_DIR:-/var/cache/stack}/kernel/current/vmlinux
+[[ -r $kernel ]] || { echo "SKIP: no guest kernel at $kernel (guest/kernel/build.sh)"; exit 77; }
+: "${STACK_BIN:?}"
+
+tmp=$(mktemp -d /tmp/stack-run.XXXXXX)
+export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config.json
+failures=0
+
+# QEMU processes of this test only: their command lines name $tmp.
+our_qemus() {
+  local p
+  for p in /proc/[0-9]*; do
+    [[ -r $p/cmdline ]] || continue
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^qemu-system.*$tmp"; then
+      echo "${p#/proc/}"
+    fi
+  done
+}
+cleanup() {
+  local p
+  for p in $(our_qemus); do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+run() { timeout 120 "$STACK_BIN" run --rm "$@"; }
+
+# The image: busybox-static with its applets, users root, 1000 (app) and a
+# group listing app as a member.
+tree=$tmp/tree
+mkdir -p "$tree"/{bin,etc,root,tmp,home/app}
+cp /bin/busybox "$tree/bin/busybox"
+for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$tree/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$tree/etc/passwd"
+printf 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n' >"$tree/etc/group"
+img=run-test:latest
+"$STACK_BIN" image import "$tree" "$img" >/dev/null || { echo "FAIL: image import"; exit 1; }
+
+# echo hi
+out=$(run "$img" echo hi)
+rc=$?
+[[ $out == hi && $rc == 0 ]] || fail "echo hi: got '$out' rc=$rc"
+
+# exit codes and signals
+run "$img" sh -c 'exit 7'
+rc=$?
+[[ $rc == 7 ]] || fail "exit 7: rc=$rc"
+run "$img" sh -c 'kill -TERM $$'
+rc=$?
+[[ $rc == 143 ]] || fail "kill -TERM: rc=$rc, want 143"
+run "$img" no-such-command 2>"$tmp/err"
+rc=$?
+[[ $rc == 127 ]] || fail "missing command: rc=$rc, want 127"
+grep -q "no-such-command" "$tmp/err" || fail "missing command: no message: $(cat "$tmp/err")"
+
+# environment, user, working directory, host name
+out=$(run -e FOO=bar -e EMPTY= "$img" sh -c 'echo "$FOO|${EMPTY-unset}|$PATH|$HOME"')
+[[ $out == "bar||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root" ]] ||
+  fail "env: got '$out'"
+out=$(run -u 1000 "$img" id -u)
+[[ $out == 1000 ]] || fail "user 1000: got '$out'"
+out=$(run -u app "$img" id)
+[[ $out == "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app)" ]] || fail "user app: got '$out'"
+out=$(run -u 1000:10 "$img" sh -c 'id -u; id -g')
+[[ $out == $'1000\n10' ]] || fail "user 1000:10: got '$out'"
+run -u nobody-here "$img" true 2>"$tmp/err"
+rc=$?
+[[ $rc != 0 ]] && grep -q "nobody-here" "$tmp/err" || fail "unknown user: rc=$rc $(cat "$tmp/err")"
+out=$(run -w /work/dir "$img" pwd)
+[[ $out == /work/dir ]] || fail "workdir: got '$out'"
+out=$(run --hostname web1 "$img" sh -c 'hostname; cat /etc/hostname; grep -c web1 /etc/hosts')
+[[ $out == $'web1\nweb1\n1' ]] || fail "hostname: got '$out'"
+out=$(run "$img" hostname)
+[[ $out =~ ^[0-9a-f]{12}$ ]] || fail "default hostname: got '$out'"
+
+# stdout and stderr arrive separately
+run "$img" sh -c 'echo to-out; echo to-err >&2; echo more-out' >"$tmp/o" 2>"$tmp/e"
+[[ $(cat "$tmp/o") == $'to-out\nmore-out' ]] || fail "stdout: $(cat "$tmp/o")"
+[[ $(cat "$tmp/e") == to-err ]] || fail "stderr: $(cat "$tmp/e")"
+
+# stdin
+out=$(printf 'line1\nline2\n' | run -i "$img" wc -l)
+[[ $out == 2 ]] || fail "stdin: got '$out'"
+
+# zombies are reaped: an orphan that exits is PID 1's to reap
+out=$(run "$img" sh -c '(sh -c "exit 0" &); sleep 1; ps -o stat | grep -c "^Z"')
+[[ $out == 0 ]] || fail "zombies: $out left"
+
+# the guest kernel, not the host's; host files are invisible
+out=$(run "$img" uname -r)
+[[ $out == 6.1.* && $out != "$(uname -r)" ]] || fail "uname -r: got '$out' (host $(uname -r))"
+echo secret >"$tmp/host-marker"
+run "$img" sh -c "test ! -e $tmp/host-marker && test ! -e $STACK_ROOT" || fail "host files visible"
+
+# a synced file is on the writable disk after the VM is gone (no --rm)
+timeout 120 "$STACK_BIN" run "$img" sh -c 'echo persisted >/data.txt; sync' || fail "write run"
+disk=$(ls "$STACK_ROOT"/containers/*/data.img 2>/dev/null | head -1)
+if [[ -z $disk ]]; then
+  fail "no writable disk kept"
+else
+  out=$(debugfs -R 'cat /upper/data.txt' "$disk" 2>/dev/null)
+  [[ $out == persisted ]] || fail "data disk: got '$out'"
+  grep -q '"exit_code":[[:space:]]*0' "$(dirname "$disk")/container.json" || fail "container.json"
+  rm -rf "$(dirname "$disk")"
+fi
+
+# a terminal: -t gives the process a pty
+if command -v script >/dev/null; then
+  out=$(timeout 120 script -qec "$STACK_BIN run --rm -t $img sh -c 'tty; echo \$TERM'" /dev/null | tr -d '\r')
+  [[ $out == $'/dev/pts/0\nxterm' ]] || fail "tty: got '$out'"
+fi
+
+# QEMU killed mid-run: a clear error, not a hang
+timeout 120 "$STACK_BIN" run --rm "$img" sh -c 'echo ready; sleep 300' >"$tmp/ko" 2>"$tmp/ke" &
+runner=$!
+for _ in $(seq 300); do grep -q ready "$tmp/ko" 2>/dev/null && break; sleep 0.1; done
+q=$(our_qemus)
+[[ -n $q ]] || fail "no QEMU found for the running container"
+kill -9 $q 2>/dev/null
+wait $runner
+rc=$?
+[[ $rc == 125 ]] || fail "QEMU killed: rc=$rc, want 125"
+grep -q "killed by signal 9" "$tmp/ke" || fail "QEMU killed: message: $(cat "$tmp/ke")"
+
+# nothing left behind
+[[ -z $(our_qemus) ]] || fail "QEMU processes left: $(our_qemus)"
+left=$(find "$STACK_RUN_DIR" -mindepth 1 2>/dev/null)
+[[ -z $left ]] || fail "run dir not empty: $left"
+left=$(find "$STACK_ROOT/containers" -mindepth 1 2>/dev/null)
+[[ -z $left ]] || fail "container state left: $left"
+
+if ((failures)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "PASS"
