@@ -1,6 +1,7 @@
 #include "helper_netns.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,3 +78,20 @@ void netns_cleanup(const char *suffix, const char *const *names, int n) {
 }
 
 bool link_exists(const char *name) { return if_nametoindex(name) != 0; }
+
+static void (*cleanup_fn)(void); /* test process only: one cleanup per test */
+
+static void cleanup_signal(int sig) {
+  if (cleanup_fn)
+    cleanup_fn();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void cleanup_on_exit(void (*fn)(void)) {
+  cleanup_fn = fn;
+  atexit(fn);
+  signal(SIGTERM, cleanup_signal);
+  signal(SIGINT, cleanup_signal);
+  signal(SIGALRM, cleanup_signal);
+}

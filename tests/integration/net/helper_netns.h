@@ -27,6 +27,10 @@ int netns_container(const char *suffix, const char *name, const struct net_conta
  * of names, and any link named stkv<suffix>*. */
 void netns_cleanup(const char *suffix, const char *const *names, int n);
 
+/* Runs fn at exit and on SIGINT/SIGTERM/SIGALRM (then dies of the signal),
+ * so that a failing or timed-out test still removes what it made. */
+void cleanup_on_exit(void (*fn)(void));
+
 /* Whether a link exists. */
 bool link_exists(const char *name);
 

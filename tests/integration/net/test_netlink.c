@@ -22,11 +22,6 @@ static void cleanup(void) {
   sh("ip link del %s 2>/dev/null; ip link del %s 2>/dev/null", tap, br);
 }
 
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
 
 static long sysfs_long(const char *link, const char *attr) {
   char *s = capture("cat /sys/class/net/%s/%s 2>/dev/null", link, attr);
@@ -44,9 +39,7 @@ int main(void) {
   random_suffix(sfx);
   snprintf(br, sizeof(br), "stkbz%s", sfx);
   snprintf(tap, sizeof(tap), "stktz%s", sfx);
-  atexit(cleanup);
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  cleanup_on_exit(cleanup);
 
   struct stack_error *err = NULL;
   struct netlink *nl = NULL;

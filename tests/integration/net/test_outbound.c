@@ -34,11 +34,6 @@ static void cleanup(void) {
     sh("rm -rf '%s'", tmpdir);
 }
 
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
 
 /* Asks the outside which address a TCP connection from `from` arrives with
  * ("" when it does not arrive). */
@@ -72,10 +67,7 @@ int main(void) {
     snprintf(proj[i], sizeof(proj[i]), "no%d%s", i, suffix);
     snprintf(state[i], sizeof(state[i]), "%s/%d.json", tmpdir, i);
   }
-  atexit(cleanup);
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
-  signal(SIGALRM, on_signal);
+  cleanup_on_exit(cleanup);
   alarm(240);
 
   /* The outside: 198.18.<k>.2 behind the host's 198.18.<k>.1. */

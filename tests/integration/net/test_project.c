@@ -49,11 +49,6 @@ static void cleanup(void) {
     sh("rm -rf '%s'", tmpdir);
 }
 
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
 
 static void make_container(const char *name, const struct net_container_net *cn) {
   CHECK_MSG(netns_container(suffix, name, cn) == 0, "namespace for %s", name);
@@ -150,11 +145,8 @@ int main(void) {
   snprintf(state_a, sizeof(state_a), "%s/a/network.json", tmpdir);
   snprintf(state_b, sizeof(state_b), "%s/b/network.json", tmpdir);
   snprintf(state_c, sizeof(state_c), "%s/c/network.json", tmpdir);
-  atexit(cleanup);
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  cleanup_on_exit(cleanup);
   alarm(300);
-  signal(SIGALRM, on_signal);
 
   struct stack_error *err = NULL;
   uv_loop_t loop;

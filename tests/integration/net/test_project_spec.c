@@ -25,11 +25,6 @@ static void cleanup(void) {
   sh("ip link del %s 2>/dev/null; rm -f %s", ext, state);
 }
 
-static void on_signal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
 
 struct bad {
   struct net_network_spec net;
@@ -46,9 +41,7 @@ int main(void) {
   snprintf(ext, sizeof(ext), "stkxe%s", sfx);
   snprintf(proj, sizeof(proj), "nps%s", sfx);
   snprintf(state, sizeof(state), "/tmp/stack-net-spec-%s.json", sfx);
-  atexit(cleanup);
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  cleanup_on_exit(cleanup);
 
   struct stack_error *err = NULL;
   uv_loop_t loop;
