@@ -4,7 +4,7 @@
 # followed by `mkfs.ext4 -d` of the same tree (what a scratch-tree tool does).
 #
 # usage: bench/bench_rootfs.sh [BUILD_DIR] [RUNS] [SOURCE_DIR...]
-#   The layer is a gzip tar of the SOURCE_DIRs (default /usr/bin /usr/lib/python3*
+#   The layer is a gzip tar of the SOURCE_DIRs (default /usr/include /usr/lib/python3*
 #   /usr/share/perl*), made once per run of the script.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ runs=${2:-3}
 shift $(($# > 2 ? 2 : $#))
 srcs=("$@")
 if [[ ${#srcs[@]} == 0 ]]; then
-  srcs=(/usr/bin /usr/lib/python3* /usr/share/perl*)
+  srcs=(/usr/include /usr/lib/python3* /usr/share/perl*)
 fi
 [[ -x $build/bench/bench_rootfs ]] || cmake --build "$build" --target bench_rootfs -j2 >/dev/null
 
