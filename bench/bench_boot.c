@@ -77,6 +77,7 @@ static void on_exit_cb(struct vm *vm, int64_t status, int sig, void *data) {
   b->exited = true;
   b->status = status;
   b->sig = sig;
+  uv_timer_stop(&b->timer);
   if (!b->running || --*b->running == 0)
     uv_stop(b->loop);
 }
