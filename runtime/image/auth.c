@@ -117,8 +117,12 @@ int auth_decode_userpass(const char *b64, char **user, char **pass, struct stack
   if (len < 0)
     return stack_error_set(err, -EINVAL, "malformed base64 credentials");
   /* EVP_DecodeBlock counts the padding as zero bytes. */
+  int pad = 0;
   for (size_t i = n; i > 0 && b64[i - 1] == '='; i--)
-    len--;
+    pad++;
+  if (pad > 2 || len < pad)
+    return stack_error_set(err, -EINVAL, "malformed base64 credentials");
+  len -= pad;
   buf[len] = '\0';
   if ((int)strlen((char *)buf) != len)
     return stack_error_set(err, -EINVAL, "malformed credentials: NUL byte");

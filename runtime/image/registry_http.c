@@ -264,7 +264,8 @@ static int fetch_token(struct reg_client *c, struct stack_error **err) {
   curl_easy_cleanup(esc);
 
   /* The token endpoint gets the user's credentials, never an old token. */
-  _cleanup_free_ char *saved = steal_pointer(&c->auth_header);
+  free(c->auth_header);
+  c->auth_header = NULL;
   if (c->user)
     c->auth_header = auth_basic_header(c->user, c->pass);
   struct http_response resp = {.content_length = -1};

@@ -50,6 +50,8 @@ int main(void) {
   CHECK(auth_decode_userpass("bm9jb2xvbg==", &u, &p, NULL) == -EINVAL); /* "nocolon" */
   CHECK(auth_decode_userpass("***", &u, &p, NULL) == -EINVAL);
   CHECK(auth_decode_userpass("", &u, &p, NULL) == -EINVAL);
+  CHECK(auth_decode_userpass("====", &u, &p, NULL) == -EINVAL); /* found by fuzzing */
+  CHECK(auth_decode_userpass("YTpi====", &u, &p, NULL) == -EINVAL);
 
   char *tok = NULL;
   int64_t exp = 0;
