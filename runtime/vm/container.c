@@ -28,6 +28,12 @@
  * that does not is stopped hard. */
 #define SHUTDOWN_TIMEOUT_MS 5000
 
+struct exec_session {
+  uint16_t id; /* 0 = free slot */
+  const struct container_exec_io *io;
+  void *data;
+};
+
 struct container {
   uv_loop_t *loop;
   char id[65];
@@ -50,6 +56,9 @@ struct container {
    * session it does not know yet) */
   struct sbuf early_stdin;
   bool early_eof, start_sent;
+  struct exec_session execs[CONTAINER_MAX_EXECS];
+  uint16_t next_session;
+  bool running;
   /* outcome */
   bool have_exit, reported, vm_exited;
   struct container_status status;
@@ -145,6 +154,32 @@ static void write_state(struct container *c, const char *status) {
 
 /* ---- the end ---- */
 
+static struct exec_session *exec_find(struct container *c, uint16_t session) {
+  for (int i = 0; session && i < CONTAINER_MAX_EXECS; i++)
+    if (c->execs[i].id == session)
+      return &c->execs[i];
+  return NULL;
+}
+
+/* Ends an exec session (its slot is free before the callback runs, so the
+ * callback may start another). */
+static void exec_done(struct container *c, struct exec_session *x,
+                      const struct container_status *st) {
+  struct exec_session copy = *x;
+  x->id = 0;
+  if (copy.io->exited)
+    copy.io->exited(copy.data, st);
+  (void)c;
+}
+
+/* The container stopped: sessions still open end with an error. */
+static void exec_abort_all(struct container *c, const char *why) {
+  struct container_status st = {.exit_code = CONTAINER_EXIT_FAILED, .error = (char *)why};
+  for (int i = 0; i < CONTAINER_MAX_EXECS; i++)
+    if (c->execs[i].id)
+      exec_done(c, &c->execs[i], &st);
+}
+
 static void report(struct container *c) {
   if (c->reported || !c->vm_exited)
     return;
@@ -179,7 +214,9 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   (void)vm;
   struct container *c = data;
   c->vm_exited = true;
+  c->running = false;
   c->times.vm_exited = uv_hrtime();
+  exec_abort_all(c, "the container's VM stopped");
   if (c->timer_open)
     uv_timer_stop(&c->timer);
   if (!c->have_exit && c->status.error == NULL) {
@@ -268,6 +305,7 @@ static void on_started(void *data, uint16_t session, uint32_t pid) {
   struct container *c = data;
   if (session != 0)
     return;
+  c->running = true;
   c->times.started = uv_hrtime();
   write_state(c, "running");
   if (c->io->started)
@@ -276,26 +314,55 @@ static void on_started(void *data, uint16_t session, uint32_t pid) {
 
 static void on_output(void *data, uint16_t session, int fd, const uint8_t *p, size_t n) {
   struct container *c = data;
-  if (session == 0 && c->io->output)
-    c->io->output(c->data, fd, p, n);
+  if (session == 0) {
+    if (c->io->output)
+      c->io->output(c->data, fd, p, n);
+    return;
+  }
+  struct exec_session *x = exec_find(c, session);
+  if (x && x->io->output)
+    x->io->output(x->data, fd, p, n);
+}
+
+/* A guest EXIT as a status (st->error is borrowed from e). */
+static void exit_status(const struct proto_exit *e, struct container_status *st) {
+  memset(st, 0, sizeof *st);
+  if (e->kind == PROTO_EXIT_SIGNAL) {
+    st->signal = e->code;
+    st->exit_code = 128 + (e->code & 0x7f);
+  } else if (e->kind == PROTO_EXIT_FAILED) {
+    st->exit_code = e->code == ENOENT ? CONTAINER_EXIT_NOTFOUND : CONTAINER_EXIT_NOEXEC;
+    st->error = (char *)e->message;
+  } else {
+    st->exit_code = e->code & 0xff;
+  }
 }
 
 static void on_exited(void *data, uint16_t session, const struct proto_exit *e) {
   struct container *c = data;
-  if (session != 0 || c->have_exit)
+  if (session != 0) {
+    struct exec_session *x = exec_find(c, session);
+    if (x) {
+      struct container_status st;
+      exit_status(e, &st);
+      exec_done(c, x, &st);
+    }
+    return;
+  }
+  if (c->have_exit)
     return;
   c->times.exited = uv_hrtime();
   c->have_exit = true;
-  if (e->kind == PROTO_EXIT_SIGNAL) {
-    c->status.signal = e->code;
-    c->status.exit_code = 128 + (e->code & 0x7f);
-  } else if (e->kind == PROTO_EXIT_FAILED) {
-    c->status.exit_code = e->code == ENOENT ? CONTAINER_EXIT_NOTFOUND : CONTAINER_EXIT_NOEXEC;
+  c->running = false;
+  struct container_status st;
+  exit_status(e, &st);
+  c->status.exit_code = st.exit_code;
+  c->status.signal = st.signal;
+  if (st.error) {
     free(c->status.error);
-    c->status.error = xstrdup(e->message);
-  } else {
-    c->status.exit_code = e->code & 0xff;
+    c->status.error = xstrdup(st.error);
   }
+  exec_abort_all(c, "the container's main process exited");
   /* the guest synced before it reported: let it power off */
   if (channel_send_shutdown(c->ch) < 0)
     vm_kill(c->vm, SIGKILL, NULL);
@@ -344,6 +411,66 @@ int container_signal(struct container *c, int signum) {
 
 int container_resize(struct container *c, unsigned rows, unsigned cols) {
   return c->ch ? channel_send_resize(c->ch, 0, rows, cols) : -EPIPE;
+}
+
+int container_exec(struct container *c, const struct container_exec_opts *o,
+                   const struct container_exec_io *io, void *data, uint16_t *session,
+                   struct stack_error **err) {
+  if (!c->running || c->ch == NULL)
+    return stack_error_set(err, -EAGAIN, "container %s is not running", c->name);
+  if (o->argv == NULL || o->argv[0] == NULL)
+    return stack_error_set(err, -EINVAL, "exec in %s: no command given", c->name);
+  struct exec_session *x = NULL;
+  for (int i = 0; x == NULL && i < CONTAINER_MAX_EXECS; i++)
+    if (c->execs[i].id == 0)
+      x = &c->execs[i];
+  if (x == NULL)
+    return stack_error_set(err, -EBUSY, "container %s runs %d exec sessions already: wait for one",
+                           c->name, CONTAINER_MAX_EXECS);
+  /* ids are not reused soon, so late frames of an ended session never reach
+   * a new one */
+  do
+    c->next_session = (uint16_t)(c->next_session + 1);
+  while (c->next_session == 0 || exec_find(c, c->next_session));
+  char **env = NULL;
+  size_t n = 0;
+  for (size_t i = 0; c->env && c->env[i]; i++)
+    env_set(&env, &n, c->env[i]);
+  for (size_t i = 0; o->env && o->env[i]; i++)
+    if (strchr(o->env[i], '='))
+      env_set(&env, &n, o->env[i]);
+  struct proto_start st = {
+      .argv = o->argv,
+      .env = env,
+      .user = o->user ? o->user : c->user,
+      .workdir = o->workdir ? o->workdir : c->workdir,
+      .flags = (o->tty ? PROTO_START_TTY : 0) | (o->interactive ? PROTO_START_STDIN : 0),
+      .umask = 0xffffffffu,
+      .rows = o->rows,
+      .cols = o->cols,
+  };
+  int r = channel_send_start(c->ch, c->next_session, &st, err);
+  strv_free(env);
+  if (r < 0)
+    return stack_error_prefix(err, "exec in %s", c->name);
+  x->id = c->next_session;
+  x->io = io;
+  x->data = data;
+  *session = x->id;
+  return 0;
+}
+
+int container_exec_stdin(struct container *c, uint16_t session, const void *p, size_t n) {
+  return c->ch && exec_find(c, session) ? channel_send_stdin(c->ch, session, p, n) : -ESRCH;
+}
+
+int container_exec_signal(struct container *c, uint16_t session, int signum) {
+  return c->ch && exec_find(c, session) ? channel_send_signal(c->ch, session, signum) : -ESRCH;
+}
+
+int container_exec_resize(struct container *c, uint16_t session, unsigned rows, unsigned cols) {
+  return c->ch && exec_find(c, session) ? channel_send_resize(c->ch, session, rows, cols)
+                                        : -ESRCH;
 }
 
 size_t container_stdin_pending(const struct container *c) {

@@ -84,13 +84,43 @@ int container_resize(struct container *c, unsigned rows, unsigned cols);
 /* Bytes of stdin not yet handed to the VM. */
 size_t container_stdin_pending(const struct container *c);
 
+/* Exec sessions: another process in the running container (same root,
+ * its own stdio), for `stack exec` and health checks. */
+struct container_exec_opts {
+  char **argv;         /* required */
+  char **env;          /* "K=V" over the container's environment; may be NULL */
+  const char *user;    /* NULL = the container's */
+  const char *workdir; /* NULL = the container's */
+  bool tty, interactive;
+  unsigned rows, cols;
+};
+
+struct container_exec_io {
+  void (*output)(void *data, int fd, const uint8_t *p, size_t n);
+  /* Called once: the process exited, could not start, or the container
+   * stopped first (st->error says so). */
+  void (*exited)(void *data, const struct container_status *st);
+};
+
+#define CONTAINER_MAX_EXECS 32
+
+/* Starts an exec session once the main process runs (-EAGAIN before
+ * that, -EBUSY with CONTAINER_MAX_EXECS running); *session identifies it
+ * for the calls below. */
+int container_exec(struct container *c, const struct container_exec_opts *o,
+                   const struct container_exec_io *io, void *data, uint16_t *session,
+                   struct stack_error **err);
+int container_exec_stdin(struct container *c, uint16_t session, const void *p, size_t n);
+int container_exec_signal(struct container *c, uint16_t session, int signum);
+int container_exec_resize(struct container *c, uint16_t session, unsigned rows, unsigned cols);
+
 /* Stops the VM if it still runs (SIGKILL), removes sockets, and the state
  * too with opts->remove.  Run the loop afterwards so handles close. */
 void container_free(struct container *c);
 
 /* The guest initramfs: $STACK_INITRAMFS, else the config file's
- * "initramfs", else guest/initramfs.cpio next to the stack binary (build
- * tree), else <prefix>/lib/stack/initramfs.cpio. */
+ * "initramfs", else guest/initramfs.cpio next to the stack binary or its
+ * parent directory (build tree), else <prefix>/lib/stack/initramfs.cpio. */
 int initramfs_find(char **out, struct stack_error **err);
 
 #endif

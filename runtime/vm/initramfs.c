@@ -34,8 +34,11 @@ int initramfs_find(char **out, struct stack_error **err) {
   if (n > 0) {
     exe[n] = 0;
     char *dir = dirname(exe);
-    const char *const rel[] = {"guest/initramfs.cpio", "../lib/stack/initramfs.cpio"};
-    for (size_t i = 0; i < 2; i++) {
+    /* the build tree (the binary, or a test one level down), then an
+     * installed prefix */
+    const char *const rel[] = {"guest/initramfs.cpio", "../guest/initramfs.cpio",
+                               "../lib/stack/initramfs.cpio"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
       _cleanup_free_ char *p = xasprintf("%s/%s", dir, rel[i]);
       if (access(p, R_OK) == 0) {
         *out = steal_pointer(&p);

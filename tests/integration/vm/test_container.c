@@ -1,0 +1,202 @@
+/* container.h with a real VM: a main process, exec sessions running
+ * concurrently with it (own stdout/stderr/stdin, exit codes, a command that
+ * does not exist, the container's environment), then the main process
+ * stopped by a forwarded signal.  The image is busybox-static imported
+ * with image_import(); the whole run is under a timeout. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/image/image.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/container.h"
+#include "runtime/vm/kernel.h"
+#include "test.h"
+
+#define TIMEOUT_MS 120000
+
+static char tmpdir[] = "/tmp/stack-ctrtest.XXXXXX";
+
+struct execrun {
+  const char *name;
+  struct sbuf out, err;
+  int code;
+  bool done;
+  char *error;
+};
+
+struct state {
+  uv_loop_t loop;
+  uv_timer_t timer;
+  struct container *c;
+  struct sbuf out;
+  struct execrun x[3];
+  int pending;
+  bool main_done;
+  struct container_status st;
+  char *st_error;
+};
+
+static void x_output(void *d, int fd, const uint8_t *p, size_t n) {
+  struct execrun *x = d;
+  sbuf_append(fd == 2 ? &x->err : &x->out, p, n);
+}
+
+static void x_exited(void *d, const struct container_status *st);
+static const struct container_exec_io xio = {x_output, x_exited};
+
+static struct state *g_state_for_exec; /* the exec callbacks' way back */
+
+static void x_exited(void *d, const struct container_status *st) {
+  struct execrun *x = d;
+  struct state *s = g_state_for_exec;
+  x->done = true;
+  x->code = st->exit_code;
+  x->error = st->error ? xstrdup(st->error) : NULL;
+  if (--s->pending == 0) /* all sessions done: stop the main process */
+    CHECK_INTEQ(container_signal(s->c, SIGTERM), 0);
+}
+
+static void on_output(void *d, int fd, const uint8_t *p, size_t n) {
+  struct state *s = d;
+  if (fd == 1)
+    sbuf_append(&s->out, p, n);
+}
+
+static void on_started(void *d) {
+  struct state *s = d;
+  _cleanup_error_ struct stack_error *err = NULL;
+  char *a0[] = {"sh", "-c", "echo exec1 $FOO; echo e1err >&2; exit 3", NULL};
+  char *a1[] = {"cat", NULL};
+  char *a2[] = {"no-such-binary", NULL};
+  char *env1[] = {"FOO=from-exec", NULL};
+  struct container_exec_opts o0 = {.argv = a0, .env = env1};
+  struct container_exec_opts o1 = {.argv = a1, .interactive = true};
+  struct container_exec_opts o2 = {.argv = a2};
+  uint16_t id[3];
+  s->x[0].name = "sh";
+  s->x[1].name = "cat";
+  s->x[2].name = "missing";
+  CHECK_INTEQ(container_exec(s->c, &o0, &xio, &s->x[0], &id[0], &err), 0);
+  CHECK_INTEQ(container_exec(s->c, &o1, &xio, &s->x[1], &id[1], &err), 0);
+  CHECK_INTEQ(container_exec(s->c, &o2, &xio, &s->x[2], &id[2], &err), 0);
+  CHECK(id[0] != id[1] && id[1] != id[2] && id[0] != 0);
+  s->pending = 3;
+  CHECK_INTEQ(container_exec_stdin(s->c, id[1], "abc", 3), 0);
+  CHECK_INTEQ(container_exec_stdin(s->c, id[1], NULL, 0), 0);
+}
+
+static void on_exited(void *d, const struct container_status *st) {
+  struct state *s = d;
+  s->main_done = true;
+  s->st = *st;
+  s->st_error = st->error ? xstrdup(st->error) : NULL;
+  uv_stop(&s->loop);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  struct state *s = t->data;
+  fprintf(stderr, "timeout: the container did not finish in %d ms\n", TIMEOUT_MS);
+  uv_stop(&s->loop);
+}
+
+static int make_tree(const char *root) {
+  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", NULL};
+  _cleanup_free_ char *bin = xasprintf("%s/bin", root);
+  _cleanup_free_ char *etc = xasprintf("%s/etc", root);
+  if (fs_mkdir_p(bin, 0755, NULL) < 0 || fs_mkdir_p(etc, 0755, NULL) < 0)
+    return -1;
+  _cleanup_free_ char *bb = xasprintf("%s/busybox", bin);
+  char *data = NULL;
+  size_t len = 0;
+  if (fs_read_file("/bin/busybox", 0, &data, &len, NULL) < 0)
+    return -1;
+  int r = fs_write_file_atomic(bb, data, len, 0755, NULL);
+  free(data);
+  for (int i = 0; r == 0 && applets[i]; i++) {
+    _cleanup_free_ char *l = xasprintf("%s/%s", bin, applets[i]);
+    r = symlink("busybox", l);
+  }
+  _cleanup_free_ char *pw = xasprintf("%s/passwd", etc);
+  if (r == 0)
+    r = fs_write_file_atomic(pw, "root:x:0:0:root:/root:/bin/sh\n", 30, 0644, NULL);
+  return r;
+}
+
+int main(void) {
+  char *kernel = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (access("/bin/busybox", X_OK) < 0)
+    TEST_SKIP("busybox-static is not installed");
+  if (kernel_find(NULL, &kernel, NULL, &err) < 0)
+    TEST_SKIP("no guest kernel: %s", err->msg);
+  free(kernel);
+  if (mkdtemp(tmpdir) == NULL)
+    return 1;
+  _cleanup_free_ char *root = xasprintf("%s/root", tmpdir);
+  _cleanup_free_ char *run = xasprintf("%s/run", tmpdir);
+  _cleanup_free_ char *tree = xasprintf("%s/tree", tmpdir);
+  setenv("STACK_ROOT", root, 1);
+  setenv("STACK_RUN_DIR", run, 1);
+  CHECK_INTEQ(make_tree(tree), 0);
+  struct image_handle *img = NULL;
+  int r = image_import(root, tree, "ctrtest:latest", NULL, &err);
+  CHECK_MSG(r == 0, "%s", err ? err->msg : "");
+  if (r == 0)
+    r = image_get(root, "ctrtest:latest", &(struct image_get_opts){.pull = IMAGE_PULL_NEVER}, &img,
+                  &err);
+  CHECK_MSG(r == 0, "%s", err ? err->msg : "");
+
+  struct state s = {0};
+  g_state_for_exec = &s;
+  if (img) {
+    uv_loop_init(&s.loop);
+    uv_timer_init(&s.loop, &s.timer);
+    s.timer.data = &s;
+    uv_timer_start(&s.timer, on_timeout, TIMEOUT_MS, 0);
+    char *cmd[] = {"sh", "-c", "echo main $FOO; sleep 60", NULL};
+    char *env[] = {"FOO=from-run", NULL};
+    struct container_opts o = {.cmd = cmd, .env = env, .remove = true, .mem_mib = 256};
+    static const struct container_io io = {on_output, on_started, on_exited};
+    r = container_start(&s.loop, img, &o, &io, &s, &s.c, &err);
+    CHECK_MSG(r == 0, "%s", err ? err->msg : "");
+    if (r == 0)
+      uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(s.main_done);
+    CHECK_STREQ(s.out.data, "main from-run\n");
+    CHECK_STREQ(s.x[0].out.data, "exec1 from-exec\n");
+    CHECK_STREQ(s.x[0].err.data, "e1err\n");
+    CHECK_INTEQ(s.x[0].code, 3);
+    CHECK_STREQ(s.x[1].out.data, "abc");
+    CHECK_INTEQ(s.x[1].code, 0);
+    CHECK_INTEQ(s.x[2].code, CONTAINER_EXIT_NOTFOUND);
+    CHECK(s.x[2].error && strstr(s.x[2].error, "no-such-binary"));
+    CHECK_INTEQ(s.st.exit_code, 128 + SIGTERM);
+    CHECK_INTEQ(s.st.signal, SIGTERM);
+    CHECK_MSG(s.st_error == NULL, "%s", s.st_error);
+    _cleanup_free_ char *state = s.c ? xstrdup(container_state_dir(s.c)) : NULL;
+    container_free(s.c);
+    uv_close((uv_handle_t *)&s.timer, NULL);
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(state == NULL || !fs_exists(state)); /* --rm removed it */
+  }
+  for (int i = 0; i < 3; i++) {
+    sbuf_free(&s.x[i].out);
+    sbuf_free(&s.x[i].err);
+    free(s.x[i].error);
+  }
+  sbuf_free(&s.out);
+  free(s.st_error);
+  image_handle_free(img);
+  fs_rm_rf(tmpdir, NULL);
+  TEST_DONE();
+}
