@@ -28,6 +28,7 @@ struct np_network {
   char subnet_str[20], gateway[INET_ADDRSTRLEN];
   bool internal, external, ipam_ready;
   unsigned mtu;
+  uint16_t dns_redirect; /* the DNS server's real port when the usual one was taken */
 };
 
 struct np_container {
@@ -250,16 +251,34 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
                                      err)) < 0)
       goto fail;
   }
+  /* One DNS server, listening on every gateway.  Where something else holds
+   * the DNS port on that address (a host resolver bound to 0.0.0.0:53, say),
+   * it listens on a free port and nftables redirects the guests' queries. */
+  struct dns_server_config cfg = {.resolv_conf = spec->resolv_conf};
+  if ((r = dns_server_new(p->loop, p->records, &cfg, &p->dns, err)) < 0)
+    goto fail;
+  for (size_t i = 0; i < p->n_nets; i++) {
+    struct np_network *n = &p->nets[i];
+    r = dns_server_listen(p->dns, n->gateway, p->dns_port, NULL, err);
+    if (r == -EADDRINUSE)
+      r = dns_server_listen(p->dns, n->gateway, 0, &n->dns_redirect, err);
+    if (r < 0) {
+      stack_error_prefix(err, "network %s", n->name);
+      goto fail;
+    }
+  }
   /* The nftables table: isolation for the bridges we own. */
   struct net_nft_network *nn = xcalloc(p->n_nets + 1, sizeof(*nn));
   size_t cnt = 0;
   bool any_out = false;
   for (size_t i = 0; i < p->n_nets; i++) {
-    if (p->nets[i].external)
+    const struct np_network *n = &p->nets[i];
+    if (n->external && !n->dns_redirect)
       continue;
-    nn[cnt++] = (struct net_nft_network){p->nets[i].bridge, p->nets[i].subnet_str,
-                                         p->nets[i].internal};
-    any_out = any_out || !p->nets[i].internal;
+    nn[cnt++] = (struct net_nft_network){n->bridge, n->subnet_str, n->internal, n->external,
+                                         n->gateway, n->dns_redirect ? p->dns_port : 0,
+                                         n->dns_redirect};
+    any_out = any_out || (!n->internal && !n->external);
   }
   p->st.table = xstrdup(p->table);
   if ((r = save_state(p, err)) == 0)
@@ -269,16 +288,6 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
     goto fail;
   if (p->outbound && any_out && (r = enable_forwarding(err)) < 0)
     goto fail;
-  /* One DNS server, listening on every gateway. */
-  struct dns_server_config cfg = {.resolv_conf = spec->resolv_conf};
-  if ((r = dns_server_new(p->loop, p->records, &cfg, &p->dns, err)) < 0)
-    goto fail;
-  for (size_t i = 0; i < p->n_nets; i++) {
-    if ((r = dns_server_listen(p->dns, p->nets[i].gateway, p->dns_port, NULL, err)) < 0) {
-      stack_error_prefix(err, "network %s", p->nets[i].name);
-      goto fail;
-    }
-  }
   free(avoid);
   *out = p;
   return 0;

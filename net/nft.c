@@ -48,7 +48,8 @@ int net_nft_apply(const char *table, const struct net_nft_network *nets, size_t 
   if (!safe_token(table))
     return stack_error_set(err, -EINVAL, "invalid nftables table name \"%s\"", table);
   for (size_t i = 0; i < n; i++)
-    if (!safe_token(nets[i].bridge) || !safe_token(nets[i].subnet))
+    if (!safe_token(nets[i].bridge) || !safe_token(nets[i].subnet) ||
+        (nets[i].dns_to && !safe_token(nets[i].gateway)))
       return stack_error_set(err, -EINVAL, "invalid bridge or subnet for nftables: %s %s",
                              nets[i].bridge ? nets[i].bridge : "(null)",
                              nets[i].subnet ? nets[i].subnet : "(null)");
@@ -61,6 +62,8 @@ int net_nft_apply(const char *table, const struct net_nft_network *nets, size_t 
                 "    type filter hook forward priority filter - 10; policy accept;\n");
   for (size_t i = 0; i < n; i++) {
     const char *br = nets[i].bridge;
+    if (nets[i].external)
+      continue;
     /* With br_netfilter loaded, traffic bridged inside one network passes
      * this hook too (in and out on the bridge): always allowed. */
     sbuf_printf(&b, "    iifname \"%s\" oifname \"%s\" accept\n", br, br);
@@ -79,9 +82,18 @@ int net_nft_apply(const char *table, const struct net_nft_network *nets, size_t 
   sbuf_puts(&b, "  chain postrouting {\n"
                 "    type nat hook postrouting priority srcnat; policy accept;\n");
   for (size_t i = 0; i < n && masquerade; i++)
-    if (!nets[i].internal)
+    if (!nets[i].internal && !nets[i].external)
       sbuf_printf(&b, "    ip saddr %s oifname != \"%s\" masquerade\n", nets[i].subnet,
                   nets[i].bridge);
+  sbuf_puts(&b, "  }\n");
+  sbuf_puts(&b, "  chain prerouting {\n"
+                "    type nat hook prerouting priority dstnat; policy accept;\n");
+  for (size_t i = 0; i < n; i++)
+    if (nets[i].dns_to)
+      sbuf_printf(&b,
+                  "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } th dport %u "
+                  "redirect to :%u\n",
+                  nets[i].bridge, nets[i].gateway, nets[i].dns_from, nets[i].dns_to);
   sbuf_puts(&b, "  }\n}\n");
   int r = net_nft_run(b.data, NULL, err);
   if (r < 0)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct stack_error;
 
@@ -20,6 +21,12 @@ struct net_nft_network {
   const char *bridge; /* interface name */
   const char *subnet; /* "a.b.c.d/n" */
   bool internal;      /* no route out */
+  bool external;      /* not ours: only the DNS redirect below applies */
+  /* When dns_to is set, queries from the bridge to gateway:dns_from (UDP
+   * and TCP) are redirected to port dns_to, where the DNS server listens
+   * because dns_from was taken on the host. */
+  const char *gateway;
+  uint16_t dns_from, dns_to;
 };
 
 /* Creates or replaces the table with rules for these networks, in one

@@ -95,3 +95,25 @@ void cleanup_on_exit(void (*fn)(void)) {
   signal(SIGINT, cleanup_signal);
   signal(SIGALRM, cleanup_signal);
 }
+
+static void runner_stop_cb(uv_async_t *a) {
+  uv_close((uv_handle_t *)a, NULL);
+  uv_stop(a->loop);
+}
+
+static void *runner_main(void *arg) {
+  struct loop_runner *r = arg;
+  uv_run(r->loop, UV_RUN_DEFAULT);
+  return NULL;
+}
+
+void loop_runner_start(struct loop_runner *r, uv_loop_t *loop) {
+  r->loop = loop;
+  uv_async_init(loop, &r->stop, runner_stop_cb);
+  pthread_create(&r->th, NULL, runner_main, r);
+}
+
+void loop_runner_stop(struct loop_runner *r) {
+  uv_async_send(&r->stop);
+  pthread_join(r->th, NULL);
+}

@@ -4,7 +4,9 @@
 #ifndef STACK_TEST_HELPER_NETNS_H
 #define STACK_TEST_HELPER_NETNS_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <uv.h>
 
 #include "net/net_project.h"
 
@@ -30,6 +32,16 @@ void netns_cleanup(const char *suffix, const char *const *names, int n);
 /* Runs fn at exit and on SIGINT/SIGTERM/SIGALRM (then dies of the signal),
  * so that a failing or timed-out test still removes what it made. */
 void cleanup_on_exit(void (*fn)(void));
+
+/* Runs a libuv loop in a thread while the test drives clients; API calls
+ * are made only while it is stopped (the API wants one thread at a time). */
+struct loop_runner {
+  uv_loop_t *loop;
+  uv_async_t stop;
+  pthread_t th;
+};
+void loop_runner_start(struct loop_runner *r, uv_loop_t *loop);
+void loop_runner_stop(struct loop_runner *r);
 
 /* Whether a link exists. */
 bool link_exists(const char *name);

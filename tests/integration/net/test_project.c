@@ -73,29 +73,6 @@ static bool enslaved_to(const char *link, const char *bridge) {
   return base && strcmp(base + 1, bridge) == 0;
 }
 
-struct loop_runner {
-  uv_loop_t *loop;
-  uv_async_t stop;
-  pthread_t th;
-};
-
-static void stop_cb(uv_async_t *a) { uv_close((uv_handle_t *)a, NULL); uv_stop(a->loop); }
-static void *run_loop(void *arg) {
-  struct loop_runner *r = arg;
-  uv_run(r->loop, UV_RUN_DEFAULT);
-  return NULL;
-}
-/* The loop runs in a thread only while the test drives clients; every API
- * call happens while it is stopped, as the API requires one thread at a time. */
-static void loop_start(struct loop_runner *r, uv_loop_t *loop) {
-  r->loop = loop;
-  uv_async_init(loop, &r->stop, stop_cb);
-  pthread_create(&r->th, NULL, run_loop, r);
-}
-static void loop_stop(struct loop_runner *r) {
-  uv_async_send(&r->stop);
-  pthread_join(r->th, NULL);
-}
 
 static const struct net_attachment *att_on(const struct net_container_net *cn, const char *net) {
   for (size_t i = 0; i < cn->n_att; i++)
@@ -291,7 +268,7 @@ int main(void) {
     usleep(100000);
 
   struct loop_runner lr;
-  loop_start(&lr, &loop);
+  loop_runner_start(&lr, &loop);
 
   /* Isolation: within a network yes; across networks or projects no. */
   const struct net_attachment *ab = &api.att[0], *pf = &proxy.att[0], *bf = &bweb.att[0];
@@ -371,7 +348,7 @@ int main(void) {
   CHECK_MSG(strstr(echo, "echo:ping") != NULL, "UDP via the proxy got: %s", echo);
   free(echo);
 
-  loop_stop(&lr);
+  loop_runner_stop(&lr);
 
   /* A crashed supervisor: project c is brought up in a child that dies
    * without cleaning up; down from the state file removes everything. */

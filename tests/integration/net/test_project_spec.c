@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -21,6 +22,8 @@
 static char sfx[7], ext[16], state[128], proj[32];
 
 static void cleanup(void) {
+  static const char *const g[] = {"g"};
+  netns_cleanup(sfx, g, 1);
   net_project_down_from_state(proj, state, NULL);
   sh("ip link del %s 2>/dev/null; rm -f %s", ext, state);
 }
@@ -93,6 +96,13 @@ int main(void) {
   CHECK_INTEQ(netlink_addr_add(nl, ext, ext_gw, 24, &err), 0);
   CHECK_INTEQ(netlink_link_set_up(nl, ext, true, &err), 0);
 
+  /* Something else holds the DNS port on every address (as a host resolver
+   * bound to 0.0.0.0:53 would): the server moves, nftables redirects. */
+  int hold_u = socket(AF_INET, SOCK_DGRAM, 0), hold_t = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(dns_port)};
+  CHECK(bind(hold_u, (struct sockaddr *)&any, sizeof(any)) == 0);
+  CHECK(bind(hold_t, (struct sockaddr *)&any, sizeof(any)) == 0 && listen(hold_t, 1) == 0);
+
   const struct net_network_spec nets[] = {
       {.name = "shared", .external = true, .external_name = ext, .subnet = ext_subnet},
       {.name = "own", .subnet = own_subnet, .gateway = own_gw, .mtu = 1400}};
@@ -141,6 +151,25 @@ int main(void) {
                                                                    .n_endpoints = 1},
                                    &cn2, &err),
               -ENOENT);
+  /* A guest stand-in (namespace + veths) asks the gateway on the usual port. */
+  if (cn.n_att == 2) {
+    CHECK_INTEQ(netns_container(sfx, "g", &cn), 0);
+    struct loop_runner lr;
+    loop_runner_start(&lr, &loop);
+    for (int proto = 0; proto < 2; proto++) {
+      char *out = capture("ip netns exec stk%sg dig @%s -p %u %s +tries=2 +time=2 +short "
+                          "nps-s-1 2>&1",
+                          sfx, own_gw, dns_port, proto ? "+tcp" : "");
+      CHECK_MSG(strstr(out, fixed_ip) != NULL, "redirected DNS (%s) answered: %s",
+                proto ? "tcp" : "udp", out);
+      free(out);
+    }
+    loop_runner_stop(&lr);
+    static const char *const g[] = {"g"};
+    netns_cleanup(sfx, g, 1);
+  }
+  close(hold_u);
+  close(hold_t);
   char tap_own[16], tap_ext[16];
   snprintf(tap_own, sizeof(tap_own), "%s", cn.att[0].tap);
   snprintf(tap_ext, sizeof(tap_ext), "%s", cn.att[1].tap);
