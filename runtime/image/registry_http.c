@@ -328,6 +328,10 @@ static int authenticate(struct reg_client *c, const char *www_authenticate,
                          c->host, ch.scheme);
 }
 
+int reg_client_reauth(struct reg_client *c, const char *www_authenticate, struct stack_error **err) {
+  return authenticate(c, www_authenticate, err);
+}
+
 int reg_client_refresh(struct reg_client *c, struct stack_error **err) {
   if (c->token_expiry != 0 && time(NULL) >= c->token_expiry)
     return fetch_token(c, err);

@@ -87,6 +87,9 @@ void reg_client_setup_easy(struct reg_client *c, CURL *e, const char *url,
                            struct curl_slist **headers);
 /* Refreshes the Bearer token if it expired (before starting transfers). */
 int reg_client_refresh(struct reg_client *c, struct stack_error **err);
+/* Answers a 401's WWW-Authenticate challenge (a transfer driven elsewhere
+ * was refused: the token expired during a long download). */
+int reg_client_reauth(struct reg_client *c, const char *www_authenticate, struct stack_error **err);
 
 /* Message for a curl failure on host: the error text plus, for TLS
  * verification errors, where to put the registry's CA (caller frees). */

@@ -316,13 +316,21 @@ static int download_finish(struct reg_client *c, CURLM *m, struct download *dl, 
     transient = true;
   } else if (code == CURLE_OK && (status >= 500 || status == 429)) {
     transient = true;
+  } else if (code == CURLE_OK && status == 401 && dl->attempts < DOWNLOAD_ATTEMPTS) {
+    /* The token expired during a long download: renew it and resume. */
+    int r = reg_client_reauth(c, dl->resp.www_authenticate, err);
+    if (r < 0)
+      return stack_error_prefix(err, "%s: layer %s", name, dl->d->digest);
+    transient = true;
   }
   if (transient && dl->attempts < DOWNLOAD_ATTEMPTS) {
     /* Keep what arrived and resume from there. */
     if (dl->w) {
       blob_writer_abort(steal_pointer(&dl->w), true);
     }
-    int r = download_start(c, m, dl, err);
+    int r = reg_client_refresh(c, err);
+    if (r == 0)
+      r = download_start(c, m, dl, err);
     return r < 0 ? r : r == 0 ? 1 : 0;
   }
   if (code != CURLE_OK) {
