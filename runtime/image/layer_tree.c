@@ -74,6 +74,7 @@ struct lt_dentry *lt_add(struct layer_tree *t, struct lt_dentry *dir, const char
   d->parent = dir;
   d->inode = ino;
   d->layer = t->layer;
+  d->depth = dir->depth + 1;
   ino->refs++;
   size_t b = bucket_of(t, dir, name);
   d->hash_next = t->buckets[b];
@@ -187,6 +188,9 @@ static int walk_dir(struct layer_tree *t, struct lt_dentry *dir, const char *pat
     }
     struct lt_dentry *c = lt_child(t, cur, comp);
     if (c == NULL) {
+      if (cur->depth + 1 >= LT_MAX_DEPTH)
+        return stack_error_set(err, -ELOOP, "entry \"%s\": the tree is deeper than %d levels",
+                               entry, LT_MAX_DEPTH);
       struct lt_inode *ino = lt_inode_new(S_IFDIR | 0755);
       c = lt_add(t, cur, comp, ino);
     }
@@ -220,6 +224,9 @@ int lt_resolve_parent(struct layer_tree *t, const char *path, const char *entry,
   int hops = 0;
   int r = walk_dir(t, t->root, parent, &hops, entry, dir, err);
   free(parent);
+  if (r == 0 && (*dir)->depth + 1 >= LT_MAX_DEPTH)
+    r = stack_error_set(err, -ELOOP, "entry \"%s\": the tree is deeper than %d levels", entry,
+                        LT_MAX_DEPTH);
   return r;
 }
 

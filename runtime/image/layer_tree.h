@@ -43,7 +43,12 @@ struct lt_dentry {
   struct lt_dentry *first_child, *last_child, *next, *prev; /* directories, in order */
   struct lt_dentry *hash_next;
   unsigned layer; /* the last layer that created or touched it */
+  unsigned depth; /* 0 for the root */
 };
+
+/* Deeper trees are refused: writing them out recurses once per level, and
+ * no real image comes near this. */
+#define LT_MAX_DEPTH 1024
 
 struct layer_tree {
   struct lt_dentry *root;

@@ -127,6 +127,20 @@ static void f_through_file(struct tar_build *b) {
 static void f_bad_whiteout(struct tar_build *b) {
   tb_add(b, E(.path = "etc/.wh..", .type = AE_IFREG, .data = ""));
 }
+/* Each symlink hop adds a level: a chain that would nest the tree deeper
+ * than LT_MAX_DEPTH is refused rather than overflowing the stack later. */
+static void f_deep(struct tar_build *b) {
+  static char path[8192];
+  size_t o = 0;
+  for (int i = 0; i < 1000 && o + 3 < sizeof(path); i++) {
+    memcpy(path + o, "a/", 2);
+    o += 2;
+  }
+  memcpy(path + o, "l", 2);
+  tb_add(b, E(.path = path, .type = AE_IFLNK, .symlink = path));
+  memcpy(path + o, "l/x", 4);
+  tb_add(b, E(.path = path, .type = AE_IFREG, .data = "x"));
+}
 static void f_big_owner(struct tar_build *b) {
   tb_add(b, E(.path = "owner", .type = AE_IFREG, .uid = 1LL << 40, .data = "x"));
 }
@@ -245,6 +259,7 @@ int main(void) {
   hostile(f_through_file, "etc/passwd/x", -ENOTDIR);
   hostile(f_bad_whiteout, "etc/.wh..", -EINVAL);
   hostile(f_big_owner, "owner", -EINVAL);
+  hostile(f_deep, "l/x", -ELOOP);
   hostile(f_symlink_escape, NULL, 0);
   test_symlink_stays_inside();
   test_lying_sizes();
