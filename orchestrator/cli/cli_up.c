@@ -20,9 +20,11 @@
 #include "runtime/util/xalloc.h"
 
 static volatile int interrupted;
+static volatile int timed_out;
 
 static void on_sigint(int sig) {
-  (void)sig;
+  if (sig == SIGALRM)
+    timed_out = 1;
   interrupted++;
 }
 
@@ -31,7 +33,10 @@ static void usage(FILE *f, const char *prog) {
           "Usage:  %s up [OPTIONS] [SERVICE...]\n\n"
           "Create and start containers\n\n"
           "Options:\n"
+          "      --abort-on-container-exit     Stops all containers if any container was stopped\n"
+          "      --abort-on-container-failure  Stops all containers if any container exited with failure\n"
           "  -d, --detach             Detached mode: Run containers in the background\n"
+          "      --exit-code-from string  Return the exit code of the selected service container\n"
           "      --force-recreate     Recreate containers even if their configuration hasn't changed\n"
           "      --no-color           Produce monochrome output\n"
           "      --no-deps            Don't start linked services\n"
@@ -40,13 +45,23 @@ static void usage(FILE *f, const char *prog) {
           "      --no-start           Don't start the services after creating them\n"
           "      --quiet-pull         Pull without printing progress information\n"
           "      --scale scale        Scale SERVICE to NUM instances (SERVICE=NUM)\n"
-          "  -t, --timeout int        Use this timeout in seconds for container shutdown\n",
+          "  -t, --timeout int        Use this timeout in seconds for container shutdown\n"
+          "      --wait               Wait for services to be running|healthy. Implies detached mode.\n"
+          "      --wait-timeout int   Maximum duration in seconds to wait for the project to be running|healthy\n",
           prog);
 }
 
 struct up_ctx {
   struct cli_logfmt fmt;
+  const struct sup_paths *paths;
+  bool abort_on_exit, abort_on_failure;
+  const char *exit_code_from; /* a service, or NULL */
+  bool aborting;
+  int exit_code;
+  double timeout;
 };
+
+static void stop_all(const struct sup_paths *paths, bool kill, double timeout);
 
 static int on_event(const cJSON *ev, void *data) {
   struct up_ctx *u = data;
@@ -64,6 +79,20 @@ static int on_event(const cJSON *ev, void *data) {
     return 0;
   }
   cli_logfmt_event(&u->fmt, ev);
+  if (type && strcmp(type, "exit") == 0) {
+    int code = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "exit_code"));
+    const char *svc = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "service"));
+    if (u->exit_code_from && svc && strcmp(svc, u->exit_code_from) == 0)
+      u->exit_code = code;
+    bool abort = u->abort_on_exit || (u->abort_on_failure && code != 0);
+    if (abort && !u->aborting) {
+      u->aborting = true;
+      if (!u->exit_code_from)
+        u->exit_code = code;
+      fputs("Aborting on container exit...\n", stderr);
+      stop_all(u->paths, false, u->timeout);
+    }
+  }
   return 0;
 }
 
@@ -105,6 +134,11 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       {"quiet-pull", no_argument, NULL, 'Q'},
       {"scale", required_argument, NULL, 's'},
       {"timeout", required_argument, NULL, 't'},
+      {"abort-on-container-exit", no_argument, NULL, 'A'},
+      {"abort-on-container-failure", no_argument, NULL, 'B'},
+      {"exit-code-from", required_argument, NULL, 'X'},
+      {"wait", no_argument, NULL, 'W'},
+      {"wait-timeout", required_argument, NULL, 'T'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -112,6 +146,9 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   cJSON *scale = cJSON_AddObjectToObject(params, "scale");
   bool detach = false, color = isatty(1), prefix = true;
   double timeout = -1;
+  struct up_ctx u = {0};
+  bool wait = false;
+  long wait_timeout = 0;
   int c;
   while ((c = getopt_long(argc, argv, "dt:h", opts, NULL)) != -1) {
     switch (c) {
@@ -163,6 +200,31 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       *eq = '=';
       break;
     }
+    case 'A':
+      u.abort_on_exit = true;
+      break;
+    case 'B':
+      u.abort_on_failure = true;
+      break;
+    case 'X':
+      u.exit_code_from = optarg;
+      u.abort_on_exit = true;
+      break;
+    case 'W':
+      wait = detach = true;
+      break;
+    case 'T': {
+      char *end;
+      wait_timeout = strtol(optarg, &end, 10);
+      if (*end || wait_timeout <= 0 || wait_timeout > 86400) {
+        fprintf(stderr, "%s up: invalid --wait-timeout \"%s\": give seconds\n", g->progname,
+                optarg);
+        cJSON_Delete(params);
+        return 1;
+      }
+      wait = detach = true;
+      break;
+    }
     case 'h':
       usage(stdout, g->progname);
       cJSON_Delete(params);
@@ -178,8 +240,16 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     for (int i = optind; i < argc; i++)
       cJSON_AddItemToArray(svcs, cJSON_CreateString(argv[i]));
   }
+  if (detach && (u.abort_on_exit || u.abort_on_failure)) {
+    fprintf(stderr, "%s up: --abort-on-container-exit, --abort-on-container-failure and "
+                    "--exit-code-from need attached mode: drop -d/--wait\n", g->progname);
+    cJSON_Delete(params);
+    return 1;
+  }
   if (detach)
     cJSON_AddTrueToObject(params, "detach");
+  if (wait)
+    cJSON_AddTrueToObject(params, "wait");
   cli_project_load_params(g, params);
 
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
@@ -190,18 +260,29 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     stack_error_print(err);
     return 1;
   }
-  struct up_ctx u;
   cli_logfmt_init(&u.fmt, paths.project, color, prefix, false);
+  u.paths = &paths;
+  u.timeout = timeout;
   struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: reads return EINTR */
   sigemptyset(&sa.sa_mask);
   if (!detach) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sup_client_set_interrupt(client, &interrupted);
+  } else if (wait_timeout > 0) {
+    sigaction(SIGALRM, &sa, NULL);
+    sup_client_set_interrupt(client, &interrupted);
+    alarm((unsigned)wait_timeout);
   }
   cJSON *res = NULL;
   int r = sup_client_call(client, "up", params, on_event, &u, &res, &err);
   int handled = 0;
+  if (r == -EINTR && timed_out) {
+    /* what is up stays up, as with Compose */
+    fprintf(stderr, "stack: application not healthy after %lds\n", wait_timeout);
+    cli_logfmt_free(&u.fmt);
+    return 1;
+  }
   while (r == -EINTR) {
     /* the first Ctrl-C stops, any later one kills */
     bool kill = handled++ > 0 || interrupted > 1;
@@ -219,5 +300,5 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   if (detach)
     print_progress(res);
   cJSON_Delete(res);
-  return 0;
+  return u.aborting || u.exit_code_from ? u.exit_code : 0;
 }

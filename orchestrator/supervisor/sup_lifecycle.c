@@ -442,6 +442,13 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
         return false;
     } else if (c->rt && !c->ran) {
       return false;
+    } else if (j->wait) {
+      /* --wait: running (no health check can be run yet, see gate()) */
+      struct ps_container *r = record(c);
+      if (r && r->status == CTR_RESTARTING)
+        return false;
+      if (!c->rt && !*failure)
+        *failure = xasprintf("container %s exited (%d)", c->name, r ? r->exit_code : -1);
     }
   }
   return true;

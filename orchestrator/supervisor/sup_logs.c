@@ -191,3 +191,10 @@ void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code) {
     sup_conn_send(conn, sup_format_event(conn->logs_id, ev));
   }
 }
+
+void sup_logs_remove(struct supervisor *s, const char *name) {
+  for (int old = 0; old < 2; old++) {
+    _cleanup_free_ char *path = log_path(s, name, old);
+    unlink(path);
+  }
+}

@@ -152,10 +152,7 @@ static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_reque
     _cleanup_free_ char *name = xstrdup(ct->name);
     sup_ctr_forget(s, name);
     project_state_remove(s->state, name);
-    for (int old = 0; old < 2; old++) {
-      _cleanup_free_ char *log = xasprintf("%s/%s.log%s", s->paths.logs_dir, name, old ? ".1" : "");
-      unlink(log);
-    }
+    sup_logs_remove(s, name);
   }
   if ((r = sup_save(s, err)) < 0) {
     cJSON_Delete(*result);

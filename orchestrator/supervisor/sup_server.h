@@ -67,6 +67,7 @@ struct sup_image {
 struct sup_job {
   bool is_stop;
   bool attached;
+  bool wait; /* up --wait: answer once all run, fail if one exits */
   int64_t timeout_ms; /* stop: the grace period, -1 = the service's */
   struct sup_conn *conn;
   cJSON *id;
@@ -132,6 +133,8 @@ void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *l
 int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
                   const cJSON *params, struct stack_error **err);
 
+/* Deletes a container's log files (it was removed or recreated). */
+void sup_logs_remove(struct supervisor *s, const char *name);
 /* Tells the followers of a container's output that it exited. */
 void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code);
 

@@ -181,6 +181,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
       sup_emit(s, sup_container_event(s, rec, "destroy"));
       _cleanup_free_ char *name = xstrdup(rec->name);
       sup_ctr_forget(s, name);
+      sup_logs_remove(s, name);
       project_state_remove(s->state, name);
     }
   }
@@ -193,6 +194,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     if (stale) {
       sup_emit(s, sup_container_event(s, rec, "destroy"));
       sup_ctr_forget(s, name);
+      sup_logs_remove(s, name);
       project_state_remove(s->state, name);
       rec = NULL;
     }
@@ -299,6 +301,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   j->id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
   j->names = steal_pointer(&names);
   j->attached = !json_true(params, "detach") && !no_start && !start_only;
+  j->wait = !j->attached && !no_start && json_true(params, "wait");
   if (j->attached && conn->logs_id == NULL) {
     conn->logs_id = cJSON_Duplicate(j->id, true);
     /* Attaching to the containers of this run (the services asked for). */

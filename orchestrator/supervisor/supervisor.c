@@ -133,7 +133,8 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
     _cleanup_free_ char *line = NULL;
     size_t len = 0;
     int r = sup_linebuf_next(&c->in, &line, &len);
-    if (r <= 0 || c->closing)
+    /* after a shutdown request nothing more is started */
+    if (r <= 0 || c->closing || c->sup->stopping)
       break;
     if (len > 0)
       handle_line(c, line, len);

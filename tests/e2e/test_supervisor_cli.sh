@@ -69,7 +69,7 @@ grep -q "^$proj *exited(1) *$tmp/app/compose.yaml\$" <<<"$out" || fail "ls -a: $
 # SIGKILL: the next command starts a new supervisor, which knows the state
 kill -9 "$p1"
 wait_for eval '! alive $p1' || fail "supervisor did not die"
-"$STACK_BIN" ps -a | grep -q "Exited (255)" || fail "ps after SIGKILL"
+[[ $("$STACK_BIN" ps -a) == *"Exited (255)"* ]] || fail "ps after SIGKILL"
 p2=$(sup_pid)
 alive "$p2" && [[ $p2 != "$p1" ]] || fail "no new supervisor after SIGKILL ($p1 -> $p2)"
 

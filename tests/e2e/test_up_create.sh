@@ -53,7 +53,7 @@ first=$(ids)
 upcreate-db-1 created
 upcreate-db-2 created
 upcreate-web-1 created" ]] || fail "containers: $first"
-"$STACK" ps -a | grep -q '^upcreate-web-1 *busybox:amd64 *"httpd -f" *web .*Created' ||
+grep -q '^upcreate-web-1 *busybox:amd64 *"httpd -f" *web .*Created' <<<"$("$STACK" ps -a)" ||
   fail "ps -a: $("$STACK" ps -a)"
 
 timeout 120 "$STACK" up --no-start 2>/dev/null || fail "second up"

@@ -15,7 +15,7 @@ services:
     command: echo hello
   bar:
     image: busybox:amd64
-    command: sh -c 'echo world; echo "X=$X"'
+    command: sh -c 'echo world; echo "X=$$X"'
     environment:
       X: one
     depends_on:
@@ -53,14 +53,15 @@ foo_id=$("$STACK" ps -aq foo)
 bar_id=$("$STACK" ps -aq bar)
 grep -qx "$foo_id" <<<"$ids1" || fail "foo was recreated"
 ! grep -qx "$bar_id" <<<"$ids1" || fail "bar was not recreated"
-wait_for eval '"$STACK" logs --no-color bar | grep -q "X=two"' || fail "bar logs: $("$STACK" logs bar)"
+wait_for eval '[[ $("$STACK" logs --no-color bar) == *X=two* ]]' || fail "bar logs: $("$STACK" logs bar)"
 
 # stop, start: the same containers
 "$STACK" stop 2>/dev/null || fail "stop"
 timeout 300 "$STACK" start bar 2>"$tmp/err" || fail "start: $(cat "$tmp/err")"
 [[ $("$STACK" ps -aq foo) == "$foo_id" && $("$STACK" ps -aq bar) == "$bar_id" ]] ||
   fail "start recreated containers"
-wait_for eval '[[ $("$STACK" logs --no-color foo | grep -c "foo-1 | hello") -ge 3 ]]' ||
+hellos() { local l; l=$("$STACK" logs --no-color foo); grep -c "^foo-1 *| hello$" <<<"$l" || true; }
+wait_for eval '[[ $(hellos) -ge 2 ]]' ||
   fail "start did not run the dependency foo again: $("$STACK" logs foo)"
 
 timeout 120 "$STACK" down 2>"$tmp/err" || fail "down: $(cat "$tmp/err")"
