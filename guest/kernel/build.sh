@@ -60,8 +60,11 @@ exec 9>"$cache/.lock"
 flock 9
 [[ -s $out_dir/vmlinux ]] && finish
 
+# The unpacked tree plus objects need about 2 GB.
+has_room() { [[ -d $1 && -w $1 ]] && (($(df -Pk "$1" | awk 'NR==2 {print $4}') > 2500000)); }
 scratch_root=${STACK_KERNEL_SCRATCH:-/dev/shm}
-[[ -d $scratch_root && -w $scratch_root ]] || scratch_root=${TMPDIR:-/tmp}
+has_room "$scratch_root" || scratch_root=${TMPDIR:-/tmp}
+has_room "$scratch_root" || die "no directory with 2.5 GB free for the build (set STACK_KERNEL_SCRATCH)"
 scratch=$(mktemp -d "$scratch_root/stack-kernel.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
