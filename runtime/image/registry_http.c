@@ -37,6 +37,7 @@ struct reg_client {
   struct auth_challenge challenge; /* the last Bearer challenge, for refreshes */
   CURLcode last_curl;              /* of the last perform() */
   CURLSH *share;
+  CURL *easy; /* reused for sequential requests: keeps the parsed CA store */
 };
 
 void http_response_clear(struct http_response *r) {
@@ -138,6 +139,8 @@ void reg_client_free(struct reg_client *c) {
   free(c->pass);
   free(c->auth_header);
   auth_challenge_clear(&c->challenge);
+  if (c->easy)
+    curl_easy_cleanup(c->easy);
   if (c->share)
     curl_share_cleanup(c->share);
   free(c);
@@ -194,9 +197,10 @@ char *reg_client_curl_error(struct reg_client *c, CURLcode code, const char *err
 static int perform(struct reg_client *c, const struct reg_request *req, struct http_response *resp,
                    struct stack_error **err) {
   http_response_clear(resp);
-  CURL *e = curl_easy_init();
-  if (e == NULL)
+  if (c->easy == NULL && (c->easy = curl_easy_init()) == NULL)
     return stack_error_set(err, -ENOMEM, "curl_easy_init failed");
+  CURL *e = c->easy;
+  curl_easy_reset(e);
   struct curl_slist *headers = NULL;
   for (const char *const *h = req->headers; h && *h; h++)
     headers = curl_slist_append(headers, *h);
@@ -225,7 +229,9 @@ static int perform(struct reg_client *c, const struct reg_request *req, struct h
   }
   CURLcode rc = curl_easy_perform(e);
   c->last_curl = rc;
-  curl_easy_cleanup(e);
+  /* Nothing of this request may outlive it in the reused handle. */
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
   curl_slist_free_all(headers);
   if (rc == CURLE_WRITE_ERROR && resp->too_big)
     return 0; /* the caller reports it with context */
@@ -399,6 +405,55 @@ static void set_scheme(struct reg_client *c, const char *scheme) {
   c->repo_url = xasprintf("%s://%s/v2/%s", scheme, c->host, c->repo);
 }
 
+/* Pings /v2/ and settles the scheme.  Loopback registries are tried over
+ * plain HTTP first (allowed there, and it spares a TLS handshake per pull);
+ * a TLS-only one answers 400 or drops the request, and gets HTTPS.  Other
+ * hosts get HTTPS, falling back to HTTP only when listed as insecure and
+ * only when the TLS handshake itself failed (not the certificate check). */
+static int ping_scheme(struct reg_client *c, bool loopback, struct http_response *resp,
+                       struct stack_error **err) {
+  _cleanup_free_ char *http_ping = xasprintf("http://%s/v2/", c->host);
+  _cleanup_free_ char *https_ping = xasprintf("https://%s/v2/", c->host);
+  struct reg_request req = {.method = "GET", .body_fd = -1, .max_body = 64 << 10};
+  if (loopback && !c->insecure) {
+    set_scheme(c, "http");
+    req.url = http_ping;
+    _cleanup_error_ struct stack_error *http_err = NULL;
+    int r = perform(c, &req, resp, &http_err);
+    if (r == 0 && resp->status != 400)
+      return 0;
+    if (r < 0 && (c->last_curl == CURLE_COULDNT_CONNECT || c->last_curl == CURLE_OPERATION_TIMEDOUT)) {
+      if (err) {
+        stack_error_free(*err);
+        *err = steal_pointer(&http_err);
+      }
+      return r;
+    }
+    set_scheme(c, "https");
+    req.url = https_ping;
+    return perform(c, &req, resp, err);
+  }
+  set_scheme(c, "https");
+  req.url = https_ping;
+  _cleanup_error_ struct stack_error *tls_err = NULL;
+  int r = perform(c, &req, resp, &tls_err);
+  bool tls_verify_failed =
+      c->last_curl == CURLE_PEER_FAILED_VERIFICATION || c->last_curl == CURLE_SSL_CACERT_BADFILE;
+  if (r < 0 && c->insecure && !tls_verify_failed) {
+    set_scheme(c, "http");
+    req.url = http_ping;
+    r = perform(c, &req, resp, NULL);
+    if (r == 0)
+      return 0;
+  }
+  if (r < 0 && err) {
+    /* The HTTPS failure is the one a user can act on. */
+    stack_error_free(*err);
+    *err = steal_pointer(&tls_err);
+  }
+  return r;
+}
+
 int reg_client_open_with(const char *host, const char *repo, const char *actions,
                          const char *user, const char *pass, struct reg_client **out,
                          struct stack_error **err) {
@@ -420,39 +475,10 @@ int reg_client_open_with(const char *host, const char *repo, const char *actions
   }
   bool loopback = image_ref_host_is_loopback(host);
 
-  set_scheme(c, "https");
-  _cleanup_free_ char *ping = xasprintf("https://%s/v2/", host);
-  struct reg_request req = {.method = "GET", .url = ping, .body_fd = -1, .max_body = 64 << 10};
   struct http_response resp = {.content_length = -1};
-  _cleanup_error_ struct stack_error *tls_err = NULL;
-  int r = perform(c, &req, &resp, &tls_err);
-  /* A certificate that does not verify is a TLS server: no fallback. */
-  bool tls_verify_failed =
-      c->last_curl == CURLE_PEER_FAILED_VERIFICATION || c->last_curl == CURLE_SSL_CACERT_BADFILE;
-  if (r < 0 && (loopback || c->insecure) && !tls_verify_failed) {
-    /* A plain-HTTP registry answers a TLS hello with garbage or closes the
-     * connection; only there do we try HTTP, and only where it is allowed. */
-    set_scheme(c, "http");
-    free(ping);
-    ping = xasprintf("http://%s/v2/", host);
-    req.url = ping;
-    _cleanup_error_ struct stack_error *http_err = NULL;
-    r = perform(c, &req, &resp, &http_err);
-    if (r < 0) {
-      http_response_clear(&resp);
-      /* Report the HTTPS failure: that is the one a user can act on. */
-      if (err) {
-        stack_error_free(*err);
-        *err = steal_pointer(&tls_err);
-      }
-      return r;
-    }
-  } else if (r < 0) {
+  int r = ping_scheme(c, loopback, &resp, err);
+  if (r < 0) {
     http_response_clear(&resp);
-    if (err) {
-      stack_error_free(*err);
-      *err = steal_pointer(&tls_err);
-    }
     return r;
   }
   if (resp.status == 401) {
