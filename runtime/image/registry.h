@@ -2,10 +2,10 @@
  * over libcurl: pull into the content store, push from it, and login.
  *
  * Transport: HTTPS with the system CAs plus <config dir>/certs.d/<host>/ca.crt
- * when it exists (as Docker does).  Plain HTTP only for loopback hosts (after
- * HTTPS was refused at the TLS layer) and for hosts listed in the config file
- * (paths.h) under "insecure-registries", for which TLS is not verified
- * either.  Auth: anonymous, Basic, Bearer from the WWW-Authenticate challenge
+ * when it exists (as Docker does).  Plain HTTP only for loopback hosts (tried
+ * first there; HTTPS when the registry speaks only TLS) and for hosts listed
+ * in the config file (paths.h) under "insecure-registries", for which TLS is
+ * not verified either.  Auth: anonymous, Basic, Bearer from the WWW-Authenticate challenge
  * with credentials from credentials.h; tokens are reused until they expire. */
 #ifndef STACK_IMAGE_REGISTRY_H
 #define STACK_IMAGE_REGISTRY_H
