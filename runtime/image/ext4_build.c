@@ -311,8 +311,9 @@ static void reset_out_ino(struct lt_dentry *d) {
     reset_out_ino(c);
 }
 
-/* The skeleton mke2fs makes: root, reserved inodes, bad-block inode and, if
- * the image has none, lost+found (e2fsck insists on it). */
+/* The skeleton mke2fs makes: root, reserved inodes and bad-block inode.  No
+ * lost+found: containers should see exactly the image's tree, and e2fsck only
+ * wants one when it has something to reconnect. */
 static int make_skeleton(struct build *b, struct layer_tree *t, struct stack_error **err) {
   ext2_filsys fs = b->fs;
   errcode_t e = ext2fs_allocate_tables(fs);
@@ -328,12 +329,6 @@ static int make_skeleton(struct build *b, struct layer_tree *t, struct stack_err
   ext2fs_inode_alloc_stats2(fs, EXT2_BAD_INO, +1, 0);
   if ((e = ext2fs_update_bb_inode(fs, NULL)) != 0)
     return fail(b, e, "creating", "bad blocks inode", err);
-  struct lt_dentry *lpf = NULL;
-  for (struct lt_dentry *c = t->root->first_child; c; c = c->next)
-    if (strcmp(c->name, "lost+found") == 0)
-      lpf = c;
-  if (lpf == NULL && (e = ext2fs_mkdir(fs, EXT2_ROOT_INO, 0, "lost+found")) != 0)
-    return fail(b, e, "creating", "lost+found", err);
   return set_attrs(b, EXT2_ROOT_INO, t->root->inode, "/", err);
 }
 
