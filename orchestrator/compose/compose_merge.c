@@ -8,6 +8,7 @@
 #include "compose_path.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/strindex.h"
 #include "runtime/util/xalloc.h"
 
 static bool has_tag(const struct cnode *n, const char *tag) {
@@ -71,8 +72,16 @@ static bool path_push(struct cpath *p, const char *seg) {
 static int merge_node(struct cnode **base, struct cnode *over, struct cpath *p,
                       struct stack_error **err);
 
+static void index_keys(struct strindex *idx, const struct cnode *map) {
+  strindex_clear(idx);
+  for (size_t i = 0; i < map->n; i++)
+    strindex_put(idx, map->pairs[i].key->str, i);
+}
+
 static int merge_maps(struct cnode *base, struct cnode *over, struct cpath *p,
                       struct stack_error **err) {
+  _cleanup_strindex_ struct strindex idx = STRINDEX_INIT;
+  index_keys(&idx, base);
   int r = 0;
   for (size_t i = 0; i < over->n; i++) {
     struct cnode *k = steal_pointer(&over->pairs[i].key);
@@ -82,20 +91,26 @@ static int merge_maps(struct cnode *base, struct cnode *over, struct cpath *p,
       cnode_free(v);
       continue;
     }
+    size_t at = strindex_get(&idx, k->str);
     if (has_tag(v, "!reset")) {
-      cnode_map_remove(base, k->str);
+      if (at != STRINDEX_NONE) {
+        cnode_map_remove(base, k->str);
+        index_keys(&idx, base); /* positions after it moved */
+      }
       cnode_free(k);
       cnode_free(v);
       continue;
     }
-    struct cnode_pair *e = cnode_map_get_pair(base, k->str);
-    if (e == NULL) {
+    if (at == STRINDEX_NONE) {
       strip(v);
-      cnode_map_set_node(base, k, v);
+      base->pairs = xgrow(base->pairs, &base->cap, base->n + 1, sizeof(*base->pairs));
+      base->pairs[base->n] = (struct cnode_pair){.key = k, .value = v};
+      strindex_put(&idx, k->str, base->n);
+      base->n++;
       continue;
     }
     bool pushed = path_push(p, k->str);
-    r = merge_node(&e->value, v, p, err);
+    r = merge_node(&base->pairs[at].value, v, p, err);
     if (pushed)
       p->depth--;
     cnode_free(k);
@@ -376,21 +391,20 @@ static const struct {
 /* Later entries with the same identity replace earlier ones in place. */
 static void dedupe(struct cnode *seq, indexer_fn fn) {
   char **ids = xcalloc(seq->n + 1, sizeof(*ids));
+  _cleanup_strindex_ struct strindex seen = STRINDEX_INIT;
   size_t w = 0;
   for (size_t i = 0; i < seq->n; i++) {
     char *id = fn(seq->items[i]);
-    size_t j = 0;
-    if (id)
-      for (j = 0; j < w; j++)
-        if (ids[j] && strcmp(ids[j], id) == 0)
-          break;
-    if (id && j < w) {
+    size_t j = id ? strindex_get(&seen, id) : STRINDEX_NONE;
+    if (j != STRINDEX_NONE) {
       cnode_free(seq->items[j]);
       seq->items[j] = seq->items[i];
       free(id);
       continue;
     }
     ids[w] = id;
+    if (id)
+      strindex_put(&seen, id, w);
     seq->items[w++] = seq->items[i];
   }
   for (size_t i = 0; i < w; i++)

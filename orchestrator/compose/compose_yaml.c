@@ -9,6 +9,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/strindex.h"
 #include "runtime/util/xalloc.h"
 
 #define CORE_TAG "tag:yaml.org,2002:"
@@ -22,6 +23,7 @@ struct frame {
   unsigned height;
   struct cnode *key; /* a map's key waiting for its value */
   struct cnode *merges; /* a map's `<<` sources, in order (a CNODE_SEQ) */
+  struct strindex keys; /* a map's keys -> pair index, for duplicates */
 };
 
 struct anchor {
@@ -49,6 +51,7 @@ static void frame_clear(struct frame *f) {
   cnode_free(f->key);
   cnode_free(f->merges);
   free(f->anchor);
+  strindex_free(&f->keys);
   memset(f, 0, sizeof(*f));
 }
 
@@ -108,15 +111,17 @@ static bool is_merge_key(const struct cnode *k) {
          (k->tag == NULL || strcmp(k->tag, CORE_TAG "merge") == 0);
 }
 
-static struct cnode_pair *find_pair(const struct cnode *map, const char *key) {
-  for (size_t i = 0; i < map->n; i++)
-    if (strcmp(map->pairs[i].key->str, key) == 0)
-      return &map->pairs[i];
-  return NULL;
+static void append_pair(struct frame *f, struct cnode *key, struct cnode *value) {
+  struct cnode *map = f->node;
+  map->pairs = xgrow(map->pairs, &map->cap, map->n + 1, sizeof(*map->pairs));
+  map->pairs[map->n].key = key;
+  map->pairs[map->n].value = value;
+  strindex_put(&f->keys, key->str, map->n);
+  map->n++;
 }
 
 /* Moves the keys of one merge source that the map does not have yet. */
-static int merge_from(struct yparse *y, struct cnode *map, struct cnode *srcmap,
+static int merge_from(struct yparse *y, struct frame *f, struct cnode *srcmap,
                       struct stack_error **err) {
   if (srcmap->kind != CNODE_MAP)
     return fail_node(y, srcmap, err,
@@ -124,11 +129,9 @@ static int merge_from(struct yparse *y, struct cnode *map, struct cnode *srcmap,
                      "like <<: *name)");
   for (size_t i = 0; i < srcmap->n; i++) {
     struct cnode_pair *p = &srcmap->pairs[i];
-    if (find_pair(map, p->key->str))
+    if (strindex_get(&f->keys, p->key->str) != STRINDEX_NONE)
       continue;
-    map->pairs = xgrow(map->pairs, &map->cap, map->n + 1, sizeof(*map->pairs));
-    map->pairs[map->n++] = *p;
-    p->key = p->value = NULL;
+    append_pair(f, steal_pointer(&p->key), steal_pointer(&p->value));
   }
   return 0;
 }
@@ -140,9 +143,9 @@ static int apply_merges(struct yparse *y, struct frame *f, struct stack_error **
     int r = 0;
     if (v->kind == CNODE_SEQ) {
       for (size_t j = 0; r == 0 && j < v->n; j++)
-        r = merge_from(y, f->node, v->items[j], err);
+        r = merge_from(y, f, v->items[j], err);
     } else {
-      r = merge_from(y, f->node, v, err);
+      r = merge_from(y, f, v, err);
     }
     if (r < 0)
       return r;
@@ -180,19 +183,16 @@ static int deliver(struct yparse *y, struct cnode *node, size_t size, unsigned h
     cnode_seq_append(f->merges, steal_pointer(&n));
     return 0;
   }
-  struct cnode_pair *dup = find_pair(f->node, key->str);
-  if (dup) {
+  size_t dup_at = strindex_get(&f->keys, key->str);
+  if (dup_at != STRINDEX_NONE) {
+    const struct cnode_pair *dup = &f->node->pairs[dup_at];
     _cleanup_free_ char *msg =
         xasprintf("duplicate key \"%s\" (already defined at line %u, column %u); remove one of "
                   "them",
                   key->str, dup->key->line, dup->key->col);
     return fail_node(y, key, err, msg);
   }
-  struct cnode *map = f->node;
-  map->pairs = xgrow(map->pairs, &map->cap, map->n + 1, sizeof(*map->pairs));
-  map->pairs[map->n].key = steal_pointer(&key);
-  map->pairs[map->n].value = steal_pointer(&n);
-  map->n++;
+  append_pair(f, steal_pointer(&key), steal_pointer(&n));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_merge.h"
@@ -9,6 +10,7 @@
 #include "orchestrator/compose/compose_yaml.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "test.h"
 
@@ -86,6 +88,30 @@ static void test_rules(void) {
   CHECK(m == NULL && err && strstr(err->msg, "override.yaml:3:12: cannot override services.s.build"));
 }
 
+/* Big mappings (50 000 labels in each of two files) must not make parsing
+ * or merging quadratic: a bound far above linear time, far below n^2. */
+static void test_large_maps(void) {
+  struct sbuf a = SBUF_INIT, b = SBUF_INIT;
+  sbuf_puts(&a, "services:\n  s:\n    image: x\n    labels:\n");
+  sbuf_puts(&b, "services:\n  s:\n    labels:\n");
+  for (int i = 0; i < 50000; i++) {
+    sbuf_printf(&a, "      l%d: a\n", i);
+    sbuf_printf(&b, "      l%d: b\n", i + 25000);
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  _cleanup_error_ struct stack_error *err = NULL;
+  _cleanup_cnode_ struct cnode *m = merged(a.data, b.data, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  struct cnode *labels = cnode_map_get(cnode_map_get(cnode_map_get(m, "services"), "s"), "labels");
+  CHECK(labels && labels->n == 75000);
+  CHECK_STREQ(cnode_map_get_str(labels, "l30000"), "b");
+  CHECK_MSG(s < 10, "merging two 50000-key maps took %.1f s", s);
+  sbuf_free(&a);
+  sbuf_free(&b);
+}
+
 /* The 60 triples of compose-go's merge tests, at the tree level (the
  * conformance test through `stack config` lives in test_config_merge). */
 static void test_conformance(const char *dir) {
@@ -134,6 +160,7 @@ static void test_conformance(const char *dir) {
 
 int main(void) {
   test_rules();
+  test_large_maps();
   const char *dir = getenv("STACK_CONFORMANCE_DIR");
   if (dir)
     test_conformance(dir);
