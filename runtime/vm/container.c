@@ -56,6 +56,16 @@ struct container {
    * session it does not know yet) */
   struct sbuf early_stdin;
   bool early_eof, start_sent;
+  /* network and limits, copied from the options */
+  struct vm_net *vm_nets;
+  struct proto_iface ifaces[PROTO_MAX_IFACES];
+  size_t n_nets;
+  char **strings; /* owns what vm_nets and ifaces point to */
+  size_t n_strings;
+  char **gateways;
+  char *resolv, *hosts_extra;
+  struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
+  size_t n_rlimits;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
   bool running;
@@ -252,12 +262,31 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
     memset(seed, 0, sizeof seed);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-                                         "ip6-loopback\n127.0.1.1\t%s\n",
-                                         c->hostname);
+  /* the container's own addresses name it, as with Docker; without a
+   * network it is 127.0.1.1 */
+  struct sbuf hosts = SBUF_INIT;
+  sbuf_puts(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  bool named = false;
+  for (size_t i = 0; i < c->n_nets; i++) {
+    for (uint32_t j = 0; j < c->ifaces[i].n_addrs; j++) {
+      const char *a = c->ifaces[i].addrs[j];
+      sbuf_printf(&hosts, "%.*s\t%s\n", (int)strcspn(a, "/"), a, c->hostname);
+      named = true;
+    }
+  }
+  if (!named)
+    sbuf_printf(&hosts, "127.0.1.1\t%s\n", c->hostname);
+  if (c->hosts_extra)
+    sbuf_puts(&hosts, c->hosts_extra);
   cf->hostname = c->hostname;
-  cf->hosts = hosts;
-  cf->resolv = "";
+  cf->hosts = hosts.data;
+  cf->resolv = c->resolv ? c->resolv : "";
+  cf->n_ifaces = (uint32_t)c->n_nets;
+  memcpy(cf->ifaces, c->ifaces, sizeof c->ifaces);
+  for (size_t i = 0; c->gateways && c->gateways[i] && i < PROTO_MAX_ROUTES; i++) {
+    cf->routes[i] = (struct proto_route){"default", c->gateways[i], ""};
+    cf->n_routes++;
+  }
   cf->root_dev = "/dev/vda";
   cf->data_dev = "/dev/vdb";
   cf->realtime_sec = (uint64_t)now.tv_sec;
@@ -268,6 +297,7 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
   if (channel_send_configure(c->ch, cf, &e) < 0)
     fail(c, "%s", e->msg);
   free(cf);
+  sbuf_free(&hosts);
 }
 
 static void on_configured(void *data, int32_t error, const char *message) {
@@ -286,7 +316,9 @@ static void on_configured(void *data, int32_t error, const char *message) {
       .umask = 0xffffffffu,
       .rows = c->rows,
       .cols = c->cols,
+      .n_rlimits = (uint32_t)c->n_rlimits,
   };
+  memcpy(st.rlimits, c->rlimits, sizeof c->rlimits);
   _cleanup_error_ struct stack_error *e = NULL;
   if (channel_send_start(c->ch, 0, &st, &e) < 0) {
     fail(c, "%s", e->msg);
@@ -298,6 +330,61 @@ static void on_configured(void *data, int32_t error, const char *message) {
   if (c->early_eof)
     channel_send_stdin(c->ch, 0, NULL, 0);
   sbuf_free(&c->early_stdin);
+  for (size_t i = 0; i < c->n_strings; i++)
+    free(c->strings[i]);
+  free(c->strings);
+  free(c->vm_nets);
+  strv_free(c->gateways);
+  free(c->resolv);
+  free(c->hosts_extra);
+}
+
+/* A copy the container owns (ifaces and vm_nets point to these). */
+static const char *keep(struct container *c, const char *s) {
+  c->strings = xrealloc(c->strings, (c->n_strings + 1) * sizeof *c->strings);
+  return c->strings[c->n_strings++] = xstrdup(s ? s : "");
+}
+
+static int copy_net(struct container *c, const struct container_opts *o,
+                    struct stack_error **err) {
+  if (o->n_nets > PROTO_MAX_IFACES)
+    return stack_error_set(err, -E2BIG, "%zu networks: a container joins at most %d", o->n_nets,
+                           PROTO_MAX_IFACES);
+  if (o->n_rlimits > PROTO_MAX_RLIMITS)
+    return stack_error_set(err, -E2BIG, "%zu ulimits: at most %d", o->n_rlimits,
+                           PROTO_MAX_RLIMITS);
+  c->n_rlimits = o->n_rlimits;
+  if (o->n_rlimits)
+    memcpy(c->rlimits, o->rlimits, o->n_rlimits * sizeof *o->rlimits);
+  c->n_nets = o->n_nets;
+  c->vm_nets = xcalloc(o->n_nets + 1, sizeof *c->vm_nets);
+  for (size_t i = 0; i < o->n_nets; i++) {
+    const struct container_net *n = &o->nets[i];
+    if (n->mac == NULL || n->tap == NULL)
+      return stack_error_set(err, -EINVAL, "network %zu: a tap and a MAC address are required",
+                             i);
+    c->vm_nets[i].tap = keep(c, n->tap);
+    c->vm_nets[i].mac = keep(c, n->mac);
+    struct proto_iface *f = &c->ifaces[i];
+    f->mac = c->vm_nets[i].mac;
+    f->name = keep(c, n->ifname);
+    f->mtu = n->mtu;
+    for (size_t j = 0; n->addrs && n->addrs[j]; j++) {
+      if (j >= PROTO_MAX_ADDRS)
+        return stack_error_set(err, -E2BIG, "network %zu: at most %d addresses", i,
+                               PROTO_MAX_ADDRS);
+      f->addrs[f->n_addrs++] = keep(c, n->addrs[j]);
+    }
+  }
+  size_t ng = 0;
+  for (size_t i = 0; o->gateways && o->gateways[i]; i++)
+    strv_push(&c->gateways, &ng, o->gateways[i]);
+  c->resolv = o->resolv_conf ? xstrdup(o->resolv_conf) : NULL;
+  struct sbuf h = SBUF_INIT;
+  for (size_t i = 0; o->extra_hosts && o->extra_hosts[i]; i++)
+    sbuf_printf(&h, "%s\n", o->extra_hosts[i]);
+  c->hosts_extra = h.data;
+  return 0;
 }
 
 static void on_started(void *data, uint16_t session, uint32_t pid) {
@@ -448,7 +535,9 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
       .umask = 0xffffffffu,
       .rows = o->rows,
       .cols = o->cols,
+      .n_rlimits = (uint32_t)c->n_rlimits,
   };
+  memcpy(st.rlimits, c->rlimits, sizeof c->rlimits);
   int r = channel_send_start(c->ch, c->next_session, &st, err);
   strv_free(env);
   if (r < 0)
@@ -557,6 +646,8 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
                         c->workdir);
     goto fail;
   }
+  if ((r = copy_net(c, o, err)) < 0)
+    goto fail;
   if ((r = kernel_find(o->kernel, &kernel, NULL, err)) < 0)
     goto fail;
   if (o->initramfs)
@@ -589,6 +680,8 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
       .data_disk = disk,
       .mem_mib = o->mem_mib,
       .cpus = o->cpus,
+      .nets = c->vm_nets,
+      .n_nets = c->n_nets,
       .control_socket = ctl,
       .qmp_socket = qmp,
   };

@@ -14,9 +14,21 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "guest/proto.h"
+
 struct stack_error;
 struct image_handle;
 struct container;
+
+/* A network interface: a host tap (net/ made it) and what the guest
+ * configures on it through the control channel. */
+struct container_net {
+  const char *tap;          /* host tap device */
+  const char *mac;          /* required: the guest finds its device by MAC */
+  const char *ifname;       /* name in the guest ("eth0"); NULL = the kernel's */
+  unsigned mtu;             /* 0 = leave */
+  const char *const *addrs; /* NULL-terminated "10.1.0.2/24", "fd00::2/64" */
+};
 
 struct container_opts {
   const char *name;        /* for messages and container.json; NULL = the id */
@@ -34,6 +46,14 @@ struct container_opts {
   const char *kernel;      /* NULL = kernel_find() */
   const char *initramfs;   /* NULL = initramfs_find() */
   uint64_t disk_bytes;     /* writable disk size; 0 = CONTAINER_DISK_DEFAULT */
+  const struct container_net *nets; /* n_nets entries, at most PROTO_MAX_IFACES */
+  size_t n_nets;
+  const char *const *gateways;    /* NULL-terminated default routes' gateways (v4/v6) */
+  const char *resolv_conf;        /* /etc/resolv.conf content; NULL = the image's */
+  const char *const *extra_hosts; /* NULL-terminated "IP NAME..." lines for /etc/hosts */
+  /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */
+  const struct proto_rlimit *rlimits;
+  size_t n_rlimits;
   bool remove;             /* delete the state when freed (--rm) */
 };
 

@@ -4,6 +4,12 @@
  * stopped by a forwarded signal.  The image is busybox-static imported
  * with image_import(); the whole run is under a timeout. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -109,7 +115,7 @@ static void on_timeout(uv_timer_t *t) {
 }
 
 static int make_tree(const char *root) {
-  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", NULL};
+  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", "ip", "grep", NULL};
   _cleanup_free_ char *bin = xasprintf("%s/bin", root);
   _cleanup_free_ char *etc = xasprintf("%s/etc", root);
   if (fs_mkdir_p(bin, 0755, NULL) < 0 || fs_mkdir_p(etc, 0755, NULL) < 0)
@@ -129,6 +135,100 @@ static int make_tree(const char *root) {
   if (r == 0)
     r = fs_write_file_atomic(pw, "root:x:0:0:root:/root:/bin/sh\n", 30, 0644, NULL);
   return r;
+}
+
+/* ---- a run to completion, for the network and ulimit checks ---- */
+
+struct simple {
+  uv_loop_t *loop;
+  struct sbuf out;
+  int code;
+  bool done;
+};
+
+static void s_output(void *d, int fd, const uint8_t *p, size_t n) {
+  struct simple *s = d;
+  if (fd == 1)
+    sbuf_append(&s->out, p, n);
+  else
+    fwrite(p, 1, n, stderr);
+}
+
+static void s_exited(void *d, const struct container_status *st) {
+  struct simple *s = d;
+  s->done = true;
+  s->code = st->exit_code;
+  if (st->error)
+    fprintf(stderr, "container: %s\n", st->error);
+  uv_stop(s->loop);
+}
+
+static void on_simple_timeout(uv_timer_t *t) {
+  fprintf(stderr, "timeout: the container did not finish in %d ms\n", TIMEOUT_MS);
+  uv_stop(t->data);
+}
+
+/* A persistent tap for QEMU to open, or -1 (no /dev/net/tun). */
+static int tap_make(const char *name, int persist) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  int r = ioctl(fd, TUNSETIFF, &ifr) < 0 ? -1 : ioctl(fd, TUNSETPERSIST, persist);
+  close(fd);
+  return r < 0 ? -1 : 0;
+}
+
+/* The guest configures its interface (found by MAC, renamed, MTU,
+ * addresses), the default route, resolv.conf, /etc/hosts and ulimits as
+ * asked. */
+static void test_network(struct image_handle *img) {
+  char tap[IFNAMSIZ];
+  snprintf(tap, sizeof tap, "stkt%d", (int)(getpid() % 100000));
+  if (tap_make(tap, 1) < 0) {
+    printf("network part skipped: cannot make a tap (%s)\n", strerror(errno));
+    return;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_timer_t timer;
+  uv_timer_init(&loop, &timer);
+  timer.data = &loop;
+  struct simple s = {.loop = &loop, .code = -1};
+  uv_timer_start(&timer, on_simple_timeout, TIMEOUT_MS, 0);
+  char *cmd[] = {"sh", "-c",
+                 "cat /sys/class/net/lan0/mtu; ip -4 addr show dev lan0 | grep -o 'inet [0-9./]*'; "
+                 "ip route | grep -o 'default via [0-9.]*'; cat /etc/resolv.conf; "
+                 "grep -c '10.77.0.2.*box' /etc/hosts; grep 'db$' /etc/hosts; ulimit -n",
+                 NULL};
+  const char *addrs[] = {"10.77.0.2/24", NULL};
+  const char *gws[] = {"10.77.0.1", NULL};
+  const char *extra[] = {"10.77.0.9 db", NULL};
+  struct container_net net = {tap, "52:54:00:12:34:56", "lan0", 1400, addrs};
+  struct proto_rlimit rl = {RLIMIT_NOFILE, 123, 456};
+  struct container_opts o = {.cmd = cmd, .remove = true, .mem_mib = 256, .hostname = "box",
+                             .nets = &net, .n_nets = 1, .gateways = gws,
+                             .resolv_conf = "nameserver 10.77.0.1\n", .extra_hosts = extra,
+                             .rlimits = &rl, .n_rlimits = 1};
+  static const struct container_io io = {s_output, NULL, s_exited};
+  struct container *c = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  int r = container_start(&loop, img, &o, &io, &s, &c, &err);
+  CHECK_MSG(r == 0, "%s", err ? err->msg : "");
+  if (r == 0)
+    uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(s.done);
+  CHECK_INTEQ(s.code, 0);
+  CHECK_STREQ(s.out.data, "1400\ninet 10.77.0.2/24\ndefault via 10.77.0.1\nnameserver 10.77.0.1\n1\n"
+                          "10.77.0.9 db\n123\n");
+  container_free(c);
+  uv_close((uv_handle_t *)&timer, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  sbuf_free(&s.out);
+  tap_make(tap, 0);
 }
 
 int main(void) {
@@ -189,6 +289,8 @@ int main(void) {
     CHECK(uv_loop_close(&s.loop) == 0);
     CHECK(state == NULL || !fs_exists(state)); /* --rm removed it */
   }
+  if (img)
+    test_network(img);
   for (int i = 0; i < 3; i++) {
     sbuf_free(&s.x[i].out);
     sbuf_free(&s.x[i].err);
