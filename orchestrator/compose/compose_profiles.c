@@ -7,6 +7,7 @@
 
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/strindex.h"
 #include "runtime/util/xalloc.h"
 
 static bool in_list(char *const *list, const char *s) {
@@ -28,16 +29,26 @@ static bool profile_active(const struct cnode *svc, char *const *profiles) {
   return false;
 }
 
-/* Marks a service and, transitively, what it depends on. */
-static void enable(const struct cnode *services, size_t idx, bool *on) {
-  if (on[idx])
-    return;
-  on[idx] = true;
-  const struct cnode *deps = cnode_map_get(services->pairs[idx].value, "depends_on");
-  for (size_t i = 0; deps && deps->kind == CNODE_MAP && i < deps->n; i++)
-    for (size_t j = 0; j < services->n; j++)
-      if (strcmp(services->pairs[j].key->str, deps->pairs[i].key->str) == 0)
-        enable(services, j, on);
+/* Marks a service and, transitively, what it depends on (iteratively:
+ * dependency chains may be long). */
+static void enable(const struct cnode *services, const struct strindex *idx, size_t first,
+                   bool *on) {
+  size_t *todo = xcalloc(services->n + 1, sizeof(*todo)), n = 0;
+  if (!on[first]) {
+    on[first] = true;
+    todo[n++] = first;
+  }
+  while (n > 0) {
+    const struct cnode *deps = cnode_map_get(services->pairs[todo[--n]].value, "depends_on");
+    for (size_t i = 0; deps && deps->kind == CNODE_MAP && i < deps->n; i++) {
+      size_t j = strindex_get(idx, deps->pairs[i].key->str);
+      if (j != STRINDEX_NONE && !on[j]) {
+        on[j] = true;
+        todo[n++] = j;
+      }
+    }
+  }
+  free(todo);
 }
 
 int compose_profiles_apply(struct cnode *tree, char *const *profiles, char *const *services,
@@ -52,9 +63,12 @@ int compose_profiles_apply(struct cnode *tree, char *const *profiles, char *cons
   _cleanup_free_ bool *active = xcalloc(svcs->n + 1, sizeof(*active));
   for (size_t i = 0; i < svcs->n; i++)
     active[i] = profile_active(svcs->pairs[i].value, profiles);
+  _cleanup_strindex_ struct strindex idx = STRINDEX_INIT;
+  for (size_t i = 0; i < svcs->n; i++)
+    strindex_put(&idx, svcs->pairs[i].key->str, i);
   for (size_t i = 0; i < svcs->n; i++)
     if (active[i] || in_list(services, svcs->pairs[i].key->str))
-      enable(svcs, i, on);
+      enable(svcs, &idx, i, on);
   size_t w = 0;
   for (size_t i = 0; i < svcs->n; i++) {
     if (on[i]) {
