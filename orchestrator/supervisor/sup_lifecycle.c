@@ -47,6 +47,9 @@ struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *
   c->log_fd = -1;
   uv_timer_init(&s->loop, &c->timer);
   c->timer.data = c;
+  uv_timer_init(&s->loop, &c->hc_timer);
+  c->hc_timer.data = c;
+  c->open_handles = 2;
   c->next = s->ctrs;
   s->ctrs = c;
   return c;
@@ -98,6 +101,7 @@ static void on_started(void *data) {
     r->started_ms = sup_wall_ms();
     r->exit_code = 0;
   }
+  sup_health_start(c->sup, c);
   changed(c, "start", -1);
 }
 
@@ -122,6 +126,7 @@ static void on_exited(void *data, const struct container_status *st) {
   }
   c->exit_code = st->exit_code;
   c->crashed = st->error != NULL && c->ran;
+  sup_health_stop(c);
   struct ps_container *r = record(c);
   if (r) {
     r->status = CTR_EXITED;
@@ -221,6 +226,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .remove = true,
     };
     static const struct container_io io = {on_output, on_started, on_exited};
+    if ((ret = sup_health_configure(s, c, err)) < 0)
+      goto failed;
     c->ran = false;
     c->start_failed = false;
     c->crashed = false;
@@ -231,6 +238,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
       return 0;
     }
   }
+failed:
   c->start_failed = true;
   free(c->error);
   c->error = xstrdup(err && *err ? (*err)->msg : "cannot start");
@@ -291,6 +299,7 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
 
 void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
   uv_timer_stop(&c->timer);
+  sup_health_stop(c);
   c->pending_start = false;
   c->stopping = false;
   if (c->rt) {
@@ -306,25 +315,6 @@ void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
 }
 
 /* --- gates and waiting requests ------------------------------------------ */
-
-static bool service_has_healthcheck(struct supervisor *s, const struct compose_service *svc) {
-  const struct image_handle *img = NULL;
-  for (struct sup_ctr *c = s->ctrs; c && !img; c = c->next)
-    if (strcmp(c->service, svc->name) == 0)
-      img = c->img;
-  const struct compose_healthcheck *h = &svc->healthcheck;
-  struct health_spec spec = {h->test, h->disable, h->interval_ns, h->timeout_ns,
-                             h->start_period_ns, h->start_interval_ns, h->retries};
-  struct health_spec ispec = {NULL, false, -1, -1, -1, -1, -1};
-  if (img)
-    ispec.test = img->config.health_test;
-  struct health_config cfg;
-  if (health_config_resolve(&spec, &ispec, svc->name, &cfg, NULL) < 0)
-    return false;
-  bool has = cfg.argv != NULL;
-  health_config_clear(&cfg);
-  return has;
-}
 
 static void fail_jobs(struct supervisor *s, const char *name, const char *msg);
 
@@ -343,14 +333,6 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
     const struct compose_service *ds = compose_project_service(s->project, d->service);
     if (ds == NULL)
       continue; /* disabled by a profile */
-    bool has_hc = service_has_healthcheck(s, ds);
-    if (d->condition == COMPOSE_DEP_HEALTHY && has_hc) {
-      *error = xasprintf("dependency failed to start: service %s has a health check, and this "
-                         "build of stack cannot run health checks yet (they need exec sessions "
-                         "in the guest); use condition: service_started",
-                         d->service);
-      return DEP_FAIL;
-    }
     struct dep_input *in = &deps[n++];
     in->service = d->service;
     in->condition = d->condition == COMPOSE_DEP_HEALTHY               ? DEP_HEALTHY
@@ -371,7 +353,8 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
         x->status = CTR_CREATED;
       x->exit_code = r->exit_code;
       x->start_failed = dc && dc->start_failed;
-      x->has_healthcheck = has_hc;
+      /* known once it started: before that it waits anyway */
+      x->has_healthcheck = dc && dc->hc.argv != NULL;
       x->health = r->health;
       in->n_containers++;
     }
@@ -449,6 +432,10 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
         return false;
       if (!c->rt && !*failure)
         *failure = xasprintf("container %s exited (%d)", c->name, r ? r->exit_code : -1);
+      else if (c->rt && c->hs.status == HEALTH_STARTING)
+        return false;
+      else if (c->rt && c->hs.status == HEALTH_UNHEALTHY && !*failure)
+        *failure = xasprintf("container %s is unhealthy", c->name);
     }
   }
   return true;
@@ -548,6 +535,9 @@ void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *conn) {
 
 static void on_ctr_timer_closed(uv_handle_t *h) {
   struct sup_ctr *c = h->data;
+  if (--c->open_handles > 0)
+    return;
+  health_config_clear(&c->hc);
   for (int i = 0; i < 3; i++)
     sbuf_free(&c->line[i]);
   free(c->name);
@@ -566,6 +556,7 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
     *pp = c->next;
     sup_ctr_kill_now(s, c);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
+    uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
     return;
   }
 }
@@ -575,6 +566,7 @@ void sup_lifecycle_free(struct supervisor *s) {
     next = c->next;
     sup_ctr_kill_now(s, c);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
+    uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
   }
   s->ctrs = NULL;
   for (struct sup_job *j = s->jobs, *next; j; j = next) {

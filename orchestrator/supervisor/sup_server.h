@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "health.h"
 #include "project_state.h"
 #include "restart_policy.h"
 #include "runtime/util/sbuf.h"
@@ -54,6 +55,11 @@ struct sup_ctr {
   struct sbuf line[3]; /* partial output lines, by fd */
   int log_fd;          /* its log file, -1 until the first line */
   uint64_t log_bytes;
+  struct health_config hc; /* argv NULL: no health check */
+  struct health_state hs;
+  uv_timer_t hc_timer;     /* the next probe, or the running probe's timeout */
+  struct sup_probe *probe; /* the running probe, or NULL */
+  int open_handles;        /* timers not yet closed */
   struct sup_ctr *next;
 };
 
@@ -125,6 +131,15 @@ void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *c);
 /* Frees every runtime (the supervisor ends). */
 void sup_lifecycle_free(struct supervisor *s);
 int64_t sup_wall_ms(void);
+
+/* sup_health.c: health checks through exec sessions in the guest. */
+/* Resolves the container's check (service over image); errors name the
+ * service. */
+int sup_health_configure(struct supervisor *s, struct sup_ctr *c, struct stack_error **err);
+/* The main process started: status starting, first probe after a delay. */
+void sup_health_start(struct supervisor *s, struct sup_ctr *c);
+/* The container stopped: no more probes. */
+void sup_health_stop(struct sup_ctr *c);
 
 /* sup_logs.c: container output, to disk and to followers. */
 void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len);
