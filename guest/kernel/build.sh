@@ -7,18 +7,26 @@
 # A cache hit skips everything.  The build happens on tmpfs (/dev/shm) because
 # the source tree is ~1 GB of small files and / is mounted with `discard`.
 #
-# Usage: build.sh [--print-path]   (--print-path: print vmlinux path on stdout)
-# Environment: STACK_CACHE_DIR, STACK_KERNEL_SOURCE (default
+# Usage: build.sh [--print-path | --check-config]
+#   --print-path    print the vmlinux path on stdout
+#   --check-config  stop after checking the configuration (no build, no cache)
+# Environment: STACK_CACHE_DIR, STACK_KERNEL_CONFIG (the fragment, default
+#   stack.config here), STACK_KERNEL_SOURCE (default
 #   /usr/src/linux-source-6.1.tar.xz), STACK_KERNEL_JOBS (default nproc),
 #   STACK_KERNEL_SCRATCH (default /dev/shm).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-fragment=$here/stack.config
+fragment=${STACK_KERNEL_CONFIG:-$here/stack.config}
 source_tar=${STACK_KERNEL_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${STACK_KERNEL_JOBS:-$(nproc)}
-print_path=0
-[[ ${1:-} == --print-path ]] && print_path=1
+print_path=0 check_only=0
+case ${1:-} in
+  --print-path) print_path=1 ;;
+  --check-config) check_only=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--print-path | --check-config]" >&2; exit 2 ;;
+esac
 
 log() { echo "kernel: $*" >&2; }
 die() { echo "kernel: error: $*" >&2; exit 1; }
@@ -52,13 +60,13 @@ finish() {
   exit 0
 }
 
-[[ -s $out_dir/vmlinux ]] && finish
+((check_only)) || [[ ! -s $out_dir/vmlinux ]] || finish
 
 mkdir -p "$cache"
 # One build at a time per cache: a second caller waits, then finds the hit.
 exec 9>"$cache/.lock"
 flock 9
-[[ -s $out_dir/vmlinux ]] && finish
+((check_only)) || [[ ! -s $out_dir/vmlinux ]] || finish
 
 # The unpacked tree plus objects need about 2 GB.
 has_room() { [[ -d $1 && -w $1 ]] && (($(df -Pk "$1" | awk 'NR==2 {print $4}') > 2500000)); }
@@ -99,6 +107,10 @@ done <"$fragment"
 if ((${#bad[@]})); then
   printf 'kernel: error: option not in final .config: %s\n' "${bad[@]}" >&2
   exit 1
+fi
+if ((check_only)); then
+  log "configuration checked: every option of $(basename "$fragment") is set"
+  exit 0
 fi
 
 mk -j"$jobs" vmlinux
