@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -40,6 +41,7 @@ static void run_usage(FILE *f) {
         "\"never\")\n"
         "      --rm                   Automatically remove the container when it exits\n"
         "  -t, --tty                  Allocate a pseudo-TTY\n"
+        "      --ulimit ulimit        Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)\n"
         "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
         "  -w, --workdir string       Working directory inside the container\n",
         f);
@@ -132,6 +134,45 @@ static int parse_memory(const char *s, uint64_t *mib) {
   if (m < 64 || m > 1024.0 * 1024)
     return -ERANGE;
   *mib = (uint64_t)m;
+  return 0;
+}
+
+/* --ulimit NAME=SOFT[:HARD] as Docker has it. */
+static int parse_ulimit(const char *s, struct proto_rlimit *out) {
+  static const struct {
+    const char *name;
+    int res;
+  } names[] = {{"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},       {"data", RLIMIT_DATA},
+               {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},   {"memlock", RLIMIT_MEMLOCK},
+               {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},   {"nofile", RLIMIT_NOFILE},
+               {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},       {"rtprio", RLIMIT_RTPRIO},
+               {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
+               {"stack", RLIMIT_STACK},     {"as", RLIMIT_AS}};
+  const char *eq = strchr(s, '=');
+  if (eq == NULL)
+    return -EINVAL;
+  int res = -1;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strlen(names[i].name) == (size_t)(eq - s) && strncmp(s, names[i].name, (size_t)(eq - s)) == 0)
+      res = names[i].res;
+  if (res < 0)
+    return -EINVAL;
+  char *end;
+  errno = 0;
+  long long soft = strtoll(eq + 1, &end, 10), hard = soft;
+  if (errno || end == eq + 1 || (*end && *end != ':'))
+    return -EINVAL;
+  if (*end == ':') {
+    const char *h = end + 1;
+    hard = strtoll(h, &end, 10);
+    if (errno || end == h || *end)
+      return -EINVAL;
+  }
+  if (soft < -1 || hard < -1 || (hard != -1 && (soft == -1 || soft > hard)))
+    return -EINVAL;
+  out->resource = (uint32_t)res;
+  out->soft = soft < 0 ? (uint64_t)RLIM_INFINITY : (uint64_t)soft;
+  out->hard = hard < 0 ? (uint64_t)RLIM_INFINITY : (uint64_t)hard;
   return 0;
 }
 
@@ -268,10 +309,12 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"kernel", required_argument, NULL, 'K'},
       {"platform", required_argument, NULL, 'P'},
       {"pull", required_argument, NULL, 'L'},
+      {"ulimit", required_argument, NULL, 'U'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   struct container_opts co = {0};
+  struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
   _cleanup_strv_ char **env = NULL, **entrypoint = NULL;
   size_t nenv = 0;
   const char *platform = getenv("DOCKER_DEFAULT_PLATFORM");
@@ -333,6 +376,16 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
         fprintf(stderr, "stack run: invalid --pull %s: use always, missing or never\n", optarg);
         return CONTAINER_EXIT_FAILED;
       }
+      break;
+    case 'U':
+      if (co.n_rlimits == PROTO_MAX_RLIMITS || parse_ulimit(optarg, &rlimits[co.n_rlimits]) < 0) {
+        fprintf(stderr, "stack run: invalid --ulimit %s: give NAME=SOFT[:HARD] with NAME one of "
+                        "core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio "
+                        "rttime sigpending stack as (-1 = unlimited)\n", optarg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      co.rlimits = rlimits;
+      co.n_rlimits++;
       break;
     case 'h': run_usage(stdout); return 0;
     default:

@@ -81,6 +81,14 @@ out=$(run --hostname web1 "$img" sh -c 'hostname; cat /etc/hostname; grep -c web
 out=$(run "$img" hostname)
 [[ $out =~ ^[0-9a-f]{12}$ ]] || fail "default hostname: got '$out'"
 
+# entrypoint, ulimits, memory and CPUs
+out=$(run --entrypoint echo "$img" a b)
+[[ $out == "a b" ]] || fail "entrypoint: got '$out'"
+out=$(run --ulimit nofile=100:200 "$img" sh -c 'ulimit -n; ulimit -Hn')
+[[ $out == $'100\n200' ]] || fail "ulimit: got '$out'"
+out=$(run --memory 256m --cpus 1 "$img" sh -c 'grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo')
+[[ $out =~ ^1$'\n'MemTotal:\ +2[0-9]{5}\ kB$ ]] || fail "memory/cpus: got '$out'"
+
 # stdout and stderr arrive separately
 run "$img" sh -c 'echo to-out; echo to-err >&2; echo more-out' >"$tmp/o" 2>"$tmp/e"
 [[ $(cat "$tmp/o") == $'to-out\nmore-out' ]] || fail "stdout: $(cat "$tmp/o")"
