@@ -347,7 +347,6 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
                            struct stack_error **err) {
   size_t n = m->n_items;
   _cleanup_free_ struct download *dls = xcalloc(n ? n : 1, sizeof(*dls));
-  _cleanup_free_ size_t *todo = xcalloc(n ? n : 1, sizeof(*todo));
   size_t n_todo = 0;
   for (size_t i = 0; i < n; i++) {
     const struct descriptor *d = &m->items[i];
@@ -365,8 +364,7 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
       pull_progress_update(progress, row, d->size, "Already exists");
       continue;
     }
-    dls[n_todo] = (struct download){.d = d, .bs = bs, .row = row, .progress = progress};
-    todo[n_todo++] = i;
+    dls[n_todo++] = (struct download){.d = d, .bs = bs, .row = row, .progress = progress};
   }
   pull_progress_draw(progress, true);
   if (n_todo == 0)
@@ -383,13 +381,20 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
     return stack_error_set(err, -ENOMEM, "curl_multi_init failed");
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PARALLEL_DOWNLOADS);
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-  for (size_t i = 0; i < n_todo && r == 0; i++) {
-    r = download_start(c, multi, &dls[i], err);
-    if (r == 1)
-      r = 0;
-  }
-  int running = 1;
-  while (r == 0 && running) {
+  /* At most PARALLEL_DOWNLOADS transfers (and open blob writers) at once,
+   * however many layers a manifest lists. */
+  size_t next = 0, active = 0;
+  for (;;) {
+    while (r == 0 && active < PARALLEL_DOWNLOADS && next < n_todo) {
+      int sr = download_start(c, multi, &dls[next++], err);
+      if (sr < 0)
+        r = sr;
+      else if (sr == 0)
+        active++;
+    }
+    if (r < 0 || active == 0)
+      break;
+    int running;
     CURLMcode mc = curl_multi_perform(multi, &running);
     if (mc != CURLM_OK) {
       r = stack_error_set(err, -EIO, "curl_multi_perform: %s", curl_multi_strerror(mc));
@@ -405,11 +410,13 @@ static int download_layers(struct lazy_client *lc, struct blobstore *bs, const s
       int fr = download_finish(c, multi, dl, msg->data.result, name, err);
       if (fr < 0)
         r = fr;
-      else if (fr == 1)
-        running = 1;
+      else if (fr == 0)
+        active--; /* done; 1: restarted, still active */
     }
     pull_progress_draw(progress, false);
-    if (r == 0 && running) {
+    /* Wait for data unless a finished slot can take the next layer now. */
+    bool can_start = active < PARALLEL_DOWNLOADS && next < n_todo;
+    if (r == 0 && active > 0 && !can_start) {
       mc = curl_multi_poll(multi, NULL, 0, 100, NULL);
       if (mc != CURLM_OK)
         r = stack_error_set(err, -EIO, "curl_multi_poll: %s", curl_multi_strerror(mc));

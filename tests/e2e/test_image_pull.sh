@@ -51,6 +51,15 @@ out=$("$STACK" pull "$R/busybox@$BUSYBOX_ARM64_MANIFEST" 2>/dev/null)
 "$STACK" pull -q "$R/busybox:plain" >/dev/null 2>&1 || fail "plain pull"
 [[ -f $STACK_ROOT/blobs/sha256/${BUSYBOX_PLAIN_LAYER#sha256:} ]] || fail "plain layer missing"
 
+# Seven layers: more than run at once; all arrive.
+export STACK_ROOT=$tmp/root-multi
+"$STACK" pull -q "$R/busybox:multi" >/dev/null 2>"$tmp/err" || fail "multi-layer pull: $(cat "$tmp/err")"
+layers=$(python3 -c 'import json,sys; print(" ".join(l["digest"][7:] for l in json.load(open(sys.argv[1]))["layers"]))' \
+  "$STACK_ROOT/blobs/sha256/${BUSYBOX_MULTI_MANIFEST#sha256:}")
+[[ $(wc -w <<<"$layers") == 7 ]] || fail "multi manifest has $(wc -w <<<"$layers") layers"
+for l in $layers; do [[ -f $STACK_ROOT/blobs/sha256/$l ]] || fail "multi layer $l missing"; done
+export STACK_ROOT=$tmp/root
+
 # A cached image: a second pull downloads no blob (watched through the
 # pass-through proxy, which logs blob requests).
 registry_start_bad

@@ -11,6 +11,9 @@
 #                         file: it only exists to test platform choice)
 #        zstd             linux/amd64, zstd layer
 #        plain            linux/amd64, uncompressed layer
+#        multi            linux/amd64, 7 gzip layers: busybox, then /etc/layer1..5
+#                         (one file each), then a whiteout of /etc/layer1 and
+#                         an opaque /opt holding only /opt/kept
 #     busybox.tar         the same layout as an OCI archive (`stack image load -i`)
 #     busybox-docker/     Docker schema2 manifests of the same blobs, for tests
 #                         that push a Docker manifest list by hand:
@@ -164,6 +167,40 @@ zstd_manifest=$IMG_MANIFEST zstd_layer=$IMG_LAYER
 make_image amd64 "" plain
 plain_manifest=$IMG_MANIFEST plain_layer=$IMG_LAYER
 
+# "multi": the amd64 busybox layer and six small gzip layers on top: layer k
+# (1..5) adds /etc/layer<k> (text "k"); layer 6 deletes /etc/layer1 with a
+# whiteout and makes /opt an opaque directory holding only /opt/kept.
+multi_layers=("$(desc application/vnd.oci.image.layer.v1.tar+gzip "$amd64_layer")")
+multi_diffids=("\"sha256:$amd64_diffid\"")
+for k in 1 2 3 4 5 6; do
+  r=$work/multi-$k
+  mkdir -p "$r/etc"
+  if ((k < 6)); then
+    echo "$k" >"$r/etc/layer$k"
+  else
+    : >"$r/etc/.wh.layer1"
+    mkdir -p "$r/opt"
+    : >"$r/opt/.wh..wh..opq"
+    echo kept >"$r/opt/kept"
+  fi
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu -C "$r" -cf "$work/multi.tar" .
+  multi_diffids+=("\"sha256:$(sha "$work/multi.tar")\"")
+  gzip -n -c "$work/multi.tar" >"$work/l"
+  multi_layers+=("$(desc application/vnd.oci.image.layer.v1.tar+gzip "$(put "$work/l")")")
+done
+(
+  IFS=,
+  printf '{"created":"1970-01-01T00:00:00Z","architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+    "${multi_diffids[*]}" >"$work/c"
+)
+multi_config=$(put "$work/c")
+(
+  IFS=,
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":%s,"layers":[%s]}' \
+    "$(desc application/vnd.oci.image.config.v1+json "$multi_config")" "${multi_layers[*]}" >"$work/m"
+)
+multi_manifest=$(put "$work/m")
+
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
   "$(desc application/vnd.oci.image.manifest.v1+json "$amd64_manifest" "$(plat amd64)")" \
   "$(desc application/vnd.oci.image.manifest.v1+json "$arm64_manifest" "$(plat arm64 v8)")" >"$work/i"
@@ -174,6 +211,7 @@ ref application/vnd.oci.image.manifest.v1+json "$amd64_manifest" amd64
 ref application/vnd.oci.image.manifest.v1+json "$arm64_manifest" arm64
 ref application/vnd.oci.image.manifest.v1+json "$zstd_manifest" zstd
 ref application/vnd.oci.image.manifest.v1+json "$plain_manifest" plain
+ref application/vnd.oci.image.manifest.v1+json "$multi_manifest" multi
 (
   IFS=,
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}\n' "${refs[*]}"
@@ -207,6 +245,8 @@ BUSYBOX_ZSTD_MANIFEST=sha256:$zstd_manifest
 BUSYBOX_ZSTD_LAYER=sha256:$zstd_layer
 BUSYBOX_PLAIN_MANIFEST=sha256:$plain_manifest
 BUSYBOX_PLAIN_LAYER=sha256:$plain_layer
+BUSYBOX_MULTI_MANIFEST=sha256:$multi_manifest
+BUSYBOX_MULTI_CONFIG=sha256:$multi_config
 BUSYBOX_DOCKER_LIST=sha256:$(sha "$docker/list.json")
 BUSYBOX_DOCKER_AMD64_MANIFEST=sha256:$(sha "$docker/manifest-amd64.json")
 BUSYBOX_DOCKER_ARM64_MANIFEST=sha256:$(sha "$docker/manifest-arm64.json")
@@ -221,4 +261,4 @@ mv "$docker" "$out/busybox-docker"
 mv "$work/busybox.tar" "$out/busybox.tar"
 mv "$work/busybox.env" "$out/busybox.env"
 echo "$key" >"$out/busybox.key"
-echo "test images: $out/busybox (tags latest amd64 arm64 zstd plain)"
+echo "test images: $out/busybox (tags latest amd64 arm64 zstd plain multi)"

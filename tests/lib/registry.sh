@@ -19,7 +19,7 @@
 #
 # registry_push_busybox pushes, from tests/images/build.sh's output, to REPO
 # (default busybox): tags latest (OCI index amd64+arm64), amd64, arm64, zstd,
-# plain, and `docker` (a Docker manifest list of the same blobs, PUT by curl).
+# plain, multi (7 layers), and `docker` (a Docker manifest list of the same blobs, PUT by curl).
 # BUSYBOX_* digests (busybox.env) are exported.
 
 _registry_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -230,7 +230,7 @@ registry_push_busybox() {
   local creds=()
   [[ -f $REGISTRY_DIR/htpasswd || -s $REGISTRY_DIR/token.port ]] && creds=(--dest-creds "$REGISTRY_USER:$REGISTRY_PASS")
   local tag
-  for tag in latest amd64 arm64 zstd plain; do
+  for tag in latest amd64 arm64 zstd plain multi; do
     skopeo copy -q --all --preserve-digests --dest-tls-verify=false "${creds[@]}" \
       "oci:$src/busybox:$tag" "docker://$REGISTRY/$repo:$tag" >/dev/null || return 1
   done
