@@ -52,6 +52,7 @@ struct net_project {
   struct netlink *nl;
   struct net_state st;
   bool outbound;
+  bool adopt; /* reusing what a previous supervisor left running */
 };
 
 static struct np_network *find_network(struct net_project *p, const char *name) {
@@ -146,9 +147,14 @@ static int setup_network(struct net_project *p, struct np_network *n,
                          struct ipam_subnet **avoid, size_t *n_avoid, size_t *cap_avoid,
                          struct stack_error **err) {
   int r;
+  /* Adopting: the subnet and gateway the running guests were given. */
+  const char *saved = p->adopt && !ns->subnet ? net_state_get(p->st.subnets, n->name) : NULL;
+  char saved_cidr[32] = "", saved_gw[INET_ADDRSTRLEN] = "";
+  if (saved && sscanf(saved, "%31s %15s", saved_cidr, saved_gw) != 2)
+    saved = NULL;
   for (int attempt = 0;; attempt++) {
-    if (ns->subnet) {
-      if ((r = ipam_parse_cidr(ns->subnet, &n->subnet, err)) < 0)
+    if (ns->subnet || saved) {
+      if ((r = ipam_parse_cidr(saved ? saved_cidr : ns->subnet, &n->subnet, err)) < 0)
         return stack_error_prefix(err, "network %s: ipam subnet", n->name);
     } else {
       r = ipam_pick_subnet(pool, 1, *avoid, *n_avoid, ipam_seed(p->project, n->name),
@@ -162,10 +168,13 @@ static int setup_network(struct net_project *p, struct np_network *n,
     if (n->ipam_ready)
       ipam_net_free(&n->ipam);
     n->ipam_ready = false;
-    if ((r = ipam_net_init(&n->ipam, &n->subnet, ns->gateway, err)) < 0)
+    if ((r = ipam_net_init(&n->ipam, &n->subnet, saved ? saved_gw : ns->gateway, err)) < 0)
       return stack_error_prefix(err, "network %s", n->name);
     n->ipam_ready = true;
     inet_ntop(AF_INET, &n->ipam.gateway, n->gateway, sizeof(n->gateway));
+    char rec[64];
+    snprintf(rec, sizeof(rec), "%s %s", n->subnet_str, n->gateway);
+    net_state_set(&p->st.subnets, n->name, rec);
     if (n->external) {
       const char *ext = ns->external_name ? ns->external_name : ns->name;
       if (strlen(ext) >= NET_IFNAME_SIZE || !netlink_link_exists(ext))
@@ -178,9 +187,18 @@ static int setup_network(struct net_project *p, struct np_network *n,
     }
     net_bridge_name(p->project, n->name, n->bridge);
     net_state_add(&p->st.bridges, n->bridge);
-    if ((r = save_state(p, err)) < 0 || (r = create_bridge(p, n, err)) < 0)
+    if ((r = save_state(p, err)) < 0)
       return r;
-    if (ns->subnet || attempt >= 8 || !subnet_contested(p, n))
+    if (saved && netlink_link_exists(n->bridge)) {
+      /* Still there with its guests attached: make sure it is complete. */
+      if ((r = netlink_addr_add(p->nl, n->bridge, n->ipam.gateway, n->subnet.prefix, err)) < 0 ||
+          (r = netlink_link_set_up(p->nl, n->bridge, true, err)) < 0)
+        return stack_error_prefix(err, "network %s", n->name);
+      return 0;
+    }
+    if ((r = create_bridge(p, n, err)) < 0)
+      return r;
+    if (ns->subnet || saved || attempt >= 8 || !subnet_contested(p, n))
       return 0;
     /* Lost a race for this subnet: give it up and take another. */
     if ((r = netlink_link_delete(p->nl, n->bridge, err)) < 0)
@@ -198,12 +216,25 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
     return r;
   _cleanup_free_ char *state_path =
       spec->state_path ? xstrdup(spec->state_path) : net_state_default_path(spec->project);
-  /* Leftovers of a crashed run are in the way of the same names. */
-  if ((r = net_project_down_from_state(spec->project, state_path, err)) < 0)
+  struct net_state adopted = {0};
+  bool have_state = false;
+  if (spec->adopt) {
+    if ((r = net_state_load(state_path, &adopted, &have_state, err)) < 0)
+      return stack_error_prefix(err, "project %s: adopting the running networks",
+                                spec->project);
+  } else if ((r = net_project_down_from_state(spec->project, state_path, err)) < 0) {
+    /* Leftovers of a crashed run are in the way of the same names. */
     return stack_error_prefix(err, "project %s: removing the networks of an earlier run",
                               spec->project);
+  }
 
   struct net_project *p = xcalloc(1, sizeof(*p));
+  p->adopt = have_state;
+  if (have_state) {
+    p->st = adopted;
+    free(p->st.project);
+    p->st.project = NULL;
+  }
   p->project = xstrdup(spec->project);
   p->state_path = steal_pointer(&state_path);
   p->loop = spec->loop;
@@ -211,6 +242,8 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
   p->dns_port = spec->dns_port ? spec->dns_port : 53;
   net_table_name(spec->project, p->table);
   p->st.project = xstrdup(spec->project);
+  free(p->st.table);
+  p->st.table = NULL;
   p->records = dns_records_new();
   p->nets = xcalloc(spec->n_networks ? spec->n_networks : 1, sizeof(*p->nets));
   struct ipam_subnet *avoid = NULL;
@@ -250,6 +283,18 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
     if ((r = dns_records_add_network(p->records, n->name, n->subnet.net, n->subnet.prefix,
                                      err)) < 0)
       goto fail;
+  }
+  /* Adopting: the addresses of the guests still running stay theirs, also
+   * before (or without) their containers being attached again. */
+  for (size_t i = 0; p->adopt && p->st.addresses && p->st.addresses[i]; i++) {
+    const char *kv = p->st.addresses[i], *slash = strchr(kv, '/'), *eq = strchr(kv, '=');
+    struct in_addr ip;
+    if (slash == NULL || eq == NULL || eq < slash || inet_pton(AF_INET, eq + 1, &ip) != 1)
+      continue;
+    _cleanup_free_ char *net = xstrndup(slash + 1, (size_t)(eq - slash - 1));
+    struct np_network *n = find_network(p, net);
+    if (n && n->ipam_ready)
+      (void)ipam_net_reserve(&n->ipam, ip, NULL);
   }
   /* One DNS server, listening on every gateway.  Where something else holds
    * the DNS port on that address (a host resolver bound to 0.0.0.0:53, say),
@@ -357,7 +402,12 @@ static int attach_endpoint(struct net_project *p, const struct net_container_spe
                            c->service, e->network);
   struct in_addr ip;
   int r;
-  if (e->ipv4_address) {
+  char key[512];
+  snprintf(key, sizeof(key), "%s/%s", c->name, n->name);
+  const char *saved = p->adopt ? net_state_get(p->st.addresses, key) : NULL;
+  if (saved && !e->ipv4_address && inet_pton(AF_INET, saved, &ip) == 1) {
+    r = 0; /* the address the guest still has, reserved since up */
+  } else if (e->ipv4_address) {
     if (inet_pton(AF_INET, e->ipv4_address, &ip) != 1)
       return stack_error_set(err, -EINVAL, "service %s: ipv4_address \"%s\" is not an IPv4 "
                              "address", c->service, e->ipv4_address);
@@ -377,10 +427,12 @@ static int attach_endpoint(struct net_project *p, const struct net_container_spe
   snprintf(a->gateway, sizeof(a->gateway), "%s", n->gateway);
   snprintf(a->dns, sizeof(a->dns), "%s", n->gateway);
   a->mtu = n->mtu;
+  bool reuse = p->adopt && netlink_link_exists(a->tap); /* a running QEMU holds it */
   net_state_add(&p->st.taps, a->tap);
+  net_state_set(&p->st.addresses, key, a->ip);
   if ((r = save_state(p, err)) < 0)
     return r;
-  if ((r = netlink_tap_create(a->tap, (uid_t)-1, err)) < 0 ||
+  if ((!reuse && (r = netlink_tap_create(a->tap, (uid_t)-1, err)) < 0) ||
       (r = netlink_link_set_master(p->nl, a->tap, n->bridge, err)) < 0 ||
       (r = netlink_link_set_mtu(p->nl, a->tap, n->mtu, err)) < 0 ||
       (r = netlink_link_set_up(p->nl, a->tap, true, err)) < 0)
@@ -501,6 +553,9 @@ int net_detach_container(struct net_project *p, const char *name, struct stack_e
     struct in_addr ip;
     if (n && n->ipam_ready && inet_pton(AF_INET, a->ip, &ip) == 1)
       ipam_net_release(&n->ipam, ip);
+    char key[512];
+    snprintf(key, sizeof(key), "%s/%s", name, a->network);
+    net_state_unset(&p->st.addresses, key);
     if (a->tap[0] == '\0')
       continue;
     int r = netlink_link_delete(p->nl, a->tap, first ? NULL : err);
@@ -527,12 +582,16 @@ int net_project_down(struct net_project *p, struct stack_error **err) {
   dns_server_close(p->dns); /* no callback reads the records after this */
   dns_records_free(p->records);
   if (p->nl != NULL) {
+    /* The state lists everything, also taps of adopted containers that were
+     * never attached again. */
+    for (size_t i = 0; p->st.taps && p->st.taps[i]; i++) {
+      r = netlink_link_delete(p->nl, p->st.taps[i], first ? NULL : err);
+      first = first ? first : r;
+    }
     r = net_nft_remove(p->table, first ? NULL : err);
     first = first ? first : r;
-    for (size_t i = 0; i < p->n_nets; i++) {
-      if (p->nets[i].external || p->nets[i].bridge[0] == '\0')
-        continue;
-      r = netlink_link_delete(p->nl, p->nets[i].bridge, first ? NULL : err);
+    for (size_t i = 0; p->st.bridges && p->st.bridges[i]; i++) {
+      r = netlink_link_delete(p->nl, p->st.bridges[i], first ? NULL : err);
       first = first ? first : r;
     }
   }

@@ -12,6 +12,7 @@
  *   net_project_down()       removes everything; idempotent
  *   net_project_down_from_state()  the same from the state file alone, after
  *                            a crash (no live net_project needed)
+ *   spec.adopt               a restarted supervisor takes over what runs
  *
  * The DNS server and the port proxies run on the caller's libuv loop; all
  * calls must be made from the loop's thread.  Everything created is written
@@ -55,6 +56,11 @@ struct net_project_spec {
   const char *state_path;  /* NULL: net_state_default_path(project) */
   uint16_t dns_port;       /* 0: 53 (tests use a free port) */
   const char *resolv_conf; /* host resolvers; NULL: /etc/resolv.conf */
+  /* A restarted supervisor: instead of removing what the state file lists,
+   * keep it: the same bridges and subnets, and, when the containers are
+   * attached again (same names), the same addresses and the taps their QEMUs
+   * still hold.  Without a state file this is an ordinary up. */
+  bool adopt;
 };
 
 struct net_endpoint_spec {

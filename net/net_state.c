@@ -47,11 +47,49 @@ void net_state_remove(char ***list, const char *name) {
     (*list)[j] = NULL;
 }
 
+static char **map_find(char **map, const char *key) {
+  size_t kl = strlen(key);
+  for (size_t i = 0; map && map[i]; i++)
+    if (strncmp(map[i], key, kl) == 0 && map[i][kl] == '=')
+      return &map[i];
+  return NULL;
+}
+
+void net_state_set(char ***map, const char *key, const char *value) {
+  char **e = map_find(*map, key);
+  if (e) {
+    free(*e);
+    *e = xasprintf("%s=%s", key, value);
+    return;
+  }
+  size_t n = strv_len(*map);
+  *map = xrealloc(*map, (n + 2) * sizeof(char *));
+  (*map)[n] = xasprintf("%s=%s", key, value);
+  (*map)[n + 1] = NULL;
+}
+
+const char *net_state_get(char **map, const char *key) {
+  char **e = map_find(map, key);
+  return e ? *e + strlen(key) + 1 : NULL;
+}
+
+void net_state_unset(char ***map, const char *key) {
+  char **e = map_find(*map, key);
+  if (e == NULL)
+    return;
+  free(*e);
+  do /* close the gap, keeping the NULL terminator */
+    e[0] = e[1];
+  while (*e++ != NULL);
+}
+
 void net_state_free(struct net_state *st) {
   free(st->project);
   free(st->table);
   strv_free(st->bridges);
   strv_free(st->taps);
+  strv_free(st->subnets);
+  strv_free(st->addresses);
   memset(st, 0, sizeof(*st));
 }
 
@@ -70,6 +108,23 @@ static int read_list(const cJSON *root, const char *key, char ***out, const char
                              "%s: \"%s\" holds something that is not a stack interface name",
                              path, key);
     net_state_add(out, it->valuestring);
+  }
+  return 0;
+}
+
+static int read_map(const cJSON *root, const char *key, char ***out, const char *path,
+                    struct stack_error **err) {
+  const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, key);
+  if (obj == NULL)
+    return 0;
+  if (!cJSON_IsObject(obj))
+    return stack_error_set(err, -EINVAL, "%s: \"%s\" is not an object", path, key);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, obj) {
+    if (!cJSON_IsString(it) || it->string == NULL || strchr(it->string, '=') ||
+        strlen(it->valuestring) > 64)
+      return stack_error_set(err, -EINVAL, "%s: \"%s\" has an invalid entry", path, key);
+    net_state_set(out, it->string, it->valuestring);
   }
   return 0;
 }
@@ -102,7 +157,9 @@ int net_state_load(const char *path, struct net_state *st, bool *exists,
     st->table = xstrdup(t->valuestring);
   }
   if ((r = read_list(root, "bridges", &st->bridges, path, err)) < 0 ||
-      (r = read_list(root, "taps", &st->taps, path, err)) < 0) {
+      (r = read_list(root, "taps", &st->taps, path, err)) < 0 ||
+      (r = read_map(root, "subnets", &st->subnets, path, err)) < 0 ||
+      (r = read_map(root, "addresses", &st->addresses, path, err)) < 0) {
     net_state_free(st);
     return r;
   }
@@ -122,6 +179,16 @@ int net_state_save(const char *path, const struct net_state *st, struct stack_er
   cJSON *t = cJSON_AddArrayToObject(root, "taps");
   for (size_t i = 0; st->taps && st->taps[i]; i++)
     cJSON_AddItemToArray(t, cJSON_CreateString(st->taps[i]));
+  cJSON *maps[2] = {cJSON_AddObjectToObject(root, "subnets"),
+                    cJSON_AddObjectToObject(root, "addresses")};
+  char **lists[2] = {st->subnets, st->addresses};
+  for (int m = 0; m < 2; m++) {
+    for (size_t i = 0; lists[m] && lists[m][i]; i++) {
+      const char *eq = strchr(lists[m][i], '=');
+      _cleanup_free_ char *k = xstrndup(lists[m][i], (size_t)(eq - lists[m][i]));
+      cJSON_AddStringToObject(maps[m], k, eq + 1);
+    }
+  }
   _cleanup_free_ char *text = cJSON_Print(root);
   _cleanup_free_ char *dir = xstrdup(path);
   int r = fs_mkdir_p(dirname(dir), 0755, err);

@@ -15,6 +15,11 @@ struct net_state {
   char *table;   /* nftables table, or NULL */
   char **bridges; /* NULL-terminated, owned by us (never external ones) */
   char **taps;    /* NULL-terminated */
+  /* For a restarted supervisor to adopt what runs: "key=value" entries,
+   * subnets "network" -> "a.b.c.d/n a.b.c.d" (subnet, gateway) and
+   * addresses "container/network" -> "a.b.c.d". */
+  char **subnets;
+  char **addresses;
 };
 
 /* The default location: <data root>/projects/<project>/network.json. */
@@ -30,6 +35,11 @@ int net_state_save(const char *path, const struct net_state *st, struct stack_er
 /* Adds / removes a name in a list (no duplicates). */
 void net_state_add(char ***list, const char *name);
 void net_state_remove(char ***list, const char *name);
+
+/* Sets, reads (NULL if absent) and removes a key of a "key=value" list. */
+void net_state_set(char ***map, const char *key, const char *value);
+const char *net_state_get(char **map, const char *key);
+void net_state_unset(char ***map, const char *key);
 
 void net_state_free(struct net_state *st);
 
