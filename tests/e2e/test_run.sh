@@ -126,6 +126,15 @@ if command -v script >/dev/null; then
   [[ $out == $'/dev/pts/0\nxterm' ]] || fail "tty: got '$out'"
 fi
 
+# Ctrl-C (SIGINT to stack) reaches the process
+timeout 120 "$STACK_BIN" run --rm "$img" sh -c 'trap "echo got-int; exit 3" INT; echo ready; while :; do sleep 0.1; done' >"$tmp/io" 2>&1 &
+runner=$!
+for _ in $(seq 300); do grep -q ready "$tmp/io" 2>/dev/null && break; sleep 0.1; done
+kill -INT $runner
+wait $runner
+rc=$?
+[[ $rc == 3 ]] && grep -q got-int "$tmp/io" || fail "SIGINT forwarding: rc=$rc $(cat "$tmp/io")"
+
 # QEMU killed mid-run: a clear error, not a hang
 timeout 120 "$STACK_BIN" run --rm "$img" sh -c 'echo ready; sleep 300' >"$tmp/ko" 2>"$tmp/ke" &
 runner=$!
