@@ -1,6 +1,9 @@
 #include "helper_netns.h"
 
 #include <fcntl.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 #include <signal.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -94,6 +97,11 @@ void cleanup_on_exit(void (*fn)(void)) {
   signal(SIGTERM, cleanup_signal);
   signal(SIGINT, cleanup_signal);
   signal(SIGALRM, cleanup_signal);
+  signal(SIGABRT, cleanup_signal);
+#ifdef __SANITIZE_ADDRESS__
+  /* A sanitizer report ends the process without atexit handlers. */
+  __asan_set_death_callback(fn);
+#endif
 }
 
 static void runner_stop_cb(uv_async_t *a) {
