@@ -2,11 +2,17 @@
 # Pull + unpack + ext4 root disk of a test image from a local registry:
 # stack (in process: bench_pull) side by side with skopeo copy + umoci unpack
 # + mkfs.ext4 -d doing the same work, and a cached second `stack pull`
-# (target < 50 ms).  Uses the redis test image when built, else busybox.
+# (target < 50 ms).  Uses the redis test image when it has been built
+# (tests/images/build-redis.sh, or pass --redis to build it first), else
+# busybox.
 #
-# usage: bench/bench_pull.sh [BUILD_DIR] [RUNS]
+# usage: bench/bench_pull.sh [--redis] [BUILD_DIR] [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ${1:-} == --redis ]]; then
+  "$here/tests/images/build-redis.sh"
+  shift
+fi
 build=${1:-$here/build}
 runs=${2:-3}
 STACK_SOURCE_DIR=$here
@@ -20,8 +26,15 @@ export STACK_CONFIG=$tmp/config.json HOME=$tmp/home
 registry_start plain "$tmp/registry" >/dev/null
 registry_push_busybox >/dev/null
 ref=$REGISTRY/busybox:amd64
+what="busybox test image"
+images=$("$here/tests/images/build.sh" --print-dir)
+if [[ -f $images/redis/index.json ]]; then
+  skopeo copy -q --dest-tls-verify=false "oci:$images/redis:latest" "docker://$REGISTRY/redis:latest" >/dev/null
+  ref=$REGISTRY/redis:latest
+  what="redis test image, $(du -sh "$images/redis" | cut -f1) compressed"
+fi
 
-echo "image: $ref (busybox test image), median of $runs runs"
+echo "image: $ref ($what), median of $runs runs"
 "$build/bench/bench_pull" "$tmp/store" "$ref" "$runs" >"$tmp/stack.out"
 . "$tmp/stack.out"
 

@@ -4,6 +4,7 @@
  * starting with '.' or '-'), and a sha256 digest. */
 #include "runtime/image/reference.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -223,10 +224,17 @@ const char *image_ref_api_host(const struct image_ref *r) {
 }
 
 bool image_ref_host_is_loopback(const char *host) {
-  size_t n = strcspn(host, ":");
   if (host[0] == '[')
-    return strncmp(host, "[::1]", 5) == 0;
+    return strncmp(host, "[::1]", 5) == 0 && (host[5] == '\0' || host[5] == ':');
+  size_t n = strcspn(host, ":");
   if (n == 9 && strncmp(host, "localhost", 9) == 0)
     return true;
-  return strncmp(host, "127.", 4) == 0;
+  /* A numeric 127.0.0.0/8 address only: "127.example.com" is a name. */
+  char addr[INET_ADDRSTRLEN];
+  struct in_addr a;
+  if (n >= sizeof(addr))
+    return false;
+  memcpy(addr, host, n);
+  addr[n] = '\0';
+  return inet_pton(AF_INET, addr, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }

@@ -77,6 +77,10 @@ int main(void) {
   CHECK(image_ref_host_is_loopback("[::1]:5000"));
   CHECK(!image_ref_host_is_loopback("registry.example.com"));
   CHECK(!image_ref_host_is_loopback("localhost.evil.com"));
+  CHECK(!image_ref_host_is_loopback("127.evil.com:5000"));
+  CHECK(!image_ref_host_is_loopback("[::1]x"));
+  CHECK(image_ref_host_is_loopback("127.1.2.3"));
+  CHECK(!image_ref_host_is_loopback("128.0.0.1:80"));
 
   bad("", "empty");
   bad("Redis", "lowercase");
