@@ -9,6 +9,7 @@
 #include "ext4_build.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <et/com_err.h>
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
@@ -29,6 +30,7 @@
 #define BLOCK_SIZE 4096
 #define INODE_SIZE 256
 #define COPY_CHUNK (1 << 20)
+#define EXT4_LINK_MAX 65000 /* as the kernel: beyond, DIR_NLINK directories count 1 */
 
 struct build {
   ext2_filsys fs;
@@ -77,18 +79,6 @@ static int fail(struct build *b, errcode_t e, const char *what, const char *name
                          error_message(e));
 }
 
-/* ext2fs_link() and friends do not grow a full directory themselves. */
-static errcode_t link_entry(ext2_filsys fs, ext2_ino_t dir, const char *name, ext2_ino_t ino,
-                            int ft) {
-  errcode_t e = ext2fs_link(fs, dir, name, ino, ft);
-  if (e == EXT2_ET_DIR_NO_SPACE) {
-    e = ext2fs_expand_dir(fs, dir);
-    if (e == 0)
-      e = ext2fs_link(fs, dir, name, ino, ft);
-  }
-  return e;
-}
-
 static int file_type(mode_t m) {
   switch (m & S_IFMT) {
   case S_IFREG: return EXT2_FT_REG_FILE;
@@ -110,18 +100,6 @@ static void fill_attrs(struct ext2_inode *inode, const struct lt_inode *ino) {
   ext2fs_set_i_gid_high(*inode, ino->gid >> 16);
   uint32_t t = ino->mtime < 0 ? 0 : ino->mtime > UINT32_MAX ? UINT32_MAX : (uint32_t)ino->mtime;
   inode->i_atime = inode->i_ctime = inode->i_mtime = t;
-}
-
-/* Rewrites mode, owner and times of an inode created by a libext2fs helper. */
-static int set_attrs(struct build *b, ext2_ino_t n, const struct lt_inode *ino, const char *name,
-                     struct stack_error **err) {
-  struct ext2_inode inode;
-  errcode_t e = ext2fs_read_inode(b->fs, n, &inode);
-  if (e == 0) {
-    fill_attrs(&inode, ino);
-    e = ext2fs_write_inode(b->fs, n, &inode);
-  }
-  return e ? fail(b, e, "setting attributes of", name, err) : 0;
 }
 
 static int set_xattrs(struct build *b, ext2_ino_t n, const struct lt_inode *ino, const char *name,
@@ -161,9 +139,13 @@ static int copy_range(struct build *b, uint64_t src, uint64_t dst, uint64_t len,
   return 0;
 }
 
-/* Copies a file's content to the blocks its extents map. */
-static int write_data(struct build *b, ext2_ino_t n, const struct lt_inode *ino, const char *name,
-                      struct stack_error **err) {
+/* Calls fn for each run of blocks inode n maps, in logical order; checks
+ * that all nblocks were mapped. */
+typedef int (*run_fn)(struct build *b, const void *ctx, uint64_t lblk, uint64_t pblk, uint64_t len,
+                      const char *name, struct stack_error **err);
+
+static int for_each_run(struct build *b, ext2_ino_t n, uint64_t nblocks, run_fn fn, const void *ctx,
+                        const char *name, struct stack_error **err) {
   ext2_extent_handle_t h = NULL;
   errcode_t e = ext2fs_extent_open(b->fs, n, &h);
   if (e)
@@ -172,141 +154,218 @@ static int write_data(struct build *b, ext2_ino_t n, const struct lt_inode *ino,
   int op = EXT2_EXTENT_ROOT;
   uint64_t mapped = 0;
   int r = 0;
-  while ((e = ext2fs_extent_get(h, op, &ext)) == 0) {
+  while (r == 0 && ext2fs_extent_get(h, op, &ext) == 0) {
     op = EXT2_EXTENT_NEXT_LEAF;
     if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF))
       continue;
-    uint64_t off = (uint64_t)ext.e_lblk * BLOCK_SIZE;
-    if (off >= ino->size)
+    if (ext.e_lblk >= nblocks)
       break;
-    uint64_t len = (uint64_t)ext.e_len * BLOCK_SIZE;
-    if (len > ino->size - off)
-      len = ino->size - off;
-    r = copy_range(b, ino->spool_off + off, (uint64_t)ext.e_pblk * BLOCK_SIZE, len, name, err);
-    if (r < 0)
-      break;
+    uint64_t len = ext.e_len;
+    if (len > nblocks - ext.e_lblk)
+      len = nblocks - ext.e_lblk;
+    r = fn(b, ctx, ext.e_lblk, ext.e_pblk, len, name, err);
     mapped += len;
   }
   ext2fs_extent_free(h);
-  if (r < 0)
-    return r;
-  if (mapped != ino->size)
-    return stack_error_set(err, -EIO, "building %s: \"%s\" was not fully allocated", b->path, name);
+  if (r == 0 && mapped != nblocks)
+    r = stack_error_set(err, -EIO, "building %s: \"%s\" was not fully allocated", b->path, name);
+  return r;
+}
+
+/* A regular file's content, from the spool. */
+static int copy_file_run(struct build *b, const void *ctx, uint64_t lblk, uint64_t pblk,
+                         uint64_t len, const char *name, struct stack_error **err) {
+  const struct lt_inode *ino = ctx;
+  uint64_t off = lblk * BLOCK_SIZE, bytes = len * BLOCK_SIZE;
+  if (bytes > ino->size - off)
+    bytes = ino->size - off;
+  return copy_range(b, ino->spool_off + off, pblk * BLOCK_SIZE, bytes, name, err);
+}
+
+/* Directory blocks, prepared in memory. */
+static int write_dir_run(struct build *b, const void *ctx, uint64_t lblk, uint64_t pblk,
+                         uint64_t len, const char *name, struct stack_error **err) {
+  const char *blocks = ctx;
+  for (uint64_t i = 0; i < len; i++) {
+    errcode_t e = ext2fs_write_dir_block4(b->fs, pblk + i, (void *)(blocks + (lblk + i) * BLOCK_SIZE),
+                                          0, 0);
+    if (e)
+      return fail(b, e, "writing directory", name, err);
+  }
   return 0;
 }
 
-static int new_inode(struct build *b, ext2_ino_t dir, mode_t mode, ext2_ino_t *n, const char *name,
-                     struct stack_error **err) {
-  errcode_t e = ext2fs_new_inode(b->fs, dir, (int)mode, NULL, n);
-  return e ? fail(b, e, "allocating an inode for", name, err) : 0;
+/* A symlink target too long for the inode: one block. */
+static int write_link_run(struct build *b, const void *ctx, uint64_t lblk, uint64_t pblk,
+                          uint64_t len, const char *name, struct stack_error **err) {
+  const char *target = ctx;
+  int w = fd_pwrite_all(b->fd, target, strlen(target), (off_t)(pblk * BLOCK_SIZE));
+  return w < 0 ? stack_error_errno(err, w, "building %s: writing \"%s\"", b->path, name) : 0;
 }
 
-static int write_plain(struct build *b, ext2_ino_t dir, const char *name, struct lt_inode *ino,
-                       ext2_ino_t *out, struct stack_error **err) {
+/* Writes a new inode (attributes already in *inode) with nblocks of
+ * storage allocated through extents, or none (extents = false: fast
+ * symlinks, devices, fifos). */
+static int create_inode(struct build *b, ext2_ino_t n, struct ext2_inode *inode, bool extents,
+                        uint64_t nblocks, const char *name, struct stack_error **err) {
+  errcode_t e = 0;
+  if (extents) {
+    ext2_extent_handle_t h;
+    e = ext2fs_extent_open2(b->fs, n, inode, &h); /* sets up the extent header */
+    if (e == 0)
+      ext2fs_extent_free(h);
+  }
+  if (e == 0)
+    e = ext2fs_write_new_inode(b->fs, n, inode);
+  if (e == 0 && nblocks)
+    e = ext2fs_fallocate(b->fs, EXT2_FALLOCATE_FORCE_INIT, n, NULL, ~0ULL, 0, nblocks);
+  return e ? fail(b, e, "writing", name, err) : 0;
+}
+
+static int alloc_inode(struct build *b, ext2_ino_t dir, struct lt_inode *ino, const char *name,
+                       struct stack_error **err) {
   ext2_ino_t n;
-  int r = new_inode(b, dir, ino->mode, &n, name, err);
-  if (r < 0)
-    return r;
-  errcode_t e = link_entry(b->fs, dir, name, n, file_type(ino->mode));
+  errcode_t e = ext2fs_new_inode(b->fs, dir, (int)ino->mode, NULL, &n);
   if (e)
-    return fail(b, e, "linking", name, err);
-  ext2fs_inode_alloc_stats2(b->fs, n, +1, 0);
+    return fail(b, e, "allocating an inode for", name, err);
+  ext2fs_inode_alloc_stats2(b->fs, n, +1, S_ISDIR(ino->mode));
+  ino->out_ino = n;
+  return 0;
+}
+
+/* Everything but directories: written once, however many names it has. */
+static int write_nondir(struct build *b, struct lt_dentry *d, struct stack_error **err) {
+  struct lt_inode *ino = d->inode;
+  ext2_ino_t n = ino->out_ino;
+  if (ino->refs > EXT4_LINK_MAX)
+    return stack_error_set(err, -EMLINK, "building %s: \"%s\" has more than %d hard links",
+                           b->path, d->name, EXT4_LINK_MAX);
   struct ext2_inode inode;
   memset(&inode, 0, sizeof(inode));
   fill_attrs(&inode, ino);
-  inode.i_links_count = 1;
+  inode.i_links_count = (uint16_t)ino->refs;
+  int r = 0;
+  errcode_t e = 0;
   if (S_ISREG(ino->mode)) {
+    uint64_t nblocks = div_up(ino->size, BLOCK_SIZE);
     e = ext2fs_inode_size_set(b->fs, &inode, ino->size);
-    if (e == 0) {
-      ext2_extent_handle_t h;
-      e = ext2fs_extent_open2(b->fs, n, &inode, &h); /* sets up the extent header */
-      if (e == 0)
-        ext2fs_extent_free(h);
-    }
-  } else if (S_ISCHR(ino->mode) || S_ISBLK(ino->mode)) {
-    unsigned ma = major(ino->rdev), mi = minor(ino->rdev);
-    if (ma < 256 && mi < 256) {
-      inode.i_block[0] = ma * 256 + mi;
-    } else {
-      inode.i_block[1] = (mi & 0xff) | (ma << 8) | ((mi & ~0xffu) << 12);
-    }
-  }
-  if (e == 0)
-    e = ext2fs_write_new_inode(b->fs, n, &inode);
-  if (e == 0 && S_ISREG(ino->mode) && ino->size > 0)
-    e = ext2fs_fallocate(b->fs, EXT2_FALLOCATE_FORCE_INIT, n, NULL, ~0ULL, 0,
-                         div_up(ino->size, BLOCK_SIZE));
-  if (e)
-    return fail(b, e, "writing", name, err);
-  if (S_ISREG(ino->mode) && ino->size > 0 && (r = write_data(b, n, ino, name, err)) < 0)
-    return r;
-  *out = n;
-  return 0;
-}
-
-static int write_dentry(struct build *b, ext2_ino_t dir, struct lt_dentry *d,
-                        struct stack_error **err);
-
-static int write_children(struct build *b, ext2_ino_t n, struct lt_dentry *d,
-                          struct stack_error **err) {
-  for (struct lt_dentry *c = d->first_child; c; c = c->next) {
-    int r = write_dentry(b, n, c, err);
-    if (r < 0)
-      return r;
-  }
-  return 0;
-}
-
-static int write_dentry(struct build *b, ext2_ino_t dir, struct lt_dentry *d,
-                        struct stack_error **err) {
-  struct lt_inode *ino = d->inode;
-  const char *name = d->name;
-  errcode_t e;
-  int r;
-  if (ino->out_ino) { /* another name of a file already written */
-    e = link_entry(b->fs, dir, name, ino->out_ino, file_type(ino->mode));
-    struct ext2_inode inode;
-    if (e == 0)
-      e = ext2fs_read_inode(b->fs, ino->out_ino, &inode);
-    if (e == 0) {
-      inode.i_links_count++;
-      e = ext2fs_write_inode(b->fs, ino->out_ino, &inode);
-    }
-    return e ? fail(b, e, "hard-linking", name, err) : 0;
-  }
-  ext2_ino_t n = 0;
-  if (S_ISDIR(ino->mode)) {
-    if ((r = new_inode(b, dir, ino->mode, &n, name, err)) < 0)
-      return r;
-    e = ext2fs_mkdir(b->fs, dir, n, name);
-    if (e == EXT2_ET_DIR_NO_SPACE && (e = ext2fs_expand_dir(b->fs, dir)) == 0)
-      e = ext2fs_mkdir(b->fs, dir, n, name);
-    if (e)
-      return fail(b, e, "creating directory", name, err);
-    if ((r = set_attrs(b, n, ino, name, err)) < 0)
-      return r;
+    if (e == 0 && (r = create_inode(b, n, &inode, true, nblocks, d->name, err)) == 0 && nblocks)
+      r = for_each_run(b, n, nblocks, copy_file_run, ino, d->name, err);
   } else if (S_ISLNK(ino->mode)) {
-    if ((r = new_inode(b, dir, ino->mode, &n, name, err)) < 0)
-      return r;
-    e = ext2fs_symlink(b->fs, dir, n, name, ino->symlink);
-    if (e == EXT2_ET_DIR_NO_SPACE && (e = ext2fs_expand_dir(b->fs, dir)) == 0)
-      e = ext2fs_symlink(b->fs, dir, n, name, ino->symlink);
-    if (e)
-      return fail(b, e, "creating symlink", name, err);
-    if ((r = set_attrs(b, n, ino, name, err)) < 0)
-      return r;
+    size_t len = strlen(ino->symlink);
+    if (len >= BLOCK_SIZE)
+      return stack_error_set(err, -ENAMETOOLONG, "building %s: symlink \"%s\" is too long",
+                             b->path, d->name);
+    e = ext2fs_inode_size_set(b->fs, &inode, len);
+    if (e == 0 && len < sizeof(inode.i_block)) { /* fast symlink: the target in the inode */
+      memcpy(inode.i_block, ino->symlink, len);
+      r = create_inode(b, n, &inode, false, 0, d->name, err);
+    } else if (e == 0 && (r = create_inode(b, n, &inode, true, 1, d->name, err)) == 0) {
+      r = for_each_run(b, n, 1, write_link_run, ino->symlink, d->name, err);
+    }
   } else {
-    if ((r = write_plain(b, dir, name, ino, &n, err)) < 0)
-      return r;
+    if (S_ISCHR(ino->mode) || S_ISBLK(ino->mode)) {
+      unsigned ma = major(ino->rdev), mi = minor(ino->rdev);
+      if (ma < 256 && mi < 256)
+        inode.i_block[0] = ma * 256 + mi;
+      else
+        inode.i_block[1] = (mi & 0xff) | (ma << 8) | ((mi & ~0xffu) << 12);
+    }
+    r = create_inode(b, n, &inode, false, 0, d->name, err);
   }
-  ino->out_ino = n;
-  if ((r = set_xattrs(b, n, ino, name, err)) < 0)
-    return r;
-  return S_ISDIR(ino->mode) ? write_children(b, n, d, err) : 0;
+  if (e)
+    return fail(b, e, "writing", d->name, err);
+  if (r == 0)
+    r = set_xattrs(b, n, ino, d->name, err);
+  ino->out_done = 1;
+  return r;
+}
+
+/* Packs one directory entry into blocks (a block-sized buffer at a time):
+ * an entry never crosses a block, and the last one of a block stretches to
+ * its end. */
+struct dirbuf {
+  char *data;
+  size_t cap, nblocks;
+  size_t off;  /* in the current block */
+  size_t last; /* offset of the last entry of the current block (absolute) */
+};
+
+static void dir_add(ext2_filsys fs, struct dirbuf *db, const char *name, ext2_ino_t ino, int ft) {
+  size_t nl = strlen(name), need = (8 + nl + 3) & ~(size_t)3;
+  if (db->nblocks == 0 || db->off + need > BLOCK_SIZE) {
+    if (db->nblocks) {
+      struct ext2_dir_entry *last = (struct ext2_dir_entry *)(db->data + db->last);
+      ext2fs_set_rec_len(fs, BLOCK_SIZE - (unsigned)(db->last % BLOCK_SIZE), last);
+    }
+    db->data = xgrow(db->data, &db->cap, (db->nblocks + 1) * BLOCK_SIZE, 1);
+    memset(db->data + db->nblocks * BLOCK_SIZE, 0, BLOCK_SIZE);
+    db->nblocks++;
+    db->off = 0;
+  }
+  size_t at = (db->nblocks - 1) * BLOCK_SIZE + db->off;
+  struct ext2_dir_entry *de = (struct ext2_dir_entry *)(db->data + at);
+  de->inode = ino;
+  ext2fs_set_rec_len(fs, (unsigned)need, de);
+  ext2fs_dirent_set_name_len(de, (int)nl);
+  ext2fs_dirent_set_file_type(de, ft);
+  memcpy(de->name, name, nl);
+  db->last = at;
+  db->off += need;
+}
+
+static void dir_finish(ext2_filsys fs, struct dirbuf *db) {
+  struct ext2_dir_entry *last = (struct ext2_dir_entry *)(db->data + db->last);
+  ext2fs_set_rec_len(fs, BLOCK_SIZE - (unsigned)(db->last % BLOCK_SIZE), last);
+}
+
+/* A directory: inode numbers for its children first, so that its blocks can
+ * be written in one go (ext2fs_link() per name rescans the directory, which
+ * is quadratic), then the children. */
+static int write_dir(struct build *b, struct lt_dentry *d, ext2_ino_t parent,
+                     struct stack_error **err) {
+  ext2_ino_t n = d->inode->out_ino;
+  int r;
+  unsigned subdirs = 0;
+  for (struct lt_dentry *c = d->first_child; c; c = c->next) {
+    if (!c->inode->out_ino && (r = alloc_inode(b, n, c->inode, c->name, err)) < 0)
+      return r;
+    subdirs += S_ISDIR(c->inode->mode);
+  }
+  struct dirbuf db = {NULL, 0, 0, 0, 0};
+  dir_add(b->fs, &db, ".", n, EXT2_FT_DIR);
+  dir_add(b->fs, &db, "..", parent, EXT2_FT_DIR);
+  for (struct lt_dentry *c = d->first_child; c; c = c->next)
+    dir_add(b->fs, &db, c->name, c->inode->out_ino, file_type(c->inode->mode));
+  dir_finish(b->fs, &db);
+
+  struct ext2_inode inode;
+  memset(&inode, 0, sizeof(inode));
+  fill_attrs(&inode, d->inode);
+  /* DIR_NLINK: a directory with too many subdirectories counts 1. */
+  inode.i_links_count = 2 + subdirs > EXT4_LINK_MAX ? 1 : (uint16_t)(2 + subdirs);
+  errcode_t e = ext2fs_inode_size_set(b->fs, &inode, db.nblocks * BLOCK_SIZE);
+  if (e)
+    r = fail(b, e, "writing directory", d->name, err);
+  else
+    r = create_inode(b, n, &inode, true, db.nblocks, d->name, err);
+  if (r == 0)
+    r = for_each_run(b, n, db.nblocks, write_dir_run, db.data, d->name, err);
+  free(db.data);
+  if (r == 0)
+    r = set_xattrs(b, n, d->inode, d->name, err);
+  for (struct lt_dentry *c = d->first_child; r == 0 && c; c = c->next) {
+    if (S_ISDIR(c->inode->mode))
+      r = write_dir(b, c, n, err);
+    else if (!c->inode->out_done)
+      r = write_nondir(b, c, err);
+  }
+  return r;
 }
 
 static void reset_out_ino(struct lt_dentry *d) {
   d->inode->out_ino = 0;
+  d->inode->out_done = 0;
   for (struct lt_dentry *c = d->first_child; c; c = c->next)
     reset_out_ino(c);
 }
@@ -319,17 +378,17 @@ static int make_skeleton(struct build *b, struct layer_tree *t, struct stack_err
   errcode_t e = ext2fs_allocate_tables(fs);
   if (e == 0)
     e = ext2fs_convert_subcluster_bitmap(fs, &fs->block_map);
-  if (e == 0)
-    e = ext2fs_mkdir(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, 0);
   if (e)
     return fail(b, e, "creating", "/", err);
+  ext2fs_inode_alloc_stats2(fs, EXT2_ROOT_INO, +1, 1);
+  t->root->inode->out_ino = EXT2_ROOT_INO;
   for (ext2_ino_t i = EXT2_ROOT_INO + 1; i < EXT2_FIRST_INODE(fs->super); i++)
     ext2fs_inode_alloc_stats2(fs, i, +1, 0);
   ext2fs_mark_inode_bitmap2(fs->inode_map, EXT2_BAD_INO);
   ext2fs_inode_alloc_stats2(fs, EXT2_BAD_INO, +1, 0);
   if ((e = ext2fs_update_bb_inode(fs, NULL)) != 0)
     return fail(b, e, "creating", "bad blocks inode", err);
-  return set_attrs(b, EXT2_ROOT_INO, t->root->inode, "/", err);
+  return 0;
 }
 
 static int init_fs(struct build *b, const struct sizing *s, struct stack_error **err) {
@@ -388,7 +447,7 @@ int ext4_build(struct layer_tree *t, const char *path, struct stack_error **err)
   if (r == 0)
     r = make_skeleton(&b, t, err);
   if (r == 0)
-    r = write_children(&b, EXT2_ROOT_INO, t->root, err);
+    r = write_dir(&b, t->root, EXT2_ROOT_INO, err);
   if (b.fs) {
     if (r == 0) {
       errcode_t e = ext2fs_close_free(&b.fs);

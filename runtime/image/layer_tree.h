@@ -33,7 +33,8 @@ struct lt_inode {
   struct lt_xattr *xattrs;
   size_t nxattrs;
   unsigned refs;    /* dentries pointing here */
-  uint32_t out_ino; /* inode number in the output, 0 until written */
+  uint32_t out_ino; /* inode number in the output, 0 until allocated */
+  uint8_t out_done; /* written to the output */
 };
 
 struct lt_dentry {
