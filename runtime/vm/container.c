@@ -1,6 +1,7 @@
 #include "runtime/vm/container.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fdio.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
@@ -157,9 +159,13 @@ static void write_state(struct container *c, const char *status) {
   cJSON_AddNumberToObject(j, "updated", (double)time(NULL));
   _cleanup_free_ char *text = cJSON_Print(j);
   cJSON_Delete(j);
+  /* Replaced atomically but not fsync'ed: it is rewritten at every step of
+   * the hot path, and a crash only loses the latest status. */
   _cleanup_free_ char *path = fs_path_join(c->state_dir, "container.json");
-  if (text)
-    fs_write_file_atomic(path, text, strlen(text), 0644, NULL);
+  _cleanup_free_ char *tmp = fs_path_join(c->state_dir, ".container.json.tmp");
+  _cleanup_close_ int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+  if (fd >= 0 && (fd_write_all(fd, text, strlen(text)) < 0 || rename(tmp, path) < 0))
+    unlink(tmp);
 }
 
 /* ---- the end ---- */
