@@ -49,6 +49,16 @@ void random_suffix(char out[7]) {
   snprintf(out, 7, "%06x", seed & 0xffffff);
 }
 
+void require_root_and_tun(void) {
+  const char *why = geteuid() != 0                              ? "needs root (CAP_NET_ADMIN)"
+                    : access("/dev/net/tun", R_OK | W_OK) != 0 ? "/dev/net/tun is not available"
+                                                                : NULL;
+  if (why == NULL)
+    return;
+  printf("SKIP: %s\n", why);
+  exit(77);
+}
+
 int netns_container(const char *suffix, const char *name, const struct net_container_net *cn) {
   char ns[64];
   snprintf(ns, sizeof(ns), "stk%s%s", suffix, name);

@@ -19,6 +19,10 @@ char *capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* 6 random hex digits, for names that cannot clash with parallel runs. */
 void random_suffix(char out[7]);
 
+/* Exits 77 (skipped) unless running as root with /dev/net/tun, which
+ * bridges, taps, namespaces and nftables need. */
+void require_root_and_tun(void);
+
 /* Creates namespace <prefix><name> with a veth per attachment: the host end
  * "stkv<suffix><hash of name, i>" on the attachment's bridge, the guest end
  * eth<i> with its MAC, MTU, address and (default_route) default route.

@@ -25,10 +25,7 @@ static void cleanup(void) {
 }
 
 int main(void) {
-  if (geteuid() != 0)
-    TEST_SKIP("needs root (bridges, taps, nftables)");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    TEST_SKIP("/dev/net/tun is not available");
+  require_root_and_tun();
   random_suffix(sfx);
   snprintf(proj, sizeof(proj), "nad%s", sfx);
   snprintf(state, sizeof(state), "/tmp/stack-net-adopt-%s.json", sfx);

@@ -31,10 +31,7 @@ static long sysfs_long(const char *link, const char *attr) {
 }
 
 int main(void) {
-  if (geteuid() != 0)
-    TEST_SKIP("needs root (CAP_NET_ADMIN)");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    TEST_SKIP("/dev/net/tun is not available");
+  require_root_and_tun();
   char sfx[7];
   random_suffix(sfx);
   snprintf(br, sizeof(br), "stkbz%s", sfx);

@@ -104,10 +104,7 @@ static void check_dns(const struct dns_row *w, const char *server, uint16_t port
 }
 
 int main(void) {
-  if (geteuid() != 0)
-    TEST_SKIP("needs root (bridges, taps, network namespaces, nftables)");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    TEST_SKIP("/dev/net/tun is not available");
+  require_root_and_tun();
   if (sh("command -v dig >/dev/null && command -v busybox >/dev/null && command -v nc "
          ">/dev/null && command -v python3 >/dev/null") != 0)
     TEST_SKIP("dig, busybox, nc or python3 missing: run scripts/setup.sh");

@@ -36,10 +36,7 @@ struct bad {
 };
 
 int main(void) {
-  if (geteuid() != 0)
-    TEST_SKIP("needs root (bridges, taps, nftables)");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    TEST_SKIP("/dev/net/tun is not available");
+  require_root_and_tun();
   random_suffix(sfx);
   snprintf(ext, sizeof(ext), "stkxe%s", sfx);
   snprintf(proj, sizeof(proj), "nps%s", sfx);
