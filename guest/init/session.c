@@ -89,9 +89,11 @@ void session_flush_stdin(struct init *in, struct session *s) {
     s->inlen -= (size_t)n;
   }
   if (s->in_fd >= 0 && s->inlen == 0) {
+    /* nothing left to write: stop watching for EPOLLOUT, which a pipe or a
+     * pty master would report forever */
     if (s->in_eof && !s->tty)
       close_fd(in, &s->in_fd);
-    else if (!s->tty)
+    else
       epoll_ctl(in->ep, EPOLL_CTL_DEL, s->in_fd, NULL);
   }
   if (s->inlen == 0) {

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -80,9 +81,11 @@ static void child(const struct proto_start *st, int tty, const char *pts, int fd
   for (int i = 0; i < 3; i++)
     if (dup2(fds[i], i) < 0)
       child_fail(errfd, errno, "dup2 %s: %s", "stdio");
-  for (int fd = 3; fd < 1024; fd++)
-    if (fd != errfd)
-      close(fd);
+  /* everything of ours is close-on-exec already; this catches what the
+   * kernel or a library might have left, in two syscalls */
+  if (errfd > 3)
+    syscall(SYS_close_range, 3u, (unsigned)errfd - 1, 0u);
+  syscall(SYS_close_range, (unsigned)errfd + 1, ~0u, 0u);
 
   struct user_ids u;
   char msg[256];
