@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "dep_gate.h"
+#include "procinfo.h"
 #include "health.h"
 #include "naming.h"
 #include "orchestrator/compose/compose_model.h"
@@ -75,6 +77,13 @@ static void changed(struct sup_ctr *c, const char *action, int exit_code) {
   sup_progress(s);
 }
 
+static void forget_vm(struct ps_container *r) {
+  if (r) {
+    r->qemu_pid = 0;
+    r->qemu_start_time = 0;
+  }
+}
+
 /* --- the runner's callbacks ---------------------------------------------- */
 
 static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
@@ -92,6 +101,19 @@ static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
   }
 }
 
+/* Notes the VM's QEMU (pid and start time) in the state, so that a
+ * supervisor started after this one dies finds it. */
+static void record_vm(struct sup_ctr *c, struct ps_container *r) {
+  /* QEMU is our child, running with -name guest=<container name> */
+  _cleanup_free_ char *needle = xasprintf("-name guest=%s ", c->name);
+  pid_t pid;
+  uint64_t t;
+  if (proc_find_cmdline(needle, getpid(), &pid) == 0 && proc_start_time(pid, &t, NULL) == 0) {
+    r->qemu_pid = pid;
+    r->qemu_start_time = t;
+  }
+}
+
 static void on_started(void *data) {
   struct sup_ctr *c = data;
   c->ran = true;
@@ -100,6 +122,7 @@ static void on_started(void *data) {
     r->status = CTR_RUNNING;
     r->started_ms = sup_wall_ms();
     r->exit_code = 0;
+    record_vm(c, r); /* QEMU surely runs by now */
   }
   sup_health_start(c->sup, c);
   changed(c, "start", -1);
@@ -133,6 +156,7 @@ static void on_exited(void *data, const struct container_status *st) {
     r->exit_code = st->exit_code;
     r->finished_ms = sup_wall_ms();
     r->health = HEALTH_NONE;
+    forget_vm(r);
   }
   /* The runner is freed outside its own callback. */
   uv_timer_stop(&c->timer);
@@ -170,6 +194,8 @@ static void after_exit(uv_timer_t *t) {
   sup_log_exit(s, c, c->exit_code);
   changed(c, "die", c->exit_code);
 }
+
+static void unwatch(struct sup_ctr *c);
 
 /* --- start and stop ------------------------------------------------------ */
 
@@ -268,11 +294,29 @@ static void on_stop_timeout(uv_timer_t *t) {
   uv_timer_start(&c->timer, on_kill_timeout, KILL_WAIT_MS, 0);
 }
 
+static void on_adopted_timeout(uv_timer_t *t) {
+  struct sup_ctr *c = t->data;
+  struct ps_container *r = record(c);
+  if (c->adopted && r && proc_is_same(r->qemu_pid, r->qemu_start_time))
+    kill(r->qemu_pid, SIGKILL);
+}
+
 void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
   struct ps_container *r = record(c);
   if (r)
     r->user_stopped = true;
   c->pending_start = false;
+  if (c->rt == NULL && c->adopted) {
+    /* no guest channel to it: QEMU's own orderly exit, then SIGKILL */
+    if (c->stopping)
+      return;
+    c->stopping = true;
+    if (r && proc_is_same(r->qemu_pid, r->qemu_start_time))
+      kill(r->qemu_pid, timeout_ms == 0 ? SIGKILL : SIGTERM);
+    uv_timer_start(&c->timer, on_adopted_timeout, timeout_ms > 0 ? (uint64_t)timeout_ms : 10000,
+                   0);
+    return;
+  }
   if (c->rt == NULL) {
     uv_timer_stop(&c->timer); /* a restart that was due */
     if (r && r->status == CTR_RESTARTING)
@@ -302,16 +346,74 @@ void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
   sup_health_stop(c);
   c->pending_start = false;
   c->stopping = false;
+  struct ps_container *r = record(c);
+  bool had_vm = c->rt || c->adopted;
+  if (c->adopted) {
+    if (r && proc_is_same(r->qemu_pid, r->qemu_start_time))
+      kill(r->qemu_pid, SIGKILL);
+    unwatch(c);
+  }
   if (c->rt) {
     container_free(c->rt);
     c->rt = NULL;
-    struct ps_container *r = record(c);
-    if (r) {
-      r->status = CTR_EXITED;
-      r->exit_code = 137;
-      r->finished_ms = sup_wall_ms();
-    }
   }
+  if (had_vm && r) {
+    r->status = CTR_EXITED;
+    r->exit_code = 137;
+    r->finished_ms = sup_wall_ms();
+    forget_vm(r);
+  }
+}
+
+/* --- VMs of an earlier supervisor ----------------------------------------- */
+
+static void on_poll_closed(uv_handle_t *h) {
+  close(((uv_poll_t *)h)->io_watcher.fd);
+  free(h);
+}
+
+static void unwatch(struct sup_ctr *c) {
+  if (c->adopted == NULL)
+    return;
+  uv_poll_stop(c->adopted);
+  uv_close((uv_handle_t *)c->adopted, on_poll_closed);
+  c->adopted = NULL;
+}
+
+static void on_adopted_exit(uv_poll_t *h, int status, int events) {
+  struct sup_ctr *c = h->data;
+  struct ps_container *r = record(c);
+  bool stopped = c->stopping;
+  unwatch(c);
+  c->stopping = false;
+  uv_timer_stop(&c->timer);
+  /* Not our child: its exit status is lost.  Docker says 255 for
+   * containers that died with their daemon; a stop says 137. */
+  int code = stopped ? 137 : 255;
+  if (r) {
+    r->status = CTR_EXITED;
+    r->exit_code = code;
+    r->finished_ms = sup_wall_ms();
+    r->health = HEALTH_NONE;
+    forget_vm(r);
+  }
+  changed(c, "die", code);
+}
+
+void sup_adopt(struct supervisor *s, struct ps_container *r) {
+  int fd = (int)syscall(SYS_pidfd_open, r->qemu_pid, 0);
+  if (fd < 0 || !proc_is_same(r->qemu_pid, r->qemu_start_time)) {
+    if (fd >= 0)
+      close(fd);
+    return; /* reconcile() accounts for it */
+  }
+  struct sup_ctr *c = sup_ctr_get(s, r->name, r->service);
+  c->adopted = xcalloc(1, sizeof(*c->adopted));
+  uv_poll_init(&s->loop, c->adopted, fd);
+  c->adopted->data = c;
+  uv_poll_start(c->adopted, UV_READABLE, on_adopted_exit);
+  fprintf(stderr, "stack supervisor: container %s: adopted its running VM (pid %d)\n", r->name,
+          (int)r->qemu_pid);
 }
 
 /* --- gates and waiting requests ------------------------------------------ */
@@ -421,7 +523,7 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
                            c->name, c->error ? c->error : "unknown error");
     if (j->is_stop || j->attached) {
       struct ps_container *r = record(c);
-      if (c->rt || (r && r->status == CTR_RESTARTING))
+      if (c->rt || c->adopted || (r && r->status == CTR_RESTARTING))
         return false;
     } else if (c->rt && !c->ran) {
       return false;
@@ -464,7 +566,7 @@ static bool dependents_run(struct supervisor *s, const struct sup_job *j, const 
   for (size_t i = 0; s->project && j->names[i]; i++) {
     struct sup_ctr *o = sup_ctr_find(s, j->names[i]);
     const struct compose_service *svc =
-        o && o->rt ? compose_project_service(s->project, o->service) : NULL;
+        o && (o->rt || o->adopted) ? compose_project_service(s->project, o->service) : NULL;
     for (size_t k = 0; svc && k < svc->n_depends_on; k++)
       if (strcmp(svc->depends_on[k].service, c->service) == 0)
         return true;

@@ -60,6 +60,7 @@ struct sup_ctr {
   uv_timer_t hc_timer;     /* the next probe, or the running probe's timeout */
   struct sup_probe *probe; /* the running probe, or NULL */
   int open_handles;        /* timers not yet closed */
+  uv_poll_t *adopted;      /* a VM found running by this supervisor (pidfd), or NULL */
   struct sup_ctr *next;
 };
 
@@ -121,6 +122,10 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
 void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);
 /* Kills at once and forgets the runner (recreate, remove). */
 void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
+/* Watches the VM of a container that a previous supervisor started and
+ * that still runs (r->qemu_pid, checked): `ps` reports it, `stop`/`down`
+ * end it. */
+void sup_adopt(struct supervisor *s, struct ps_container *r);
 /* Forgets a container's runtime (its record was removed). */
 void sup_ctr_forget(struct supervisor *s, const char *name);
 /* Re-evaluates dependency gates and waiting requests; called after every
