@@ -293,17 +293,49 @@ static int image_prune_cmd(int argc, char **argv) {
   return 0;
 }
 
+static void import_usage(FILE *f) {
+  fputs("Usage:  stack image import [OPTIONS] DIRECTORY|TARBALL NAME[:TAG]\n"
+        "\n"
+        "Create an image from a root file system in a directory or tarball\n"
+        "\n"
+        "Options:\n"
+        "  -c, --change list   Apply a Dockerfile instruction to the image config\n"
+        "                      (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
+        "                      VOLUME, WORKDIR)\n",
+        f);
+}
+
 static int image_import_cmd(int argc, char **argv) {
-  if (argc != 3) {
-    fputs("Usage:  stack image import DIRECTORY|TARBALL NAME[:TAG]\n\n"
-          "Create an image from a root file system in a directory or tarball\n",
-          argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-    return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+  static const struct option opts[] = {
+      {"change", required_argument, NULL, 'c'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  _cleanup_strv_ char **changes = xcalloc((size_t)argc + 1, sizeof(char *));
+  size_t n = 0;
+  optind = 0;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    if (c == 'c') {
+      changes[n++] = xstrdup(optarg);
+    } else if (c == 'h') {
+      import_usage(stdout);
+      return 0;
+    } else {
+      fprintf(stderr, "stack image import: invalid option %s\n", argv[optind - 1]);
+      import_usage(stderr);
+      return 2;
+    }
+  }
+  if (argc - optind != 2) {
+    import_usage(stderr);
+    return 2;
   }
   _cleanup_free_ char *root = stack_data_root();
   _cleanup_error_ struct stack_error *e = NULL;
   struct image_record *rec = NULL;
-  if (image_import(root, argv[1], argv[2], &rec, &e) < 0)
+  if (image_import(root, argv[optind], argv[optind + 1], changes, &rec, &e) < 0)
     return fail("image import", e);
   printf("%s\n", rec->config_digest);
   image_record_free(rec);

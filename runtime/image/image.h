@@ -75,9 +75,11 @@ int image_load_manifest(struct blobstore *bs, const struct image_record *rec, st
                         struct stack_error **err);
 
 /* Like `docker import`: makes a one-layer image named ref from a root file
- * system in a directory or a tarball (plain, gzip or zstd), records it and
- * builds its root disk.  *out (may be NULL) receives the record. */
-int image_import(const char *store_root, const char *src, const char *ref,
+ * system in a directory or a tarball (plain, gzip, zstd or xz), records it
+ * and builds its root disk.  changes (NULL-terminated, may be NULL) are
+ * Dockerfile instructions for the config (image_change.h).  *out (may be
+ * NULL) receives the record. */
+int image_import(const char *store_root, const char *src, const char *ref, char *const *changes,
                  struct image_record **out, struct stack_error **err);
 
 /* Removes the image named ref, or every image whose ID (config digest,

@@ -12,6 +12,7 @@
 
 #include "blobstore.h"
 #include "image.h"
+#include "image_change.h"
 #include "image_index.h"
 #include "manifest.h"
 #include "rootfs.h"
@@ -185,7 +186,7 @@ static int put_json(struct blobstore *bs, cJSON *j, char **digest, uint64_t *siz
 }
 
 int image_import(const char *store_root, const char *src, const char *ref,
-                 struct image_record **out, struct stack_error **err) {
+                 char *const *changes, struct image_record **out, struct stack_error **err) {
   _cleanup_free_ char *norm = NULL;
   int r = image_ref_normalize(ref, &norm, err);
   if (r < 0)
@@ -197,9 +198,6 @@ int image_import(const char *store_root, const char *src, const char *ref,
     return r;
   _cleanup_free_ char *layer = NULL, *config = NULL, *manifest = NULL, *plat = platform_host();
   uint64_t layer_size = 0, config_size = 0, manifest_size = 0;
-  if ((r = make_layer(bs, src, &layer, &layer_size, err)) < 0)
-    return r;
-
   time_t now = time(NULL);
   _cleanup_free_ char *created = rfc3339(now);
   _cleanup_cjson_ cJSON *cfg = cJSON_CreateObject();
@@ -211,6 +209,12 @@ int image_import(const char *store_root, const char *src, const char *ref,
   cJSON *env = cJSON_AddArrayToObject(c, "Env");
   cJSON_AddItemToArray(env, cJSON_CreateString(
                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  /* Bad --change arguments fail before any work is done. */
+  for (char *const *ch = changes; ch && *ch; ch++)
+    if ((r = image_change_apply(c, *ch, err)) < 0)
+      return r;
+  if ((r = make_layer(bs, src, &layer, &layer_size, err)) < 0)
+    return r;
   cJSON *rootfs = cJSON_AddObjectToObject(cfg, "rootfs");
   cJSON_AddStringToObject(rootfs, "type", "layers");
   cJSON_AddItemToArray(cJSON_AddArrayToObject(rootfs, "diff_ids"), cJSON_CreateString(layer));

@@ -54,6 +54,19 @@ st image inspect "$short" >/dev/null || fail "inspect by ID"
 if st image inspect nosuch:1 >/dev/null 2>"$tmp/err"; then fail "inspect of a missing image succeeded"; fi
 grep -q "No such image: nosuch:1" "$tmp/err" || fail "inspect error: $(cat "$tmp/err")"
 
+# --change sets the config as docker import -c does.
+st image import -c 'CMD ["/bin/sh", "-c", "echo hi"]' -c 'ENV A=b' -c 'EXPOSE 8080' \
+  -c 'WORKDIR /tmp' "$tree" bbtest:changed >/dev/null || fail "import --change"
+st image inspect bbtest:changed | python3 -c '
+import json, sys
+c = json.load(sys.stdin)[0]["Config"]
+assert c["Cmd"] == ["/bin/sh", "-c", "echo hi"], c
+assert "A=b" in c["Env"] and c["ExposedPorts"] == {"8080/tcp": {}} and c["WorkingDir"] == "/tmp", c
+' || fail "--change did not reach the config"
+if st image import -c 'FROM x' "$tree" bad:1 2>"$tmp/err"; then fail "import with a bad --change"; fi
+grep -q "unsupported instruction FROM" "$tmp/err" || fail "bad --change error: $(cat "$tmp/err")"
+st image rm bbtest:changed >/dev/null || fail "rm bbtest:changed"
+
 # The same tree as a gzip tarball: same content, so the same layer.
 tar -C "$tree" -czf "$tmp/tree.tgz" .
 st image import "$tmp/tree.tgz" bbtest:tgz >/dev/null || fail "import from a tarball"
