@@ -61,6 +61,15 @@ static bool matches(const char *filter, const char *repo, const char *tag) {
   return strcmp(filter, repo) == 0;
 }
 
+/* Docker lists the newest images first. */
+static int newest_first(const void *a, const void *b) {
+  const struct image_record *x = *(struct image_record *const *)a;
+  const struct image_record *y = *(struct image_record *const *)b;
+  if (x->created != y->created)
+    return x->created < y->created ? 1 : -1;
+  return strcmp(x->ref, y->ref);
+}
+
 static void images_usage(FILE *f) {
   fputs("Usage:  stack images [OPTIONS] [REPOSITORY[:TAG]]\n"
         "\n"
@@ -106,6 +115,10 @@ static int image_ls(int argc, char **argv) {
   __attribute__((cleanup(records_freep))) struct image_record **recs = NULL;
   if (image_index_list(root, &recs, &e) < 0)
     return fail("images", e);
+  size_t nrecs = 0;
+  while (recs[nrecs])
+    nrecs++;
+  qsort(recs, nrecs, sizeof(*recs), newest_first);
   struct cli_table t;
   static const char *const header[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
   cli_table_init(&t, 5, header);
