@@ -43,7 +43,7 @@ static char *peer_seen_from(const char *from, const char *outside_ip) {
      "s.bind((\"0.0.0.0\",7070));s.listen(8)\n"
      "while True:\n c,a=s.accept();c.sendall(a[0].encode());c.close()' >/dev/null 2>&1 &",
      suffix);
-  for (int i = 0; i < 50 && sh("ip netns exec stk%sout ss -ltn | grep -q ':7070 '", suffix) != 0;
+  for (int i = 0; i < 150 && sh("ip netns exec stk%sout ss -ltn | grep -q ':7070 '", suffix) != 0;
        i++)
     usleep(100000);
   char *out = capture("ip netns exec stk%s%s nc -w 2 %s 7070 </dev/null 2>/dev/null", suffix,

@@ -258,7 +258,7 @@ int main(void) {
   sh("ip netns exec stk%sbweb python3 -m http.server 8080 --directory %s/www >/dev/null 2>&1 &",
      suffix, tmpdir);
   /* Wait (bounded) for the servers to listen. */
-  for (int i = 0; i < 50 && (ns_tcp("web", "127.0.0.1", 8080) != 0 ||
+  for (int i = 0; i < 150 && (ns_tcp("web", "127.0.0.1", 8080) != 0 ||
                              ns_tcp("api", "127.0.0.1", 8081) != 0 ||
                              ns_tcp("bweb", "127.0.0.1", 8080) != 0);
        i++)
