@@ -76,6 +76,33 @@ echo "not a tarball" >"$tmp/junk.tar"
 if st image import "$tmp/junk.tar" bad:1 2>"$tmp/err"; then fail "import of junk"; fi
 [[ -z $(st image ls bad -q) ]] || fail "a failed import left an image"
 
+# Hostile tarballs: the error names the entry; nothing lands outside.
+marker=stack-escape-$$-$RANDOM
+for kind in dotdot absolute hardlink; do
+  python3 - "$tmp/hostile-$kind.tar" "$kind" "$marker" <<'PY'
+import io, sys, tarfile
+path, kind, marker = sys.argv[1:]
+with tarfile.open(path, "w") as t:
+    def add(name, data=b"x", **kw):
+        ti = tarfile.TarInfo(name)
+        for k, v in kw.items():
+            setattr(ti, k, v)
+        ti.size = len(data) if ti.type == tarfile.REGTYPE else 0
+        t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)
+    add("ok")
+    if kind == "dotdot":
+        add("a/../../../../../tmp/" + marker)
+    elif kind == "absolute":
+        add("/tmp/" + marker)
+    else:
+        add("link", type=tarfile.LNKTYPE, linkname="../../../../tmp/" + marker)
+PY
+  if st image import "$tmp/hostile-$kind.tar" hostile:$kind 2>"$tmp/err"; then fail "hostile $kind imported"; fi
+  grep -q "entry" "$tmp/err" || fail "hostile $kind: error does not name the entry: $(cat "$tmp/err")"
+  [[ ! -e /tmp/$marker ]] || { rm -f "/tmp/$marker"; fail "hostile $kind wrote outside the root"; }
+done
+[[ -z $(st image ls hostile -q) ]] || fail "a hostile import was recorded"
+
 # save + load round trip into a fresh store.
 st image save -o "$tmp/save.tar" bbtest:1.0 || fail "save"
 tar -tf "$tmp/save.tar" | grep -qx index.json || fail "save: no index.json"
