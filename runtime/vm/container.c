@@ -29,6 +29,11 @@
 /* After SHUTDOWN the guest syncs and reboots within milliseconds; a guest
  * that does not is stopped hard. */
 #define SHUTDOWN_TIMEOUT_MS 5000
+/* From QEMU's start to the guest's HELLO: ~0.3 s normally, seconds on a
+ * loaded machine under TCG; a guest silent this long is stuck. */
+#define BOOT_TIMEOUT_MS 60000
+/* Lines of the guest's console quoted when the VM dies. */
+#define CONSOLE_TAIL_BYTES 1024
 
 struct exec_session {
   uint16_t id; /* 0 = free slot */
@@ -226,6 +231,25 @@ static void on_shutdown_timeout(uv_timer_t *t) {
     vm_kill(c->vm, SIGKILL, NULL);
 }
 
+static void on_boot_timeout(uv_timer_t *t) {
+  struct container *c = t->data;
+  if (c->times.hello == 0)
+    fail(c, "the guest did not start within %d s; its kernel messages are in %s",
+         BOOT_TIMEOUT_MS / 1000, vm_console_path(c->vm));
+}
+
+/* The end of the console log (the guest kernel's last words), or "". */
+static char *console_tail(struct container *c) {
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (fs_read_file(vm_console_path(c->vm), 1 << 20, &text, &len, NULL) < 0 || len == 0)
+    return xstrdup("");
+  const char *p = len > CONSOLE_TAIL_BYTES ? text + len - CONSOLE_TAIL_BYTES : text;
+  if (p != text && strchr(p, '\n'))
+    p = strchr(p, '\n') + 1;
+  return xasprintf("; the guest's last messages:\n%s", p);
+}
+
 static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void *data) {
   (void)vm;
   struct container *c = data;
@@ -240,11 +264,11 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
     if (term_signal)
       fail(c, "the VM stopped before the process exited: QEMU was killed by signal %d (%s)%s%s",
            term_signal, strsignal(term_signal), *qerr ? "; QEMU said: " : "", qerr);
-    else
-      fail(c,
-           "the VM stopped before the process exited (QEMU exit status %lld)%s%s; the guest "
-           "kernel's messages are in %s",
-           (long long)exit_status, *qerr ? "; QEMU said: " : "", qerr, vm_console_path(c->vm));
+    else {
+      _cleanup_free_ char *tail = console_tail(c);
+      fail(c, "the VM stopped before the process exited (QEMU exit status %lld)%s%s%s",
+           (long long)exit_status, *qerr ? "; QEMU said: " : "", qerr, tail);
+    }
   }
   report(c);
 }
@@ -256,6 +280,7 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
   (void)kernel;
   struct container *c = data;
   c->times.hello = uv_hrtime();
+  uv_timer_stop(&c->timer);
   if (version != PROTO_VERSION) {
     fail(c, "the guest init speaks protocol version %u, this stack speaks %u: rebuild the "
             "initramfs (guest_initramfs target)",
@@ -697,6 +722,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   uv_timer_init(loop, &c->timer);
   c->timer.data = c;
   c->timer_open = true;
+  uv_timer_start(&c->timer, on_boot_timeout, BOOT_TIMEOUT_MS, 0);
   int fd = vm_connect_control(c->vm, err);
   if (fd < 0) {
     r = fd;
