@@ -366,15 +366,18 @@ static int image_load_cmd(int argc, char **argv) {
     else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
       quiet = true;
     else {
-      fputs("Usage:  stack image load -i FILE [-q]\n\nLoad images from an OCI archive\n",
+      fputs("Usage:  stack image load [-i FILE] [-q]\n\nLoad images from an OCI archive (stdin by default)\n",
             strcmp(argv[i], "--help") == 0 ? stdout : stderr);
       return strcmp(argv[i], "--help") == 0 ? 0 : 2;
     }
   }
-  if (input == NULL) {
-    fputs("stack image load: give the archive with -i FILE\n", stderr);
-    return 2;
+  if (input == NULL && isatty(STDIN_FILENO)) {
+    fputs("stack image load: requested load from stdin, but stdin is empty; use -i FILE\n",
+          stderr);
+    return 1;
   }
+  if (input == NULL)
+    input = "-";
   _cleanup_free_ char *root = stack_data_root();
   _cleanup_error_ struct stack_error *e = NULL;
   _cleanup_strv_ char **loaded = NULL;

@@ -97,7 +97,8 @@ int image_prune(const char *store_root, uint64_t *freed, struct stack_error **er
  * is verified on the way in; each manifest in index.json (for an index, the
  * host platform's) becomes an image named by its
  * org.opencontainers.image.ref.name annotation (a bare tag gets the archive's
- * base name as repository).  *loaded (may be NULL) lists the references. */
+ * base name as repository, "image" for stdin).  archive "-" is stdin.
+ * *loaded (may be NULL) lists the references. */
 int image_load(const char *store_root, const char *archive, char ***loaded,
                struct stack_error **err);
 

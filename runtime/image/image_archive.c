@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
@@ -76,6 +77,8 @@ static const char *annotation(const cJSON *desc, const char *key) {
 /* The archive's base name without extensions: the repository of images
  * that are named only by a tag. */
 static char *archive_repo(const char *path) {
+  if (strcmp(path, "-") == 0)
+    return xstrdup("image");
   _cleanup_free_ char *copy = xstrdup(path);
   char *b = xstrdup(basename(copy));
   char *dot = strchr(b, '.');
@@ -177,7 +180,9 @@ int image_load(const char *store_root, const char *archive, char ***loaded_out,
   archive_read_support_filter_gzip(a);
   archive_read_support_filter_zstd(a);
   archive_read_support_format_tar(a);
-  if (archive_read_open_filename(a, archive, COPY_BUF) != ARCHIVE_OK)
+  /* "-": stdin (libarchive reads stdin for a NULL name). */
+  bool from_stdin = strcmp(archive, "-") == 0;
+  if (archive_read_open_filename(a, from_stdin ? NULL : archive, COPY_BUF) != ARCHIVE_OK)
     return stack_error_set(err, -EINVAL, "%s: %s", archive, archive_error_string(a));
   _cleanup_free_ char *buf = xmalloc(COPY_BUF);
   _cleanup_free_ char *index = NULL;

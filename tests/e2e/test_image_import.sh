@@ -108,6 +108,9 @@ st image save -o "$tmp/save.tar" bbtest:1.0 || fail "save"
 tar -tf "$tmp/save.tar" | grep -qx index.json || fail "save: no index.json"
 STACK_ROOT=$tmp/root2 st image load -i "$tmp/save.tar" | grep -qx "Loaded image: bbtest:1.0" || fail "load"
 [[ $(STACK_ROOT=$tmp/root2 st images -q) == "$short" ]] || fail "loaded image has another ID"
+# Through pipes, as docker save | docker load.
+st image save bbtest:1.0 | STACK_ROOT=$tmp/root4 st image load | grep -qx "Loaded image: bbtest:1.0" ||
+  fail "save | load through a pipe"
 
 # A corrupted blob in the archive: refused, nothing enters the store.
 mkdir "$tmp/bad" && tar -C "$tmp/bad" -xf "$tmp/save.tar"
