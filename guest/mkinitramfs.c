@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "mkinitramfs: %s: %s\n", argv[1], archive_error_string(a));
     return 1;
   }
-  static const char *const dirs[] = {"dev", "proc", "sys", "run", "tmp", "mnt", "newroot"};
+  static const char *const dirs[] = {"dev", "proc", "sys", "mnt", "newroot"};
   int r = 0;
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     r |= add(a, dirs[i], S_IFDIR | 0755, 0, NULL, 0);

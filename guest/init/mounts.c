@@ -23,8 +23,6 @@ static const struct early_mount early[] = {
     {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
     {"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
     {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
-    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
 };
 
 int mounts_early(void) {
@@ -84,8 +82,9 @@ int mounts_root(const struct proto_configure *c, char *msg, size_t msglen) {
   if (mount("overlay", "/newroot", "overlay", 0,
             "lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
     return fail(msg, msglen, "mount", "overlay root");
-  /* /run and /tmp stay the image's own directories, as with Docker; the
-   * kernel file systems move over with their submounts. */
+  /* /run and /tmp stay the image's own directories, as with Docker (the
+   * initramfs never needs them); the kernel file systems move over with
+   * their submounts. */
   static const char *const moved[] = {"/dev", "/proc", "/sys"};
   for (size_t i = 0; i < 3; i++) {
     char dst[64];
@@ -94,8 +93,6 @@ int mounts_root(const struct proto_configure *c, char *msg, size_t msglen) {
     if (mount(moved[i], dst, NULL, MS_MOVE, NULL) < 0)
       return fail(msg, msglen, "move mount", moved[i]);
   }
-  umount2("/run", MNT_DETACH);
-  umount2("/tmp", MNT_DETACH);
   if (chdir("/newroot") < 0)
     return fail(msg, msglen, "chdir", "/newroot");
   if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
