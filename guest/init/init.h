@@ -60,15 +60,20 @@ int port_send_exit(struct init *in, uint16_t session, const struct proto_exit *e
 /* mounts.c */
 /* The early mounts of the initramfs: /proc, /sys, /dev, /dev/pts, ... */
 int mounts_early(void);
-/* Mounts the image disk read-only and the data disk, overlays them and makes
- * the overlay the root, carrying /dev, /proc and /sys over. */
-int mounts_root(const struct proto_configure *c, char *msg, size_t msglen);
+/* Mounts the image disk read-only and the data disk, and overlays them on
+ * /newroot. */
+int mounts_overlay(const struct proto_configure *c, char *msg, size_t msglen);
+/* Makes /newroot the root, carrying /dev, /proc and /sys over. */
+int mounts_switch(char *msg, size_t msglen);
 /* mkdir -p; 0 or -errno. */
 int init_mkdir_p(const char *path, mode_t mode);
 /* Extra mounts asked by the host (volumes), inside the new root. */
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
 
-/* sysconf.c: hostname, /etc files, clock, random seed. */
+/* sysconf.c: hostname, /etc files, clock, random seed.  Called between
+ * mounts_overlay() and mounts_switch(): the /etc files live in the
+ * initramfs and are bind-mounted over /newroot/etc/..., as Docker does, so
+ * they never dirty the writable disk. */
 int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
 
 /* net.c: interfaces, addresses and routes over rtnetlink. */

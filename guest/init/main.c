@@ -43,8 +43,9 @@ static void on_configure(struct init *in, const uint8_t *p, size_t n) {
   } else if (proto_dec_configure(p, n, c) < 0) {
     r = -EBADMSG;
     snprintf(msg, sizeof msg, "malformed CONFIGURE frame");
-  } else if ((r = mounts_root(c, msg, sizeof msg)) == 0 &&
+  } else if ((r = mounts_overlay(c, msg, sizeof msg)) == 0 &&
              (r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
+             (r = mounts_switch(msg, sizeof msg)) == 0 &&
              (r = net_configure(c, msg, sizeof msg)) == 0 &&
              (r = mounts_extra(c, msg, sizeof msg)) == 0) {
     in->configured = 1;

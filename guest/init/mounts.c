@@ -60,7 +60,7 @@ static void ensure_dir(const char *root, const char *dir) {
   mkdir(p, 0755);
 }
 
-int mounts_root(const struct proto_configure *c, char *msg, size_t msglen) {
+int mounts_overlay(const struct proto_configure *c, char *msg, size_t msglen) {
   if (!c->root_dev[0]) {
     snprintf(msg, msglen, "no root disk");
     return -EINVAL;
@@ -82,6 +82,10 @@ int mounts_root(const struct proto_configure *c, char *msg, size_t msglen) {
   if (mount("overlay", "/newroot", "overlay", 0,
             "lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work") < 0)
     return fail(msg, msglen, "mount", "overlay root");
+  return 0;
+}
+
+int mounts_switch(char *msg, size_t msglen) {
   /* /run and /tmp stay the image's own directories, as with Docker (the
    * initramfs never needs them); the kernel file systems move over with
    * their submounts. */

@@ -8,21 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "init.h"
 
-/* Replaces path (a symlink there, e.g. to systemd-resolved's file, is
- * replaced too, so the write stays inside the container's root). */
-static int write_etc(const char *path, const char *content, char *msg, size_t msglen) {
-  mkdir("/etc", 0755);
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "%s.stack-tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+/* Writes content to /stack/<name> in the initramfs and bind-mounts it over
+ * /newroot/etc/<name>.  A symlink there (e.g. to systemd-resolved's file) is
+ * replaced by a file first, so the mount stays inside the container. */
+static int write_etc(const char *name, const char *content, char *msg, size_t msglen) {
+  char src[64], dst[64];
+  snprintf(src, sizeof src, "/stack/%s", name);
+  snprintf(dst, sizeof dst, "/newroot/etc/%s", name);
+  mkdir("/stack", 0755);
+  mkdir("/newroot/etc", 0755);
+  int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
-    goto fail;
+    goto fail_src;
   size_t len = strlen(content), off = 0;
   while (off < len) {
     ssize_t n = write(fd, content + off, len - off);
@@ -30,19 +34,31 @@ static int write_etc(const char *path, const char *content, char *msg, size_t ms
       if (errno == EINTR)
         continue;
       close(fd);
-      goto fail;
+      goto fail_src;
     }
     off += (size_t)n;
   }
-  fchmod(fd, 0644);
   close(fd);
-  if (rename(tmp, path) < 0)
-    goto fail;
+  struct stat st;
+  int have = lstat(dst, &st) == 0;
+  if (!have || !S_ISREG(st.st_mode)) {
+    if (have)
+      unlink(dst);
+    int t = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (t < 0)
+      goto fail_dst;
+    close(t);
+  }
+  if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+    goto fail_dst;
   return 0;
-fail:;
+fail_src:;
   int e = errno;
-  unlink(tmp);
-  snprintf(msg, msglen, "write %s: %s", path, strerror(e));
+  snprintf(msg, msglen, "write %s: %s", src, strerror(e));
+  return -e;
+fail_dst:
+  e = errno;
+  snprintf(msg, msglen, "bind %s over /etc/%s: %s", src, name, strerror(e));
   return -e;
 }
 
@@ -79,12 +95,12 @@ int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen) {
     }
     char line[300];
     snprintf(line, sizeof line, "%s\n", c->hostname);
-    if ((r = write_etc("/etc/hostname", line, msg, msglen)) < 0)
+    if ((r = write_etc("hostname", line, msg, msglen)) < 0)
       return r;
   }
-  if (c->hosts[0] && (r = write_etc("/etc/hosts", c->hosts, msg, msglen)) < 0)
+  if (c->hosts[0] && (r = write_etc("hosts", c->hosts, msg, msglen)) < 0)
     return r;
-  if (c->resolv[0] && (r = write_etc("/etc/resolv.conf", c->resolv, msg, msglen)) < 0)
+  if (c->resolv[0] && (r = write_etc("resolv.conf", c->resolv, msg, msglen)) < 0)
     return r;
   return 0;
 }
