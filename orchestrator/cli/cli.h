@@ -57,6 +57,12 @@ int cli_up(struct cli_globals *g, int argc, char **argv);
 int cli_start(struct cli_globals *g, int argc, char **argv);
 int cli_stop(struct cli_globals *g, int argc, char **argv);
 int cli_logs(struct cli_globals *g, int argc, char **argv);
+/* cli_start_stop.c: `stack restart`; cli_rm_kill.c: `stack rm`, `stack kill`;
+ * cli_up.c: `stack create` (up --no-start). */
+int cli_restart(struct cli_globals *g, int argc, char **argv);
+int cli_rm(struct cli_globals *g, int argc, char **argv);
+int cli_kill(struct cli_globals *g, int argc, char **argv);
+int cli_create(struct cli_globals *g, int argc, char **argv);
 int cli_supervisor(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);

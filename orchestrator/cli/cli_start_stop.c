@@ -1,5 +1,5 @@
-/* `stack start` and `stack stop`: existing containers, through the
- * project's supervisor. */
+/* `stack start`, `stack stop`, `stack restart`: existing containers,
+ * through the project's supervisor. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -90,6 +90,52 @@ int cli_start(struct cli_globals *g, int argc, char **argv) {
   cJSON *params = services_param(argc, argv, "services");
   cJSON_AddTrueToObject(params, "start_only");
   cJSON_AddTrueToObject(params, "detach");
+  cli_project_load_params(g, params);
+  return call(g, "up", params, true, "Started");
+}
+
+int cli_restart(struct cli_globals *g, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"timeout", required_argument, NULL, 't'},
+      {"no-deps", no_argument, NULL, 'D'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  double timeout = -1;
+  bool no_deps = false;
+  int c;
+  while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    if (c == 't') {
+      char *end;
+      timeout = strtod(optarg, &end);
+      if (*end || timeout < 0) {
+        fprintf(stderr, "%s restart: invalid --timeout \"%s\": give seconds\n", g->progname,
+                optarg);
+        return 1;
+      }
+    } else if (c == 'D') {
+      no_deps = true;
+    } else {
+      fprintf(c == 'h' ? stdout : stderr,
+              "Usage:  %s restart [OPTIONS] [SERVICE...]\n\nRestart service containers\n\n"
+              "Options:\n"
+              "      --no-deps       Don't restart dependent services\n"
+              "  -t, --timeout int   Specify a shutdown timeout in seconds\n",
+              g->progname);
+      return c == 'h' ? 0 : 1;
+    }
+  }
+  cJSON *params = services_param(argc, argv, "containers");
+  if (timeout >= 0)
+    cJSON_AddNumberToObject(params, "timeout", timeout);
+  int r = call(g, "stop", params, false, "Stopped");
+  if (r != 0)
+    return r;
+  params = services_param(argc, argv, "services");
+  cJSON_AddTrueToObject(params, "start_only");
+  cJSON_AddTrueToObject(params, "detach");
+  if (no_deps)
+    cJSON_AddTrueToObject(params, "no_deps");
   cli_project_load_params(g, params);
   return call(g, "up", params, true, "Started");
 }

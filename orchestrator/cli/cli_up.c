@@ -302,3 +302,17 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   cJSON_Delete(res);
   return u.aborting || u.exit_code_from ? u.exit_code : 0;
 }
+
+int cli_create(struct cli_globals *g, int argc, char **argv) {
+  /* `create` is `up --no-start` (Compose's own definition) */
+  char **v = calloc((size_t)argc + 2, sizeof(char *));
+  if (v == NULL)
+    abort();
+  v[0] = argv[0];
+  v[1] = "--no-start";
+  for (int i = 1; i < argc; i++)
+    v[i + 1] = argv[i];
+  int r = cli_up(g, argc + 1, v);
+  free(v);
+  return r;
+}

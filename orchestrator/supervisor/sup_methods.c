@@ -1,6 +1,7 @@
 /* The supervisor's request handlers, one per method. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
+#include "procinfo.h"
+#include "runtime/vm/container.h"
 #include "sup_server.h"
 
 static cJSON *container_json(const struct ps_container *c) {
@@ -219,6 +222,40 @@ static int m_logs(struct supervisor *s, struct sup_conn *c, const struct sup_req
   return r;
 }
 
+/* Sends a signal to the main process of running containers (to QEMU for a
+ * VM adopted from an earlier supervisor: SIGKILL ends the VM). */
+static int m_kill(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                  cJSON **result, struct stack_error **err) {
+  _cleanup_free_ bool *sel = NULL;
+  int r = select_containers(s, req->params, &sel, err);
+  if (r < 0)
+    return r;
+  const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req->params, "signal");
+  int signum = cJSON_IsNumber(sig) ? sig->valueint : SIGKILL;
+  if (signum <= 0 || signum > 64)
+    return stack_error_set(err, -EINVAL, "invalid signal %d", signum);
+  *result = cJSON_CreateObject();
+  cJSON *killed = cJSON_AddArrayToObject(*result, "killed");
+  for (size_t i = 0; i < s->state->n_containers; i++) {
+    struct ps_container *ct = &s->state->containers[i];
+    struct sup_ctr *rt = sel[i] ? sup_ctr_find(s, ct->name) : NULL;
+    if (rt == NULL)
+      continue;
+    if (rt->rt && container_signal(rt->rt, signum) == 0) {
+      /* a kill by the user is a stop: no policy undoes it */
+      if (signum == SIGKILL || signum == SIGTERM)
+        ct->user_stopped = true;
+      cJSON_AddItemToArray(killed, cJSON_CreateString(ct->name));
+    } else if (rt->adopted && proc_is_same(ct->qemu_pid, ct->qemu_start_time) &&
+               kill(ct->qemu_pid, signum) == 0) {
+      ct->user_stopped = true;
+      cJSON_AddItemToArray(killed, cJSON_CreateString(ct->name));
+    }
+  }
+  sup_save(s, NULL);
+  return 0;
+}
+
 typedef int (*method_fn)(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                          cJSON **result, struct stack_error **err);
 
@@ -228,6 +265,7 @@ static const struct {
 } methods[] = {
     {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
+    {"kill", m_kill},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

@@ -91,6 +91,11 @@ rc=0
 timeout 120 "$STACK" up --no-start bad 2>"$tmp/err" || rc=$?
 ((rc == 1)) && grep -q "127.0.0.1:1/none" "$tmp/err" || fail "missing image: $rc $(cat "$tmp/err")"
 
+timeout 60 "$STACK" create named 2>/dev/null || fail "create"
+"$STACK" rm named 2>"$tmp/err" || fail "rm: $(cat "$tmp/err")"
+grep -q "Container my-named  Removed" "$tmp/err" || fail "rm output: $(cat "$tmp/err")"
+[[ $(ids) != *my-named* ]] || fail "rm left my-named"
+
 timeout 60 "$STACK" down 2>"$tmp/err" || fail "down: $(cat "$tmp/err")"
 [[ -z $(ids) ]] || fail "left after down: $(ids)"
 [[ ! -S $STACK_RUN_DIR/projects/upcreate/supervisor.sock ]] || fail "supervisor socket left"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Restart policies with real VMs: on-failure:2 on a failing command runs it
-# exactly 3 times; `stop` is never undone by `restart: always`.
+# exactly 3 times; `stop` and `kill` are never undone by `restart: always`;
+# `restart` brings the container back; `rm -s` removes it.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init up-restart
@@ -31,4 +32,13 @@ wait_for eval '[[ $(state forever) == *\"State\":\"running\"* ]]' || fail "forev
 # the policy must not bring it back (give it the time a restart would take)
 sleep 1
 [[ $(state forever) == *'"State":"exited"'* ]] || fail "stop was undone by restart: always"
+timeout 300 "$STACK" restart forever 2>"$tmp/err" || fail "restart: $(cat "$tmp/err")"
+[[ $(state forever) == *'"State":"running"'* ]] || fail "not running after restart: $(state forever)"
+"$STACK" kill forever 2>"$tmp/err" || fail "kill: $(cat "$tmp/err")"
+grep -q "Container uprestart-forever-1  Killed" "$tmp/err" || fail "kill output: $(cat "$tmp/err")"
+wait_for eval '[[ $(state forever) == *\"State\":\"exited\"* ]]' || fail "kill: $(state forever)"
+sleep 1
+[[ $(state forever) == *'"State":"exited"'* ]] || fail "kill was undone by restart: always"
+"$STACK" rm -s forever 2>"$tmp/err" || fail "rm -s: $(cat "$tmp/err")"
+[[ -z $("$STACK" ps -aq forever 2>/dev/null) ]] || fail "forever not removed"
 echo ok
