@@ -45,3 +45,9 @@ fi
 if [[ -x $here/tests/images/build.sh ]]; then
   "$here/tests/images/build.sh"
 fi
+
+# The examples use `image: busybox`; there is no internet, so put the offline
+# busybox image into the default store (a no-op once it is there).
+if ! "$build_dir/stack" image inspect busybox:latest >/dev/null 2>&1; then
+  "$build_dir/stack" image load -q -i "$("$here/tests/images/build.sh" --print-dir)/busybox.tar" >/dev/null
+fi
