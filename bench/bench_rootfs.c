@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     double t0 = now_ms();
-    if (layer_tree_new(&t, &e) < 0 || layer_tree_apply_fd(t, fd, argv[1], &e) < 0) {
+    if (layer_tree_new(&t, &e) < 0 || layer_tree_apply_fd(t, fd, argv[1], NULL, &e) < 0) {
       stack_error_print(e);
       return 1;
     }

@@ -348,7 +348,7 @@ static int image_import_cmd(int argc, char **argv) {
   _cleanup_free_ char *root = stack_data_root();
   _cleanup_error_ struct stack_error *e = NULL;
   struct image_record *rec = NULL;
-  if (image_import(root, argv[optind], argv[optind + 1], changes, &rec, &e) < 0)
+  if (image_import_changes(root, argv[optind], argv[optind + 1], changes, &rec, &e) < 0)
     return fail("image import", e);
   printf("%s\n", rec->config_digest);
   image_record_free(rec);

@@ -76,11 +76,14 @@ int image_load_manifest(struct blobstore *bs, const struct image_record *rec, st
 
 /* Like `docker import`: makes a one-layer image named ref from a root file
  * system in a directory or a tarball (plain, gzip, zstd or xz), records it
- * and builds its root disk.  changes (NULL-terminated, may be NULL) are
- * Dockerfile instructions for the config (image_change.h).  *out (may be
- * NULL) receives the record. */
-int image_import(const char *store_root, const char *src, const char *ref, char *const *changes,
+ * and builds its root disk.  *out (may be NULL) receives the record. */
+int image_import(const char *store_root, const char *src, const char *ref,
                  struct image_record **out, struct stack_error **err);
+/* The same with changes (NULL-terminated, may be NULL): Dockerfile
+ * instructions for the config, as `docker import -c` (image_change.h). */
+int image_import_changes(const char *store_root, const char *src, const char *ref,
+                         char *const *changes, struct image_record **out,
+                         struct stack_error **err);
 
 /* Removes the image named ref, or every image whose ID (config digest,
  * "sha256:" optional) starts with ref (at least 4 hex digits), then frees
@@ -95,7 +98,7 @@ int image_prune(const char *store_root, uint64_t *freed, struct stack_error **er
 
 /* Loads an OCI image layout archive (tar, optionally compressed): every blob
  * is verified on the way in; each manifest in index.json (for an index, the
- * host platform's) becomes an image named by its
+ * host platform's) gets its root disk built and becomes an image named by its
  * org.opencontainers.image.ref.name annotation (a bare tag gets the archive's
  * base name as repository, "image" for stdin).  archive "-" is stdin.
  * *loaded (may be NULL) lists the references. */

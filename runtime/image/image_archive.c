@@ -18,6 +18,7 @@
 #include "image.h"
 #include "image_index.h"
 #include "manifest.h"
+#include "rootfs.h"
 #include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -163,7 +164,12 @@ static int load_image(const char *store_root, struct blobstore *bs, const char *
   struct image_record rec = {.ref = norm, .manifest_digest = mdigest,
                              .config_digest = m.config.digest, .platform = plat,
                              .size = size, .created = time(NULL)};
-  r = image_index_put(store_root, &rec, err);
+  /* Build the root disk now: a broken image fails here, not at `up`. */
+  r = rootfs_ensure(store_root, bs, m.config.digest, &m, NULL, err);
+  if (r < 0)
+    stack_error_prefix(err, "%s", norm);
+  else
+    r = image_index_put(store_root, &rec, err);
   manifest_clear(&m);
   if (r == 0)
     strv_push(loaded, n, norm);

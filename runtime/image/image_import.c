@@ -186,7 +186,13 @@ static int put_json(struct blobstore *bs, cJSON *j, char **digest, uint64_t *siz
 }
 
 int image_import(const char *store_root, const char *src, const char *ref,
-                 char *const *changes, struct image_record **out, struct stack_error **err) {
+                 struct image_record **out, struct stack_error **err) {
+  return image_import_changes(store_root, src, ref, NULL, out, err);
+}
+
+int image_import_changes(const char *store_root, const char *src, const char *ref,
+                         char *const *changes, struct image_record **out,
+                         struct stack_error **err) {
   _cleanup_free_ char *norm = NULL;
   int r = image_ref_normalize(ref, &norm, err);
   if (r < 0)

@@ -300,7 +300,8 @@ static struct archive *reader_new(void) {
   return a;
 }
 
-int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, struct stack_error **err) {
+int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, char **diff_id,
+                        struct stack_error **err) {
   struct layer_inflater *li = NULL;
   int in = fd;
   int r = layer_inflate_start(fd, &li, &in, err);
@@ -312,9 +313,17 @@ int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, struct s
   else
     r = apply_archive(t, a, what, err);
   archive_read_free(a);
+  /* The tar reader stops at the end-of-archive blocks: read the rest so the
+   * whole stream is hashed. */
+  if (r == 0 && li) {
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+      ;
+  }
   /* A corrupt compressed stream shows up as a broken tar: say what broke. */
   struct stack_error *ie = NULL;
-  if (layer_inflate_finish(li, &ie) < 0) {
+  if (layer_inflate_finish(li, r == 0 ? diff_id : NULL, &ie) < 0) {
     r = stack_error_set(err, ie->code, "layer %s: %s", what, ie->msg);
     stack_error_free(ie);
   }

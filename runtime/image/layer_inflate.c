@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 
 struct layer_inflater {
   pthread_t thread;
+  EVP_MD_CTX *md;   /* sha256 of the decompressed stream: the layer's diff_id */
+  bool complete;    /* the whole stream was decompressed and sent */
   int in_fd;        /* the compressed layer (not owned) */
   int wr, rd;       /* socket pair: the thread writes wr, the applier reads rd */
   char *error;      /* the thread's error message, or NULL */
@@ -50,6 +53,7 @@ static void *inflate_main(void *arg) {
       li->error = xasprintf("decompressing: %s", archive_error_string(a));
       break;
     }
+    EVP_DigestUpdate(li->md, buf, (size_t)n);
     for (la_ssize_t done = 0; done < n;) {
       /* MSG_NOSIGNAL: an applier that gave up closes its end, which must
        * not kill the process with SIGPIPE. */
@@ -61,6 +65,7 @@ static void *inflate_main(void *arg) {
       done += w;
     }
   }
+  li->complete = li->error == NULL;
 out:
   shutdown(li->wr, SHUT_WR);
   free(buf);
@@ -81,6 +86,9 @@ int layer_inflate_start(int fd, struct layer_inflater **out, int *out_fd,
   setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
   setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
   struct layer_inflater *li = xcalloc(1, sizeof(*li));
+  li->md = EVP_MD_CTX_new();
+  if (li->md == NULL || EVP_DigestInit_ex(li->md, EVP_sha256(), NULL) != 1)
+    abort();
   li->in_fd = fd;
   li->wr = sv[0];
   li->rd = sv[1];
@@ -88,6 +96,7 @@ int layer_inflate_start(int fd, struct layer_inflater **out, int *out_fd,
   if (r != 0) {
     close(sv[0]);
     close(sv[1]);
+    EVP_MD_CTX_free(li->md);
     free(li);
     return stack_error_errno(err, -r, "cannot start the decompression thread");
   }
@@ -96,7 +105,9 @@ int layer_inflate_start(int fd, struct layer_inflater **out, int *out_fd,
   return 0;
 }
 
-int layer_inflate_finish(struct layer_inflater *li, struct stack_error **err) {
+int layer_inflate_finish(struct layer_inflater *li, char **diff_id, struct stack_error **err) {
+  if (diff_id)
+    *diff_id = NULL;
   if (li == NULL)
     return 0;
   close(li->rd);
@@ -105,6 +116,16 @@ int layer_inflate_finish(struct layer_inflater *li, struct stack_error **err) {
   int r = 0;
   if (li->error)
     r = stack_error_set(err, -EBADMSG, "%s", li->error);
+  if (r == 0 && li->complete && diff_id) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(li->md, md, &n);
+    *diff_id = xmalloc(7 + 2 * n + 1);
+    memcpy(*diff_id, "sha256:", 7);
+    for (unsigned i = 0; i < n; i++)
+      sprintf(*diff_id + 7 + 2 * i, "%02x", md[i]);
+  }
+  EVP_MD_CTX_free(li->md);
   free(li->error);
   free(li);
   return r;

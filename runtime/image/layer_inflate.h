@@ -13,7 +13,9 @@ struct layer_inflater;
 int layer_inflate_start(int fd, struct layer_inflater **li, int *out_fd, struct stack_error **err);
 
 /* Closes the reading end, waits for the thread and frees li; returns the
- * thread's decompression error, if it had one.  NULL li is fine. */
-int layer_inflate_finish(struct layer_inflater *li, struct stack_error **err);
+ * thread's decompression error, if it had one.  *diff_id (may be NULL)
+ * receives "sha256:<hex>" of the decompressed stream when the reader
+ * consumed all of it, else NULL.  NULL li is fine. */
+int layer_inflate_finish(struct layer_inflater *li, char **diff_id, struct stack_error **err);
 
 #endif

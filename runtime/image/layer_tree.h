@@ -65,8 +65,11 @@ void layer_tree_free(struct layer_tree *t);
 
 /* Applies one layer (tar, optionally gzip or zstd compressed: detected by
  * magic) read from fd / memory.  what names the layer in errors.  On error
- * the tree is left in an unspecified but valid state: discard it. */
-int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, struct stack_error **err);
+ * the tree is left in an unspecified but valid state: discard it.
+ * *diff_id (may be NULL) receives the sha256 of the uncompressed tar for a
+ * compressed layer, NULL for an uncompressed one (its digest is its diff_id). */
+int layer_tree_apply_fd(struct layer_tree *t, int fd, const char *what, char **diff_id,
+                        struct stack_error **err);
 int layer_tree_apply_memory(struct layer_tree *t, const void *data, size_t len, const char *what,
                             struct stack_error **err);
 

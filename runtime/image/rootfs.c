@@ -11,6 +11,7 @@
 #include "ext4_build.h"
 #include "layer_tree.h"
 #include "manifest.h"
+#include "runtime/util/cjson_cleanup.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -24,11 +25,42 @@ char *rootfs_path(const char *store_root, const char *config_digest) {
   return xasprintf("%s/rootfs/%s.ext4", store_root, config_digest + strlen("sha256:"));
 }
 
-static int build(struct blobstore *bs, const struct manifest *m, const char *tmp,
-                 struct stack_error **err) {
-  __attribute__((cleanup(layer_tree_freep))) struct layer_tree *t = NULL;
-  int r = layer_tree_new(&t, err);
+/* The config's rootfs.diff_ids (NULL-terminated; NULL when it has none). */
+static int read_diff_ids(struct blobstore *bs, const char *config_digest, char ***out,
+                         struct stack_error **err) {
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  int r = blobstore_read(bs, config_digest, 16u << 20, &text, &len, err);
   if (r < 0)
+    return r;
+  _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(text, len);
+  const cJSON *ids = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(j, "rootfs"), "diff_ids");
+  *out = NULL;
+  if (!cJSON_IsArray(ids))
+    return 0;
+  char **v = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(char *));
+  size_t n = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, ids) v[n++] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
+  *out = v;
+  return 0;
+}
+
+static int build(struct blobstore *bs, const char *config_digest, const struct manifest *m,
+                 const char *tmp, struct stack_error **err) {
+  _cleanup_strv_ char **diff_ids = NULL;
+  int r = read_diff_ids(bs, config_digest, &diff_ids, err);
+  if (r < 0)
+    return r;
+  size_t nids = 0;
+  while (diff_ids && diff_ids[nids])
+    nids++;
+  if (diff_ids && nids != m->n_items)
+    return stack_error_set(err, -EBADMSG, "the image config lists %zu layers (diff_ids) but the "
+                           "manifest has %zu", nids, m->n_items);
+  __attribute__((cleanup(layer_tree_freep))) struct layer_tree *t = NULL;
+  if ((r = layer_tree_new(&t, err)) < 0)
     return r;
   for (size_t i = 0; i < m->n_items; i++) {
     const struct descriptor *d = &m->items[i];
@@ -38,8 +70,16 @@ static int build(struct blobstore *bs, const struct manifest *m, const char *tmp
     _cleanup_close_ int fd = -1;
     if ((r = blobstore_open_blob(bs, d->digest, &fd, NULL, err)) < 0)
       return r;
-    if ((r = layer_tree_apply_fd(t, fd, d->digest, err)) < 0)
+    _cleanup_free_ char *diff_id = NULL;
+    if ((r = layer_tree_apply_fd(t, fd, d->digest, &diff_id, err)) < 0)
       return r;
+    /* An uncompressed layer's digest is its diff_id. */
+    const char *got = diff_id ? diff_id : d->digest;
+    if (diff_ids && strcmp(got, diff_ids[i]) != 0)
+      return stack_error_set(err, -EBADMSG,
+                             "layer %s: its content hashes to %s but the image config says %s; "
+                             "the image is inconsistent, rebuild or re-push it",
+                             d->digest, got, diff_ids[i]);
   }
   return ext4_build(t, tmp, err);
 }
@@ -64,7 +104,7 @@ int rootfs_ensure(const char *store_root, struct blobstore *bs, const char *conf
     /* Someone else may have built it while we waited. */
     if (!fs_exists(path)) {
       _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-      r = build(bs, m, tmp, err);
+      r = build(bs, config_digest, m, tmp, err);
       if (r == 0 && rename(tmp, path) < 0)
         r = stack_error_errno(err, -errno, "cannot store %s", path);
       if (r < 0) {

@@ -122,6 +122,32 @@ grep -q "does not match its digest" "$tmp/err" || fail "corrupt load error: $(ca
 [[ ! -e $tmp/root3/blobs/sha256/$layer ]] || fail "a corrupt blob entered the store"
 [[ -z $(STACK_ROOT=$tmp/root3 st images -q) ]] || fail "a corrupt archive was recorded"
 
+# A config whose diff_id does not match its layer: every blob is intact
+# (digests rewritten), but the image is inconsistent and is refused.
+mkdir "$tmp/lie" && tar -C "$tmp/lie" -xf "$tmp/save.tar"
+python3 - "$tmp/lie" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+blobs = os.path.join(d, "blobs", "sha256")
+def put(obj):
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    h = hashlib.sha256(data).hexdigest()
+    open(os.path.join(blobs, h), "wb").write(data)
+    return "sha256:" + h, len(data)
+index = json.load(open(os.path.join(d, "index.json")))
+desc = index["manifests"][0]
+man = json.load(open(os.path.join(blobs, desc["digest"][7:])))
+cfg = json.load(open(os.path.join(blobs, man["config"]["digest"][7:])))
+cfg["rootfs"]["diff_ids"] = ["sha256:" + "0" * 64]
+man["config"]["digest"], man["config"]["size"] = put(cfg)
+desc["digest"], desc["size"] = put(man)
+json.dump(index, open(os.path.join(d, "index.json"), "w"))
+PY
+tar -C "$tmp/lie" -cf "$tmp/lie.tar" .
+if STACK_ROOT=$tmp/root5 st image load -i "$tmp/lie.tar" 2>"$tmp/err"; then fail "an inconsistent image loaded"; fi
+grep -q "but the image config says sha256:0000" "$tmp/err" || fail "diff_id error: $(cat "$tmp/err")"
+[[ -z $(STACK_ROOT=$tmp/root5 st images -q) ]] || fail "an inconsistent image was recorded"
+
 # rm by name and by ID, then nothing is left.
 st image rm bbtest:tgz | grep -qx "Untagged: bbtest:tgz" || fail "rm by name"
 st image rm "$short" | grep -qx "Untagged: bbtest:1.0" || fail "rm by ID"

@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/image/blobstore.h"
 #include "runtime/image/layer_tree.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -210,7 +211,9 @@ static void test_garbage(void) {
 /* Through a file descriptor (the threaded decompression path): gzip and
  * zstd apply, a corrupt or truncated stream is an error, not a hang. */
 static void test_fd_path(void) {
-  enum tb_filter filters[] = {TB_GZIP, TB_ZSTD, TB_PLAIN};
+  /* Plain first: its digest is what the others' diff_id must be. */
+  enum tb_filter filters[] = {TB_PLAIN, TB_GZIP, TB_ZSTD};
+  char *plain_digest = NULL;
   for (int i = 0; i < 3; i++) {
     struct tar_build b;
     tb_open(&b, filters[i]);
@@ -232,9 +235,16 @@ static void test_fd_path(void) {
       struct layer_tree *t = NULL;
       _cleanup_error_ struct stack_error *e = NULL;
       CHECK(layer_tree_new(&t, &e) == 0);
-      int r = layer_tree_apply_fd(t, fd, "fdlayer", &e);
+      _cleanup_free_ char *diff_id = NULL;
+      int r = layer_tree_apply_fd(t, fd, "fdlayer", &diff_id, &e);
       if (cut == 0) {
         CHECK_MSG(r == 0, "filter %d: %s", i, e ? e->msg : "");
+        if (filters[i] == TB_PLAIN) {
+          CHECK(diff_id == NULL);
+          plain_digest = blobstore_digest_of(b.buf, b.used);
+        } else {
+          CHECK_STREQ(diff_id, plain_digest);
+        }
         CHECK(layer_tree_lookup(t, "d/f199") != NULL);
       } else if (cut == 1 || filters[i] != TB_PLAIN) {
         CHECK_MSG(r < 0, "filter %d cut %d accepted", i, cut);
@@ -245,6 +255,7 @@ static void test_fd_path(void) {
     }
     tb_free(&b);
   }
+  free(plain_digest);
 }
 
 int main(void) {
