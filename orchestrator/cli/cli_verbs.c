@@ -22,6 +22,7 @@ const struct cli_verb cli_verbs[] = {
     {"rm", "Removes stopped service containers", cli_rm},
     {"kill", "Force stop service containers", cli_kill},
     {"create", "Creates containers for a service", cli_create},
+    {"exec", "Execute a command in a running container", cli_exec},
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},

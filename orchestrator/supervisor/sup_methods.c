@@ -256,6 +256,11 @@ static int m_kill(struct supervisor *s, struct sup_conn *c, const struct sup_req
   return 0;
 }
 
+static int m_exec(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                  cJSON **result, struct stack_error **err) {
+  return sup_exec(s, c, req, err);
+}
+
 typedef int (*method_fn)(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                          cJSON **result, struct stack_error **err);
 
@@ -265,7 +270,7 @@ static const struct {
 } methods[] = {
     {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
-    {"kill", m_kill},
+    {"kill", m_kill}, {"exec", m_exec},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

@@ -97,6 +97,7 @@ struct supervisor {
   struct sup_image *images;
   size_t n_images;
   struct sup_job *jobs;
+  struct sup_exec *execs;
 };
 
 /* Sends a line (taken over) to a connection. */
@@ -157,6 +158,11 @@ int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
 void sup_logs_remove(struct supervisor *s, const char *name);
 /* Tells the followers of a container's output that it exited. */
 void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code);
+
+/* sup_exec.c: `exec` sessions (answered when the process exits). */
+int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+             struct stack_error **err);
+void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn);
 
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,

@@ -46,6 +46,7 @@ static void conn_close(struct sup_conn *c) {
   c->closing = true;
   struct supervisor *s = c->sup;
   sup_jobs_conn_gone(s, c);
+  sup_exec_conn_gone(s, c);
   if (c->prev)
     c->prev->next = c->next;
   else

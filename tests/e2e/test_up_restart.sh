@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restart policies with real VMs: on-failure:2 on a failing command runs it
 # exactly 3 times; `stop` and `kill` are never undone by `restart: always`;
-# `restart` brings the container back; `rm -s` removes it.
+# `restart` brings the container back; `rm -s` removes it; `exec` runs a
+# command in the running container with its output and exit code.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init up-restart
@@ -27,6 +28,12 @@ wait_for eval '[[ $(runs) -ge 3 && $(state flaky) == *\"State\":\"exited\"* ]]' 
 [[ $(state flaky) == *'"ExitCode":3'* ]] || fail "exit code: $("$STACK" ps -a flaky)"
 
 wait_for eval '[[ $(state forever) == *\"State\":\"running\"* ]]' || fail "forever not running"
+out=$("$STACK" exec -e GREETING=hi forever sh -c 'echo "$GREETING from $(hostname)"; echo err >&2; exit 5' 2>"$tmp/err") && rc=0 || rc=$?
+((rc == 5)) || fail "exec exit code $rc"
+[[ $out == "hi from "* && $(cat "$tmp/err") == err ]] || fail "exec output: $out / $(cat "$tmp/err")"
+rc=0
+"$STACK" exec flaky true 2>"$tmp/err" || rc=$?
+((rc == 1)) && grep -q 'service "flaky" is not running' "$tmp/err" || fail "exec in a stopped service: $rc $(cat "$tmp/err")"
 "$STACK" stop -t 1 forever 2>/dev/null || fail "stop"
 [[ $(state forever) == *'"State":"exited"'* ]] || fail "forever not stopped: $(state forever)"
 # the policy must not bring it back (give it the time a restart would take)

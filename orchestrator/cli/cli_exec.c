@@ -1,0 +1,130 @@
+/* `stack exec SERVICE COMMAND...`: a command in a running container, run
+ * by its supervisor as an exec session in the guest; its output is
+ * written here and its exit code is ours. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_project.h"
+#include "orchestrator/supervisor/sup_client.h"
+#include "orchestrator/supervisor/sup_paths.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/xalloc.h"
+
+static void usage(FILE *f, const char *prog) {
+  fprintf(f,
+          "Usage:  %s exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\n"
+          "Execute a command in a running container\n\n"
+          "Options:\n"
+          "  -e, --env stringArray   Set environment variables\n"
+          "      --index int         Index of the container if service has multiple replicas (default 1)\n"
+          "  -T, --no-TTY            Disable pseudo-TTY allocation (the only mode so far)\n"
+          "  -u, --user string       Run the command as this user\n"
+          "  -w, --workdir string    Path to workdir directory for this command\n",
+          prog);
+}
+
+static int on_output(const cJSON *ev, void *data) {
+  (void)data;
+  const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "data"));
+  int fd = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "fd"));
+  if (b64 == NULL)
+    return 0;
+  size_t len = strlen(b64);
+  _cleanup_free_ unsigned char *buf = xmalloc(len / 4 * 3 + 3);
+  int n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
+  if (n < 0)
+    return 0;
+  /* DecodeBlock counts the padding as data */
+  if (len >= 1 && b64[len - 1] == '=')
+    n--;
+  if (len >= 2 && b64[len - 2] == '=')
+    n--;
+  for (int off = 0; off < n;) {
+    ssize_t w = write(fd == 2 ? 2 : 1, buf + off, (size_t)(n - off));
+    if (w <= 0)
+      break;
+    off += (int)w;
+  }
+  return 0;
+}
+
+int cli_exec(struct cli_globals *g, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"env", required_argument, NULL, 'e'},     {"index", required_argument, NULL, 'I'},
+      {"no-TTY", no_argument, NULL, 'T'},        {"user", required_argument, NULL, 'u'},
+      {"workdir", required_argument, NULL, 'w'}, {"interactive", no_argument, NULL, 'i'},
+      {"tty", no_argument, NULL, 't'},           {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  cJSON *params = cJSON_CreateObject();
+  cJSON *env = cJSON_AddArrayToObject(params, "env");
+  int c;
+  /* "+": options end at SERVICE, the command's own flags are its own */
+  while ((c = getopt_long(argc, argv, "+e:Tu:w:ith", opts, NULL)) != -1) {
+    switch (c) {
+    case 'e':
+      cJSON_AddItemToArray(env, cJSON_CreateString(optarg));
+      break;
+    case 'I':
+      cJSON_AddNumberToObject(params, "index", atoi(optarg));
+      break;
+    case 'u':
+      cJSON_AddStringToObject(params, "user", optarg);
+      break;
+    case 'w':
+      cJSON_AddStringToObject(params, "workdir", optarg);
+      break;
+    case 'T':
+    case 'i':
+    case 't':
+      break; /* no terminal or stdin through the supervisor yet */
+    case 'h':
+      usage(stdout, g->progname);
+      cJSON_Delete(params);
+      return 0;
+    default:
+      usage(stderr, g->progname);
+      cJSON_Delete(params);
+      return 1;
+    }
+  }
+  if (argc - optind < 2) {
+    fprintf(stderr, "%s exec: requires at least 2 arguments: SERVICE COMMAND\n", g->progname);
+    cJSON_Delete(params);
+    return 1;
+  }
+  cJSON_AddStringToObject(params, "service", argv[optind]);
+  cJSON *a = cJSON_AddArrayToObject(params, "argv");
+  for (int i = optind + 1; i < argc; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+
+  __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
+  _cleanup_sup_client_ struct sup_client *client = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  cJSON *res = NULL;
+  if (cli_project_client(g, false, &paths, &client, &err) < 0 || client == NULL) {
+    cJSON_Delete(params);
+    if (err)
+      stack_error_print(err);
+    else
+      fprintf(stderr, "stack: service \"%s\" is not running\n", argv[optind]);
+    return 1;
+  }
+  if (sup_client_call(client, "exec", params, on_output, NULL, &res, &err) < 0) {
+    stack_error_print(err);
+    return 1;
+  }
+  int code = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(res, "exit_code"));
+  const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(res, "error"));
+  if (why)
+    fprintf(stderr, "stack: %s\n", why);
+  cJSON_Delete(res);
+  return code;
+}
