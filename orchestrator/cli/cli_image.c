@@ -20,6 +20,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/humanize.h"
+#include "runtime/util/json_print.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
 
@@ -253,8 +254,8 @@ static int image_inspect(int argc, char **argv) {
     }
     cJSON_AddItemToArray(arr, o);
   }
-  _cleanup_free_ char *s = cJSON_Print(arr);
-  printf("%s\n", s);
+  _cleanup_free_ char *s = json_print_indented(arr, "    ");
+  printf("%s\n", s ? s : "[]");
   return rc;
 }
 
