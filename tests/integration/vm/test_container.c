@@ -44,7 +44,7 @@ struct state {
   uv_timer_t timer;
   struct container *c;
   struct sbuf out;
-  struct execrun x[3];
+  struct execrun x[5];
   int pending;
   bool main_done;
   struct container_status st;
@@ -83,19 +83,31 @@ static void on_started(void *d) {
   char *a0[] = {"sh", "-c", "echo exec1 $FOO; echo e1err >&2; exit 3", NULL};
   char *a1[] = {"cat", NULL};
   char *a2[] = {"no-such-binary", NULL};
+  char *a3[] = {"sh", "-c", "stty size; tty", NULL};
+  char *a4[] = {"sh", "-c", "read x; stty size", NULL};
   char *env1[] = {"FOO=from-exec", NULL};
   struct container_exec_opts o0 = {.argv = a0, .env = env1};
   struct container_exec_opts o1 = {.argv = a1, .interactive = true};
   struct container_exec_opts o2 = {.argv = a2};
-  uint16_t id[3];
+  struct container_exec_opts o3 = {.argv = a3, .tty = true, .rows = 30, .cols = 90};
+  struct container_exec_opts o4 = {.argv = a4, .tty = true, .interactive = true, .rows = 5, .cols = 5};
+  uint16_t id[5];
   s->x[0].name = "sh";
   s->x[1].name = "cat";
   s->x[2].name = "missing";
+  s->x[3].name = "tty";
+  s->x[4].name = "resize";
   CHECK_INTEQ(container_exec(s->c, &o0, &xio, &s->x[0], &id[0], &err), 0);
   CHECK_INTEQ(container_exec(s->c, &o1, &xio, &s->x[1], &id[1], &err), 0);
   CHECK_INTEQ(container_exec(s->c, &o2, &xio, &s->x[2], &id[2], &err), 0);
-  CHECK(id[0] != id[1] && id[1] != id[2] && id[0] != 0);
-  s->pending = 3;
+  CHECK_INTEQ(container_exec(s->c, &o3, &xio, &s->x[3], &id[3], &err), 0);
+  CHECK(id[0] != id[1] && id[1] != id[2] && id[2] != id[3] && id[0] != 0);
+  CHECK_INTEQ(container_exec(s->c, &o4, &xio, &s->x[4], &id[4], &err), 0);
+  s->pending = 5;
+  /* frames are handled in order: the new size is set before the line that
+   * lets the shell go on */
+  CHECK_INTEQ(container_exec_resize(s->c, id[4], 40, 100), 0);
+  CHECK_INTEQ(container_exec_stdin(s->c, id[4], "go\n", 3), 0);
   CHECK_INTEQ(container_exec_stdin(s->c, id[1], "abc", 3), 0);
   CHECK_INTEQ(container_exec_stdin(s->c, id[1], NULL, 0), 0);
 }
@@ -115,7 +127,7 @@ static void on_timeout(uv_timer_t *t) {
 }
 
 static int make_tree(const char *root) {
-  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", "ip", "grep", NULL};
+  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", "ip", "grep", "stty", NULL};
   _cleanup_free_ char *bin = xasprintf("%s/bin", root);
   _cleanup_free_ char *etc = xasprintf("%s/etc", root);
   if (fs_mkdir_p(bin, 0755, NULL) < 0 || fs_mkdir_p(etc, 0755, NULL) < 0)
@@ -279,6 +291,9 @@ int main(void) {
     CHECK_INTEQ(s.x[1].code, 0);
     CHECK_INTEQ(s.x[2].code, CONTAINER_EXIT_NOTFOUND);
     CHECK(s.x[2].error && strstr(s.x[2].error, "no-such-binary"));
+    CHECK_STREQ(s.x[3].out.data, "30 90\r\n/dev/pts/0\r\n");
+    CHECK_INTEQ(s.x[3].code, 0);
+    CHECK_STREQ(s.x[4].out.data, "go\r\n40 100\r\n");
     CHECK_INTEQ(s.st.exit_code, 128 + SIGTERM);
     CHECK_INTEQ(s.st.signal, SIGTERM);
     CHECK_MSG(s.st_error == NULL, "%s", s.st_error);
@@ -291,7 +306,7 @@ int main(void) {
   }
   if (img)
     test_network(img);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 5; i++) {
     sbuf_free(&s.x[i].out);
     sbuf_free(&s.x[i].err);
     free(s.x[i].error);
