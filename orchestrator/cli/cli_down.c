@@ -33,14 +33,8 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
   int c;
   double timeout = -1;
   while ((c = getopt_long(argc, argv, "t:vh", opts, NULL)) != -1) {
-    if (c == 't') {
-      char *end;
-      timeout = strtod(optarg, &end);
-      if (*end || timeout < 0) {
-        fprintf(stderr, "%s down: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
-        return 1;
-      }
-    }
+    if (c == 't' && cli_parse_timeout(g, "down", optarg, &timeout) < 0)
+      return 1;
     if (c == 'h') {
       usage(stdout, g->progname);
       return 0;

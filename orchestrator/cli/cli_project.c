@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -74,4 +75,16 @@ void cli_project_load_params(const struct cli_globals *g, cJSON *params) {
   if (cwd)
     cJSON_AddStringToObject(params, "working_dir", cwd);
   add_strv(params, "environ", environ);
+}
+
+int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char *arg,
+                      double *out) {
+  char *end;
+  double v = strtod(arg, &end);
+  if (end == arg || *end || !(v >= 0 && v <= 86400)) {
+    fprintf(stderr, "%s %s: invalid --timeout \"%s\": give seconds\n", g->progname, verb, arg);
+    return -1;
+  }
+  *out = v;
+  return 0;
 }

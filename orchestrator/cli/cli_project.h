@@ -27,6 +27,11 @@ typedef struct cJSON cJSON;
  * working directory and the environment (for interpolation). */
 void cli_project_load_params(const struct cli_globals *g, cJSON *params);
 
+/* Parses a -t/--timeout value (seconds, >= 0) for verb; prints the error
+ * and returns -1 when it is not one. */
+int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char *arg,
+                      double *out);
+
 /* The executable a supervisor is started from. */
 #define CLI_SUPERVISOR_EXE "/proc/self/exe"
 

@@ -56,12 +56,8 @@ int cli_stop(struct cli_globals *g, int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
     if (c == 't') {
-      char *end;
-      timeout = strtod(optarg, &end);
-      if (*end || timeout < 0) {
-        fprintf(stderr, "%s stop: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
+      if (cli_parse_timeout(g, "stop", optarg, &timeout) < 0)
         return 1;
-      }
     } else {
       fprintf(c == 'h' ? stdout : stderr,
               "Usage:  %s stop [OPTIONS] [SERVICE...]\n\nStop services\n\nOptions:\n"
@@ -106,13 +102,8 @@ int cli_restart(struct cli_globals *g, int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
     if (c == 't') {
-      char *end;
-      timeout = strtod(optarg, &end);
-      if (*end || timeout < 0) {
-        fprintf(stderr, "%s restart: invalid --timeout \"%s\": give seconds\n", g->progname,
-                optarg);
+      if (cli_parse_timeout(g, "restart", optarg, &timeout) < 0)
         return 1;
-      }
     } else if (c == 'D') {
       no_deps = true;
     } else {

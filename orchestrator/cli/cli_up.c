@@ -176,16 +176,12 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     case 'P':
       prefix = false;
       break;
-    case 't': {
-      char *end;
-      timeout = strtod(optarg, &end);
-      if (*end || timeout < 0) {
-        fprintf(stderr, "%s up: invalid --timeout \"%s\": give seconds\n", g->progname, optarg);
+    case 't':
+      if (cli_parse_timeout(g, "up", optarg, &timeout) < 0) {
         cJSON_Delete(params);
         return 1;
       }
       break;
-    }
     case 's': {
       char *eq = strchr(optarg, '=');
       char *end = NULL;

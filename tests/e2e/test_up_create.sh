@@ -5,27 +5,9 @@
 # --force-recreate and --no-recreate; --scale and scaling down; errors for
 # an unknown service and a missing image; down removes everything.
 set -euo pipefail
-: "${STACK_BIN:?}" "${STACK_SOURCE_DIR:?}"
-STACK=$STACK_BIN
-tmp=$(mktemp -d /tmp/stack-e2e-upcreate.XXXXXX)
-export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run
-cleanup() {
-  (cd "$tmp/app" 2>/dev/null && timeout 60 "$STACK" down >/dev/null 2>&1) || true
-  local lock p
-  for lock in "$STACK_RUN_DIR"/projects/*/supervisor.lock; do
-    p=$(cat "$lock" 2>/dev/null) || continue
-    [[ -n $p ]] && grep -qa supervisor "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$STACK_SOURCE_DIR/tests/lib/up.sh"
+up_test_init up-create novm
 
-bash "$STACK_SOURCE_DIR/tests/images/build.sh" >/dev/null 2>&1 || fail "tests/images/build.sh"
-"$STACK" image load -i "${STACK_CACHE_DIR:-/var/cache/stack}/test-images/busybox.tar" >/dev/null ||
-  fail "image load"
-mkdir -p "$tmp/app"
-cd "$tmp/app"
 cat >compose.yaml <<'YAML'
 name: upcreate
 services:

@@ -1,9 +1,11 @@
 # Shared set-up for the `stack up` end-to-end tests (source it):
-#   up_test_init NAME   private STACK_ROOT/STACK_RUN_DIR under $tmp, a project
-#                       directory $app, the busybox test image loaded as
-#                       busybox:amd64, a trap that brings the project down and
-#                       removes everything; exits 77 if this host cannot run a
-#                       container VM at all (no kernel, initramfs or QEMU)
+#   up_test_init NAME [novm]
+#                       private STACK_ROOT/STACK_RUN_DIR under $tmp, a project
+#                       directory $app (the working directory), the busybox
+#                       test image loaded as busybox:amd64, a trap that brings
+#                       the project down and removes everything; unless novm,
+#                       exits 77 if this host cannot run a container VM at all
+#                       (no kernel, initramfs or QEMU)
 #   fail MSG            print and exit 1
 #   wait_for CMD...     retry CMD (bounded, 10 s) for things the test does not own
 : "${STACK_BIN:?}" "${STACK_SOURCE_DIR:?}"
@@ -46,9 +48,11 @@ up_test_init() {
   bash "$STACK_SOURCE_DIR/tests/images/build.sh" >/dev/null 2>&1 || fail "tests/images/build.sh failed"
   "$STACK" image load -i "$cache/busybox.tar" >/dev/null || fail "cannot load the busybox test image"
   local out
-  if ! out=$(timeout 120 "$STACK" run --rm busybox:amd64 echo vm-ok 2>&1) || [[ $out != *vm-ok* ]]; then
-    echo "SKIP: this host cannot run a container VM: $out"
-    exit 77
+  if [[ ${2:-} != novm ]]; then
+    if ! out=$(timeout 120 "$STACK" run --rm busybox:amd64 echo vm-ok 2>&1) || [[ $out != *vm-ok* ]]; then
+      echo "SKIP: this host cannot run a container VM: $out"
+      exit 77
+    fi
   fi
   cd "$app"
 }
