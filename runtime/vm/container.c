@@ -275,6 +275,8 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
 
 /* ---- the guest's side of the conversation ---- */
 
+static void send_start(struct container *c);
+
 static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
   (void)caps;
   (void)kernel;
@@ -327,17 +329,16 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
   _cleanup_error_ struct stack_error *e = NULL;
   if (channel_send_configure(c->ch, cf, &e) < 0)
     fail(c, "%s", e->msg);
+  else
+    send_start(c);
   free(cf);
   sbuf_free(&hosts);
 }
 
-static void on_configured(void *data, int32_t error, const char *message) {
-  struct container *c = data;
-  c->times.configured = uv_hrtime();
-  if (error < 0) {
-    fail(c, "the guest could not set up the container: %s", message);
-    return;
-  }
+/* START goes right behind CONFIGURE: the guest handles frames in order, so
+ * the round trip to CONFIGURED is not waited for (a failed configuration
+ * makes the guest refuse the START, and CONFIGURED says why). */
+static void send_start(struct container *c) {
   struct proto_start st = {
       .argv = c->argv,
       .env = c->env,
@@ -418,6 +419,13 @@ static int copy_net(struct container *c, const struct container_opts *o,
   return 0;
 }
 
+static void on_configured(void *data, int32_t error, const char *message) {
+  struct container *c = data;
+  c->times.configured = uv_hrtime();
+  if (error < 0)
+    fail(c, "the guest could not set up the container: %s", message);
+}
+
 static void on_started(void *data, uint16_t session, uint32_t pid) {
   (void)pid;
   struct container *c = data;
@@ -467,7 +475,7 @@ static void on_exited(void *data, uint16_t session, const struct proto_exit *e) 
     }
     return;
   }
-  if (c->have_exit)
+  if (c->have_exit || c->status.error) /* the container failed first (fail()) */
     return;
   c->times.exited = uv_hrtime();
   c->have_exit = true;

@@ -156,6 +156,7 @@ struct simple {
   struct sbuf out;
   int code;
   bool done;
+  char error[512];
 };
 
 static void s_output(void *d, int fd, const uint8_t *p, size_t n) {
@@ -171,7 +172,7 @@ static void s_exited(void *d, const struct container_status *st) {
   s->done = true;
   s->code = st->exit_code;
   if (st->error)
-    fprintf(stderr, "container: %s\n", st->error);
+    snprintf(s->error, sizeof s->error, "%s", st->error);
   uv_stop(s->loop);
 }
 
@@ -233,6 +234,7 @@ static void test_network(struct image_handle *img) {
     uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(s.done);
   CHECK_INTEQ(s.code, 0);
+  CHECK_MSG(s.error[0] == 0, "%s", s.error);
   CHECK_STREQ(s.out.data, "1400\ninet 10.77.0.2/24\ndefault via 10.77.0.1\nnameserver 10.77.0.1\n1\n"
                           "10.77.0.9 db\n123\n");
   container_free(c);
@@ -241,6 +243,40 @@ static void test_network(struct image_handle *img) {
   uv_loop_close(&loop);
   sbuf_free(&s.out);
   tap_make(tap, 0);
+}
+
+/* A root disk the guest cannot mount: a clear error, exit 125, no hang. */
+static void test_bad_root(const struct image_handle *img) {
+  _cleanup_free_ char *junk = xasprintf("%s/junk.img", tmpdir);
+  _cleanup_close_ int fd = open(junk, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+  struct image_handle bad = *img;
+  bad.rootfs_path = junk;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_timer_t timer;
+  uv_timer_init(&loop, &timer);
+  timer.data = &loop;
+  uv_timer_start(&timer, on_simple_timeout, TIMEOUT_MS, 0);
+  struct simple s = {.loop = &loop, .code = -1};
+  char *cmd[] = {"true", NULL};
+  struct container_opts o = {.cmd = cmd, .remove = true, .mem_mib = 256};
+  static const struct container_io io = {s_output, NULL, s_exited};
+  struct container *c = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  int r = container_start(&loop, &bad, &o, &io, &s, &c, &err);
+  CHECK_MSG(r == 0, "%s", err ? err->msg : "");
+  if (r == 0)
+    uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(s.done);
+  CHECK_INTEQ(s.code, CONTAINER_EXIT_FAILED);
+  CHECK_MSG(strstr(s.error, "could not set up the container: mount image disk /dev/vda"),
+            "%s", s.error);
+  container_free(c);
+  uv_close((uv_handle_t *)&timer, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  sbuf_free(&s.out);
 }
 
 int main(void) {
@@ -304,8 +340,10 @@ int main(void) {
     CHECK(uv_loop_close(&s.loop) == 0);
     CHECK(state == NULL || !fs_exists(state)); /* --rm removed it */
   }
-  if (img)
+  if (img) {
     test_network(img);
+    test_bad_root(img);
+  }
   for (int i = 0; i < 5; i++) {
     sbuf_free(&s.x[i].out);
     sbuf_free(&s.x[i].err);
