@@ -44,6 +44,7 @@ static void usage(FILE *f, const char *prog) {
           "      --no-recreate        If containers already exist, don't recreate them\n"
           "      --no-start           Don't start the services after creating them\n"
           "      --quiet-pull         Pull without printing progress information\n"
+          "      --remove-orphans     Remove containers for services not defined in the Compose file\n"
           "      --scale scale        Scale SERVICE to NUM instances (SERVICE=NUM)\n"
           "  -t, --timeout int        Use this timeout in seconds for container shutdown\n"
           "      --wait               Wait for services to be running|healthy. Implies detached mode.\n"
@@ -76,6 +77,10 @@ static int on_event(const cJSON *ev, void *data) {
     }
     fputc('\n', u->fmt.out);
     fflush(u->fmt.out);
+    return 0;
+  }
+  if (type && strcmp(type, "warning") == 0) {
+    fprintf(stderr, "WARN[0000] %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(ev, "message")));
     return 0;
   }
   cli_logfmt_event(&u->fmt, ev);
@@ -129,6 +134,7 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       {"no-recreate", no_argument, NULL, 'R'},
       {"no-start", no_argument, NULL, 'S'},
       {"no-deps", no_argument, NULL, 'D'},
+      {"remove-orphans", no_argument, NULL, 'O'},
       {"no-color", no_argument, NULL, 'C'},
       {"no-log-prefix", no_argument, NULL, 'P'},
       {"quiet-pull", no_argument, NULL, 'Q'},
@@ -169,6 +175,9 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       break;
     case 'Q':
       cJSON_AddTrueToObject(params, "quiet_pull");
+      break;
+    case 'O':
+      cJSON_AddTrueToObject(params, "remove_orphans");
       break;
     case 'C':
       color = false;

@@ -251,6 +251,34 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
     n_order = compose_graph_closure(g, want, n_want, order);
   }
 
+  /* Containers of services that are no longer in the files. */
+  _cleanup_sbuf_ struct sbuf orphans = SBUF_INIT;
+  for (size_t i = s->state->n_containers; !start_only && i-- > 0;) {
+    struct ps_container *rec = &s->state->containers[i];
+    if (compose_project_service(p, rec->service))
+      continue;
+    if (!json_true(params, "remove_orphans")) {
+      sbuf_printf(&orphans, "%s%s", orphans.len ? " " : "", rec->name);
+      continue;
+    }
+    sup_emit(s, sup_container_event(s, rec, "destroy"));
+    _cleanup_free_ char *name = xstrdup(rec->name);
+    sup_ctr_forget(s, name);
+    sup_logs_remove(s, name);
+    project_state_remove(s->state, name);
+  }
+  if (orphans.len) {
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "type", "warning");
+    _cleanup_free_ char *msg =
+        xasprintf("Found orphan containers ([%s]) for this project. If you removed or renamed "
+                  "this service in your compose file, you can run this command with the "
+                  "--remove-orphans flag to clean it up.",
+                  orphans.data);
+    cJSON_AddStringToObject(ev, "message", msg);
+    sup_conn_send(conn, sup_format_event(req->id, ev));
+  }
+
   /* The new model replaces the old one: the runtimes point into it. */
   compose_project_free(s->project);
   s->project = steal_pointer(&p);

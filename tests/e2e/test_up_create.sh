@@ -73,6 +73,15 @@ rc=0
 timeout 120 "$STACK" up --no-start bad 2>"$tmp/err" || rc=$?
 ((rc == 1)) && grep -q "127.0.0.1:1/none" "$tmp/err" || fail "missing image: $rc $(cat "$tmp/err")"
 
+# a service dropped from the file leaves an orphan: warned about, then removed
+sed -i -e '/^  bad:/,$d' -e '/^  named:/,/container_name: my-named/d' compose.yaml
+timeout 60 "$STACK" up --no-start 2>"$tmp/err" || fail "up without named: $(cat "$tmp/err")"
+grep -q "Found orphan containers (\[my-named\])" "$tmp/err" || fail "no orphan warning: $(cat "$tmp/err")"
+[[ $(ids) == *my-named* ]] || fail "orphan removed without --remove-orphans"
+timeout 60 "$STACK" up --no-start --remove-orphans 2>"$tmp/err" || fail "--remove-orphans: $(cat "$tmp/err")"
+[[ $(ids) != *my-named* ]] || fail "--remove-orphans left my-named"
+printf '  named:\n    image: busybox:amd64\n    container_name: my-named\n' >>compose.yaml
+
 timeout 60 "$STACK" create named 2>/dev/null || fail "create"
 "$STACK" rm named 2>"$tmp/err" || fail "rm: $(cat "$tmp/err")"
 grep -q "Container my-named  Removed" "$tmp/err" || fail "rm output: $(cat "$tmp/err")"
