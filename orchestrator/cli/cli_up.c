@@ -13,10 +13,14 @@
 #include "cli.h"
 #include "cli_logfmt.h"
 #include "cli_project.h"
+#include "orchestrator/compose/compose_graph.h"
+#include "orchestrator/compose/compose_load.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
+#include "runtime/image/image.h"
 #include "runtime/util/error.h"
+#include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
 
 static volatile int interrupted;
@@ -114,6 +118,60 @@ static void stop_all(const struct sup_paths *paths, bool kill, double timeout) {
     stack_error_print(err);
   if (c == NULL)
     cJSON_Delete(params);
+}
+
+/* Images come before the supervisor is asked: a pull shows its progress
+ * here, and the supervisor's loop never waits on a registry.  Only what is
+ * missing is pulled; the services named and what they depend on. */
+static int pull_missing(struct cli_globals *g, char **services, bool quiet) {
+  struct compose_load_opts o = {
+      .files = g->files && g->files[0] ? g->files : NULL,
+      .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
+      .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,
+      .project_name = g->project_name,
+      .project_dir = g->project_dir,
+      .services = services,
+  };
+  _cleanup_compose_project_ struct compose_project *p = NULL;
+  _cleanup_compose_graph_ struct compose_graph *graph = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (compose_load(&o, &p, &err) < 0 || compose_graph_build(p, &graph, &err) < 0) {
+    stack_error_print(err);
+    return -1;
+  }
+  _cleanup_free_ size_t *want = calloc(p->n_services + 1, sizeof(size_t));
+  _cleanup_free_ size_t *order = calloc(p->n_services + 1, sizeof(size_t));
+  if (want == NULL || order == NULL)
+    abort();
+  size_t n_want = 0;
+  for (size_t i = 0; i < p->n_services; i++) {
+    bool named = services == NULL;
+    for (char **sv = services; sv && *sv; sv++)
+      named |= strcmp(*sv, p->services[i].name) == 0;
+    if (named)
+      want[n_want++] = i;
+  }
+  size_t n = compose_graph_closure(graph, want, n_want, order);
+  _cleanup_free_ char *root = stack_data_root();
+  for (size_t k = 0; k < n; k++) {
+    const struct compose_service *sv = &p->services[order[k]];
+    if (sv->image == NULL)
+      continue;
+    struct image_get_opts io = {.platform = sv->platform, .pull = IMAGE_PULL_MISSING,
+                                .quiet = quiet};
+    if (sv->pull_policy && strcmp(sv->pull_policy, "never") == 0)
+      io.pull = IMAGE_PULL_NEVER;
+    else if (sv->pull_policy && strcmp(sv->pull_policy, "always") == 0)
+      io.pull = IMAGE_PULL_ALWAYS;
+    struct image_handle *h = NULL;
+    if (image_get(root, sv->image, &io, &h, &err) < 0) {
+      stack_error_prefix(&err, "service %s", sv->name);
+      stack_error_print(err);
+      return -1;
+    }
+    image_handle_free(h);
+  }
+  return 0;
 }
 
 static void print_progress(const cJSON *res) {
@@ -256,6 +314,11 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   if (wait)
     cJSON_AddTrueToObject(params, "wait");
   cli_project_load_params(g, params);
+  if (pull_missing(g, optind < argc ? argv + optind : NULL,
+                   cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull"))) < 0) {
+    cJSON_Delete(params);
+    return 1;
+  }
 
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
   _cleanup_sup_client_ struct sup_client *client = NULL;

@@ -21,6 +21,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "sup_net.h"
 #include "sup_server.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
@@ -252,7 +253,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .remove = true,
     };
     static const struct container_io io = {on_output, on_started, on_exited};
-    if ((ret = sup_health_configure(s, c, err)) < 0)
+    if ((ret = sup_health_configure(s, c, err)) < 0 ||
+        (ret = sup_net_attach(s, c->name, svc, &o, err)) < 0)
       goto failed;
     c->ran = false;
     c->start_failed = false;
@@ -657,6 +659,7 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
       continue;
     *pp = c->next;
     sup_ctr_kill_now(s, c);
+    sup_net_detach(s, name);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
     uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
     return;

@@ -11,6 +11,7 @@
 #include "runtime/util/xalloc.h"
 #include "procinfo.h"
 #include "runtime/vm/container.h"
+#include "sup_net.h"
 #include "sup_server.h"
 
 static cJSON *container_json(const struct ps_container *c) {
@@ -270,7 +271,7 @@ static const struct {
 } methods[] = {
     {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
-    {"kill", m_kill}, {"exec", m_exec},
+    {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

@@ -98,6 +98,7 @@ struct supervisor {
   size_t n_images;
   struct sup_job *jobs;
   struct sup_exec *execs;
+  struct sup_net *net; /* sup_net.c: the project's networks, or NULL */
 };
 
 /* Sends a line (taken over) to a connection. */

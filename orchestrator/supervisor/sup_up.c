@@ -83,13 +83,14 @@ static int load(struct supervisor *s, const cJSON *params, struct compose_projec
   return r;
 }
 
-static const struct image_handle *image_for(struct supervisor *s, const char *ref, bool quiet,
+static const struct image_handle *image_for(struct supervisor *s, const char *ref,
+                                            const char *platform, bool quiet,
                                             struct stack_error **err) {
   for (size_t i = 0; i < s->n_images; i++)
     if (strcmp(s->images[i].ref, ref) == 0)
       return s->images[i].h;
   _cleanup_free_ char *root = stack_data_root();
-  struct image_get_opts o = {.pull = IMAGE_PULL_MISSING, .quiet = quiet};
+  struct image_get_opts o = {.platform = platform, .pull = IMAGE_PULL_MISSING, .quiet = quiet};
   struct image_handle *h = NULL;
   if (image_get(root, ref, &o, &h, err) < 0)
     return NULL;
@@ -151,7 +152,8 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     return 0;
   }
   const struct image_handle *img =
-      svc->image ? image_for(s, svc->image, json_true(params, "quiet_pull"), err) : NULL;
+      svc->image ? image_for(s, svc->image, svc->platform, json_true(params, "quiet_pull"), err)
+                 : NULL;
   if (img == NULL)
     return svc->image ? -EIO
                       : stack_error_set(err, -EINVAL,
@@ -307,7 +309,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
     struct sup_ctr *c = svc ? sup_ctr_get(s, rec->name, rec->service) : NULL;
     if (c && c->img == NULL && svc->image) {
       _cleanup_error_ struct stack_error *e = NULL;
-      c->img = image_for(s, svc->image, true, &e);
+      c->img = image_for(s, svc->image, svc->platform, true, &e);
       policy_for(svc, &c->policy, NULL);
     }
   }

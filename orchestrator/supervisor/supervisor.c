@@ -15,6 +15,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
+#include "sup_net.h"
 #include "sup_server.h"
 
 /* --- connections ---------------------------------------------------------- */
@@ -181,6 +182,7 @@ void sup_shutdown(struct supervisor *s) {
   s->stopping = true;
   unlink(s->paths.socket);
   sup_lifecycle_free(s);
+  sup_net_down(s);
   sup_save(s, NULL);
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_close((uv_handle_t *)&s->sigterm, NULL);
@@ -259,6 +261,7 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   for (size_t i = 0; i < s->state->n_containers; i++)
     if (s->state->containers[i].qemu_pid > 0)
       sup_adopt(s, &s->state->containers[i]);
+  sup_net_recover(s);
   return 0;
 }
 
