@@ -58,6 +58,7 @@ struct run_state {
   uv_pipe_t pipe_in;
   uv_stream_t *in; /* the stdin handle being read, or NULL */
   bool raw;
+  bool closed[3]; /* stdout/stderr whose reader is gone */
   bool done;
   int exit_code;
   char *error;
@@ -176,22 +177,32 @@ static int parse_ulimit(const char *s, struct proto_rlimit *out) {
   return 0;
 }
 
-static void write_all(int fd, const uint8_t *p, size_t n) {
+/* Returns -EPIPE when the reader went away. */
+static int write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR)
         continue;
-      return; /* a closed stdout is the reader's choice */
+      return -errno;
     }
     p += w;
     n -= (size_t)w;
   }
+  return 0;
 }
 
 static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
-  (void)data;
-  write_all(fd == 2 ? 2 : 1, p, n);
+  struct run_state *rs = data;
+  int out = fd == 2 ? 2 : 1;
+  if (rs->closed[out])
+    return;
+  if (write_all(out, p, n) == -EPIPE) {
+    /* as if the process wrote to the closed pipe itself: `stack run IMAGE
+     * yes | head -1` ends the way `yes | head -1` does */
+    rs->closed[out] = true;
+    container_signal(rs->c, SIGPIPE);
+  }
 }
 
 static void on_exited(void *data, const struct container_status *st) {
@@ -415,6 +426,8 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
 
   struct run_state rs = {0};
   rs.exit_code = CONTAINER_EXIT_FAILED;
+  /* a closed stdout must not kill stack (and orphan the VM): see on_output */
+  signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&rs.loop);
   bool out_tty = co.tty && uv_guess_handle(1) == UV_TTY;
   if (out_tty && uv_tty_init(&rs.loop, &rs.tty_out, 1, 0) == 0) {

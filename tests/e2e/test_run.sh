@@ -126,6 +126,12 @@ if command -v script >/dev/null; then
   [[ $out == $'/dev/pts/0\nxterm' ]] || fail "tty: got '$out'"
 fi
 
+# a reader that goes away: the process gets SIGPIPE, stack does not die
+# (which would orphan the VM)
+out=$(run "$img" sh -c 'while :; do echo y; done' | head -1)
+rc=${PIPESTATUS[0]}
+[[ $out == y && $rc == 141 ]] || fail "closed stdout: got '$out' rc=$rc, want y and 141"
+
 # Ctrl-C (SIGINT to stack) reaches the process
 timeout 120 "$STACK_BIN" run --rm "$img" sh -c 'trap "echo got-int; exit 3" INT; echo ready; while :; do sleep 0.1; done' >"$tmp/io" 2>&1 &
 runner=$!
