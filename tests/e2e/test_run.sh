@@ -128,8 +128,9 @@ fi
 
 # a reader that goes away: the process gets SIGPIPE, stack does not die
 # (which would orphan the VM)
-out=$(run "$img" sh -c 'while :; do echo y; done' | head -1)
+run "$img" sh -c 'while :; do echo y; done' | head -1 >"$tmp/y"
 rc=${PIPESTATUS[0]}
+out=$(cat "$tmp/y")
 [[ $out == y && $rc == 141 ]] || fail "closed stdout: got '$out' rc=$rc, want y and 141"
 
 # Ctrl-C (SIGINT to stack) reaches the process
