@@ -65,6 +65,8 @@ int cli_kill(struct cli_globals *g, int argc, char **argv);
 int cli_create(struct cli_globals *g, int argc, char **argv);
 /* cli_exec.c: `stack exec SERVICE COMMAND...` (no TTY/stdin yet). */
 int cli_exec(struct cli_globals *g, int argc, char **argv);
+/* cli_port.c: `stack port SERVICE PRIVATE_PORT`. */
+int cli_port(struct cli_globals *g, int argc, char **argv);
 int cli_supervisor(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);

@@ -23,6 +23,7 @@ const struct cli_verb cli_verbs[] = {
     {"kill", "Force stop service containers", cli_kill},
     {"create", "Creates containers for a service", cli_create},
     {"exec", "Execute a command in a running container", cli_exec},
+    {"port", "Print the public port for a port binding", cli_port},
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},

@@ -1,0 +1,44 @@
+/* The project's networks on the supervisor's loop (net/net_project.h):
+ * brought up from the Compose model when the first container starts, one
+ * attachment (taps, addresses, DNS names, published ports) per running
+ * container, everything removed when the supervisor ends.  net/ keeps its
+ * own state file (<data root>/projects/<project>/network.json), so a
+ * supervisor started after a crash removes what the dead one left. */
+#ifndef STACK_SUPERVISOR_SUP_NET_H
+#define STACK_SUPERVISOR_SUP_NET_H
+
+#include <stddef.h>
+
+typedef struct cJSON cJSON;
+struct stack_error;
+struct supervisor;
+struct compose_service;
+struct container_opts;
+struct sup_request;
+struct sup_conn;
+
+/* At supervisor start, after adopting VMs: with none adopted, removes the
+ * networks a crashed supervisor left; else the next attach adopts them. */
+void sup_net_recover(struct supervisor *s);
+
+/* Connects container `name` of service svc (detaching an earlier
+ * attachment first), bringing the project's networks up if needed, and
+ * fills o's nets, gateways, resolv_conf and extra_hosts; they stay valid
+ * until sup_net_detach().  Records the addresses in the project state.
+ * A published port in use fails here, before the VM starts. */
+int sup_net_attach(struct supervisor *s, const char *name, const struct compose_service *svc,
+                   struct container_opts *o, struct stack_error **err);
+
+/* Disconnects a container (removed or recreated); unknown names are fine. */
+void sup_net_detach(struct supervisor *s, const char *name);
+
+/* Removes the project's networks (the supervisor ends): live ones, or what
+ * the state file lists. */
+void sup_net_down(struct supervisor *s);
+
+/* The `port` request: params {service, private_port, protocol?, index?}
+ * -> {bindings: ["0.0.0.0:49153", ...]}. */
+int sup_net_port(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                 cJSON **result, struct stack_error **err);
+
+#endif
