@@ -659,7 +659,7 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
       continue;
     *pp = c->next;
     sup_ctr_kill_now(s, c);
-    sup_net_detach(s, name);
+    sup_net_forget(s, name);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
     uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
     return;

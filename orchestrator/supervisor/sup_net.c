@@ -338,6 +338,24 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   return 0;
 }
 
+/* Removes the networks once no container uses them: `down` answers only
+ * after its `rm`, so they are gone when it returns. */
+static void down_if_unused(struct supervisor *s) {
+  struct sup_net *n = s->net;
+  if (n->ctrs || (n->np == NULL && !n->adopt))
+    return;
+  for (struct sup_ctr *c = s->ctrs; c; c = c->next)
+    if (c->rt || c->adopted)
+      return;
+  _cleanup_error_ struct stack_error *e = NULL;
+  /* adopted: a dead supervisor's networks, known from the state file */
+  if (n->np ? net_project_down(n->np, &e) < 0
+            : net_project_down_from_state(s->paths.project, NULL, &e) < 0)
+    log_error("removing the networks", e);
+  n->np = NULL;
+  n->adopt = false;
+}
+
 void sup_net_detach(struct supervisor *s, const char *name) {
   if (s->net == NULL)
     return;
@@ -350,8 +368,14 @@ void sup_net_detach(struct supervisor *s, const char *name) {
     if (s->net->np && net_detach_container(s->net->np, name, &e) < 0)
       log_error(name, e);
     ctr_free(k);
-    return;
+    break;
   }
+}
+
+void sup_net_forget(struct supervisor *s, const char *name) {
+  sup_net_detach(s, name);
+  if (s->net)
+    down_if_unused(s);
 }
 
 void sup_net_down(struct supervisor *s) {

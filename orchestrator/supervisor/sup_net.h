@@ -29,8 +29,12 @@ void sup_net_recover(struct supervisor *s);
 int sup_net_attach(struct supervisor *s, const char *name, const struct compose_service *svc,
                    struct container_opts *o, struct stack_error **err);
 
-/* Disconnects a container (removed or recreated); unknown names are fine. */
+/* Disconnects a container; unknown names are fine. */
 void sup_net_detach(struct supervisor *s, const char *name);
+
+/* A container was removed or is recreated: disconnects it, and removes
+ * the networks when no other container uses them. */
+void sup_net_forget(struct supervisor *s, const char *name);
 
 /* Removes the project's networks (the supervisor ends): live ones, or what
  * the state file lists. */
