@@ -65,6 +65,9 @@ grep -q "no-such-command" "$tmp/err" || fail "missing command: no message: $(cat
 out=$(run -e FOO=bar -e EMPTY= "$img" sh -c 'echo "$FOO|${EMPTY-unset}|$PATH|$HOME"')
 [[ $out == "bar||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root" ]] ||
   fail "env: got '$out'"
+printf '# comment\nFROMFILE=yes\nOVER=file\n\nHOSTVAR\n' >"$tmp/env"
+out=$(HOSTVAR=fromhost run --env-file "$tmp/env" -e OVER=flag "$img" sh -c 'echo "$FROMFILE $OVER $HOSTVAR"')
+[[ $out == "yes flag fromhost" ]] || fail "env-file: got '$out'"
 out=$(run -u 1000 "$img" id -u)
 [[ $out == 1000 ]] || fail "user 1000: got '$out'"
 out=$(run -u app "$img" id)
