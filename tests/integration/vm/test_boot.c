@@ -47,6 +47,7 @@ struct run {
   struct qmp *qmp;
   struct sbuf qmp_log; /* "command:result" steps */
   int qmp_step;
+  bool qmp_reconnected;
   vm_exit_cb exit_hook; /* replaces on_exit_cb when set */
 };
 
@@ -113,9 +114,18 @@ static void qmp_next(struct run *r) {
 
 static void on_qmp_state(struct qmp *q, int status, void *data) {
   struct run *r = data;
-  (void)q;
-  if (status == 0)
-    qmp_next(r);
+  if (status != 0)
+    return;
+  if (!r->qmp_reconnected) {
+    /* Close the first connection: QEMU must listen again for the next. */
+    r->qmp_reconnected = true;
+    qmp_close(q);
+    _cleanup_error_ struct stack_error *err = NULL;
+    int rc = qmp_connect(&r->loop, vm_qmp_path(r->vm), on_qmp_state, NULL, r, &r->qmp, &err);
+    CHECK_MSG(rc == 0, "%s", err ? err->msg : "");
+    return;
+  }
+  qmp_next(r);
 }
 
 static void on_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
