@@ -41,10 +41,8 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 
 # The busybox image, imported once (cached afterwards like a pulled image).
 tree=$tmp/tree
-mkdir -p "$tree"/{bin,etc,tmp,root}
-cp /bin/busybox "$tree/bin/"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$tree/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$tree/etc/passwd"
+. "$here/tests/lib/busybox_tree.sh"
+busybox_tree "$tree"
 "$stack" image import "$tree" bench-busybox:latest >/dev/null
 img=bench-busybox:latest
 "$stack" run --rm "$img" true # warm the page cache

@@ -36,11 +36,8 @@ run() { timeout 120 "$STACK_BIN" run --rm "$@"; }
 # The image: busybox-static with its applets, users root, 1000 (app) and a
 # group listing app as a member.
 tree=$tmp/tree
-mkdir -p "$tree"/{bin,etc,root,tmp,home/app}
-cp /bin/busybox "$tree/bin/busybox"
-for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -s busybox "$tree/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$tree/etc/passwd"
-printf 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n' >"$tree/etc/group"
+. "${STACK_SOURCE_DIR:-$(dirname "$0")/../..}/tests/lib/busybox_tree.sh"
+busybox_tree "$tree"
 img=run-test:latest
 "$STACK_BIN" image import "$tree" "$img" >/dev/null || { echo "FAIL: image import"; exit 1; }
 
