@@ -16,7 +16,7 @@ packages=(
   linux-source-6.1 bc bison flex libelf-dev cpio xz-utils
   docker-registry skopeo umoci busybox-static debootstrap apache2-utils openssl
   nftables libnftables-dev dnsmasq-base iproute2 dnsutils netcat-openbsd curl hyperfine python3
-  docker-compose
+  docker-compose docker.io
 )
 
 missing=()
