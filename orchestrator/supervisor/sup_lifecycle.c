@@ -178,6 +178,7 @@ static void after_exit(uv_timer_t *t) {
     container_free(c->rt);
     c->rt = NULL;
   }
+  sup_net_detach(s, c->name); /* its taps, names and published ports */
   struct ps_container *r = record(c);
   uint64_t ran_ms = uv_now(&s->loop) - c->started_at;
   struct restart_exit e = {c->exit_code, c->crashed, c->stopping || (r && r->user_stopped)};
