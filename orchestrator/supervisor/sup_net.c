@@ -338,6 +338,21 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   return 0;
 }
 
+void sup_net_adopt(struct supervisor *s) {
+  if (s->net == NULL || !s->net->adopt || s->project == NULL)
+    return;
+  for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
+    const struct compose_service *svc = compose_project_service(s->project, c->service);
+    if (c->adopted == NULL || svc == NULL)
+      continue;
+    /* the VM is configured already: only the host side is wanted */
+    struct container_opts unused = {0};
+    _cleanup_error_ struct stack_error *e = NULL;
+    if (sup_net_attach(s, c->name, svc, &unused, &e) < 0)
+      log_error(c->name, e);
+  }
+}
+
 /* Removes the networks once no container uses them: `down` answers only
  * after its `rm`, so they are gone when it returns. */
 static void down_if_unused(struct supervisor *s) {

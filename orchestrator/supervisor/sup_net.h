@@ -29,6 +29,11 @@ void sup_net_recover(struct supervisor *s);
 int sup_net_attach(struct supervisor *s, const char *name, const struct compose_service *svc,
                    struct container_opts *o, struct stack_error **err);
 
+/* Once `up` loaded the model: the VMs adopted from a dead supervisor get
+ * their host side back (same taps and addresses, DNS names, published
+ * ports). */
+void sup_net_adopt(struct supervisor *s);
+
 /* Disconnects a container; unknown names are fine. */
 void sup_net_detach(struct supervisor *s, const char *name);
 

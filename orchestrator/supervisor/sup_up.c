@@ -19,6 +19,7 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
+#include "sup_net.h"
 #include "sup_server.h"
 
 /* A list of strings from params (NULL when absent or empty). */
@@ -284,6 +285,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   /* The new model replaces the old one: the runtimes point into it. */
   compose_project_free(s->project);
   s->project = steal_pointer(&p);
+  sup_net_adopt(s);
   if (!start_only) {
     free(s->state->working_dir);
     s->state->working_dir = xstrdup(s->project->working_dir);
@@ -317,7 +319,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   for (size_t i = 0; !no_start && names[i]; i++) {
     struct sup_ctr *c = sup_ctr_find(s, names[i]);
     struct ps_container *rec = project_state_find(s->state, names[i]);
-    if (c == NULL || rec == NULL || c->rt || rec->status == CTR_RESTARTING)
+    if (c == NULL || rec == NULL || c->rt || c->adopted || rec->status == CTR_RESTARTING)
       continue; /* running already: `up` leaves it be */
     c->pending_start = true;
     c->start_failed = false;

@@ -3,7 +3,8 @@
 # still running, then `down` (a new supervisor adopts the VMs, stops them)
 # removes the bridge, taps, nftables table and port listener the dead one
 # made; then the same with the VMs killed too (nothing to adopt: the new
-# supervisor removes the leftovers when it starts).
+# supervisor removes the leftovers when it starts).  And a new supervisor's
+# `up` serves the adopted VMs' published ports again, on the same taps.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 command -v nft >/dev/null || { echo "SKIP: nft is not installed"; exit 77; }
@@ -68,6 +69,23 @@ crash() { # $1: also kill the VMs
   check_gone "down after a crash ($1)"
   ! ss -Hltn "sport = :$port" | grep -q . || fail "a listener on $port is left"
 }
+
+# a new supervisor adopting the VMs serves their published ports again
+timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null || fail "up: $(cat "$tmp/err")"
+made "$state" >"$tmp/made0"
+sup=$(cat "$lock")
+kill -9 "$sup"
+for ((i = 0; i < 100; i++)); do [[ -e /proc/$sup ]] || break; sleep 0.05; done
+timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null || fail "up after a crash: $(cat "$tmp/err")"
+for ((i = 0; i < 60; i++)); do
+  [[ $(curl -s -m 3 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$port/") == 404 ]] && break
+  sleep 0.5
+done
+((i < 60)) || fail "the published port does not answer after the supervisor was replaced"
+made "$state" | cmp -s - "$tmp/made0" || fail "adopting changed the bridge or taps: $(cat "$state")"
+timeout 120 "$STACK" down -t 0 2>"$tmp/err" >/dev/null || fail "down: $(cat "$tmp/err")"
+mv "$tmp/made0" "$tmp/made"
+check_gone "down after adopting"
 
 crash supervisor
 crash vms
