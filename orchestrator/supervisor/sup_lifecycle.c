@@ -388,6 +388,7 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
   struct ps_container *r = record(c);
   bool stopped = c->stopping;
   unwatch(c);
+  sup_net_detach(c->sup, c->name);
   c->stopping = false;
   uv_timer_stop(&c->timer);
   /* Not our child: its exit status is lost.  Docker says 255 for

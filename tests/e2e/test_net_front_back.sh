@@ -6,7 +6,8 @@
 # back; HTTP by name works where a network is shared and api's address is
 # unreachable from proxy; the published port answers curl on the host and
 # `stack port` reports it; `down` leaves no bridge, tap, nftables table or
-# listening proxy socket.
+# listening proxy socket.  Also resolv.conf (dns_search, dns_opt),
+# extra_hosts, and no default route on an internal network.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
@@ -50,9 +51,13 @@ services:
     image: busybox:amd64
     command: sleep 100000
     networks: [front]
+    dns_search: [example.test]
+    dns_opt: [ndots:2]
+    extra_hosts: ["fixed.test=192.0.2.7"]
 networks:
   front: {}
-  back: {}
+  back:
+    internal: true
 YAML
 
 timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null || fail "up: $(cat "$tmp/err")"
@@ -61,7 +66,9 @@ state=$STACK_ROOT/projects/$project/network.json
 [[ -s $state ]] || fail "no network state at $state"
 cp "$state" "$tmp/network.json"
 
-# (from, name, expected): expected "ok" resolves, "fail" must not.
+# (from, name, expected): expected "ok" resolves, "fail" must not.  Names
+# are asked as absolute ("web."): busybox nslookup does not fall back from
+# the search domain to the bare name.
 table=(
   "proxy web ok"
   "proxy $project-web-1 ok"
@@ -78,13 +85,25 @@ table=(
 )
 for row in "${table[@]}"; do
   read -r from name expected <<<"$row"
-  if out=$(timeout 30 "$STACK" exec "$from" nslookup "$name" 2>&1) && grep -q "^Address.*: *[0-9]" <<<"$(sed -n '/^Name:/,$p' <<<"$out")"; then
+  if out=$(timeout 30 "$STACK" exec "$from" nslookup "$name." 2>&1) && grep -q "^Address.*: *[0-9]" <<<"$(sed -n '/^Name:/,$p' <<<"$out")"; then
     got=ok
   else
     got=fail
   fi
   [[ $got == "$expected" ]] || fail "from $from, nslookup $name: expected $expected, got $got: $out"
 done
+
+# resolv.conf: the gateway's DNS server and the service's search and
+# options; extra_hosts in /etc/hosts and in DNS
+conf=$("$STACK" exec proxy cat /etc/resolv.conf)
+grep -q "^nameserver 172\.\|^nameserver [0-9.]*$" <<<"$conf" || fail "resolv.conf: $conf"
+grep -qx "search example.test" <<<"$conf" || fail "resolv.conf search: $conf"
+grep -qx "options ndots:2" <<<"$conf" || fail "resolv.conf options: $conf"
+"$STACK" exec proxy cat /etc/hosts | grep -q "^192\.0\.2\.7[[:space:]]*fixed\.test$" || fail "/etc/hosts: $("$STACK" exec proxy cat /etc/hosts)"
+"$STACK" exec proxy nslookup fixed.test. | sed -n "/^Name:/,\$p" | grep -q "^Address: 192.0.2.7" || fail "nslookup fixed.test from proxy"
+# back is internal: api (only on back) has no default route, web's is on front
+! "$STACK" exec api ip route | grep -q "^default" || fail "api has a default route on an internal network"
+"$STACK" exec web ip route | grep -q "^default via .* dev eth0" || fail "web's default route: $("$STACK" exec web ip route)"
 
 # HTTP by name across a shared network (httpd may still be starting)
 retry eval 'timeout 20 "$STACK" exec proxy timeout 3 wget -O - http://web:8080/ 2>/dev/null | grep -q "hello from web"' ||
