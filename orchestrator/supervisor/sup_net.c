@@ -13,9 +13,9 @@
 #include "orchestrator/compose/compose_model.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
-#include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "net_spec.h"
 #include "sup_server.h"
 
 /* What one attached container holds: net/'s answer and the strings the
@@ -75,43 +75,9 @@ void sup_net_recover(struct supervisor *s) {
     log_error("removing the networks of an earlier run", e);
 }
 
-/* Whether a service uses a network (by key). */
-static bool uses(const struct compose_service *svc, const char *key) {
-  for (size_t i = 0; i < svc->n_networks; i++)
-    if (strcmp(svc->networks[i].name, key) == 0)
-      return true;
-  return false;
-}
-
-/* The networks of the model that some service uses, as net/ specs. */
 static int project_up(struct supervisor *s, struct sup_net *n, struct stack_error **err) {
-  const struct compose_project *p = s->project;
-  _cleanup_free_ struct net_network_spec *specs =
-      xcalloc(p->n_networks + 1, sizeof(*specs));
-  size_t k = 0;
-  for (size_t i = 0; i < p->n_networks; i++) {
-    const struct compose_network *cn = &p->networks[i];
-    bool used = false;
-    for (size_t j = 0; j < p->n_services && !used; j++)
-      used = uses(&p->services[j], cn->key);
-    if (!used)
-      continue;
-    const char *subnet = cn->subnets && cn->subnets[0] ? cn->subnets[0] : NULL;
-    const char *gw = subnet && cn->gateways && cn->gateways[0] && *cn->gateways[0]
-                         ? cn->gateways[0]
-                         : NULL;
-    specs[k++] = (struct net_network_spec){
-        .name = cn->key,
-        .subnet = subnet,
-        .gateway = gw,
-        .internal = cn->internal,
-        .external = cn->external,
-        .external_name = cn->external ? cn->name : NULL,
-        .driver = cn->driver,
-        .n_driver_opts = cn->driver_opts.n,
-        .enable_ipv6 = cn->enable_ipv6,
-    };
-  }
+  size_t k;
+  _cleanup_free_ struct net_network_spec *specs = net_spec_networks(s->project, &k);
   struct net_project_spec spec = {
       .project = s->paths.project,
       .networks = specs,
@@ -152,90 +118,6 @@ static int ensure_up(struct supervisor *s, struct sup_net *n, const struct compo
   return project_up(s, n, err);
 }
 
-static int parse_port_range(const char *text, uint16_t *lo, uint16_t *hi) {
-  char *end;
-  unsigned long a = strtoul(text, &end, 10), b = a;
-  if (end == text)
-    return -EINVAL;
-  if (*end == '-') {
-    const char *t = end + 1;
-    b = strtoul(t, &end, 10);
-    if (end == t)
-      return -EINVAL;
-  }
-  if (*end || a == 0 || a > 65535 || b < a || b > 65535)
-    return -EINVAL;
-  *lo = (uint16_t)a;
-  *hi = (uint16_t)b;
-  return 0;
-}
-
-static int port_specs(const struct compose_service *svc, struct net_port_spec **out,
-                      struct stack_error **err) {
-  _cleanup_free_ struct net_port_spec *ps = xcalloc(svc->n_ports + 1, sizeof(*ps));
-  for (size_t i = 0; i < svc->n_ports; i++) {
-    const struct compose_port *cp = &svc->ports[i];
-    struct net_port_spec *p = &ps[i];
-    p->host_ip = cp->host_ip;
-    p->guest_port = cp->target;
-    p->proto = cp->protocol && strcmp(cp->protocol, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
-    p->service = svc->name;
-    if (cp->protocol && strcmp(cp->protocol, "tcp") != 0 && strcmp(cp->protocol, "udp") != 0)
-      return stack_error_set(err, -EINVAL,
-                             "service %s: ports[%zu]: protocol %s is not supported: use tcp or "
-                             "udp",
-                             svc->name, i, cp->protocol);
-    if (cp->published && *cp->published &&
-        parse_port_range(cp->published, &p->host_port, &p->host_port_end) < 0)
-      return stack_error_set(err, -EINVAL,
-                             "service %s: ports[%zu]: invalid published port \"%s\": give a "
-                             "port or a range such as 8000-8010",
-                             svc->name, i, cp->published);
-  }
-  *out = steal_pointer(&ps);
-  return 0;
-}
-
-static char **strv_of(size_t n) { return xcalloc(n + 1, sizeof(char *)); }
-
-/* /etc/resolv.conf: the project's DNS server first, then the service's. */
-static char *resolv_text(const struct compose_service *svc, const char *dns) {
-  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-  if (dns && *dns)
-    sbuf_printf(&b, "nameserver %s\n", dns);
-  for (char **d = svc->dns; d && *d; d++)
-    sbuf_printf(&b, "nameserver %s\n", *d);
-  if (svc->dns_search && svc->dns_search[0]) {
-    sbuf_puts(&b, "search");
-    for (char **d = svc->dns_search; *d; d++)
-      sbuf_printf(&b, " %s", *d);
-    sbuf_puts(&b, "\n");
-  }
-  if (svc->dns_opt && svc->dns_opt[0]) {
-    sbuf_puts(&b, "options");
-    for (char **d = svc->dns_opt; *d; d++)
-      sbuf_printf(&b, " %s", *d);
-    sbuf_puts(&b, "\n");
-  }
-  return b.len ? sbuf_steal(&b) : NULL;
-}
-
-/* extra_hosts ("host=ip", or "host:ip") as /etc/hosts lines. */
-static char **hosts_lines(const struct compose_service *svc) {
-  size_t n = 0;
-  while (svc->extra_hosts && svc->extra_hosts[n])
-    n++;
-  char **v = strv_of(n);
-  for (size_t i = 0; i < n; i++) {
-    const char *e = svc->extra_hosts[i];
-    size_t cut = strcspn(e, "=");
-    if (e[cut] == '\0')
-      cut = strcspn(e, ":");
-    v[i] = e[cut] ? xasprintf("%s\t%.*s", e + cut + 1, (int)cut, e) : xstrdup(e);
-  }
-  return v;
-}
-
 static void record_addresses(struct supervisor *s, const char *name,
                              const struct net_container_net *net) {
   struct ps_container *r = project_state_find(s->state, name);
@@ -269,19 +151,11 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   k->service = xstrdup(svc->name);
   struct ps_container *rec = project_state_find(s->state, name);
   k->number = rec ? rec->number : 1;
-  k->extra_hosts = hosts_lines(svc);
+  k->extra_hosts = net_spec_hosts(svc);
   bool no_net = svc->network_mode != NULL || svc->n_networks == 0;
   int r = 0;
   if (!no_net) {
-    _cleanup_free_ struct net_endpoint_spec *eps = xcalloc(svc->n_networks, sizeof(*eps));
-    for (size_t i = 0; i < svc->n_networks; i++) {
-      const struct compose_service_network *sn = &svc->networks[i];
-      size_t na = 0;
-      while (sn->aliases && sn->aliases[na])
-        na++;
-      eps[i] = (struct net_endpoint_spec){sn->name, sn->ipv4_address,
-                                          (const char *const *)sn->aliases, na};
-    }
+    _cleanup_free_ struct net_endpoint_spec *eps = net_spec_endpoints(svc);
     _cleanup_free_ struct net_port_spec *ports = NULL;
     size_t n_links = 0, n_extra = 0;
     while (svc->links && svc->links[n_links])
@@ -301,7 +175,7 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
         .n_extra_hosts = n_extra,
         .n_ports = svc->n_ports,
     };
-    if ((r = port_specs(svc, &ports, err)) == 0 && (r = ensure_up(s, n, svc, err)) == 0) {
+    if ((r = net_spec_ports(svc, &ports, err)) == 0 && (r = ensure_up(s, n, svc, err)) == 0) {
       cs.ports = ports;
       r = net_attach_container(n->np, &cs, &k->net, err);
     }
@@ -314,7 +188,7 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   k->nets = xcalloc(na + 1, sizeof(*k->nets));
   k->addr = xcalloc(na + 1, sizeof(*k->addr));
   k->addrs = xcalloc(2 * na + 1, sizeof(*k->addrs));
-  k->gateways = strv_of(1);
+  k->gateways = xcalloc(2, sizeof(char *));
   for (size_t i = 0; i < na; i++) {
     const struct net_attachment *a = &k->net.att[i];
     snprintf(k->addr[i], sizeof(k->addr[i]), "%s/%d", a->ip, a->prefix);
@@ -326,7 +200,7 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
     if (a->default_route && k->gateways[0] == NULL)
       k->gateways[0] = xstrdup(a->gateway);
   }
-  k->resolv = resolv_text(svc, na ? k->net.att[0].dns : NULL);
+  k->resolv = net_spec_resolv(svc, na ? k->net.att[0].dns : NULL);
   record_addresses(s, name, &k->net);
   o->nets = k->nets;
   o->n_nets = na;
