@@ -15,6 +15,16 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 
+void cli_project_load_opts(const struct cli_globals *g, struct compose_load_opts *o) {
+  *o = (struct compose_load_opts){
+      .files = g->files && g->files[0] ? g->files : NULL,
+      .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
+      .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,
+      .project_name = g->project_name,
+      .project_dir = g->project_dir,
+  };
+}
+
 int cli_project_name(const struct cli_globals *g, char **name, struct stack_error **err) {
   if (g->project_name != NULL) {
     int r = naming_check("project", g->project_name, err);
@@ -23,12 +33,8 @@ int cli_project_name(const struct cli_globals *g, char **name, struct stack_erro
     *name = xstrdup(g->project_name);
     return 0;
   }
-  struct compose_load_opts o = {
-      .files = g->files && g->files[0] ? g->files : NULL,
-      .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
-      .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,
-      .project_dir = g->project_dir,
-  };
+  struct compose_load_opts o;
+  cli_project_load_opts(g, &o);
   _cleanup_compose_project_ struct compose_project *p = NULL;
   int r = compose_load(&o, &p, err);
   if (r < 0)

@@ -15,6 +15,11 @@ struct sup_client;
  * (COMPOSE_PROJECT_NAME, the file's `name`, the directory). */
 int cli_project_name(const struct cli_globals *g, char **name, struct stack_error **err);
 
+struct compose_load_opts;
+/* The compose_load() options the global flags ask for (-f, --env-file,
+ * --profile, -p, --project-directory); the strings stay g's. */
+void cli_project_load_opts(const struct cli_globals *g, struct compose_load_opts *o);
+
 /* Connects to the supervisor of the project named by g.  With start, one
  * is started when none runs; without it, *out is NULL (and 0 returned) when
  * the project has no state at all: there is nothing to ask about. */

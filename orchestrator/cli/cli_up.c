@@ -124,14 +124,9 @@ static void stop_all(const struct sup_paths *paths, bool kill, double timeout) {
  * here, and the supervisor's loop never waits on a registry.  Only what is
  * missing is pulled; the services named and what they depend on. */
 static int pull_missing(struct cli_globals *g, char **services, bool quiet) {
-  struct compose_load_opts o = {
-      .files = g->files && g->files[0] ? g->files : NULL,
-      .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
-      .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,
-      .project_name = g->project_name,
-      .project_dir = g->project_dir,
-      .services = services,
-  };
+  struct compose_load_opts o;
+  cli_project_load_opts(g, &o);
+  o.services = services;
   _cleanup_compose_project_ struct compose_project *p = NULL;
   _cleanup_compose_graph_ struct compose_graph *graph = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
