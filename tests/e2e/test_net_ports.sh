@@ -2,9 +2,10 @@
 # Published ports and isolation between projects, with real VMs: a TCP port
 # published on a random host port (`stack port` reports it, curl reaches
 # busybox httpd in the VM), a UDP port (datagrams sent to the host port
-# arrive in the VM); a second project with the same network name
-# gets its own bridge and cannot reach the first; a host port already in
-# use is a clear error before any VM starts; `down` removes the listeners.
+# arrive in the VM); a second project started at the same time with the
+# same network name gets its own bridge and cannot reach the first; a host
+# port already in use is a clear error before any VM starts; `down` removes
+# the listeners.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
@@ -50,7 +51,19 @@ services:
       - "8080"
       - "127.0.0.1:$uport:9999/udp"
 YAML
-timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null || fail "up: $(cat "$tmp/err")"
+# project b, started at the same time: the same network name (default),
+# its own bridge, no way to a
+cat >"$app_b/compose.yaml" <<YAML
+name: $b
+services:
+  probe:
+    image: busybox:amd64
+    command: sleep 100000
+YAML
+timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null &
+up_a=$!
+(cd "$app_b" && timeout 300 "$STACK" up -d 2>"$tmp/err-b" >/dev/null) || fail "up b: $(cat "$tmp/err-b")"
+wait "$up_a" || fail "up: $(cat "$tmp/err")"
 
 hp=$("$STACK" port web 8080) || fail "stack port web 8080"
 [[ $hp =~ ^0\.0\.0\.0:[0-9]+$ ]] || fail "stack port web 8080: $hp"
@@ -73,15 +86,6 @@ retry udp_arrives || fail "UDP datagrams to 127.0.0.1:$uport did not reach the V
 a_ip=$("$STACK" exec web ip -4 -o addr show eth0 | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p')
 [[ $a_ip =~ ^[0-9.]+$ ]] || fail "web's address: $a_ip"
 
-# project b: the same network name, its own bridge, no way to a
-cat >"$app_b/compose.yaml" <<YAML
-name: $b
-services:
-  probe:
-    image: busybox:amd64
-    command: sleep 100000
-YAML
-(cd "$app_b" && timeout 300 "$STACK" up -d 2>"$tmp/err" >/dev/null) || fail "up b: $(cat "$tmp/err")"
 bridges() { python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["bridges"]))' "$STACK_ROOT/projects/$1/network.json"; }
 br_a=$(bridges "$a") br_b=$(bridges "$b")
 [[ -n $br_a && -n $br_b && $br_a != "$br_b" ]] || fail "bridges: a=$br_a b=$br_b"
