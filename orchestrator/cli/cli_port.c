@@ -7,11 +7,46 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_port.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/sbuf.h"
+
+static const char *text_of(const cJSON *o, const char *key) {
+  const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+  return s ? s : "";
+}
+
+char *cli_port_text(const cJSON *ports) {
+  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+  const cJSON *p;
+  cJSON_ArrayForEach(p, ports) {
+    sbuf_printf(&b, "%s%s:%d->%d/%s", b.len ? ", " : "",
+                text_of(p, "host_ip"),
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(p, "host_port")),
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(p, "target")),
+                text_of(p, "protocol"));
+  }
+  return sbuf_steal(&b);
+}
+
+cJSON *cli_port_publishers(const cJSON *ports) {
+  cJSON *arr = cJSON_CreateArray();
+  const cJSON *p;
+  cJSON_ArrayForEach(p, ports) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "URL", text_of(p, "host_ip"));
+    cJSON_AddNumberToObject(o, "TargetPort", cJSON_GetNumberValue(cJSON_GetObjectItem(p, "target")));
+    cJSON_AddNumberToObject(o, "PublishedPort",
+                            cJSON_GetNumberValue(cJSON_GetObjectItem(p, "host_port")));
+    cJSON_AddStringToObject(o, "Protocol", text_of(p, "protocol"));
+    cJSON_AddItemToArray(arr, o);
+  }
+  return arr;
+}
 
 static void usage(FILE *f, const char *prog) {
   fprintf(f,

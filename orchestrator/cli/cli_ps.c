@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_port.h"
 #include "cli_project.h"
 #include "cli_table.h"
 #include "orchestrator/supervisor/ps_status.h"
@@ -153,7 +154,8 @@ int cli_ps(struct cli_globals *g, int argc, char **argv) {
       cJSON_AddStringToObject(o, "Name", str(ct, "name"));
       cJSON_AddStringToObject(o, "Names", str(ct, "name"));
       cJSON_AddStringToObject(o, "Project", paths.project);
-      cJSON_AddItemToObject(o, "Publishers", cJSON_CreateArray());
+      cJSON_AddItemToObject(o, "Publishers",
+                            cli_port_publishers(cJSON_GetObjectItem(ct, "ports")));
       cJSON_AddStringToObject(o, "RunningFor", created);
       cJSON_AddStringToObject(o, "Service", str(ct, "service"));
       cJSON_AddStringToObject(o, "State", st);
@@ -162,8 +164,9 @@ int cli_ps(struct cli_globals *g, int argc, char **argv) {
       cJSON_Delete(o);
       puts(line);
     } else {
+      _cleanup_free_ char *ports = cli_port_text(cJSON_GetObjectItem(ct, "ports"));
       const char *row[] = {str(ct, "name"), str(ct, "image"), cmd, str(ct, "service"),
-                           created, status_text, ""};
+                           created, status_text, ports};
       cli_table_add(&t, row);
     }
   }

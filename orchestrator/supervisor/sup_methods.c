@@ -108,8 +108,11 @@ static int m_ps(struct supervisor *s, struct sup_conn *c, const struct sup_reque
   cJSON_AddStringToObject(*result, "project", s->paths.project);
   cJSON *arr = cJSON_AddArrayToObject(*result, "containers");
   for (size_t i = 0; i < s->state->n_containers; i++)
-    if (sel[i])
-      cJSON_AddItemToArray(arr, container_json(&s->state->containers[i]));
+    if (sel[i]) {
+      cJSON *o = container_json(&s->state->containers[i]);
+      sup_net_ps(s, s->state->containers[i].name, o);
+      cJSON_AddItemToArray(arr, o);
+    }
   return 0;
 }
 

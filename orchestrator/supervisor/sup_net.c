@@ -282,6 +282,29 @@ void sup_net_down(struct supervisor *s) {
   s->net = NULL;
 }
 
+static const struct sup_net_ctr *find(const struct supervisor *s, const char *name) {
+  const struct sup_net_ctr *k = s->net ? s->net->ctrs : NULL;
+  while (k && strcmp(k->name, name) != 0)
+    k = k->next;
+  return k;
+}
+
+void sup_net_ps(const struct supervisor *s, const char *name, cJSON *obj) {
+  const struct sup_net_ctr *k = find(s, name);
+  if (k == NULL || k->net.n_ports == 0)
+    return;
+  cJSON *arr = cJSON_AddArrayToObject(obj, "ports");
+  for (size_t i = 0; i < k->net.n_ports; i++) {
+    const struct net_port_binding *b = &k->net.ports[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "host_ip", b->host_ip);
+    cJSON_AddNumberToObject(o, "host_port", b->host_port);
+    cJSON_AddNumberToObject(o, "target", b->guest_port);
+    cJSON_AddStringToObject(o, "protocol", b->proto == IPPROTO_UDP ? "udp" : "tcp");
+    cJSON_AddItemToArray(arr, o);
+  }
+}
+
 int sup_net_port(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                  cJSON **result, struct stack_error **err) {
   (void)c;

@@ -45,6 +45,10 @@ void sup_net_forget(struct supervisor *s, const char *name);
  * the state file lists. */
 void sup_net_down(struct supervisor *s);
 
+/* Adds the container's published ports, as bound, to its `ps` object:
+ * "ports": [{host_ip, host_port, target, protocol}] (nothing when none). */
+void sup_net_ps(const struct supervisor *s, const char *name, cJSON *obj);
+
 /* The `port` request: params {service, private_port, protocol?, index?}
  * -> {bindings: ["0.0.0.0:49153", ...]}. */
 int sup_net_port(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,

@@ -122,6 +122,12 @@ fi
 retry eval 'curl -fsS -m 3 "http://127.0.0.1:$port/" 2>/dev/null | grep -q "hello from web"' ||
   fail "curl http://127.0.0.1:$port/ did not reach web"
 [[ $("$STACK" port web 8080) == "127.0.0.1:$port" ]] || fail "stack port web 8080: $("$STACK" port web 8080 2>&1)"
+"$STACK" ps web | grep -q "127\.0\.0\.1:$port->8080/tcp" || fail "ps PORTS: $("$STACK" ps web)"
+"$STACK" ps --format json web | python3 -c '
+import json, sys
+row = json.loads(sys.stdin.readline())
+assert row["Publishers"] == [{"URL": "127.0.0.1", "TargetPort": 8080, "PublishedPort": int(sys.argv[1]), "Protocol": "tcp"}], row
+' "$port" || fail "ps --format json Publishers: $("$STACK" ps --format json web)"
 
 timeout 120 "$STACK" down -t 0 2>"$tmp/err" >/dev/null || fail "down: $(cat "$tmp/err")"
 [[ ! -e $state ]] || fail "down left $state"
