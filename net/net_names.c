@@ -4,11 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* sha256 over the strings joined with NUL, so ("ab","c") != ("a","bc"). */
+#include "runtime/util/cleanup.h"
+#include "runtime/util/paths.h"
+
+/* sha256 over the data root and the strings joined with NUL, so
+ * ("ab","c") != ("a","bc"), and the same project name in two stores (two
+ * users, or parallel tests) never shares a bridge. */
 static void digest(const char *const *parts, int n, unsigned char md[32]) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   unsigned len = 0;
+  _cleanup_free_ char *root = stack_data_root();
   EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  EVP_DigestUpdate(ctx, root, strlen(root) + 1);
   for (int i = 0; i < n; i++)
     EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1);
   EVP_DigestFinal_ex(ctx, md, &len);

@@ -10,7 +10,7 @@
 
 #define NET_IFNAME_SIZE 16 /* IFNAMSIZ */
 
-/* "stkb" + 11 hex digits of sha256(project NUL network). */
+/* "stkb" + 11 hex digits of sha256(data root NUL project NUL network). */
 void net_bridge_name(const char *project, const char *network, char out[NET_IFNAME_SIZE]);
 
 /* "stkt" + 11 hex digits of sha256(project NUL network NUL container). */

@@ -534,6 +534,13 @@ void portproxy_close(struct portproxy *p) {
   for (struct pp_listener *l = p->listeners, *next; l; l = next) {
     next = l->next;
     uv_close((uv_handle_t *)&l->h, listener_closed);
+    /* Free the port now, not a loop tick later: a container recreated in the
+     * same `up` binds it again right away.  uv_close() already took the fd
+     * out of epoll. */
+    if (l->fd >= 0) {
+      close(l->fd);
+      l->fd = -1;
+    }
   }
   p->listeners = NULL;
   while (p->conns)

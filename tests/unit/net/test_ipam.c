@@ -1,6 +1,7 @@
 /* Subnet pools, address allocation, and the names derived from a project. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/ipam.h"
@@ -103,6 +104,12 @@ static void test_names(void) {
   CHECK(strncmp(a, "stkb", 4) == 0);
   net_bridge_name("sho", "pdefault", b); /* joined with a separator */
   CHECK(strcmp(a, b) != 0);
+  setenv("STACK_ROOT", "/tmp/another-store", 1); /* per store */
+  net_bridge_name("shop", "default", b);
+  CHECK(strcmp(a, b) != 0);
+  unsetenv("STACK_ROOT");
+  net_bridge_name("shop", "default", b);
+  CHECK_STREQ(a, b);
   net_tap_name("shop", "default", "shop-web-1", t);
   CHECK_INTEQ(strlen(t), 15);
   CHECK(strncmp(t, "stkt", 4) == 0);
