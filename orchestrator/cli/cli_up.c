@@ -15,6 +15,7 @@
 #include "cli_project.h"
 #include "orchestrator/compose/compose_graph.h"
 #include "orchestrator/compose/compose_load.h"
+#include "orchestrator/supervisor/unhonoured.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
@@ -150,6 +151,10 @@ static int pull_missing(struct cli_globals *g, char **services, bool quiet) {
   _cleanup_free_ char *root = stack_data_root();
   for (size_t k = 0; k < n; k++) {
     const struct compose_service *sv = &p->services[order[k]];
+    _cleanup_free_ char *ignored = sup_unhonoured_keys(sv);
+    if (ignored)
+      fprintf(stderr, "WARN: service %s: %s not supported by stack's VM runtime yet: ignored\n",
+              sv->name, ignored);
     if (sv->image == NULL)
       continue;
     struct image_get_opts io = {.platform = sv->platform, .pull = IMAGE_PULL_MISSING,

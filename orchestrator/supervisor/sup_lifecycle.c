@@ -23,6 +23,7 @@
 #include "runtime/vm/container.h"
 #include "sup_net.h"
 #include "sup_server.h"
+#include "unhonoured.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
 
@@ -248,8 +249,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .workdir = svc->working_dir,
         .hostname = svc->hostname,
         .tty = svc->tty,
-        .mem_mib = svc->mem_limit > 0 ? (uint64_t)svc->mem_limit >> 20 : 0,
-        .cpus = svc->cpus > 0 ? (unsigned)(svc->cpus + 0.999) : 0,
+        .mem_mib = sup_service_mem_mib(svc),
+        .cpus = sup_service_cpus(svc),
         /* every start makes a fresh VM state: keep none behind */
         .remove = true,
     };

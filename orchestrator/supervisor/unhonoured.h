@@ -1,0 +1,19 @@
+/* How a service's keys map onto its VM, and which keys the VM runtime does
+ * not honour yet.  `up` names
+ * them instead of silently running the service without them (docs/
+ * compose-compat.md, "runtime" column). */
+#ifndef STACK_SUPERVISOR_UNHONOURED_H
+#define STACK_SUPERVISOR_UNHONOURED_H
+
+struct compose_service;
+
+/* A ", "-separated list of the keys svc sets that stack cannot honour yet,
+ * or NULL when there are none.  Caller frees. */
+char *sup_unhonoured_keys(const struct compose_service *svc);
+
+/* The VM's memory in MiB and vCPUs from `mem_limit` / `cpus`, else
+ * `deploy.resources.limits`; 0 = the VM default. */
+unsigned long long sup_service_mem_mib(const struct compose_service *svc);
+unsigned sup_service_cpus(const struct compose_service *svc);
+
+#endif
