@@ -20,6 +20,7 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "runtime/vm/rlimits.h"
 
 static void run_usage(FILE *f) {
   fputs("Usage:  stack run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
@@ -140,22 +141,10 @@ static int parse_memory(const char *s, uint64_t *mib) {
 
 /* --ulimit NAME=SOFT[:HARD] as Docker has it. */
 static int parse_ulimit(const char *s, struct proto_rlimit *out) {
-  static const struct {
-    const char *name;
-    int res;
-  } names[] = {{"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},       {"data", RLIMIT_DATA},
-               {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},   {"memlock", RLIMIT_MEMLOCK},
-               {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},   {"nofile", RLIMIT_NOFILE},
-               {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},       {"rtprio", RLIMIT_RTPRIO},
-               {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
-               {"stack", RLIMIT_STACK},     {"as", RLIMIT_AS}};
   const char *eq = strchr(s, '=');
   if (eq == NULL)
     return -EINVAL;
-  int res = -1;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strlen(names[i].name) == (size_t)(eq - s) && strncmp(s, names[i].name, (size_t)(eq - s)) == 0)
-      res = names[i].res;
+  int res = rlimit_from_name(s, (size_t)(eq - s));
   if (res < 0)
     return -EINVAL;
   char *end;
@@ -169,12 +158,7 @@ static int parse_ulimit(const char *s, struct proto_rlimit *out) {
     if (errno || end == h || *end)
       return -EINVAL;
   }
-  if (soft < -1 || hard < -1 || (hard != -1 && (soft == -1 || soft > hard)))
-    return -EINVAL;
-  out->resource = (uint32_t)res;
-  out->soft = soft < 0 ? (uint64_t)RLIM_INFINITY : (uint64_t)soft;
-  out->hard = hard < 0 ? (uint64_t)RLIM_INFINITY : (uint64_t)hard;
-  return 0;
+  return rlimit_set(res, soft, hard, out);
 }
 
 /* Returns -EPIPE when the reader went away. */

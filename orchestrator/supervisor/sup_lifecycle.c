@@ -255,6 +255,10 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .remove = true,
     };
     static const struct container_io io = {on_output, on_started, on_exited};
+    struct proto_rlimit rl[PROTO_MAX_RLIMITS];
+    if ((ret = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0)
+      goto failed;
+    o.rlimits = rl;
     if ((ret = sup_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, &o, err)) < 0)
       goto failed;
@@ -523,9 +527,13 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
       continue;
     if (c->pending_start)
       return false;
-    if (!j->is_stop && !j->attached && c->start_failed && !*failure)
+    if (!j->is_stop && c->start_failed && !*failure) {
       *failure = xasprintf("Error response from daemon: container %s could not be started: %s",
                            c->name, c->error ? c->error : "unknown error");
+      /* attached, as with Compose: say so now, not once the others stop */
+      if (j->attached)
+        return true;
+    }
     if (j->is_stop || j->attached) {
       struct ps_container *r = record(c);
       if (c->rt || c->adopted || (r && r->status == CTR_RESTARTING))

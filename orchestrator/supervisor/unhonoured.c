@@ -1,6 +1,12 @@
 #include "unhonoured.h"
 
+#include <errno.h>
+#include <string.h>
+
+#include "guest/proto.h"
 #include "orchestrator/compose/compose_model.h"
+#include "runtime/util/error.h"
+#include "runtime/vm/rlimits.h"
 #include "runtime/util/sbuf.h"
 
 static void add(struct sbuf *b, const char *key) {
@@ -21,8 +27,6 @@ char *sup_unhonoured_keys(const struct compose_service *svc) {
     add(&b, "configs");
   if (svc->sysctls.n)
     add(&b, "sysctls");
-  if (svc->n_ulimits)
-    add(&b, "ulimits");
   if (svc->read_only)
     add(&b, "read_only");
   if (svc->privileged)
@@ -46,4 +50,26 @@ unsigned long long sup_service_mem_mib(const struct compose_service *svc) {
 unsigned sup_service_cpus(const struct compose_service *svc) {
   double c = svc->cpus > 0 ? svc->cpus : svc->deploy.cpus_limit;
   return c > 0 ? (unsigned)(c + 0.999) : 0; /* a fraction of a CPU still needs one vCPU */
+}
+
+int sup_service_rlimits(const struct compose_service *svc, struct proto_rlimit *out, size_t max,
+                        size_t *n, struct stack_error **err) {
+  *n = 0;
+  for (size_t i = 0; i < svc->n_ulimits; i++) {
+    const struct compose_ulimit *u = &svc->ulimits[i];
+    int res = rlimit_from_name(u->name, strlen(u->name));
+    if (res < 0)
+      return stack_error_set(err, -EINVAL, "service %s: ulimits: unknown limit \"%s\"", svc->name,
+                             u->name);
+    if (*n == max)
+      return stack_error_set(err, -E2BIG, "service %s: ulimits: more than %zu limits", svc->name,
+                             max);
+    long long hard = u->hard;
+    if (rlimit_set(res, u->soft, hard, &out[*n]) < 0)
+      return stack_error_set(err, -EINVAL,
+                             "service %s: ulimits: %s: soft limit %lld is above hard limit %lld",
+                             svc->name, u->name, (long long)u->soft, hard);
+    (*n)++;
+  }
+  return 0;
 }

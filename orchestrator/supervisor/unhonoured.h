@@ -5,6 +5,8 @@
 #ifndef STACK_SUPERVISOR_UNHONOURED_H
 #define STACK_SUPERVISOR_UNHONOURED_H
 
+#include <stddef.h>
+
 struct compose_service;
 
 /* A ", "-separated list of the keys svc sets that stack cannot honour yet,
@@ -15,5 +17,13 @@ char *sup_unhonoured_keys(const struct compose_service *svc);
  * `deploy.resources.limits`; 0 = the VM default. */
 unsigned long long sup_service_mem_mib(const struct compose_service *svc);
 unsigned sup_service_cpus(const struct compose_service *svc);
+
+struct proto_rlimit;
+struct stack_error;
+
+/* The service's `ulimits` as the guest applies them (at most max);
+ * an unknown name is an error naming the service. */
+int sup_service_rlimits(const struct compose_service *svc, struct proto_rlimit *out, size_t max,
+                        size_t *n, struct stack_error **err);
 
 #endif
