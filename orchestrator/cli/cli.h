@@ -68,6 +68,9 @@ int cli_exec(struct cli_globals *g, int argc, char **argv);
 /* cli_port.c: `stack port SERVICE PRIVATE_PORT`. */
 int cli_port(struct cli_globals *g, int argc, char **argv);
 int cli_supervisor(struct cli_globals *g, int argc, char **argv);
+/* cli_pause.c: `stack pause [SERVICE...]`, `stack unpause [SERVICE...]`. */
+int cli_pause(struct cli_globals *g, int argc, char **argv);
+int cli_unpause(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);
 

@@ -37,6 +37,13 @@ void cli_project_load_params(const struct cli_globals *g, cJSON *params);
 int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char *arg,
                       double *out);
 
+/* cli_rm_kill.c: calls the supervisor's method with params (taken over)
+ * and the services named in argv[optind..] as params.containers, printing
+ * " Container NAME  <done>" for each name in result[key]; returns the exit
+ * code. */
+int cli_call_named(struct cli_globals *g, int argc, char **argv, const char *method,
+                   cJSON *params, const char *key, const char *done);
+
 /* The executable a supervisor is started from. */
 #define CLI_SUPERVISOR_EXE "/proc/self/exe"
 

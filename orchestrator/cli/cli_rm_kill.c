@@ -16,8 +16,8 @@
 
 /* Calls method with the services named after the options, printing
  * " Container NAME  <done>" for each name in result[key]. */
-static int call_named(struct cli_globals *g, int argc, char **argv, const char *method,
-                      cJSON *params, const char *key, const char *done) {
+int cli_call_named(struct cli_globals *g, int argc, char **argv, const char *method,
+                   cJSON *params, const char *key, const char *done) {
   if (optind < argc) {
     cJSON *a = cJSON_AddArrayToObject(params, "containers");
     for (int i = optind; i < argc; i++)
@@ -68,11 +68,11 @@ int cli_rm(struct cli_globals *g, int argc, char **argv) {
     }
   }
   if (stop) {
-    int r = call_named(g, argc, argv, "stop", cJSON_CreateObject(), "containers", "Stopped");
+    int r = cli_call_named(g, argc, argv, "stop", cJSON_CreateObject(), "containers", "Stopped");
     if (r != 0)
       return r;
   }
-  return call_named(g, argc, argv, "rm", cJSON_CreateObject(), "removed", "Removed");
+  return cli_call_named(g, argc, argv, "rm", cJSON_CreateObject(), "removed", "Removed");
 }
 
 int cli_kill(struct cli_globals *g, int argc, char **argv) {
@@ -110,5 +110,5 @@ int cli_kill(struct cli_globals *g, int argc, char **argv) {
   }
   cJSON *params = cJSON_CreateObject();
   cJSON_AddNumberToObject(params, "signal", signum);
-  return call_named(g, argc, argv, "kill", params, "killed", "Killed");
+  return cli_call_named(g, argc, argv, "kill", params, "killed", "Killed");
 }

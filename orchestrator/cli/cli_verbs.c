@@ -24,6 +24,8 @@ const struct cli_verb cli_verbs[] = {
     {"create", "Creates containers for a service", cli_create},
     {"exec", "Execute a command in a running container", cli_exec},
     {"port", "Print the public port for a port binding", cli_port},
+    {"pause", "Pause services", cli_pause},
+    {"unpause", "Unpause services", cli_unpause},
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},

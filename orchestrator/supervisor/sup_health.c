@@ -119,7 +119,8 @@ static void on_probe_due(uv_timer_t *t) {
 }
 
 static void schedule(struct sup_ctr *c) {
-  if (c->rt == NULL || c->hc.argv == NULL)
+  struct ps_container *r = record(c);
+  if (c->rt == NULL || c->hc.argv == NULL || (r && r->status == CTR_PAUSED))
     return;
   int64_t delay = health_next_delay(&c->hc, &c->hs, (int64_t)uv_now(&c->sup->loop));
   uv_timer_start(&c->hc_timer, on_probe_due, (uint64_t)(delay > 0 ? delay : 0), 0);
@@ -133,11 +134,20 @@ void sup_health_start(struct supervisor *s, struct sup_ctr *c) {
   schedule(c);
 }
 
-void sup_health_stop(struct sup_ctr *c) {
+
+void sup_health_pause(struct sup_ctr *c) {
   uv_timer_stop(&c->hc_timer);
   if (c->probe) {
-    c->probe->ctr = NULL; /* freed by its callback, if the runner still calls it */
+    /* freed by its callback, if the runner still calls it; a paused
+     * probe's timeout must not count as a failure */
+    c->probe->ctr = NULL;
     c->probe = NULL;
   }
+}
+
+void sup_health_resume(struct sup_ctr *c) { schedule(c); }
+
+void sup_health_stop(struct sup_ctr *c) {
+  sup_health_pause(c);
   c->hs.status = HEALTH_NONE;
 }

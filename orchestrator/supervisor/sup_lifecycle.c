@@ -334,6 +334,7 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
   if (c->stopping)
     return;
   c->stopping = true;
+  sup_pause_resume_quiet(s, c); /* a paused guest would not see the signal */
   const struct compose_service *svc =
       s->project ? compose_project_service(s->project, c->service) : NULL;
   const char *sig = svc && svc->stop_signal ? svc->stop_signal

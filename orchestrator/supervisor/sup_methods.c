@@ -89,6 +89,11 @@ static int select_containers(struct supervisor *s, const cJSON *params, bool **o
   return 0;
 }
 
+int sup_select_containers(struct supervisor *s, const cJSON *params, bool **out,
+                          struct stack_error **err) {
+  return select_containers(s, params, out, err);
+}
+
 static int m_ping(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                   cJSON **result, struct stack_error **err) {
   *result = cJSON_CreateObject();
@@ -245,6 +250,7 @@ static int m_kill(struct supervisor *s, struct sup_conn *c, const struct sup_req
     struct sup_ctr *rt = sel[i] ? sup_ctr_find(s, ct->name) : NULL;
     if (rt == NULL)
       continue;
+    sup_pause_resume_quiet(s, rt); /* a paused guest would not see it */
     if (rt->rt && container_signal(rt->rt, signum) == 0) {
       /* a kill by the user is a stop: no policy undoes it */
       if (signum == SIGKILL || signum == SIGTERM)
@@ -258,6 +264,16 @@ static int m_kill(struct supervisor *s, struct sup_conn *c, const struct sup_req
   }
   sup_save(s, NULL);
   return 0;
+}
+
+static int m_pause(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                   cJSON **result, struct stack_error **err) {
+  return sup_pause(s, c, req, true, err);
+}
+
+static int m_unpause(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                     cJSON **result, struct stack_error **err) {
+  return sup_pause(s, c, req, false, err);
 }
 
 static int m_exec(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
@@ -275,6 +291,7 @@ static const struct {
     {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
     {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
+    {"pause", m_pause}, {"unpause", m_unpause},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

@@ -99,6 +99,7 @@ struct supervisor {
   struct sup_job *jobs;
   struct sup_exec *execs;
   struct sup_net *net; /* sup_net.c: the project's networks, or NULL */
+  struct sup_pause_op *pauses; /* sup_pause.c: QMP stop/cont under way */
 };
 
 /* Sends a line (taken over) to a connection. */
@@ -147,6 +148,10 @@ int sup_health_configure(struct supervisor *s, struct sup_ctr *c, struct stack_e
 void sup_health_start(struct supervisor *s, struct sup_ctr *c);
 /* The container stopped: no more probes. */
 void sup_health_stop(struct sup_ctr *c);
+/* The container was paused: no probes (a running one is dropped), the
+ * status stays; resumed: probes go on. */
+void sup_health_pause(struct sup_ctr *c);
+void sup_health_resume(struct sup_ctr *c);
 
 /* sup_logs.c: container output, to disk and to followers. */
 void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len);
@@ -168,6 +173,20 @@ void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn);
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
            struct stack_error **err);
+
+/* sup_methods.c: the containers params.containers names (names or
+ * services; all when absent), as flags by index into the state; an unknown
+ * name is an error. */
+int sup_select_containers(struct supervisor *s, const cJSON *params, bool **out,
+                          struct stack_error **err);
+
+/* sup_pause.c: `pause`/`unpause` (QMP stop/cont; answered when done). */
+int sup_pause(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+              bool pause, struct stack_error **err);
+/* Unpauses a paused container without answering anyone: a stop or kill
+ * must reach its guest. */
+void sup_pause_resume_quiet(struct supervisor *s, struct sup_ctr *c);
+void sup_pause_conn_gone(struct supervisor *s, struct sup_conn *conn);
 
 /* Handles one request; returns a line to send (or NULL when the handler
  * answers later or streams). */

@@ -48,6 +48,7 @@ static void conn_close(struct sup_conn *c) {
   struct supervisor *s = c->sup;
   sup_jobs_conn_gone(s, c);
   sup_exec_conn_gone(s, c);
+  sup_pause_conn_gone(s, c);
   if (c->prev)
     c->prev->next = c->next;
   else

@@ -95,6 +95,8 @@ const char *container_id(const struct container *c);
 /* Its state directory. */
 const char *container_state_dir(const struct container *c);
 const struct container_times *container_times(const struct container *c);
+/* The path of its VM's QMP socket (pause/unpause), or NULL when no VM runs. */
+const char *container_qmp_path(const struct container *c);
 
 /* Stdin for the main process (n == 0: end of input), signals, window size.
  * Each returns 0 or -errno (-EPIPE when the guest is gone). */
