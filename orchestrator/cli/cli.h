@@ -71,6 +71,8 @@ int cli_supervisor(struct cli_globals *g, int argc, char **argv);
 /* cli_pause.c: `stack pause [SERVICE...]`, `stack unpause [SERVICE...]`. */
 int cli_pause(struct cli_globals *g, int argc, char **argv);
 int cli_unpause(struct cli_globals *g, int argc, char **argv);
+/* cli_stats.c: `stack stats [--no-stream] [--format table|json] [SERVICE...]`. */
+int cli_stats(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);
 

@@ -16,6 +16,7 @@
 #include "runtime/image/manifest.h"
 #include "runtime/image/rootfs.h"
 #include "runtime/util/cjson_cleanup.h"
+#include "runtime/util/bytesize.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -33,15 +34,7 @@ static int fail(const char *what, struct stack_error *e) {
 }
 
 /* Docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
-static char *human_size(double n) {
-  static const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  int i = 0;
-  while (n >= 1000 && i < 5) {
-    n /= 1000;
-    i++;
-  }
-  return xasprintf("%.3g%s", n, units[i]);
-}
+static char *human_size(double n) { return human_size_si(n, 3); }
 
 static char *human_since(int64_t then) {
   _cleanup_free_ char *d = human_duration(((int64_t)time(NULL) - then) * 1000);

@@ -13,13 +13,17 @@
 #include "runtime/util/fsutil.h"
 
 int proc_parse_stat_start_time(const char *stat, uint64_t *out) {
+  return proc_parse_stat_field(stat, 22, out);
+}
+
+int proc_parse_stat_field(const char *stat, int want, uint64_t *out) {
   /* The command name (field 2) is in parentheses and may itself contain
    * ") ": fields are counted from the last ')'. */
   const char *p = strrchr(stat, ')');
-  if (p == NULL || p[1] != ' ')
+  if (want < 4 || p == NULL || p[1] != ' ')
     return -EINVAL;
   p += 2; /* field 3, the state */
-  for (int field = 3; field < 22; field++) {
+  for (int field = 3; field < want; field++) {
     p = strchr(p, ' ');
     if (p == NULL)
       return -EINVAL;

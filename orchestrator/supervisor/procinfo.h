@@ -17,6 +17,10 @@ int proc_start_time(pid_t pid, uint64_t *out, struct stack_error **err);
  * if it is malformed. */
 int proc_parse_stat_start_time(const char *stat, uint64_t *out);
 
+/* Parses numeric field `field` (1-based as in proc(5), >= 4) of a
+ * /proc/<pid>/stat text; -EINVAL if it is malformed. */
+int proc_parse_stat_field(const char *stat, int field, uint64_t *out);
+
 /* Whether pid is still the process that had start_time (not a zombie). */
 bool proc_is_same(pid_t pid, uint64_t start_time);
 

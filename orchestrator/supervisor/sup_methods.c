@@ -291,7 +291,7 @@ static const struct {
     {"ping", m_ping}, {"ps", m_ps},     {"events", m_events}, {"rm", m_rm},
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
     {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
-    {"pause", m_pause}, {"unpause", m_unpause},
+    {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {
