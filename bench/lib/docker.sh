@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian's docker.io daemon, started by hand for a side-by-side benchmark, in a
 # private temporary directory so that it never meets another daemon, the
 # host's /var/lib/docker or /var/run/docker.sock (source it):
@@ -47,6 +48,7 @@ bench_docker_start() {
   # our stop runs first, then whatever the caller had installed
   eval "set -- $(trap -p EXIT)"
   prev=${3:-}
+  # shellcheck disable=SC2064 # the previous trap, as it is now
   trap "bench_docker_stop; $prev" EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -132,6 +134,6 @@ bench_docker_stop() {
     if [[ -d $c ]]; then find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   rm -rf "$d" || true
-  BENCH_DOCKER_DIR= BENCH_DOCKER_PID=
+  BENCH_DOCKER_DIR='' BENCH_DOCKER_PID=''
   unset DOCKER_HOST
 }
