@@ -73,6 +73,8 @@ int cli_pause(struct cli_globals *g, int argc, char **argv);
 int cli_unpause(struct cli_globals *g, int argc, char **argv);
 /* cli_stats.c: `stack stats [--no-stream] [--format table|json] [SERVICE...]`. */
 int cli_stats(struct cli_globals *g, int argc, char **argv);
+/* cli_top.c: `stack top [SERVICE...]` (ps in each running container). */
+int cli_top(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);
 

@@ -3,13 +3,13 @@
  * written here and its exit code is ours. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_exec_output.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -32,25 +32,14 @@ static void usage(FILE *f, const char *prog) {
 
 static int on_output(const cJSON *ev, void *data) {
   (void)data;
-  const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "data"));
-  int fd = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "fd"));
-  if (b64 == NULL)
-    return 0;
-  size_t len = strlen(b64);
-  _cleanup_free_ unsigned char *buf = xmalloc(len / 4 * 3 + 3);
-  int n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
-  if (n < 0)
-    return 0;
-  /* DecodeBlock counts the padding as data */
-  if (len >= 1 && b64[len - 1] == '=')
-    n--;
-  if (len >= 2 && b64[len - 2] == '=')
-    n--;
-  for (int off = 0; off < n;) {
-    ssize_t w = write(fd == 2 ? 2 : 1, buf + off, (size_t)(n - off));
+  int fd;
+  size_t n = 0;
+  _cleanup_free_ unsigned char *buf = cli_exec_output_decode(ev, &fd, &n);
+  for (size_t off = 0; buf && off < n;) {
+    ssize_t w = write(fd, buf + off, n - off);
     if (w <= 0)
       break;
-    off += (int)w;
+    off += (size_t)w;
   }
   return 0;
 }
