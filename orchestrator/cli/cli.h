@@ -75,6 +75,8 @@ int cli_unpause(struct cli_globals *g, int argc, char **argv);
 int cli_stats(struct cli_globals *g, int argc, char **argv);
 /* cli_top.c: `stack top [SERVICE...]` (ps in each running container). */
 int cli_top(struct cli_globals *g, int argc, char **argv);
+/* cli_wait.c: `stack wait SERVICE...` (until they stop; the first's exit code). */
+int cli_wait(struct cli_globals *g, int argc, char **argv);
 /* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 int cli_run(struct cli_globals *g, int argc, char **argv);
 

@@ -28,6 +28,7 @@ const struct cli_verb cli_verbs[] = {
     {"unpause", "Unpause services", cli_unpause},
     {"stats", "Display a live stream of container(s) resource usage statistics", cli_stats},
     {"top", "Display the running processes", cli_top},
+    {"wait", "Block until containers of all (or specified) services stop.", cli_wait},
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},
