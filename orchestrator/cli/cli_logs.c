@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cli_logfmt.h"
+#include "cli_logtime.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -24,8 +26,10 @@ static void usage(FILE *f, const char *prog) {
           "  -f, --follow          Follow log output\n"
           "      --no-color        Produce monochrome output\n"
           "      --no-log-prefix   Don't print prefix in logs\n"
+          "      --since string    Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)\n"
           "  -n, --tail string     Number of lines to show from the end of the logs for each container (default \"all\")\n"
-          "  -t, --timestamps      Show timestamps\n",
+          "  -t, --timestamps      Show timestamps\n"
+          "      --until string    Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)\n",
           prog);
 }
 
@@ -39,10 +43,15 @@ int cli_logs(struct cli_globals *g, int argc, char **argv) {
       {"follow", no_argument, NULL, 'f'},     {"no-color", no_argument, NULL, 'C'},
       {"no-log-prefix", no_argument, NULL, 'P'}, {"tail", required_argument, NULL, 'n'},
       {"timestamps", no_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
       {NULL, 0, NULL, 0},
   };
   bool follow = false, color = isatty(1), prefix = true, timestamps = false;
   long tail = -1;
+  int64_t since = -1, until = -1;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
   int c;
   while ((c = getopt_long(argc, argv, "fn:th", opts, NULL)) != -1) {
     switch (c) {
@@ -67,6 +76,16 @@ int cli_logs(struct cli_globals *g, int argc, char **argv) {
                   optarg);
           return 1;
         }
+      }
+      break;
+    case 'S':
+    case 'U':
+      if (cli_log_time_parse(optarg, now_ms, c == 'S' ? &since : &until) < 0) {
+        fprintf(stderr,
+                "%s logs: invalid --%s \"%s\": a time (2013-01-02T13:23:37Z, a Unix "
+                "timestamp) or a duration before now (42m, 1h30m)\n",
+                g->progname, c == 'S' ? "since" : "until", optarg);
+        return 1;
       }
       break;
     case 'h':
@@ -103,6 +122,10 @@ int cli_logs(struct cli_globals *g, int argc, char **argv) {
       cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
   }
   cJSON_AddNumberToObject(params, "tail", (double)tail);
+  if (since >= 0)
+    cJSON_AddNumberToObject(params, "since_ms", (double)since);
+  if (until >= 0)
+    cJSON_AddNumberToObject(params, "until_ms", (double)until);
   if (follow)
     cJSON_AddTrueToObject(params, "follow");
   cJSON *res = NULL;

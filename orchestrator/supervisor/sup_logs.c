@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +97,18 @@ static int by_time(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The lines a `logs` request asks for: written in [since_ms, until_ms),
+ * then the last `tail` of them (-1: all). */
+struct log_filter {
+  long tail;
+  int64_t since_ms, until_ms;
+};
+
 /* Appends the lines of one log file (old rotation first) to *v. */
-static void read_log(struct supervisor *s, const struct ps_container *r, long tail,
-                     struct stored_line **v, size_t *n, size_t *cap) {
+static void read_log(struct supervisor *s, const struct ps_container *r,
+                     const struct log_filter *f, struct stored_line **v, size_t *n,
+                     size_t *cap) {
+  long tail = f->tail;
   size_t first = *n;
   for (int old = 1; old >= 0; old--) {
     _cleanup_free_ char *path = log_path(s, r->name, old);
@@ -115,6 +125,8 @@ static void read_log(struct supervisor *s, const struct ps_container *r, long ta
       if (end == p || end + 3 > nl || end[0] != ' ' || (end[1] != 'o' && end[1] != 'e') ||
           end[2] != ' ')
         continue; /* not ours: skip rather than fail */
+      if (ms < f->since_ms || ms >= f->until_ms)
+        continue;
       *v = xgrow(*v, cap, *n + 1, sizeof(**v));
       (*v)[*n] = (struct stored_line){ms, *n,
                                       log_event(r->name, r->service, end[1] == 'e' ? 2 : 1, ms,
@@ -137,6 +149,13 @@ int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
   const cJSON *tail_j = cJSON_GetObjectItemCaseSensitive(params, "tail");
   bool follow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "follow"));
   long tail = cJSON_IsNumber(tail_j) && tail_j->valuedouble >= 0 ? (long)tail_j->valuedouble : -1;
+  const cJSON *since_j = cJSON_GetObjectItemCaseSensitive(params, "since_ms");
+  const cJSON *until_j = cJSON_GetObjectItemCaseSensitive(params, "until_ms");
+  struct log_filter filter = {tail, cJSON_IsNumber(since_j) ? (int64_t)since_j->valuedouble : 0,
+                              cJSON_IsNumber(until_j) ? (int64_t)until_j->valuedouble : INT64_MAX};
+  /* following goes on from now: nothing new comes before an until */
+  if (cJSON_IsNumber(until_j))
+    follow = false;
   if (names && !cJSON_IsArray(names))
     return stack_error_set(err, -EINVAL, "params.services must be a list of names");
   if (follow && conn->logs_id)
@@ -165,7 +184,7 @@ int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
     for (char **p = services; p && *p; p++)
       wanted |= strcmp(*p, r->service) == 0;
     if (wanted)
-      read_log(s, r, tail, &v, &n, &cap);
+      read_log(s, r, &filter, &v, &n, &cap);
   }
   if (n)
     qsort(v, n, sizeof(*v), by_time);
