@@ -1,25 +1,19 @@
 /* `stack pause` and `stack unpause`: the containers' VMs stopped and
  * continued (QMP stop/cont) by the project's supervisor. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_project.h"
 
 static int pause_verb(struct cli_globals *g, int argc, char **argv, bool pause) {
-  static const struct option opts[] = {
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    fprintf(c == 'h' ? stdout : stderr,
-            "Usage:  %s %s [SERVICE...]\n\n%s\n", g->progname, argv[0],
-            pause ? "Pause services" : "Unpause services");
-    return c == 'h' ? 0 : 1;
-  }
+  int r = cli_help_only(g, argc, argv,
+                        pause ? "Usage:  %s pause [SERVICE...]\n\nPause services\n"
+                              : "Usage:  %s unpause [SERVICE...]\n\nUnpause services\n");
+  if (r >= 0)
+    return r;
   return cli_call_named(g, argc, argv, pause ? "pause" : "unpause", cJSON_CreateObject(),
                         pause ? "paused" : "unpaused", pause ? "Paused" : "Unpaused");
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -18,11 +19,7 @@
  * " Container NAME  <done>" for each name in result[key]. */
 int cli_call_named(struct cli_globals *g, int argc, char **argv, const char *method,
                    cJSON *params, const char *key, const char *done) {
-  if (optind < argc) {
-    cJSON *a = cJSON_AddArrayToObject(params, "containers");
-    for (int i = optind; i < argc; i++)
-      cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
-  }
+  cli_add_names(params, "containers", argc, argv);
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
   _cleanup_sup_client_ struct sup_client *client = NULL;
   _cleanup_error_ struct stack_error *err = NULL;

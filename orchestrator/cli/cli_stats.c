@@ -4,7 +4,6 @@
  * between them (100 % = one host core). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_project.h"
 #include "cli_table.h"
 #include "orchestrator/supervisor/sup_client.h"
@@ -151,11 +151,7 @@ int cli_stats(struct cli_globals *g, int argc, char **argv) {
   cJSON *prev = NULL;
   for (long wait = FIRST_WINDOW_MS;; wait = REFRESH_MS) {
     cJSON *params = cJSON_CreateObject();
-    if (optind < argc) {
-      cJSON *a = cJSON_AddArrayToObject(params, "containers");
-      for (int i = optind; i < argc; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
-    }
+    cli_add_names(params, "containers", argc, argv);
     cJSON *cur = NULL;
     if (sup_client_call(client, "stats", params, NULL, NULL, &cur, &err) < 0) {
       cJSON_Delete(prev);

@@ -3,12 +3,12 @@
  * of a guest's processes), printed per container as `docker compose top`
  * does. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_exec_output.h"
 #include "cli_project.h"
 #include "cli_table.h"
@@ -90,26 +90,15 @@ static int top_one(struct sup_client *client, const cJSON *ct) {
 }
 
 int cli_top(struct cli_globals *g, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    fprintf(c == 'h' ? stdout : stderr,
-            "Usage:  %s top [SERVICE...]\n\nDisplay the running processes\n", g->progname);
-    return c == 'h' ? 0 : 1;
-  }
+  int rc = cli_help_only(g, argc, argv, "Usage:  %s top [SERVICE...]\n\nDisplay the running processes\n");
+  if (rc >= 0)
+    return rc;
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
   _cleanup_sup_client_ struct sup_client *client = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   cJSON *ps = NULL;
   cJSON *params = cJSON_CreateObject();
-  if (optind < argc) {
-    cJSON *a = cJSON_AddArrayToObject(params, "containers");
-    for (int i = optind; i < argc; i++)
-      cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
-  }
+  cli_add_names(params, "containers", argc, argv);
   if (cli_project_client(g, false, &paths, &client, &err) < 0 ||
       (client && sup_client_call(client, "ps", params, NULL, NULL, &ps, &err) < 0)) {
     if (client == NULL)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -93,9 +94,7 @@ int cli_wait(struct cli_globals *g, int argc, char **argv) {
   _cleanup_error_ struct stack_error *err = NULL;
   cJSON *ps = NULL;
   cJSON *params = cJSON_CreateObject();
-  cJSON *names = cJSON_AddArrayToObject(params, "containers");
-  for (int i = optind; i < argc; i++)
-    cJSON_AddItemToArray(names, cJSON_CreateString(argv[i]));
+  cli_add_names(params, "containers", argc, argv);
   if (cli_project_client(g, false, &paths, &events, &err) < 0 || events == NULL) {
     cJSON_Delete(params);
     if (err)
