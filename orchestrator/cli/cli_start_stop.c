@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "cli_project.h"
+#include "orchestrator/compose/compose_load.h"
+#include "orchestrator/compose/compose_model.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
@@ -90,6 +92,46 @@ int cli_start(struct cli_globals *g, int argc, char **argv) {
   return call(g, "up", params, true, "Started");
 }
 
+static bool in_list(cJSON *list, const char *name) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, list)
+    if (cJSON_IsString(x) && strcmp(x->valuestring, name) == 0)
+      return true;
+  return false;
+}
+
+/* Adds to the named services (params[key]) those that declare
+ * `depends_on.<one of them>.restart: true`, transitively: Compose restarts
+ * them with their dependency.  With no service named, all are restarted
+ * anyway. */
+static int add_restart_dependents(const struct cli_globals *g, cJSON *params, const char *key,
+                                  struct stack_error **err) {
+  cJSON *list = cJSON_GetObjectItem(params, key);
+  if (list == NULL)
+    return 0;
+  struct compose_load_opts o;
+  cli_project_load_opts(g, &o);
+  _cleanup_compose_project_ struct compose_project *p = NULL;
+  int r = compose_load(&o, &p, err);
+  if (r < 0)
+    return r;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < p->n_services; i++) {
+      const struct compose_service *svc = &p->services[i];
+      if (in_list(list, svc->name))
+        continue;
+      for (size_t k = 0; k < svc->n_depends_on; k++)
+        if (svc->depends_on[k].restart && in_list(list, svc->depends_on[k].service)) {
+          cJSON_AddItemToArray(list, cJSON_CreateString(svc->name));
+          grew = true;
+          break;
+        }
+    }
+  }
+  return 0;
+}
+
 int cli_restart(struct cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
       {"timeout", required_argument, NULL, 't'},
@@ -117,12 +159,23 @@ int cli_restart(struct cli_globals *g, int argc, char **argv) {
     }
   }
   cJSON *params = services_param(argc, argv, "containers");
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (!no_deps && add_restart_dependents(g, params, "containers", &err) < 0) {
+    cJSON_Delete(params);
+    stack_error_print(err);
+    return 1;
+  }
+  cJSON *services = cJSON_Duplicate(cJSON_GetObjectItem(params, "containers"), true);
   if (timeout >= 0)
     cJSON_AddNumberToObject(params, "timeout", timeout);
   int r = call(g, "stop", params, false, "Stopped");
-  if (r != 0)
+  if (r != 0) {
+    cJSON_Delete(services);
     return r;
-  params = services_param(argc, argv, "services");
+  }
+  params = cJSON_CreateObject();
+  if (services)
+    cJSON_AddItemToObject(params, "services", services);
   cJSON_AddTrueToObject(params, "start_only");
   cJSON_AddTrueToObject(params, "detach");
   if (no_deps)
