@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROTO_VERSION 1
+/* 2: CONFIGURE ends with a u32 of PROTO_CONFIGURE_* flags. */
+#define PROTO_VERSION 2
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -114,7 +115,14 @@ struct proto_configure {
   struct proto_iface ifaces[PROTO_MAX_IFACES];
   struct proto_route routes[PROTO_MAX_ROUTES];
   struct proto_mount mounts[PROTO_MAX_MOUNTS];
+  uint32_t flags; /* PROTO_CONFIGURE_* */
 };
+
+/* The VM lives only as long as the host's end of the control port: the
+ * guest powers off as soon as the host disconnects.  A standalone `stack
+ * run` sets it so that a killed stack leaves no VM behind; the supervisor
+ * does not, since its VMs outlive it and are adopted by the next one. */
+#define PROTO_CONFIGURE_HOST_BOUND 0x1u
 
 #define PROTO_START_TTY 0x1u   /* a pty instead of pipes */
 #define PROTO_START_STDIN 0x2u /* keep stdin open (else /dev/null) */
@@ -468,6 +476,7 @@ static inline int proto_enc_configure(struct proto_wr *w, const struct proto_con
     proto_wr_str(w, c->mounts[i].fstype);
     proto_wr_str(w, c->mounts[i].options);
   }
+  proto_wr_u32(w, c->flags);
   return proto_wr_end(w, at);
 }
 
@@ -513,6 +522,7 @@ static inline int proto_dec_configure(const void *p, size_t n, struct proto_conf
     c->mounts[i].fstype = proto_rd_str(&r);
     c->mounts[i].options = proto_rd_str(&r);
   }
+  c->flags = proto_rd_u32(&r);
   return proto_rd_done(&r);
 }
 

@@ -35,6 +35,7 @@ struct init {
   int timerfd; /* power-off deadline after the main process exited */
   int retryfd; /* re-watches the port after the host hung up */
   int configured;
+  int host_bound; /* PROTO_CONFIGURE_HOST_BOUND: power off when the host goes */
   int main_done;
   uint8_t *rbuf; /* partial frames from the host */
   size_t rlen, rcap;

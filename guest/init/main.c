@@ -43,12 +43,16 @@ static void on_configure(struct init *in, const uint8_t *p, size_t n) {
   } else if (proto_dec_configure(p, n, c) < 0) {
     r = -EBADMSG;
     snprintf(msg, sizeof msg, "malformed CONFIGURE frame");
-  } else if ((r = mounts_overlay(c, msg, sizeof msg)) == 0 &&
-             (r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
-             (r = mounts_switch(msg, sizeof msg)) == 0 &&
-             (r = net_configure(c, msg, sizeof msg)) == 0 &&
-             (r = mounts_extra(c, msg, sizeof msg)) == 0) {
-    in->configured = 1;
+  } else {
+    /* bound even if the configuration fails: the host may die before it
+     * collects the error */
+    in->host_bound = (c->flags & PROTO_CONFIGURE_HOST_BOUND) != 0;
+    if ((r = mounts_overlay(c, msg, sizeof msg)) == 0 &&
+        (r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
+        (r = mounts_switch(msg, sizeof msg)) == 0 &&
+        (r = net_configure(c, msg, sizeof msg)) == 0 &&
+        (r = mounts_extra(c, msg, sizeof msg)) == 0)
+      in->configured = 1;
   }
 out:
   free(c);
@@ -142,8 +146,14 @@ static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *
 }
 
 /* With no host connected the port reports hang-up at once on every poll:
- * watch it again a second later instead of spinning. */
+ * watch it again a second later instead of spinning.  A VM bound to its
+ * host ends instead: nobody will ever connect again to collect it. */
 static void port_pause(struct init *in) {
+  if (in->host_bound) {
+    fprintf(stderr, "stack-init: the host hung up; powering off\n");
+    kill(-1, SIGKILL);
+    init_poweroff();
+  }
   epoll_ctl(in->ep, EPOLL_CTL_DEL, in->port, NULL);
   if (in->retryfd < 0) {
     in->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

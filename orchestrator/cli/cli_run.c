@@ -308,7 +308,8 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  struct container_opts co = {0};
+  /* nothing adopts a standalone run's VM: it ends with this process */
+  struct container_opts co = {.bound_to_host = true};
   struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
   _cleanup_strv_ char **env = NULL, **entrypoint = NULL;
   size_t nenv = 0;

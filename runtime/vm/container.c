@@ -51,6 +51,7 @@ struct container {
   const struct container_io *io;
   void *data;
   bool remove;
+  bool bound_to_host;
   /* what START sends */
   char **argv, **env;
   char *user, *workdir, *hostname;
@@ -320,6 +321,7 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
   cf->realtime_nsec = (uint32_t)now.tv_nsec;
   cf->seed = seed;
   cf->seed_len = sizeof seed;
+  cf->flags = c->bound_to_host ? PROTO_CONFIGURE_HOST_BOUND : 0;
   _cleanup_error_ struct stack_error *e = NULL;
   if (channel_send_configure(c->ch, cf, &e) < 0)
     fail(c, "%s", e->msg);
@@ -643,6 +645,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->io = io;
   c->data = data;
   c->remove = o->remove;
+  c->bound_to_host = o->bound_to_host;
   c->times.start = uv_hrtime();
   uint8_t rnd[32];
   if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {

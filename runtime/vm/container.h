@@ -55,6 +55,10 @@ struct container_opts {
   const struct proto_rlimit *rlimits;
   size_t n_rlimits;
   bool remove;             /* delete the state when freed (--rm) */
+  /* The VM powers off as soon as this process's end of its control channel
+   * closes (this process died): for a standalone `stack run`, not for
+   * VMs that a later process adopts. */
+  bool bound_to_host;
 };
 
 #define CONTAINER_DISK_DEFAULT (8ULL << 30)

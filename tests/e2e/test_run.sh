@@ -3,40 +3,15 @@
 # busybox-static, every VM under a timeout, nothing left behind (QEMU,
 # sockets, disks) even when a check fails.
 set -uo pipefail
-
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not installed"; exit 77; }
-[[ -x /bin/busybox ]] || { echo "SKIP: busybox-static not installed"; exit 77; }
-kernel=${STACK_CACHE_DIR:-/var/cache/stack}/kernel/current/vmlinux
-[[ -r $kernel ]] || { echo "SKIP: no guest kernel at $kernel (guest/kernel/build.sh)"; exit 77; }
-: "${STACK_BIN:?}"
-
-tmp=$(mktemp -d /tmp/stack-run.XXXXXX)
-export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config.json
-failures=0
-
-# QEMU processes of this test only: their command lines name $tmp.
-our_qemus() {
-  local p
-  for p in /proc/[0-9]*; do
-    [[ -r $p/cmdline ]] || continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^qemu-system.*$tmp"; then
-      echo "${p#/proc/}"
-    fi
-  done
-}
-cleanup() {
-  local p
-  for p in $(our_qemus); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+src=${STACK_SOURCE_DIR:-$(dirname "$0")/../..}
+. "$src/tests/lib/run_env.sh"
+run_test_init run
 run() { timeout 120 "$STACK_BIN" run --rm "$@"; }
 
 # The image: busybox-static with its applets, users root, 1000 (app) and a
 # group listing app as a member.
 tree=$tmp/tree
-. "${STACK_SOURCE_DIR:-$(dirname "$0")/../..}/tests/lib/busybox_tree.sh"
+. "$src/tests/lib/busybox_tree.sh"
 busybox_tree "$tree"
 img=run-test:latest
 "$STACK_BIN" image import "$tree" "$img" >/dev/null || { echo "FAIL: image import"; exit 1; }
@@ -161,8 +136,4 @@ left=$(find "$STACK_RUN_DIR" -mindepth 1 2>/dev/null)
 left=$(find "$STACK_ROOT/containers" -mindepth 1 2>/dev/null)
 [[ -z $left ]] || fail "container state left: $left"
 
-if ((failures)); then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "PASS"
+run_test_finish

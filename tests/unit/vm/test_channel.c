@@ -146,6 +146,7 @@ static void test_configure_roundtrip(void) {
   c.routes[0] = (struct proto_route){"default", "10.0.0.1", ""};
   c.n_mounts = 1;
   c.mounts[0] = (struct proto_mount){"tmpfs", "/cache", "tmpfs", "size=1m"};
+  c.flags = PROTO_CONFIGURE_HOST_BOUND;
   struct proto_wr w = {0};
   CHECK_INTEQ(proto_enc_configure(&w, &c), 0);
   struct proto_hdr h;
@@ -164,6 +165,7 @@ static void test_configure_roundtrip(void) {
   CHECK_INTEQ(d.ifaces[0].mtu, 1500);
   CHECK_STREQ(d.routes[0].gw, "10.0.0.1");
   CHECK_STREQ(d.mounts[0].options, "size=1m");
+  CHECK_INTEQ(d.flags, PROTO_CONFIGURE_HOST_BOUND);
   /* every truncation is refused */
   for (uint32_t n = 0; n < h.len; n++)
     CHECK(proto_dec_configure(w.buf + PROTO_HDR_SIZE, n, &d) < 0);
