@@ -1,6 +1,8 @@
 /* `stack exec SERVICE COMMAND...`: a command in a running container, run
  * by its supervisor as an exec session in the guest; its output is
- * written here and its exit code is ours. */
+ * written here and its exit code is ours.  As in Compose, stdin is always
+ * forwarded, and the command gets a pty when our stdin is a terminal,
+ * unless -T (cli_exec_input.c). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_exec_input.h"
 #include "cli_exec_output.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
@@ -24,7 +27,8 @@ static void usage(FILE *f, const char *prog) {
           "Options:\n"
           "  -e, --env stringArray   Set environment variables\n"
           "      --index int         Index of the container if service has multiple replicas (default 1)\n"
-          "  -T, --no-TTY            Disable pseudo-TTY allocation (the only mode so far)\n"
+          "  -i, --interactive       Keep STDIN open (the default)\n"
+          "  -T, --no-TTY            Disable pseudo-TTY allocation (default: a pty when STDIN is a terminal)\n"
           "  -u, --user string       Run the command as this user\n"
           "  -w, --workdir string    Path to workdir directory for this command\n",
           prog);
@@ -55,6 +59,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
   cJSON *params = cJSON_CreateObject();
   cJSON *env = cJSON_AddArrayToObject(params, "env");
   int c;
+  bool no_tty = false;
   /* "+": options end at SERVICE, the command's own flags are its own */
   while ((c = getopt_long(argc, argv, "+e:Tu:w:ith", opts, NULL)) != -1) {
     switch (c) {
@@ -71,9 +76,11 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
       cJSON_AddStringToObject(params, "workdir", optarg);
       break;
     case 'T':
+      no_tty = true;
+      break;
     case 'i':
     case 't':
-      break; /* no terminal or stdin through the supervisor yet */
+      break; /* Compose's defaults: interactive, a tty when stdin is one */
     case 'h':
       usage(stdout, g->progname);
       cJSON_Delete(params);
@@ -88,6 +95,14 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
     fprintf(stderr, "%s exec: requires at least 2 arguments: SERVICE COMMAND\n", g->progname);
     cJSON_Delete(params);
     return 1;
+  }
+  unsigned rows, cols;
+  bool tty = cli_exec_want_tty(no_tty, &rows, &cols);
+  cJSON_AddBoolToObject(params, "interactive", true);
+  cJSON_AddBoolToObject(params, "tty", tty);
+  if (rows > 0 && cols > 0) {
+    cJSON_AddNumberToObject(params, "rows", rows);
+    cJSON_AddNumberToObject(params, "cols", cols);
   }
   cJSON_AddStringToObject(params, "service", argv[optind]);
   cJSON *a = cJSON_AddArrayToObject(params, "argv");
@@ -106,7 +121,15 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
       fprintf(stderr, "stack: service \"%s\" is not running\n", argv[optind]);
     return 1;
   }
-  if (sup_client_call(client, "exec", params, on_output, NULL, &res, &err) < 0) {
+  if (sup_client_send(client, "exec", params, &err) < 0) {
+    stack_error_print(err);
+    return 1;
+  }
+  /* input goes out from other threads while this one reads the replies */
+  struct cli_exec_input *in = cli_exec_input_start(client, true, tty);
+  int r = sup_client_resume(client, on_output, NULL, &res, &err);
+  cli_exec_input_stop(in);
+  if (r < 0) {
     stack_error_print(err);
     return 1;
   }

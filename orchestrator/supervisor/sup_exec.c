@@ -1,13 +1,17 @@
 /* `exec`: a process in a running container, as an exec session in its
  * guest; its output streams back to the client as "output" events (data in
  * base64: output is bytes, JSON strings are text) and the exit code is the
- * result.  No stdin yet (`exec -T`). */
+ * result.  With params.interactive the client streams the session's stdin
+ * on the same connection ("exec_stdin"), with params.tty its window size
+ * ("exec_resize"), and signals ("exec_signal"): notifications that get no
+ * reply, so they never interleave with the exec's own replies. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <openssl/evp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/util/base64.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
@@ -20,6 +24,9 @@ struct sup_exec {
   struct supervisor *sup;
   struct sup_conn *conn;
   cJSON *id;
+  struct container *rt;
+  uint16_t session;
+  bool interactive, tty;
   struct sup_exec *next;
 };
 
@@ -27,8 +34,7 @@ static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
   struct sup_exec *e = data;
   if (e->conn == NULL || n == 0)
     return;
-  _cleanup_free_ char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)b64, p, (int)n);
+  _cleanup_free_ char *b64 = b64_encode(p, n);
   cJSON *ev = cJSON_CreateObject();
   cJSON_AddStringToObject(ev, "type", "output");
   cJSON_AddNumberToObject(ev, "fd", fd);
@@ -61,8 +67,71 @@ static void on_exited(void *data, const struct container_status *st) {
 
 void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn) {
   for (struct sup_exec *e = s->execs; e; e = e->next)
-    if (e->conn == conn)
+    if (e->conn == conn) {
       e->conn = NULL;
+      /* nobody types into it any more: a shell would wait forever */
+      if (e->interactive)
+        container_exec_stdin(e->rt, e->session, NULL, 0);
+      if (e->tty)
+        container_exec_signal(e->rt, e->session, SIGHUP);
+    }
+}
+
+/* The connection's session that notifications address: the one its last
+ * exec started (a CLI runs one at a time). */
+static struct sup_exec *conn_exec(struct supervisor *s, struct sup_conn *conn) {
+  for (struct sup_exec *e = s->execs; e; e = e->next)
+    if (e->conn == conn)
+      return e;
+  return NULL;
+}
+
+static unsigned param_uint(const cJSON *p, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 65536
+             ? (unsigned)v->valuedouble
+             : 0;
+}
+
+/* Notifications: 1 (no reply) whatever happens -- a late one for a session
+ * that just ended is normal, and a reply would confuse the client. */
+int sup_exec_stdin(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                 cJSON **result, struct stack_error **err) {
+  (void)result;
+  (void)err;
+  struct sup_exec *e = conn_exec(s, conn);
+  const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req->params, "data"));
+  if (e == NULL || !e->interactive)
+    return 1;
+  size_t n = 0;
+  _cleanup_free_ unsigned char *buf = b64 ? b64_decode(b64, &n) : NULL;
+  if (n > 0)
+    container_exec_stdin(e->rt, e->session, buf, n);
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req->params, "eof")))
+    container_exec_stdin(e->rt, e->session, NULL, 0);
+  return 1;
+}
+
+int sup_exec_resize(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                 cJSON **result, struct stack_error **err) {
+  (void)result;
+  (void)err;
+  struct sup_exec *e = conn_exec(s, conn);
+  unsigned rows = param_uint(req->params, "rows"), cols = param_uint(req->params, "cols");
+  if (e && e->tty && rows > 0 && cols > 0)
+    container_exec_resize(e->rt, e->session, rows, cols);
+  return 1;
+}
+
+int sup_exec_signal(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                 cJSON **result, struct stack_error **err) {
+  (void)result;
+  (void)err;
+  struct sup_exec *e = conn_exec(s, conn);
+  unsigned sig = param_uint(req->params, "signal");
+  if (e && sig > 0 && sig < 65)
+    container_exec_signal(e->rt, e->session, (int)sig);
+  return 1;
 }
 
 int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
@@ -106,6 +175,10 @@ int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_reque
       .env = env,
       .user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "user")),
       .workdir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "workdir")),
+      .tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "tty")),
+      .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "interactive")),
+      .rows = param_uint(p, "rows"),
+      .cols = param_uint(p, "cols"),
   };
   struct sup_exec *e = xcalloc(1, sizeof(*e));
   e->sup = s;
@@ -119,6 +192,10 @@ int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_reque
     free(e);
     return r;
   }
+  e->rt = c->rt;
+  e->session = session;
+  e->interactive = o.interactive;
+  e->tty = o.tty;
   e->next = s->execs;
   s->execs = e;
   return 1;

@@ -292,6 +292,8 @@ static const struct {
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
     {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
     {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
+    {"exec_stdin", sup_exec_stdin}, {"exec_resize", sup_exec_resize},
+    {"exec_signal", sup_exec_signal},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

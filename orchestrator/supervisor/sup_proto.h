@@ -7,6 +7,10 @@
  *                                         of a streaming method (logs -f,
  *                                         events)
  *
+ * A few methods are notifications that never get a reply (exec_stdin,
+ * exec_resize, exec_signal: input to the exec session that this connection
+ * started, sent while it runs).
+ *
  * id is any JSON number or string chosen by the client and echoed back;
  * code is a negative errno value.  A line longer than SUP_MAX_LINE closes the
  * connection. */

@@ -169,6 +169,14 @@ void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code);
 int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
              struct stack_error **err);
 void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn);
+/* Notifications (no reply) to the connection's exec session: params.data
+ * (base64) and params.eof; params.rows and cols; params.signal. */
+int sup_exec_stdin(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                   cJSON **result, struct stack_error **err);
+int sup_exec_resize(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                    cJSON **result, struct stack_error **err);
+int sup_exec_signal(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+                    cJSON **result, struct stack_error **err);
 
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
