@@ -24,7 +24,8 @@ struct sup_exec {
   struct supervisor *sup;
   struct sup_conn *conn;
   cJSON *id;
-  struct container *rt;
+  char *ctr_name;
+  struct container *rt; /* check with live_rt() before use */
   uint16_t session;
   bool interactive, tty;
   struct sup_exec *next;
@@ -62,6 +63,7 @@ static void on_exited(void *data, const struct container_status *st) {
       break;
     }
   cJSON_Delete(e->id);
+  free(e->ctr_name);
   free(e);
 }
 
@@ -69,6 +71,9 @@ void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn) {
   for (struct sup_exec *e = s->execs; e; e = e->next)
     if (e->conn == conn) {
       e->conn = NULL;
+      struct sup_ctr *c = sup_ctr_find(s, e->ctr_name);
+      if (c == NULL || c->rt != e->rt)
+        continue;
       /* nobody types into it any more: a shell would wait forever */
       if (e->interactive)
         container_exec_stdin(e->rt, e->session, NULL, 0);
@@ -78,11 +83,15 @@ void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn) {
 }
 
 /* The connection's session that notifications address: the one its last
- * exec started (a CLI runs one at a time). */
+ * exec started (a CLI runs one at a time), if its VM is still the
+ * container's (sessions end with it, but a freed runner must never be
+ * reached through a stale pointer). */
 static struct sup_exec *conn_exec(struct supervisor *s, struct sup_conn *conn) {
   for (struct sup_exec *e = s->execs; e; e = e->next)
-    if (e->conn == conn)
-      return e;
+    if (e->conn == conn) {
+      struct sup_ctr *c = sup_ctr_find(s, e->ctr_name);
+      return c && c->rt == e->rt ? e : NULL;
+    }
   return NULL;
 }
 
@@ -192,6 +201,7 @@ int sup_exec(struct supervisor *s, struct sup_conn *conn, const struct sup_reque
     free(e);
     return r;
   }
+  e->ctr_name = xstrdup(c->name);
   e->rt = c->rt;
   e->session = session;
   e->interactive = o.interactive;

@@ -2,7 +2,8 @@
 # `stack exec` input as in Compose: stdin forwarded with -T (text and
 # binary, EOF included) and the command's exit code; a pty by default when
 # stdin is a terminal (driven through util-linux script), with typed input
-# reaching it; none when stdin is not a terminal; Ctrl-C forwarded.
+# reaching it, its size and resizes; none when stdin is not a terminal;
+# Ctrl-C forwarded; a dead client's session gets EOF.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 command -v script >/dev/null || { echo "SKIP: no script(1) (util-linux)"; exit 77; }
@@ -64,4 +65,17 @@ rc=0
 wait "$pid" || rc=$?
 kill "$watchdog" 2>/dev/null || true
 ((rc == 130)) || fail "Ctrl-C: exit code $rc"
+
+# the client dies (kill -9) while the command reads stdin: the supervisor
+# ends its input, so it does not wait forever
+mkfifo "$tmp/fifo"
+sleep 100 >"$tmp/fifo" &
+holder=$!
+"$STACK" exec -T box sh -c 'echo started; cat >/dev/null; echo done >/tmp/marker' <"$tmp/fifo" >"$tmp/out2" &
+pid=$!
+wait_for grep -q started "$tmp/out2" || fail "exec (fifo) did not start"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+wait_for eval '[[ $(x -T box cat /tmp/marker </dev/null 2>/dev/null) == done ]]' || fail "input not ended when the client died"
+kill "$holder" 2>/dev/null || true
 echo ok
