@@ -36,22 +36,24 @@ got=$(x -T box md5sum <"$tmp/blob" | cut -d' ' -f1) || fail "binary stdin: $?"
 out=$(x box tty </dev/null 2>&1) && rc=0 || rc=$?
 [[ $out == "not a tty" && $rc == 1 ]] || fail "no pty without a terminal: rc $rc '$out'"
 
-# stdin a terminal: a pty, its exit code, and typed input
+# stdin a terminal: a pty, its exit code, and typed input.  script(1) turns
+# its stdin's EOF into a control character typed into the pty, which the
+# guest's pty may echo (^@) before or after the output: match, don't anchor.
 out=$(timeout 60 script -qec "$STACK exec box sh -c 'tty; exit 3'" /dev/null </dev/null) && rc=0 || rc=$?
-[[ $out == /dev/pts/* && $rc == 3 ]] || fail "pty: rc $rc '$out'"
+[[ $out == *"/dev/pts/"* && $rc == 3 ]] || fail "pty: rc $rc '$out'"
 out=$(printf 'typed\n' | timeout 60 script -qec "$STACK exec box sh -c 'read l; echo \"got \$l\"'" /dev/null) ||
   fail "pty input: $? '$out'"
 [[ $out == *"got typed"* ]] || fail "pty input: '$out'"
 out=$(timeout 60 script -qec "stty rows 33 cols 77; $STACK exec box stty size" /dev/null </dev/null) ||
   fail "pty size: $? '$out'"
-[[ $out == "33 77"* ]] || fail "pty size: '$out'"
+[[ $out == *"33 77"* ]] || fail "pty size: '$out'"
 # a resize (SIGWINCH) while it runs: the command waits (bounded) for it
 inner='stty size; i=0; while [ \"\$(stty size)\" = \"20 50\" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; stty size'
 out=$(timeout 60 script -qec "stty rows 20 cols 50; sh -c '$STACK exec box sh -c \"$inner\" </dev/tty & sleep 1; stty rows 44 cols 88; wait'" /dev/null </dev/null) ||
   fail "resize: $? '$out'"
 [[ $out == *"44 88"* ]] || fail "resize: '$out'"
 out=$(timeout 60 script -qec "$STACK exec -T box tty" /dev/null </dev/null) && rc=0 || rc=$?
-[[ $out == "not a tty"* && $rc == 1 ]] || fail "-T still gave a pty: rc $rc '$out'"
+[[ $out == *"not a tty"* && $rc == 1 ]] || fail "-T still gave a pty: rc $rc '$out'"
 
 # Ctrl-C (SIGINT to stack exec) reaches the command; not under timeout(1),
 # which would take the signal (a watchdog instead)
