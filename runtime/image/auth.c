@@ -4,10 +4,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 
+#include "runtime/util/base64.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/sbuf.h"
@@ -97,10 +97,7 @@ fail:
 
 char *auth_encode_userpass(const char *user, const char *pass) {
   _cleanup_free_ char *plain = xasprintf("%s:%s", user, pass);
-  size_t n = strlen(plain);
-  char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)plain, (int)n);
-  return out;
+  return b64_encode(plain, strlen(plain));
 }
 
 char *auth_basic_header(const char *user, const char *pass) {
@@ -109,22 +106,13 @@ char *auth_basic_header(const char *user, const char *pass) {
 }
 
 int auth_decode_userpass(const char *b64, char **user, char **pass, struct stack_error **err) {
-  size_t n = strlen(b64);
-  if (n == 0 || n % 4 != 0 || n > 16384)
+  size_t n = strlen(b64), len = 0;
+  if (n == 0 || n > 16384)
     return stack_error_set(err, -EINVAL, "malformed base64 credentials");
-  _cleanup_free_ unsigned char *buf = xmalloc(n / 4 * 3 + 1);
-  int len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
-  if (len < 0)
+  _cleanup_free_ unsigned char *buf = b64_decode(b64, &len);
+  if (buf == NULL)
     return stack_error_set(err, -EINVAL, "malformed base64 credentials");
-  /* EVP_DecodeBlock counts the padding as zero bytes. */
-  int pad = 0;
-  for (size_t i = n; i > 0 && b64[i - 1] == '='; i--)
-    pad++;
-  if (pad > 2 || len < pad)
-    return stack_error_set(err, -EINVAL, "malformed base64 credentials");
-  len -= pad;
-  buf[len] = '\0';
-  if ((int)strlen((char *)buf) != len)
+  if (strlen((char *)buf) != len)
     return stack_error_set(err, -EINVAL, "malformed credentials: NUL byte");
   char *colon = strchr((char *)buf, ':');
   if (colon == NULL)
