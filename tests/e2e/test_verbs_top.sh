@@ -24,6 +24,13 @@ YAML
 timeout 300 "$STACK" up -d 2>"$tmp/err" || fail "up -d: $(cat "$tmp/err")"
 wait_for eval '"$STACK" ps -a | grep -q "^vtop-done-1 .*Exited"' || fail "done: $("$STACK" ps -a)"
 
+# `up -d` returns once the main process started; its shell may still be
+# forking the sleeps, so wait (bounded) until they show
+top_ready() {
+  out=$(timeout 60 "$STACK" top) &&
+    grep -qE ' sleep 300$' <<<"$out" && grep -qE ' sleep 301$' <<<"$out"
+}
+wait_for top_ready || true
 out=$(timeout 60 "$STACK" top) || fail "top: $out"
 grep -qx 'vtop-web-1' <<<"$out" || fail "no web section: $out"
 grep -qx 'vtop-other-1' <<<"$out" || fail "no other section: $out"
