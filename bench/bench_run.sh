@@ -61,10 +61,24 @@ stack_total=$(median <"$tmp/total")
 stack_start=$(median <"$tmp/start")
 split() { sed -E "s/.*$1 ([0-9.]+) ms.*/\1/" "$tmp/splits" | median; }
 printf '  %-40s %8s ms\n' "to exit (wall, median)" "$stack_total" "to first output of echo (median)" "$stack_start"
-printf '  split (medians): prepare %s ms, QEMU start + kernel + init to HELLO %s ms, configure (mounts, /etc, net) %s ms, start %s ms, run %s ms, power-off %s ms\n' \
+printf '  split (medians): prepare %s ms, QEMU start to the template restored %s ms, restore + configure (mounts, /etc, net) %s ms, start %s ms, run %s ms, power-off %s ms\n' \
   "$(split prepare)" "$(split 'boot to hello')" "$(split configure)" "$(split start)" "$(split run)" "$(split power-off)"
+echo "  ($(grep -c 'restored from a template' "$tmp/splits") of $runs runs restored from a VM template)"
+
+# The same without templates: every VM boots its kernel.
+cold_runs=$(((runs + 1) / 2))
+: >"$tmp/total" >"$tmp/splits"
+for ((i = 0; i < cold_runs; i++)); do
+  t0=$(now)
+  STACK_TEMPLATES=0 STACK_TIMING=1 "$stack" run --rm "$img" true 2>"$tmp/timing"
+  t1=$(now)
+  echo $(((t1 - t0) / 1000000)) >>"$tmp/total"
+  grep 'timing:' "$tmp/timing" >>"$tmp/splits"
+done
+printf '  cold boot (STACK_TEMPLATES=0), %d runs: to exit %s ms; split: prepare %s ms, QEMU start + kernel + init to HELLO %s ms, configure %s ms, start %s ms, run %s ms, power-off %s ms\n' \
+  "$cold_runs" "$(median <"$tmp/total")" "$(split prepare)" "$(split 'boot to hello')" "$(split configure)" "$(split start)" "$(split run)" "$(split power-off)"
 boot=$(split 'boot to hello')
-awk -v b="$boot" 'BEGIN { printf "  guest /init reached and answering %.0f ms after QEMU was spawned (target 350 ms)\n", b }'
+awk -v b="$boot" 'BEGIN { printf "  cold boot: guest /init reached and answering %.0f ms after QEMU was spawned (target 350 ms)\n", b }'
 
 # The peer: docker run --rm busybox true.
 docker_total=

@@ -27,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 2: CONFIGURE ends with a u32 of PROTO_CONFIGURE_* flags. */
-#define PROTO_VERSION 2
+/* 2: CONFIGURE ends with a u32 of PROTO_CONFIGURE_* flags.
+ * 3: an interface carries set_mac (a VM cloned from a template has the
+ *    template's MAC addresses until the guest sets its own). */
+#define PROTO_VERSION 3
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -79,8 +81,9 @@ struct proto_exit {
 };
 
 struct proto_iface {
-  const char *mac;  /* "52:54:00:..." identifies the device */
-  const char *name; /* name to give it ("eth0"), or "" to keep */
+  const char *mac;     /* "52:54:00:..." identifies the device */
+  const char *set_mac; /* MAC address to give it, or "" to keep */
+  const char *name;    /* name to give it ("eth0"), or "" to keep */
   uint32_t mtu;     /* 0 = leave */
   uint32_t n_addrs;
   const char *addrs[PROTO_MAX_ADDRS]; /* "10.0.0.2/24" or "fd00::2/64" */
@@ -457,6 +460,7 @@ static inline int proto_enc_configure(struct proto_wr *w, const struct proto_con
       return -1;
     }
     proto_wr_str(w, f->mac);
+    proto_wr_str(w, f->set_mac ? f->set_mac : "");
     proto_wr_str(w, f->name);
     proto_wr_u32(w, f->mtu);
     proto_wr_u32(w, f->n_addrs);
@@ -497,6 +501,7 @@ static inline int proto_dec_configure(const void *p, size_t n, struct proto_conf
   for (uint32_t i = 0; i < c->n_ifaces && !r.bad; i++) {
     struct proto_iface *f = &c->ifaces[i];
     f->mac = proto_rd_str(&r);
+    f->set_mac = proto_rd_str(&r);
     f->name = proto_rd_str(&r);
     f->mtu = proto_rd_u32(&r);
     f->n_addrs = proto_rd_u32(&r);

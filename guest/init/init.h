@@ -35,6 +35,7 @@ struct init {
   int timerfd; /* power-off deadline after the main process exited */
   int retryfd; /* re-watches the port after the host hung up */
   int configured;
+  long long unhosted_since; /* monotonic ms when the host hung up before CONFIGURE, or 0 */
   int host_bound; /* PROTO_CONFIGURE_HOST_BOUND: power off when the host goes */
   int main_done;
   uint8_t *rbuf; /* partial frames from the host */
@@ -79,6 +80,9 @@ int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
 
 /* net.c: interfaces, addresses and routes over rtnetlink. */
 int net_configure(const struct proto_configure *c, char *msg, size_t msglen);
+/* Brings lo up: the same in every container, so done before HELLO (a
+ * template has it already). */
+int net_loopback_up(void);
 
 /* user.c: resolves "name", "uid", "uid:gid", "name:group" against the
  * root's /etc/passwd and /etc/group. */

@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -145,14 +146,41 @@ static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *
   }
 }
 
+/* Before CONFIGURE the guest may be a template being saved or a clone
+ * being restored: a clone's host may connect a moment after the restore, so
+ * a hang-up then is normally brief and watched closely (every 10 ms); a VM
+ * left unconfigured with no host for UNHOSTED_LIMIT_MS was abandoned (its
+ * builder died) and powers off. */
+#define UNHOSTED_RETRY_MS 10
+#define UNHOSTED_LIMIT_MS 30000
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* With no host connected the port reports hang-up at once on every poll:
- * watch it again a second later instead of spinning.  A VM bound to its
- * host ends instead: nobody will ever connect again to collect it. */
+ * watch it again a little later instead of spinning (a second later once
+ * configured: a supervisor that died is restarted by the next command).
+ * A VM bound to its host ends instead: nobody will ever connect again to
+ * collect it. */
 static void port_pause(struct init *in) {
   if (in->host_bound) {
     fprintf(stderr, "stack-init: the host hung up; powering off\n");
     kill(-1, SIGKILL);
     init_poweroff();
+  }
+  struct itimerspec it = {.it_value = {.tv_sec = 1}};
+  if (!in->configured) {
+    long long now = now_ms();
+    if (in->unhosted_since == 0)
+      in->unhosted_since = now;
+    else if (now - in->unhosted_since > UNHOSTED_LIMIT_MS) {
+      fprintf(stderr, "stack-init: no host before configuration; powering off\n");
+      init_poweroff();
+    }
+    it.it_value = (struct timespec){.tv_nsec = UNHOSTED_RETRY_MS * 1000000L};
   }
   epoll_ctl(in->ep, EPOLL_CTL_DEL, in->port, NULL);
   if (in->retryfd < 0) {
@@ -160,7 +188,6 @@ static void port_pause(struct init *in) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_RETRY};
     epoll_ctl(in->ep, EPOLL_CTL_ADD, in->retryfd, &ev);
   }
-  struct itimerspec it = {.it_value = {.tv_sec = 1}};
   timerfd_settime(in->retryfd, 0, &it, NULL);
 }
 
@@ -180,6 +207,7 @@ static void on_port(struct init *in) {
   }
   if (n < 0)
     return;
+  in->unhosted_since = 0;
   in->rlen += (size_t)n;
   size_t off = 0;
   while (in->rlen - off >= PROTO_HDR_SIZE) {
@@ -264,6 +292,9 @@ int main(void) {
   in->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   in->ep = epoll_create1(EPOLL_CLOEXEC);
 
+  int r = net_loopback_up();
+  if (r < 0)
+    fprintf(stderr, "stack-init: bring up lo: %s\n", strerror(-r));
   struct utsname un;
   uname(&un);
   struct proto_wr w = {0};

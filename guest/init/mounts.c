@@ -1,7 +1,10 @@
 /* Mounts: the early file systems of the initramfs, then the container's
  * root (an overlay of the read-only image disk and the writable disk). */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -60,11 +63,25 @@ static void ensure_dir(const char *root, const char *dir) {
   mkdir(p, 0755);
 }
 
+/* Drops what the kernel cached of dev: a VM restored from a template read
+ * the template's placeholder disks when it probed them (partition scan),
+ * and must see the container's own. */
+static void drop_block_cache(const char *dev) {
+  int fd = open(dev, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ioctl(fd, BLKFLSBUF, 0);
+    close(fd);
+  }
+}
+
 int mounts_overlay(const struct proto_configure *c, char *msg, size_t msglen) {
   if (!c->root_dev[0]) {
     snprintf(msg, msglen, "no root disk");
     return -EINVAL;
   }
+  drop_block_cache(c->root_dev);
+  if (c->data_dev[0])
+    drop_block_cache(c->data_dev);
   mkdir("/mnt", 0755);
   mkdir("/mnt/ro", 0755);
   mkdir("/mnt/rw", 0755);

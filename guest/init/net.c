@@ -68,7 +68,19 @@ static void nl_init(struct nlreq *q, unsigned short type, unsigned short flags, 
   q->h.nlmsg_flags = flags;
 }
 
-static int link_set(int fd, int ifindex, int up, uint32_t mtu, const char *rename_to) {
+/* "xx:xx:xx:xx:xx:xx" -> 6 bytes. */
+static int parse_mac(const char *s, unsigned char mac[6]) {
+  unsigned v[6];
+  char end;
+  if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+    return -EINVAL;
+  for (int i = 0; i < 6; i++)
+    mac[i] = (unsigned char)v[i];
+  return (mac[0] & 1) ? -EINVAL : 0;
+}
+
+static int link_set(int fd, int ifindex, int up, uint32_t mtu, const char *rename_to,
+                    const char *set_mac) {
   struct nlreq q;
   nl_init(&q, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
   struct ifinfomsg *ifi = NLMSG_DATA(&q.h);
@@ -80,6 +92,14 @@ static int link_set(int fd, int ifindex, int up, uint32_t mtu, const char *renam
     nl_attr(&q, IFLA_MTU, &mtu, sizeof mtu);
   if (rename_to && rename_to[0])
     nl_attr(&q, IFLA_IFNAME, rename_to, strlen(rename_to) + 1);
+  if (set_mac && set_mac[0]) {
+    /* the kernel applies the address before bringing the link up, and
+     * virtio-net passes it to the device, whose receive filter follows */
+    unsigned char mac[6];
+    if (parse_mac(set_mac, mac) < 0)
+      return -EINVAL;
+    nl_attr(&q, IFLA_ADDRESS, mac, sizeof mac);
+  }
   return nl_talk(fd, &q);
 }
 
@@ -190,17 +210,22 @@ static int find_by_mac(const char *mac, char name[IFNAMSIZ]) {
   return r;
 }
 
+int net_loopback_up(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0)
+    return -errno;
+  int r = link_set(fd, (int)if_nametoindex("lo"), 1, 0, NULL, NULL);
+  close(fd);
+  return r;
+}
+
 int net_configure(const struct proto_configure *c, char *msg, size_t msglen) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
     snprintf(msg, msglen, "netlink socket: %s", strerror(errno));
     return -errno;
   }
-  int r = link_set(fd, (int)if_nametoindex("lo"), 1, 0, NULL);
-  if (r < 0) {
-    snprintf(msg, msglen, "bring up lo: %s", strerror(-r));
-    goto out;
-  }
+  int r = 0;
   for (uint32_t i = 0; i < c->n_ifaces; i++) {
     const struct proto_iface *f = &c->ifaces[i];
     char name[IFNAMSIZ];
@@ -210,7 +235,7 @@ int net_configure(const struct proto_configure *c, char *msg, size_t msglen) {
     }
     int idx = (int)if_nametoindex(name);
     const char *rename_to = f->name[0] && strcmp(f->name, name) != 0 ? f->name : NULL;
-    if ((r = link_set(fd, idx, 1, f->mtu, rename_to)) < 0) {
+    if ((r = link_set(fd, idx, 1, f->mtu, rename_to, f->set_mac)) < 0) {
       snprintf(msg, msglen, "configure interface %s (%s): %s", name, f->mac, strerror(-r));
       goto out;
     }

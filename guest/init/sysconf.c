@@ -78,6 +78,10 @@ static void seed_rng(const uint8_t *seed, uint32_t len) {
       (void)!write(fd, seed, len);
     free(info);
   }
+  /* Added entropy reaches the output only at the next reseed (up to a
+   * minute away): VMs restored from one template would share their random
+   * streams until then.  Reseed now. */
+  ioctl(fd, RNDRESEEDCRNG);
   close(fd);
 }
 

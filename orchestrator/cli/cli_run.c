@@ -20,6 +20,7 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "runtime/vm/template.h"
 #include "runtime/vm/rlimits.h"
 
 static void run_usage(FILE *f) {
@@ -277,10 +278,11 @@ static void print_times(const struct container_times *t) {
   fprintf(stderr,
           "stack: timing: prepare %.1f ms, boot to hello %.1f ms, configure %.1f ms, start "
           "%.1f ms, run %.1f ms, power-off %.1f ms, total %.1f ms (process started at %.1f "
-          "ms)\n",
+          "ms, %s)\n",
           MS(t->vm_spawned, t->start), MS(t->hello, t->vm_spawned), MS(t->configured, t->hello),
           MS(t->started, t->configured), MS(t->exited, t->started), MS(t->vm_exited, t->exited),
-          MS(t->vm_exited, t->start), MS(t->started, t->start));
+          MS(t->vm_exited, t->start), MS(t->started, t->start),
+          t->cloned ? "restored from a template" : "cold boot");
 #undef MS
 }
 
@@ -425,6 +427,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     out_tty = false;
   }
   static const struct container_io io = {.output = on_output, .exited = on_exited};
+  co.templates = template_cache_new(&rs.loop);
   int r = container_start(&rs.loop, img, &co, &io, &rs, &rs.c, &err);
   if (r < 0) {
     stack_error_print(err);
@@ -456,6 +459,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     stop_stdin(&rs);
     container_free(rs.c);
   }
+  template_cache_free(co.templates);
   for (int i = 0; i < rs.nsigs; i++)
     uv_close((uv_handle_t *)&rs.sigs[i], close_cb);
   if (rs.have_winch)

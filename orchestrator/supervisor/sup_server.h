@@ -82,8 +82,11 @@ struct sup_job {
   struct sup_job *next;
 };
 
+struct template_cache;
+
 struct supervisor {
   uv_loop_t loop;
+  struct template_cache *templates; /* VM templates being built (runtime/vm/template.h) */
   uv_pipe_t listener;
   uv_signal_t sigterm, sigint;
   struct sup_paths paths;

@@ -24,6 +24,7 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/channel.h"
 #include "runtime/vm/kernel.h"
+#include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
 
 /* From QEMU's start to the guest's HELLO: ~0.3 s normally, seconds on a
@@ -46,6 +47,14 @@ struct container {
   char *state_dir, *run_dir;
   struct vm *vm;
   struct channel *ch;
+  /* the VM to start, kept while a template is being built */
+  struct template_wait *twait;
+  struct vm_host host;
+  char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp;
+  uint64_t mem_mib;
+  unsigned cpus;
+  char *clone_of; /* the template state the VM was restored from */
+  char tmacs[PROTO_MAX_IFACES][18];
   uv_timer_t timer;
   bool timer_open;
   const struct container_io *io;
@@ -254,6 +263,19 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   exec_abort_all(c, "the container's VM stopped");
   if (c->timer_open)
     uv_timer_stop(&c->timer);
+  if (c->clone_of && c->times.configured == 0 && !c->have_exit && c->status.error == NULL &&
+      !term_signal) {
+    /* QEMU could not restore the template (or its guest died before it
+     * was configured): it must not fail the next container too, which
+     * builds it anew */
+    unlink(c->clone_of);
+    const char *qerr = vm_stderr(c->vm);
+    fail(c,
+         "the VM could not be restored from its template %s (QEMU exit status %lld)%s%s; the "
+         "template was removed and the next start builds it again (STACK_TEMPLATES=0 boots "
+         "without templates)",
+         c->clone_of, (long long)exit_status, *qerr ? "; QEMU said: " : "", qerr);
+  }
   if (!c->have_exit && c->status.error == NULL) {
     const char *qerr = vm_stderr(c->vm);
     if (term_signal)
@@ -272,6 +294,8 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
 
 static void send_start(struct container *c);
 
+static void send_configure(struct container *c);
+
 static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
   (void)caps;
   (void)kernel;
@@ -284,6 +308,12 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
          version, PROTO_VERSION);
     return;
   }
+  send_configure(c);
+}
+
+/* CONFIGURE then START.  A clone's guest said its HELLO to the template's
+ * builder long ago and waits for exactly this. */
+static void send_configure(struct container *c) {
   struct proto_configure *cf = xcalloc(1, sizeof *cf);
   uint8_t seed[32];
   if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
@@ -418,6 +448,7 @@ static int copy_net(struct container *c, const struct container_opts *o,
 static void on_configured(void *data, int32_t error, const char *message) {
   struct container *c = data;
   c->times.configured = uv_hrtime();
+  uv_timer_stop(&c->timer); /* a clone's boot timeout runs until here */
   if (error < 0)
     fail(c, "the guest could not set up the container: %s", message);
 }
@@ -499,9 +530,10 @@ static void on_log(void *data, const char *message) {
 
 static void on_closed(void *data, int error, const char *message) {
   struct container *c = data;
-  if (error < 0)
+  /* at EOF the VM is going away: its exit callback says how; so too when
+   * QEMU drops the connection of a VM it could not restore */
+  if (error < 0 && !(c->clone_of && c->times.configured == 0 && error == -EIO))
     fail(c, "the guest broke the control protocol: %s", message);
-  /* at EOF the VM is going away: its exit callback says how */
 }
 
 static const struct channel_ops container_channel_ops = {
@@ -517,10 +549,11 @@ static const struct channel_ops container_channel_ops = {
 /* ---- life cycle ---- */
 
 int container_write_stdin(struct container *c, const void *p, size_t n) {
-  if (c->ch == NULL)
-    return -EPIPE;
+  /* kept until START is sent, also while a template is being built */
   if (c->start_sent)
-    return channel_send_stdin(c->ch, 0, p, n);
+    return c->ch ? channel_send_stdin(c->ch, 0, p, n) : -EPIPE;
+  if (c->vm_exited)
+    return -EPIPE;
   if (n == 0)
     c->early_eof = true;
   else
@@ -615,12 +648,21 @@ static void container_release(struct container *c) {
   free(c->state_dir);
   free(c->run_dir);
   free(c->status.error);
+  free(c->kernel);
+  free(c->initrd);
+  free(c->root_disk);
+  free(c->disk);
+  free(c->ctl);
+  free(c->qmp);
+  free(c->clone_of);
   sbuf_free(&c->early_stdin);
 }
 
 void container_free(struct container *c) {
   if (c == NULL)
     return;
+  template_wait_cancel(c->twait);
+  c->twait = NULL;
   channel_close(c->ch);
   c->ch = NULL;
   if (c->vm)
@@ -635,6 +677,87 @@ void container_free(struct container *c) {
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
   else
     free(c);
+}
+
+/* The VM of the container as vm_start() wants it; for a clone the network
+ * devices carry the template's MACs. */
+static void vm_spec_of(struct container *c, struct vm_spec *spec) {
+  *spec = (struct vm_spec){
+      .name = c->name,
+      .state_dir = c->state_dir,
+      .kernel = c->kernel,
+      .initrd = c->initrd,
+      .root_disk = c->root_disk,
+      .data_disk = c->disk,
+      .mem_mib = c->mem_mib,
+      .cpus = c->cpus,
+      .nets = c->vm_nets,
+      .n_nets = c->n_nets,
+      .control_socket = c->ctl,
+      .qmp_socket = c->qmp,
+      .host = &c->host,
+  };
+}
+
+static void on_restored(void *data, int status, const char *error) {
+  (void)error; /* in vm_stderr(): the exit callback reports it */
+  struct container *c = data;
+  if (status == 0 && c->times.hello == 0)
+    c->times.hello = uv_hrtime();
+}
+
+/* Starts the VM: restored from the template state at clone_of, or booted
+ * cold (NULL).  The conversation starts at once: a cold guest says HELLO,
+ * a clone is sent its CONFIGURE (queued in the socket until it runs). */
+static int boot(struct container *c, const char *clone_of, struct stack_error **err) {
+  struct vm_spec spec;
+  vm_spec_of(c, &spec);
+  struct vm_net nets[PROTO_MAX_IFACES];
+  if (clone_of) {
+    c->clone_of = xstrdup(clone_of);
+    c->times.cloned = true;
+    for (size_t i = 0; i < c->n_nets; i++) {
+      template_mac(i, c->tmacs[i]);
+      nets[i] = (struct vm_net){.tap = c->vm_nets[i].tap, .mac = c->tmacs[i]};
+      c->ifaces[i].set_mac = c->ifaces[i].mac;
+      c->ifaces[i].mac = c->tmacs[i];
+    }
+    spec.nets = nets;
+    spec.incoming = c->clone_of;
+    spec.restored = on_restored;
+  }
+  int r = vm_start(c->loop, &spec, on_vm_exit, c, &c->vm, err);
+  if (r < 0)
+    return r;
+  c->times.vm_spawned = uv_hrtime();
+  uv_timer_start(&c->timer, on_boot_timeout, BOOT_TIMEOUT_MS, 0);
+  int fd = vm_connect_control(c->vm, err);
+  if (fd < 0)
+    return fd;
+  if ((r = channel_open(c->loop, fd, &container_channel_ops, c, &c->ch, err)) < 0)
+    return r;
+  if (clone_of)
+    send_configure(c);
+  return 0;
+}
+
+/* The template is saved (or could not be): boot now.  A failure here
+ * happens after container_start() returned, so it is reported like any
+ * other through io->exited. */
+static void on_template(void *data, const char *state_path, const char *error) {
+  struct container *c = data;
+  c->twait = NULL;
+  if (error)
+    fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, error);
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (boot(c, state_path, &e) < 0) {
+    fail(c, "%s", e->msg);
+    if (c->vm == NULL) {
+      c->vm_exited = true;
+      c->times.vm_exited = uv_hrtime();
+      report(c);
+    }
+  }
 }
 
 int container_start(uv_loop_t *loop, const struct image_handle *image,
@@ -670,7 +793,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
 
   int r;
   _cleanup_free_ char *kernel = NULL, *initrd = NULL, *root = NULL, *rundir = NULL,
-                      *disk = NULL, *ctl = NULL, *qmp = NULL;
+                      *disk = NULL;
   if (c->argv == NULL) {
     r = stack_error_set(err, -EINVAL,
                         "%s: no command specified: the image has no ENTRYPOINT or CMD; give one "
@@ -706,36 +829,37 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   if ((r = vm_create_data_disk(disk, o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT,
                                err)) < 0)
     goto fail;
-  ctl = fs_path_join(c->run_dir, "ctl.sock");
-  qmp = fs_path_join(c->run_dir, "qmp.sock");
-  struct vm_spec spec = {
-      .name = c->name,
-      .state_dir = c->state_dir,
-      .kernel = kernel,
-      .initrd = initrd,
-      .root_disk = image->rootfs_path,
-      .data_disk = disk,
-      .mem_mib = o->mem_mib,
-      .cpus = o->cpus,
-      .nets = c->vm_nets,
-      .n_nets = c->n_nets,
-      .control_socket = ctl,
-      .qmp_socket = qmp,
-  };
-  if ((r = vm_start(loop, &spec, on_vm_exit, c, &c->vm, err)) < 0)
+  if ((r = vm_host_probe(&c->host, err)) < 0)
     goto fail;
-  c->times.vm_spawned = uv_hrtime();
+  c->kernel = steal_pointer(&kernel);
+  c->initrd = steal_pointer(&initrd);
+  c->root_disk = xstrdup(image->rootfs_path);
+  c->disk = steal_pointer(&disk);
+  c->ctl = fs_path_join(c->run_dir, "ctl.sock");
+  c->qmp = fs_path_join(c->run_dir, "qmp.sock");
+  c->mem_mib = o->mem_mib;
+  c->cpus = o->cpus;
   uv_timer_init(loop, &c->timer);
   c->timer.data = c;
   c->timer_open = true;
-  uv_timer_start(&c->timer, on_boot_timeout, BOOT_TIMEOUT_MS, 0);
-  int fd = vm_connect_control(c->vm, err);
-  if (fd < 0) {
-    r = fd;
+
+  if (o->templates && template_enabled()) {
+    struct vm_spec spec;
+    vm_spec_of(c, &spec);
+    _cleanup_free_ char *state = NULL;
+    _cleanup_error_ struct stack_error *te = NULL;
+    r = template_get(o->templates, &spec, on_template, c, &state, &c->twait, &te);
+    if (r == 0) { /* booted once the template is saved */
+      *out = c;
+      return 0;
+    }
+    if (r < 0 && r != -EBUSY)
+      fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, te->msg);
+    if ((r = boot(c, r == 1 ? state : NULL, err)) < 0)
+      goto fail;
+  } else if ((r = boot(c, NULL, err)) < 0) {
     goto fail;
   }
-  if ((r = channel_open(loop, fd, &container_channel_ops, c, &c->ch, err)) < 0)
-    goto fail;
   *out = c;
   return 0;
 fail:

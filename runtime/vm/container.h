@@ -18,6 +18,7 @@
 
 struct stack_error;
 struct image_handle;
+struct template_cache;
 struct container;
 
 /* A network interface: a host tap (net/ made it) and what the guest
@@ -59,6 +60,9 @@ struct container_opts {
    * closes (this process died): for a standalone `stack run`, not for
    * VMs that a later process adopts. */
   bool bound_to_host;
+  /* Restore the VM from a template of its machine shape (template.h),
+   * building it first if needed; NULL = always boot cold. */
+  struct template_cache *templates;
 };
 
 #define CONTAINER_DISK_DEFAULT (8ULL << 30)
@@ -77,6 +81,7 @@ struct container_status {
  * the benchmark. */
 struct container_times {
   uint64_t start, vm_spawned, hello, configured, started, exited, vm_exited;
+  bool cloned; /* the VM was restored from a template (hello = restored) */
 };
 
 struct container_io {

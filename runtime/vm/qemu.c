@@ -187,6 +187,10 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   /* Free page reporting hands memory the guest frees back to the host. */
   add2(&a, "-device", xstrdup("virtio-balloon-device,free-page-reporting=on"));
   add2(&a, "-device", xstrdup("virtio-rng-device"));
+  /* The state is loaded over QMP once capabilities are set and the control
+   * socket is connected: the guest then never sees its host missing. */
+  if (spec->incoming)
+    add2(&a, "-incoming", xstrdup("defer"));
 
   *out = a.v;
   return 0;

@@ -28,6 +28,8 @@ struct stack_error;
 /* Inherited fds the argv refers to (uv_spawn() stdio slots). */
 #define QEMU_FD_QMP 3
 #define QEMU_FD_CONTROL 4
+/* A template's state file, read by `migrate-incoming fd:5` (vm.h). */
+#define QEMU_FD_INCOMING 5
 
 /* The kernel command line for host (extra may be NULL).  Newly allocated. */
 char *qemu_kernel_cmdline(const struct vm_host *host, const char *extra);

@@ -1,6 +1,7 @@
 #include "runtime/vm/vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qemu.h"
+#include "runtime/vm/qmp.h"
 
 #define VM_STDERR_KEEP 16384
 
@@ -28,6 +30,8 @@ struct vm {
   char *console_path;
   char *qmp_path;
   char *control_path; /* NULL without a control channel */
+  struct qmp *restore_qmp; /* loading a template's state (spec->incoming) */
+  void (*restored)(void *data, int status, const char *error);
   char errbuf[VM_STDERR_KEEP + 1];
   size_t errlen;
   int pid;
@@ -107,6 +111,54 @@ int vm_connect_control(const struct vm *vm, struct stack_error **err) {
                                vm->control_path);
   }
   return steal_fd(&fd);
+}
+
+/* Adds a line to what QEMU said, so that the exit callback's vm_stderr()
+ * tells why a restore failed. */
+static void note_error(struct vm *vm, const char *msg) {
+  size_t n = strlen(msg);
+  if (vm->errlen + n + 1 > VM_STDERR_KEEP)
+    return;
+  memcpy(vm->errbuf + vm->errlen, msg, n);
+  vm->errlen += n;
+  vm->errbuf[vm->errlen++] = '\n';
+  vm->errbuf[vm->errlen] = '\0';
+}
+
+static void restore_done(struct vm *vm, int status, const char *error) {
+  qmp_close(vm->restore_qmp);
+  vm->restore_qmp = NULL;
+  if (status < 0) {
+    _cleanup_free_ char *m = xasprintf("stack: restoring the VM template failed: %s", error);
+    note_error(vm, m);
+    if (!vm->exited)
+      uv_process_kill(&vm->proc, SIGKILL);
+  }
+  if (vm->restored)
+    vm->restored(vm->data, status, error);
+}
+
+static void on_restore_reply(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                             void *data) {
+  (void)q;
+  (void)ret;
+  struct vm *vm = data;
+  restore_done(vm, status, status < 0 ? (error_desc ? error_desc : strerror(-status)) : NULL);
+}
+
+static void on_restore_qmp(struct qmp *q, int status, void *data) {
+  struct vm *vm = data;
+  if (status < 0) {
+    restore_done(vm, status, "QEMU's QMP connection closed");
+    return;
+  }
+  cJSON *args = cJSON_CreateObject();
+  char uri[16];
+  snprintf(uri, sizeof uri, "fd:%d", QEMU_FD_INCOMING);
+  cJSON_AddStringToObject(args, "uri", uri);
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (qmp_execute(q, "migrate-incoming", args, on_restore_reply, vm, &e) < 0)
+    restore_done(vm, -EIO, e->msg);
 }
 
 static void vm_release(struct vm *vm) {
@@ -200,6 +252,11 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
   _cleanup_strv_ char **argv = NULL;
   _cleanup_close_ int qmp_fd = -1;
   _cleanup_close_ int ctl_fd = -1;
+  _cleanup_close_ int in_fd = -1;
+  if (spec->incoming && (in_fd = open(spec->incoming, O_RDONLY | O_CLOEXEC)) < 0) {
+    r = stack_error_errno(err, -errno, "cannot open the VM template %s", spec->incoming);
+    goto fail;
+  }
   if ((r = qemu_build_argv(spec, host, kernel, vm->console_path, &argv, err)) < 0)
     goto fail;
   if ((qmp_fd = listen_at(vm->qmp_path, err)) < 0) {
@@ -211,12 +268,13 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
     goto fail_qmp;
   }
 
-  uv_stdio_container_t stdio[5] = {
+  uv_stdio_container_t stdio[6] = {
       {.flags = UV_IGNORE},
       {.flags = UV_IGNORE},
       {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&vm->err_pipe},
       {.flags = UV_INHERIT_FD, .data.fd = qmp_fd},
-      {.flags = UV_INHERIT_FD, .data.fd = ctl_fd},
+      {.flags = ctl_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = ctl_fd},
+      {.flags = UV_INHERIT_FD, .data.fd = in_fd},
   };
   uv_pipe_init(loop, &vm->err_pipe, 0);
   vm->err_pipe.data = vm;
@@ -226,7 +284,7 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
       .file = argv[0],
       .args = argv,
       .stdio = stdio,
-      .stdio_count = ctl_fd >= 0 ? 5 : 4,
+      .stdio_count = in_fd >= 0 ? 6 : ctl_fd >= 0 ? 5 : 4,
       /* Its own session: a Ctrl-C meant for the guest's process must not kill
        * QEMU, and a supervisor may outlive (or be outlived by) its VMs. */
       .flags = UV_PROCESS_DETACHED,
@@ -249,6 +307,18 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
   vm->open_handles++;
   vm->pid = vm->proc.pid;
   uv_read_start((uv_stream_t *)&vm->err_pipe, on_alloc, on_stderr);
+  if (spec->incoming) {
+    /* The QMP connection queues in the listening socket until QEMU's main
+     * loop runs; by then the control socket (connected by the caller right
+     * after this returns, and accepted in the same loop iteration) is open,
+     * so the restored guest finds its host connected. */
+    vm->restored = spec->restored;
+    _cleanup_error_ struct stack_error *e = NULL;
+    if (qmp_connect(loop, vm->qmp_path, on_restore_qmp, NULL, vm, &vm->restore_qmp, &e) < 0) {
+      note_error(vm, e->msg);
+      uv_process_kill(&vm->proc, SIGKILL);
+    }
+  }
   *out = vm;
   return 0;
 
@@ -273,6 +343,8 @@ void vm_free(struct vm *vm) {
   if (!vm)
     return;
   vm->freeing = true;
+  qmp_close(vm->restore_qmp);
+  vm->restore_qmp = NULL;
   if (vm->control_path)
     unlink(vm->control_path);
   unlink(vm->qmp_path);

@@ -59,6 +59,16 @@ struct vm_spec {
   const char *qmp_socket;     /* path of the QMP socket; NULL = <state_dir>/qmp.sock */
   const struct vm_host *host; /* accelerator and TSC; NULL = vm_host_probe() now */
   const char *qemu;           /* QEMU binary; NULL = qemu-system-x86_64 from PATH */
+  /* A template's saved state (template.h) to restore instead of booting:
+   * QEMU starts with `-incoming defer` and vm_start() has QMP load the
+   * file before the guest runs one instruction.  The rest of the spec must
+   * describe the same machine as the template's (disks and taps may be
+   * other files and devices; network MACs must be template_mac()'s). */
+  const char *incoming;
+  /* With incoming: called once the restore was started (status 0) or
+   * refused (status < 0, then QEMU is killed and the exit callback
+   * follows).  May be NULL. */
+  void (*restored)(void *data, int status, const char *error);
 };
 
 #define VM_DEFAULT_MEM_MIB 1024

@@ -141,7 +141,8 @@ static void test_configure_roundtrip(void) {
   c.seed = seed;
   c.seed_len = 4;
   c.n_ifaces = 1;
-  c.ifaces[0] = (struct proto_iface){"52:54:00:00:00:01", "eth0", 1500, 2, {"10.0.0.2/24", "fd00::2/64"}};
+  c.ifaces[0] = (struct proto_iface){"52:54:00:00:00:01", "52:54:00:aa:bb:cc", "eth0", 1500, 2,
+                                      {"10.0.0.2/24", "fd00::2/64"}};
   c.n_routes = 1;
   c.routes[0] = (struct proto_route){"default", "10.0.0.1", ""};
   c.n_mounts = 1;
@@ -163,6 +164,8 @@ static void test_configure_roundtrip(void) {
   CHECK_INTEQ(d.n_ifaces, 1);
   CHECK_STREQ(d.ifaces[0].addrs[1], "fd00::2/64");
   CHECK_INTEQ(d.ifaces[0].mtu, 1500);
+  CHECK_STREQ(d.ifaces[0].set_mac, "52:54:00:aa:bb:cc");
+  CHECK_STREQ(d.ifaces[0].name, "eth0");
   CHECK_STREQ(d.routes[0].gw, "10.0.0.1");
   CHECK_STREQ(d.mounts[0].options, "size=1m");
   CHECK_INTEQ(d.flags, PROTO_CONFIGURE_HOST_BOUND);

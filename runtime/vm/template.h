@@ -1,0 +1,76 @@
+/* VM templates (design.md, "Fast boot" and "Templates").
+ *
+ * A template is a guest booted once to its init's HELLO (the guest does
+ * nothing container-specific before CONFIGURE) and saved with QEMU's
+ * migration: a VM restored from it answers in ~0.05 s instead of a ~0.3 s
+ * cold boot, and without the cold boot's CPU (boots are CPU-bound under
+ * TCG).
+ *
+ * One template per machine shape: kernel, initramfs, QEMU binary,
+ * accelerator, kernel command line, memory, CPUs and number of network
+ * devices; its key hashes the QEMU command line built for that shape plus
+ * the identity (size, mtime) of the kernel, initramfs and QEMU files, so a
+ * rebuilt kernel or an upgraded QEMU gets a new template.  Templates live in
+ * <cache dir>/templates/<key>/ (a cache: deleting it is always safe).
+ *
+ * What a clone inherits and what is fixed after the restore:
+ *   - disks: the template has sparse 1 TiB placeholders, so the guest's
+ *     idea of a disk's size is an upper bound of any real one; the guest
+ *     only ever reads inside the file system it mounts, and drops its block
+ *     caches before mounting (CONFIGURE);
+ *   - network devices: the template's MACs (template_mac()); CONFIGURE's
+ *     set_mac gives each device the container's own before it goes up;
+ *     taps are the clone's own;
+ *   - clock and RNG: CONFIGURE sets the wall clock and seeds the RNG.
+ *
+ * The RAM is saved in the state file itself (no shared memory file):
+ * QEMU 7.2 punches holes into a shared file when a clone's balloon reports
+ * free pages, which would corrupt every other clone of the template; with
+ * private RAM free page reporting returns memory as it does for a cold VM.
+ */
+#ifndef STACK_VM_TEMPLATE_H
+#define STACK_VM_TEMPLATE_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "runtime/vm/vm.h"
+
+struct stack_error;
+struct template_cache;
+struct template_wait;
+
+/* The MAC address of a template's i-th network device ("52:54:00:..."). */
+void template_mac(size_t i, char out[18]);
+
+/* In-flight builds of one process (the supervisor, `stack run`), so that
+ * containers starting together wait for one build instead of each making
+ * its own. */
+struct template_cache *template_cache_new(uv_loop_t *loop);
+/* Stops builds in progress (their VMs are killed); waiters are not called. */
+void template_cache_free(struct template_cache *tc);
+
+/* The directory of the template for spec's machine shape (newly allocated),
+ * whether it exists or not. */
+int template_dir(const struct vm_spec *spec, char **out, struct stack_error **err);
+
+/* Called once: state_path is the template's state file, or NULL when there
+ * is none to use (the build failed: error says why); then boot cold. */
+typedef void (*template_cb)(void *data, const char *state_path, const char *error);
+
+/* Finds the template for spec's shape.  Returns 1 with *state_path (newly
+ * allocated) when it exists; 0 when it is being built, then cb follows
+ * unless template_wait_cancel(*wait) is called first; -EBUSY when another
+ * process is building it (boot cold rather than wait on a stranger). */
+int template_get(struct template_cache *tc, const struct vm_spec *spec, template_cb cb,
+                 void *data, char **state_path, struct template_wait **wait,
+                 struct stack_error **err);
+
+/* Drops a wait (cb will not be called); the build goes on for others. */
+void template_wait_cancel(struct template_wait *w);
+
+/* Whether templates are used: not when $STACK_TEMPLATES is "0" or "off"
+ * (every VM then boots cold). */
+int template_enabled(void);
+
+#endif
