@@ -29,8 +29,9 @@
 
 /* 2: CONFIGURE ends with a u32 of PROTO_CONFIGURE_* flags.
  * 3: an interface carries set_mac (a VM cloned from a template has the
- *    template's MAC addresses until the guest sets its own). */
-#define PROTO_VERSION 3
+ *    template's MAC addresses until the guest sets its own).
+ * 4: PREPARE/PREPARED: a template of an image mounts its root first. */
+#define PROTO_VERSION 4
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -60,7 +61,9 @@ enum proto_type {
   PROTO_EXIT = 11,      /* g->h: struct proto_exit, per session */
   PROTO_SHUTDOWN = 12,  /* h->g: sync and power off */
   PROTO_LOG = 13,       /* g->h: str message (guest-side warnings) */
-  PROTO_TYPE_MAX = 13,
+  PROTO_PREPARE = 14,   /* h->g: str root_dev, str data_dev: mount the root now */
+  PROTO_PREPARED = 15,  /* g->h: i32 error (0 or -errno), str message */
+  PROTO_TYPE_MAX = 15,
 };
 
 /* Capabilities announced in HELLO. */
@@ -373,7 +376,26 @@ static inline int proto_dec_hello(const void *p, size_t n, uint32_t *version, ui
   return proto_rd_done(&r);
 }
 
-/* Messages made of one u32/i32 and a string (CONFIGURED, LOG). */
+/* PREPARE: the container's root (image disk, data disk) is mounted and
+ * made the root before CONFIGURE, so that a template of an image is saved
+ * with it in place; CONFIGURE's root_dev and data_dev are then ignored. */
+static inline int proto_enc_prepare(struct proto_wr *w, const char *root_dev,
+                                    const char *data_dev) {
+  size_t at = proto_wr_begin(w, PROTO_PREPARE, 0);
+  proto_wr_str(w, root_dev);
+  proto_wr_str(w, data_dev);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_prepare(const void *p, size_t n, const char **root_dev,
+                                    const char **data_dev) {
+  struct proto_rd r = proto_rd_init(p, n);
+  *root_dev = proto_rd_str(&r);
+  *data_dev = proto_rd_str(&r);
+  return proto_rd_done(&r);
+}
+
+/* Messages made of one u32/i32 and a string (CONFIGURED, PREPARED, LOG). */
 static inline int proto_enc_status(struct proto_wr *w, uint16_t type, uint16_t session,
                                    int32_t code, const char *msg) {
   size_t at = proto_wr_begin(w, type, session);

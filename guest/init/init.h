@@ -35,6 +35,7 @@ struct init {
   int timerfd; /* power-off deadline after the main process exited */
   int retryfd; /* re-watches the port after the host hung up */
   int configured;
+  int prepared; /* PREPARE done: the root is the container's (a template) */
   long long unhosted_since; /* monotonic ms when the host hung up before CONFIGURE, or 0 */
   int host_bound; /* PROTO_CONFIGURE_HOST_BOUND: power off when the host goes */
   int main_done;
@@ -62,9 +63,9 @@ int port_send_exit(struct init *in, uint16_t session, const struct proto_exit *e
 /* mounts.c */
 /* The early mounts of the initramfs: /proc, /sys, /dev, /dev/pts, ... */
 int mounts_early(void);
-/* Mounts the image disk read-only and the data disk, and overlays them on
- * /newroot. */
-int mounts_overlay(const struct proto_configure *c, char *msg, size_t msglen);
+/* Mounts the image disk read-only and the data disk ("" = a tmpfs), and
+ * overlays them on /newroot. */
+int mounts_overlay(const char *root_dev, const char *data_dev, char *msg, size_t msglen);
 /* Makes /newroot the root, carrying /dev, /proc and /sys over. */
 int mounts_switch(char *msg, size_t msglen);
 /* mkdir -p; 0 or -errno. */
@@ -72,10 +73,13 @@ int init_mkdir_p(const char *path, mode_t mode);
 /* Extra mounts asked by the host (volumes), inside the new root. */
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
 
-/* sysconf.c: hostname, /etc files, clock, random seed.  Called between
- * mounts_overlay() and mounts_switch(): the /etc files live in the
- * initramfs and are bind-mounted over /newroot/etc/..., as Docker does, so
- * they never dirty the writable disk. */
+/* sysconf.c: hostname, /etc files, clock, random seed.
+ * sysconf_bind_etc(), between mounts_overlay() and mounts_switch(), mounts
+ * files of the initramfs over /newroot/etc/{hostname,hosts,resolv.conf}
+ * (holding the image's content), as Docker does, so they never dirty the
+ * writable disk; sysconf_apply(), after the switch, writes CONFIGURE's
+ * content through them. */
+int sysconf_bind_etc(char *msg, size_t msglen);
 int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
 
 /* net.c: interfaces, addresses and routes over rtnetlink. */

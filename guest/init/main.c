@@ -32,6 +32,38 @@ void init_poweroff(void) {
     pause();
 }
 
+/* The container's root: image disk under the data disk's upper layer, the
+ * /etc files mounted, then made the root. */
+static int prepare_root(const char *root_dev, const char *data_dev, char *msg, size_t msglen) {
+  int r;
+  if ((r = mounts_overlay(root_dev, data_dev, msg, msglen)) == 0 &&
+      (r = sysconf_bind_etc(msg, msglen)) == 0)
+    r = mounts_switch(msg, msglen);
+  return r;
+}
+
+/* A template of an image is saved after this: its clones start with their
+ * root mounted (the mounts are most of what configuring costs). */
+static void on_prepare(struct init *in, const uint8_t *p, size_t n) {
+  const char *root_dev = NULL, *data_dev = NULL;
+  char msg[512] = "";
+  int r;
+  if (in->prepared || in->configured) {
+    r = -EALREADY;
+    snprintf(msg, sizeof msg, "already prepared");
+  } else if (proto_dec_prepare(p, n, &root_dev, &data_dev) < 0) {
+    r = -EBADMSG;
+    snprintf(msg, sizeof msg, "malformed PREPARE frame");
+  } else if ((r = prepare_root(root_dev, data_dev, msg, sizeof msg)) == 0) {
+    in->prepared = 1;
+    /* the template's disk file then holds what its guest believes */
+    sync();
+  }
+  if (r < 0)
+    fprintf(stderr, "stack-init: prepare: %s\n", msg);
+  port_send_status(in, PROTO_PREPARED, 0, r, msg);
+}
+
 static void on_configure(struct init *in, const uint8_t *p, size_t n) {
   struct proto_configure *c = calloc(1, sizeof *c);
   char msg[512] = "";
@@ -48,12 +80,14 @@ static void on_configure(struct init *in, const uint8_t *p, size_t n) {
     /* bound even if the configuration fails: the host may die before it
      * collects the error */
     in->host_bound = (c->flags & PROTO_CONFIGURE_HOST_BOUND) != 0;
-    if ((r = mounts_overlay(c, msg, sizeof msg)) == 0 &&
-        (r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
-        (r = mounts_switch(msg, sizeof msg)) == 0 &&
-        (r = net_configure(c, msg, sizeof msg)) == 0 &&
-        (r = mounts_extra(c, msg, sizeof msg)) == 0)
-      in->configured = 1;
+    r = in->prepared ? 0 : prepare_root(c->root_dev, c->data_dev, msg, sizeof msg);
+    if (r == 0) {
+      in->prepared = 1;
+      if ((r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
+          (r = net_configure(c, msg, sizeof msg)) == 0 &&
+          (r = mounts_extra(c, msg, sizeof msg)) == 0)
+        in->configured = 1;
+    }
   }
 out:
   free(c);
@@ -117,6 +151,9 @@ static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *
   switch (h->type) {
   case PROTO_CONFIGURE:
     on_configure(in, p, h->len);
+    break;
+  case PROTO_PREPARE:
+    on_prepare(in, p, h->len);
     break;
   case PROTO_START:
     on_start(in, h->session, p, h->len);

@@ -74,23 +74,23 @@ static void drop_block_cache(const char *dev) {
   }
 }
 
-int mounts_overlay(const struct proto_configure *c, char *msg, size_t msglen) {
-  if (!c->root_dev[0]) {
+int mounts_overlay(const char *root_dev, const char *data_dev, char *msg, size_t msglen) {
+  if (!root_dev[0]) {
     snprintf(msg, msglen, "no root disk");
     return -EINVAL;
   }
-  drop_block_cache(c->root_dev);
-  if (c->data_dev[0])
-    drop_block_cache(c->data_dev);
+  drop_block_cache(root_dev);
+  if (data_dev[0])
+    drop_block_cache(data_dev);
   mkdir("/mnt", 0755);
   mkdir("/mnt/ro", 0755);
   mkdir("/mnt/rw", 0755);
   mkdir("/newroot", 0755);
-  if (mount(c->root_dev, "/mnt/ro", "ext4", MS_RDONLY, "noload") < 0)
-    return fail(msg, msglen, "mount image disk", c->root_dev);
-  if (c->data_dev[0]) {
-    if (mount(c->data_dev, "/mnt/rw", "ext4", MS_NOATIME, NULL) < 0)
-      return fail(msg, msglen, "mount data disk", c->data_dev);
+  if (mount(root_dev, "/mnt/ro", "ext4", MS_RDONLY, "noload") < 0)
+    return fail(msg, msglen, "mount image disk", root_dev);
+  if (data_dev[0]) {
+    if (mount(data_dev, "/mnt/rw", "ext4", MS_NOATIME, NULL) < 0)
+      return fail(msg, msglen, "mount data disk", data_dev);
   } else if (mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0) {
     return fail(msg, msglen, "mount", "tmpfs upper layer");
   }

@@ -1,6 +1,7 @@
 /* The per-container system settings that arrive with CONFIGURE: host name,
  * /etc/hostname, /etc/hosts, /etc/resolv.conf, the clock and the random
- * seed.  A booted template knows none of these until it is configured. */
+ * seed.  A template knows none of these until it is configured: at most the
+ * /etc files are mounted (empty of our content) when it was prepared. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
@@ -15,31 +16,46 @@
 
 #include "init.h"
 
-/* Writes content to /stack/<name> in the initramfs and bind-mounts it over
- * /newroot/etc/<name>.  A symlink there (e.g. to systemd-resolved's file) is
+static const char *const etc_files[] = {"hostname", "hosts", "resolv.conf"};
+
+static int write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Bind-mounts /stack/<name> (in the initramfs) over /newroot/etc/<name>,
+ * starting with the image's content, as Docker mounts its own files there:
+ * they never dirty the writable disk, and CONFIGURE writes through them
+ * after the switch.  A symlink there (e.g. to systemd-resolved's file) is
  * replaced by a file first, so the mount stays inside the container. */
-static int write_etc(const char *name, const char *content, char *msg, size_t msglen) {
-  char src[64], dst[64];
+static int bind_etc(const char *name, char *msg, size_t msglen) {
+  char src[64], dst[64], buf[4096];
   snprintf(src, sizeof src, "/stack/%s", name);
   snprintf(dst, sizeof dst, "/newroot/etc/%s", name);
   mkdir("/stack", 0755);
   mkdir("/newroot/etc", 0755);
-  int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
+  int out = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0)
     goto fail_src;
-  size_t len = strlen(content), off = 0;
-  while (off < len) {
-    ssize_t n = write(fd, content + off, len - off);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      close(fd);
-      goto fail_src;
-    }
-    off += (size_t)n;
-  }
-  close(fd);
+  int in = open(dst, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
+  if (in >= 0 && fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+      if (write_all(out, buf, (size_t)n) < 0)
+        break;
+  }
+  if (in >= 0)
+    close(in);
+  close(out);
   int have = lstat(dst, &st) == 0;
   if (!have || !S_ISREG(st.st_mode)) {
     if (have)
@@ -60,6 +76,28 @@ fail_dst:
   e = errno;
   snprintf(msg, msglen, "bind %s over /etc/%s: %s", src, name, strerror(e));
   return -e;
+}
+
+int sysconf_bind_etc(char *msg, size_t msglen) {
+  for (size_t i = 0; i < sizeof etc_files / sizeof etc_files[0]; i++) {
+    int r = bind_etc(etc_files[i], msg, msglen);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+/* Replaces the content of /etc/<name> (a file bind_etc() mounted). */
+static int write_etc(const char *name, const char *content, char *msg, size_t msglen) {
+  char path[64];
+  snprintf(path, sizeof path, "/etc/%s", name);
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+  int r = fd < 0 ? -errno : write_all(fd, content, strlen(content));
+  if (fd >= 0)
+    close(fd);
+  if (r < 0)
+    snprintf(msg, msglen, "write %s: %s", path, strerror(-r));
+  return r;
 }
 
 static void seed_rng(const uint8_t *seed, uint32_t len) {

@@ -122,3 +122,52 @@ int fs_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
 }
+
+int fs_copy_sparse(const char *src, const char *dst, struct stack_error **err) {
+  _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return stack_error_errno(err, -errno, "cannot open %s", src);
+  struct stat st;
+  if (fstat(in, &st) < 0)
+    return stack_error_errno(err, -errno, "stat %s", src);
+  if (!S_ISREG(st.st_mode))
+    return stack_error_set(err, -EINVAL, "%s is not a regular file", src);
+  _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0)
+    return stack_error_errno(err, -errno, "cannot create %s", dst);
+  int r = 0;
+  if (ftruncate(out, st.st_size) < 0) {
+    r = stack_error_errno(err, -errno, "cannot size %s", dst);
+    goto fail;
+  }
+  off_t pos = 0;
+  while (pos < st.st_size) {
+    off_t data = lseek(in, pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO)
+      break; /* only a hole is left */
+    if (data < 0) {
+      r = stack_error_errno(err, -errno, "seek in %s", src);
+      goto fail;
+    }
+    off_t hole = lseek(in, data, SEEK_HOLE);
+    if (hole < 0) {
+      r = stack_error_errno(err, -errno, "seek in %s", src);
+      goto fail;
+    }
+    off_t off_in = data, off_out = data;
+    while (off_in < hole) {
+      ssize_t n = copy_file_range(in, &off_in, out, &off_out, (size_t)(hole - off_in), 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        r = stack_error_errno(err, n < 0 ? -errno : -EIO, "copy %s to %s", src, dst);
+        goto fail;
+      }
+    }
+    pos = hole;
+  }
+  return 0;
+fail:
+  unlink(dst);
+  return r;
+}

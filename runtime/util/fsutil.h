@@ -33,4 +33,9 @@ char *fs_path_join(const char *a, const char *b);
 /* Returns whether path exists (any type). */
 int fs_exists(const char *path);
 
+/* Copies the regular file src to a new file dst (mode 0600; -EEXIST if it
+ * exists), keeping its holes: only the data extents are copied, in the
+ * kernel.  For sparse disk images. */
+int fs_copy_sparse(const char *src, const char *dst, struct stack_error **err);
+
 #endif

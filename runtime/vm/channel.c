@@ -57,6 +57,12 @@ static int dispatch(struct channel_parser *p, const struct proto_hdr *h, const u
     if (ops->configured)
       ops->configured(ud, code, s);
     return 0;
+  case PROTO_PREPARED:
+    if (proto_dec_status(pl, h->len, &code, &s) < 0 || code > 0)
+      break;
+    if (ops->prepared)
+      ops->prepared(ud, code, s);
+    return 0;
   case PROTO_LOG:
     if (proto_dec_status(pl, h->len, &code, &s) < 0)
       break;
@@ -226,6 +232,13 @@ static int send_wr(struct channel *ch, struct proto_wr *wr, int enc) {
     return -EPIPE;
   }
   return 0;
+}
+
+int channel_send_prepare(struct channel *ch, const char *root_dev, const char *data_dev,
+                         struct stack_error **err) {
+  struct proto_wr w = {0};
+  int r = send_wr(ch, &w, proto_enc_prepare(&w, root_dev, data_dev));
+  return r < 0 ? stack_error_errno(err, r, "control channel: send PREPARE") : 0;
 }
 
 int channel_send_configure(struct channel *ch, const struct proto_configure *c,

@@ -31,6 +31,8 @@ struct channel_ops {
   /* The stream ended (error 0: EOF) or the guest broke the protocol
    * (error < 0, message says how).  No callback follows. */
   void (*closed)(void *data, int error, const char *message);
+  /* PREPARED: the root is mounted (a template being built) */
+  void (*prepared)(void *data, int32_t error, const char *message);
 };
 
 /* The frame parser alone, without I/O (the fuzz target drives it). */
@@ -54,6 +56,9 @@ int channel_open(uv_loop_t *loop, int fd, const struct channel_ops *ops, void *d
 
 /* Senders: each queues one frame (libuv writes it in order); -EPIPE once the
  * channel is closed. */
+/* PREPARE: mount the container's root now (a template of an image). */
+int channel_send_prepare(struct channel *ch, const char *root_dev, const char *data_dev,
+                         struct stack_error **err);
 int channel_send_configure(struct channel *ch, const struct proto_configure *c,
                            struct stack_error **err);
 int channel_send_start(struct channel *ch, uint16_t session, const struct proto_start *s,

@@ -51,7 +51,7 @@ struct container {
   struct template_wait *twait;
   struct vm_host host;
   char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp;
-  uint64_t mem_mib;
+  uint64_t mem_mib, disk_bytes;
   unsigned cpus;
   char *clone_of; /* the template state the VM was restored from */
   char tmacs[PROTO_MAX_IFACES][18];
@@ -710,6 +710,18 @@ static void on_restored(void *data, int status, const char *error) {
  * cold (NULL).  The conversation starts at once: a cold guest says HELLO,
  * a clone is sent its CONFIGURE (queued in the socket until it runs). */
 static int boot(struct container *c, const char *clone_of, struct stack_error **err) {
+  if (clone_of) {
+    /* the writable disk as the template's guest left it (mounted) */
+    _cleanup_free_ char *base = template_data_disk(clone_of);
+    _cleanup_error_ struct stack_error *e = NULL;
+    if (fs_copy_sparse(base, c->disk, &e) < 0) {
+      fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, e->msg);
+      clone_of = NULL;
+    }
+  }
+  int r;
+  if (!clone_of && (r = vm_create_data_disk(c->disk, c->disk_bytes, err)) < 0)
+    return r;
   struct vm_spec spec;
   vm_spec_of(c, &spec);
   struct vm_net nets[PROTO_MAX_IFACES];
@@ -726,7 +738,7 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
     spec.incoming = c->clone_of;
     spec.restored = on_restored;
   }
-  int r = vm_start(c->loop, &spec, on_vm_exit, c, &c->vm, err);
+  r = vm_start(c->loop, &spec, on_vm_exit, c, &c->vm, err);
   if (r < 0)
     return r;
   c->times.vm_spawned = uv_hrtime();
@@ -826,9 +838,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   write_state(c, "created");
 
   disk = fs_path_join(c->state_dir, "data.img");
-  if ((r = vm_create_data_disk(disk, o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT,
-                               err)) < 0)
-    goto fail;
+  c->disk_bytes = o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT;
   if ((r = vm_host_probe(&c->host, err)) < 0)
     goto fail;
   c->kernel = steal_pointer(&kernel);
@@ -848,7 +858,8 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
     vm_spec_of(c, &spec);
     _cleanup_free_ char *state = NULL;
     _cleanup_error_ struct stack_error *te = NULL;
-    r = template_get(o->templates, &spec, on_template, c, &state, &c->twait, &te);
+    r = template_get(o->templates, &spec, c->disk_bytes, on_template, c, &state, &c->twait,
+                     &te);
     if (r == 0) { /* booted once the template is saved */
       *out = c;
       return 0;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -30,9 +31,10 @@
 #include "runtime/vm/qmp.h"
 
 /* Bump when what a template holds or how clones use it changes. */
-#define TEMPLATE_FORMAT 1
-/* Placeholder disks: an upper bound of any real disk's size (sparse). */
-#define PLACEHOLDER_BYTES (1ULL << 40)
+#define TEMPLATE_FORMAT 2
+/* At most this many templates are kept: the least recently used go first
+ * (each is a ~50 MB state file). */
+#define TEMPLATE_KEEP 12
 /* Boot to HELLO and save: ~0.6 s normally, seconds on a loaded machine. */
 #define BUILD_TIMEOUT_MS 60000
 
@@ -106,7 +108,8 @@ static void add_identity(struct sbuf *b, const char *what, const char *path) {
 
 /* The key of spec's shape: the command line a template of it would run,
  * with per-VM paths replaced by fixed ones, and the files it loads. */
-static int shape_key(const struct vm_spec *spec, char **out, struct stack_error **err) {
+static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out,
+                     struct stack_error **err) {
   struct vm_host probed;
   const struct vm_host *host = spec->host;
   int r;
@@ -149,6 +152,9 @@ static int shape_key(const struct vm_spec *spec, char **out, struct stack_error 
   add_identity(&b, "qemu", qemu);
   add_identity(&b, "kernel", kernel);
   add_identity(&b, "initrd", spec->initrd);
+  add_identity(&b, "root", spec->root_disk);
+  sbuf_printf(&b, "data=%llu", (unsigned long long)data_bytes);
+  sbuf_putc(&b, '\0');
   _cleanup_free_ char *digest = blobstore_digest_of(b.data, b.len);
   sbuf_free(&b);
   /* "sha256:" + 64 hex: 16 hex are plenty for a cache key */
@@ -156,14 +162,12 @@ static int shape_key(const struct vm_spec *spec, char **out, struct stack_error 
   return 0;
 }
 
-int template_dir(const struct vm_spec *spec, char **out, struct stack_error **err) {
-  _cleanup_free_ char *key = NULL;
-  int r = shape_key(spec, &key, err);
-  if (r < 0)
-    return r;
-  _cleanup_free_ char *cache = stack_cache_dir();
-  *out = xasprintf("%s/templates/%s", cache, key);
-  return 0;
+char *template_data_disk(const char *state_path) {
+  _cleanup_free_ char *dir = xstrdup(state_path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  return fs_path_join(dir, "data.img");
 }
 
 /* ---- building ---- */
@@ -361,19 +365,16 @@ static void on_qmp(struct qmp *q, int status, void *data) {
     build_fail(b, "%s", e->msg);
 }
 
-/* The guest's init is at its HELLO, waiting for CONFIGURE: save it now.
- * The control connection stays open until QEMU is killed, so the state
- * says "host connected" and a clone whose host connected before the
- * restore sees no change. */
-static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
-  (void)caps;
-  (void)kernel;
+/* The guest's root is mounted (PREPARED) and its init waits for
+ * CONFIGURE: save it now.  The control connection stays open until QEMU is
+ * killed, so the state says "host connected" and a clone whose host
+ * connected before the restore sees no change. */
+static void on_prepared(void *data, int32_t error, const char *message) {
   struct build *b = data;
   if (b->done)
     return;
-  if (version != PROTO_VERSION) {
-    build_fail(b, "the guest init speaks protocol %u, this stack %u: rebuild the initramfs",
-               version, PROTO_VERSION);
+  if (error < 0) {
+    build_fail(b, "the guest could not mount the image: %s", message);
     return;
   }
   _cleanup_error_ struct stack_error *e = NULL;
@@ -395,24 +396,116 @@ static void on_hello(void *data, uint32_t version, uint32_t caps, const char *ke
     build_fail(b, "%s", e->msg);
 }
 
+/* The guest's init said HELLO: have it mount the image's root (the same in
+ * every container of the image), then save. */
+static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
+  (void)caps;
+  (void)kernel;
+  struct build *b = data;
+  if (b->done)
+    return;
+  if (version != PROTO_VERSION) {
+    build_fail(b, "the guest init speaks protocol %u, this stack %u: rebuild the initramfs",
+               version, PROTO_VERSION);
+    return;
+  }
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (channel_send_prepare(b->ch, "/dev/vda", "/dev/vdb", &e) < 0)
+    build_fail(b, "%s", e->msg);
+}
+
 static void on_closed(void *data, int error, const char *message) {
   struct build *b = data;
   if (!b->done && error < 0)
     build_fail(b, "the guest broke the control protocol: %s", message);
 }
 
-static const struct channel_ops build_ops = {.hello = on_hello, .closed = on_closed};
+static const struct channel_ops build_ops = {
+    .hello = on_hello, .prepared = on_prepared, .closed = on_closed};
 
-/* A sparse file of PLACEHOLDER_BYTES, if missing. */
-static int placeholder(const char *path, struct stack_error **err) {
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ftruncate(fd, (off_t)PLACEHOLDER_BYTES) < 0)
-    return stack_error_errno(err, -errno, "cannot create %s", path);
-  return 0;
+/* ---- housekeeping ---- */
+
+/* Whether the template in dir still has its files: meta lists the kernel,
+ * initramfs and image disk it was made from, one path per line; a
+ * template whose image was removed can never be used again. */
+static bool template_alive(const char *dir) {
+  _cleanup_free_ char *meta = fs_path_join(dir, "meta");
+  _cleanup_free_ char *text = NULL;
+  if (fs_read_file(meta, 65536, &text, NULL, NULL) < 0)
+    return false;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    if (line[0] == '/' && access(line, F_OK) < 0)
+      return false;
+  return true;
 }
 
-static int build_start(struct template_cache *tc, const struct vm_spec *spec, const char *key,
-                       const char *dir, struct build **out, struct stack_error **err) {
+struct aged {
+  char *dir;
+  struct timespec used;
+};
+
+static int by_age(const void *a, const void *b) {
+  const struct aged *x = a, *y = b;
+  if (x->used.tv_sec != y->used.tv_sec)
+    return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+  return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
+}
+
+/* Removes dir unless someone is building it (its lock is held). */
+static void remove_unlocked(const char *dir) {
+  _cleanup_free_ char *lock = fs_path_join(dir, "lock");
+  _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC);
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+    return;
+  fs_rm_rf(dir, NULL);
+}
+
+/* Before a build: templates whose image, kernel or initramfs is gone are
+ * removed, then the least recently used beyond TEMPLATE_KEEP (a clone in
+ * progress keeps what it opened: QEMU reads the state from an open fd). */
+static void collect_garbage(const char *root, const char *keep) {
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return;
+  struct aged *list = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' || strcmp(de->d_name, keep) == 0)
+      continue;
+    _cleanup_free_ char *dir = fs_path_join(root, de->d_name);
+    _cleanup_free_ char *state = fs_path_join(dir, "state");
+    struct stat st;
+    if (!template_alive(dir) || stat(state, &st) < 0) {
+      /* a build in progress has no state yet but holds its lock */
+      remove_unlocked(dir);
+      continue;
+    }
+    list = xgrow(list, &cap, n + 1, sizeof *list);
+    list[n++] = (struct aged){steal_pointer(&dir), st.st_mtim};
+  }
+  closedir(d);
+  qsort(list, n, sizeof *list, by_age);
+  for (size_t i = 0; i < n; i++) {
+    if (n - i >= TEMPLATE_KEEP) /* keeps TEMPLATE_KEEP - 1 besides the new one */
+      remove_unlocked(list[i].dir);
+    free(list[i].dir);
+  }
+  free(list);
+}
+
+static int write_meta(const char *dir, const struct vm_spec *spec, const char *kernel,
+                      struct stack_error **err) {
+  _cleanup_free_ char *meta = fs_path_join(dir, "meta");
+  _cleanup_free_ char *text = xasprintf("%s\n%s\n%s\n", kernel, spec->initrd ? spec->initrd : "",
+                                        spec->root_disk ? spec->root_disk : "");
+  return fs_write_file_atomic(meta, text, strlen(text), 0600, err);
+}
+
+static int build_start(struct template_cache *tc, const struct vm_spec *spec, uint64_t data_bytes,
+                       const char *key, const char *dir, struct build **out,
+                       struct stack_error **err) {
   int r = fs_mkdir_p(dir, 0700, err);
   if (r < 0)
     return r;
@@ -422,6 +515,13 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, co
     return stack_error_errno(err, -errno, "cannot open %s", lock);
   if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
     return errno == EWOULDBLOCK ? -EBUSY : stack_error_errno(err, -errno, "flock %s", lock);
+  _cleanup_free_ char *kernel = NULL;
+  if ((r = kernel_find(spec->kernel, &kernel, NULL, err)) < 0 ||
+      (r = write_meta(dir, spec, kernel, err)) < 0)
+    return r;
+  _cleanup_free_ char *parent = xstrdup(dir);
+  *strrchr(parent, '/') = '\0';
+  collect_garbage(parent, key);
 
   struct build *b = xcalloc(1, sizeof *b);
   b->tc = tc;
@@ -442,7 +542,6 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, co
   b->handles = 1;
   DLIST_PUSH(&tc->builds, b);
 
-  _cleanup_free_ char *root = fs_path_join(dir, "root.img");
   _cleanup_free_ char *data = fs_path_join(dir, "data.img");
   _cleanup_free_ char *ctl = fs_path_join(b->run_dir, "ctl.sock");
   _cleanup_free_ char *qmp = fs_path_join(b->run_dir, "qmp.sock");
@@ -457,7 +556,6 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, co
   struct vm_spec ts = *spec;
   ts.name = "stack-template";
   ts.state_dir = dir;
-  ts.root_disk = root;
   ts.data_disk = data;
   ts.nets = nets;
   ts.control_socket = ctl;
@@ -470,8 +568,10 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, co
     r = stack_error_errno(err, -errno, "cannot create %s", b->tmp_path);
     goto fail;
   }
-  if ((r = fs_mkdir_p(b->run_dir, 0700, err)) < 0 || (r = placeholder(root, err)) < 0 ||
-      (r = placeholder(data, err)) < 0)
+  /* a fresh data disk: clones get copies of it as the template left it */
+  unlink(data);
+  if ((r = fs_mkdir_p(b->run_dir, 0700, err)) < 0 ||
+      (r = vm_create_data_disk(data, data_bytes, err)) < 0)
     goto fail;
   if ((r = vm_start(tc->loop, &ts, on_vm_exit, b, &b->vm, err)) < 0)
     goto fail;
@@ -520,26 +620,28 @@ void template_wait_cancel(struct template_wait *w) {
   free(w);
 }
 
-int template_get(struct template_cache *tc, const struct vm_spec *spec, template_cb cb,
-                 void *data, char **state_path, struct template_wait **wait,
+int template_get(struct template_cache *tc, const struct vm_spec *spec, uint64_t data_bytes,
+                 template_cb cb, void *data, char **state_path, struct template_wait **wait,
                  struct stack_error **err) {
   *state_path = NULL;
   *wait = NULL;
   _cleanup_free_ char *key = NULL;
-  int r = shape_key(spec, &key, err);
+  int r = shape_key(spec, data_bytes, &key, err);
   if (r < 0)
     return r;
   _cleanup_free_ char *cache = stack_cache_dir();
   _cleanup_free_ char *dir = xasprintf("%s/templates/%s", cache, key);
   _cleanup_free_ char *state = fs_path_join(dir, "state");
   if (access(state, R_OK) == 0) {
+    /* its mtime says when it was last used (collect_garbage()) */
+    utimensat(AT_FDCWD, state, NULL, 0);
     *state_path = steal_pointer(&state);
     return 1;
   }
   struct build *b = tc->builds;
   while (b && strcmp(b->key, key) != 0)
     b = b->next;
-  if (b == NULL && (r = build_start(tc, spec, key, dir, &b, err)) < 0)
+  if (b == NULL && (r = build_start(tc, spec, data_bytes, key, dir, &b, err)) < 0)
     return r;
   struct template_wait *w = xcalloc(1, sizeof *w);
   w->b = b;

@@ -6,18 +6,21 @@
  * cold boot, and without the cold boot's CPU (boots are CPU-bound under
  * TCG).
  *
- * One template per machine shape: kernel, initramfs, QEMU binary,
- * accelerator, kernel command line, memory, CPUs and number of network
- * devices; its key hashes the QEMU command line built for that shape plus
- * the identity (size, mtime) of the kernel, initramfs and QEMU files, so a
- * rebuilt kernel or an upgraded QEMU gets a new template.  Templates live in
- * <cache dir>/templates/<key>/ (a cache: deleting it is always safe).
+ * One template per image and machine shape: kernel, initramfs, QEMU
+ * binary, accelerator, kernel command line, memory, CPUs, number of network
+ * devices, the image's root disk and the size of the writable disk; its key
+ * hashes the QEMU command line built for that shape plus the identity
+ * (size, mtime, inode) of the kernel, initramfs, QEMU and root disk files,
+ * so a rebuilt kernel or an upgraded QEMU gets a new template.  Templates
+ * live in <cache dir>/templates/<key>/ (a cache: deleting it is always
+ * safe).  The template's guest is saved after PREPARE: with the image disk
+ * and a fresh writable disk mounted as its root, which is most of what
+ * configuring a container costs under TCG.
  *
  * What a clone inherits and what is fixed after the restore:
- *   - disks: the template has sparse 1 TiB placeholders, so the guest's
- *     idea of a disk's size is an upper bound of any real one; the guest
- *     only ever reads inside the file system it mounts, and drops its block
- *     caches before mounting (CONFIGURE);
+ *   - disks: the same image disk (read-only); its writable disk starts as a
+ *     copy of the template's (sparse: a few MB), exactly as the template's
+ *     guest left it;
  *   - network devices: the template's MACs (template_mac()); CONFIGURE's
  *     set_mac gives each device the container's own before it goes up;
  *     taps are the clone's own;
@@ -50,20 +53,21 @@ struct template_cache *template_cache_new(uv_loop_t *loop);
 /* Stops builds in progress (their VMs are killed); waiters are not called. */
 void template_cache_free(struct template_cache *tc);
 
-/* The directory of the template for spec's machine shape (newly allocated),
- * whether it exists or not. */
-int template_dir(const struct vm_spec *spec, char **out, struct stack_error **err);
+/* The template's data disk next to its state file (newly allocated): a
+ * clone's writable disk starts as a copy of it (fs_copy_sparse()). */
+char *template_data_disk(const char *state_path);
 
 /* Called once: state_path is the template's state file, or NULL when there
  * is none to use (the build failed: error says why); then boot cold. */
 typedef void (*template_cb)(void *data, const char *state_path, const char *error);
 
-/* Finds the template for spec's shape.  Returns 1 with *state_path (newly
+/* Finds the template for spec's shape, its image (spec->root_disk) and a
+ * data disk of data_bytes.  Returns 1 with *state_path (newly
  * allocated) when it exists; 0 when it is being built, then cb follows
  * unless template_wait_cancel(*wait) is called first; -EBUSY when another
  * process is building it (boot cold rather than wait on a stranger). */
-int template_get(struct template_cache *tc, const struct vm_spec *spec, template_cb cb,
-                 void *data, char **state_path, struct template_wait **wait,
+int template_get(struct template_cache *tc, const struct vm_spec *spec, uint64_t data_bytes,
+                 template_cb cb, void *data, char **state_path, struct template_wait **wait,
                  struct stack_error **err);
 
 /* Drops a wait (cb will not be called); the build goes on for others. */

@@ -10,7 +10,7 @@
 #include "test.h"
 
 struct seen {
-  int hello, configured, started, out, err, exits, logs, closed;
+  int hello, configured, started, out, err, exits, logs, closed, prepared;
   uint32_t version, pid;
   int32_t cerr;
   int close_err;
@@ -69,13 +69,21 @@ static void h_closed(void *d, int e, const char *m) {
   s->close_err = e;
 }
 
-static const struct channel_ops ops = {h_hello, h_configured, h_started, h_output,
-                                       h_exited, h_log,       h_closed};
+static void h_prepared(void *d, int32_t code, const char *m) {
+  struct seen *s = d;
+  s->prepared++;
+  (void)code;
+  (void)m;
+}
+
+static const struct channel_ops ops = {h_hello,  h_configured, h_started, h_output,
+                                       h_exited, h_log,        h_closed,  h_prepared};
 
 /* A guest conversation: hello, configured, started, output, exit. */
 static struct proto_wr conversation(void) {
   struct proto_wr w = {0};
   proto_enc_hello(&w, PROTO_VERSION, 3, "6.1.0-stack");
+  proto_enc_status(&w, PROTO_PREPARED, 0, 0, "");
   proto_enc_status(&w, PROTO_CONFIGURED, 0, 0, "");
   proto_enc_u32s(&w, PROTO_STARTED, 0, 1, 42, 0);
   proto_enc_data(&w, PROTO_STDOUT, 0, "hi\n", 3);
@@ -90,6 +98,7 @@ static void check_conversation(const struct seen *s) {
   CHECK_INTEQ(s->hello, 1);
   CHECK_INTEQ(s->version, PROTO_VERSION);
   CHECK_STREQ(s->kernel, "6.1.0-stack");
+  CHECK_INTEQ(s->prepared, 1);
   CHECK_INTEQ(s->configured, 1);
   CHECK_INTEQ(s->cerr, 0);
   CHECK_INTEQ(s->pid, 42);
@@ -172,6 +181,21 @@ static void test_configure_roundtrip(void) {
   /* every truncation is refused */
   for (uint32_t n = 0; n < h.len; n++)
     CHECK(proto_dec_configure(w.buf + PROTO_HDR_SIZE, n, &d) < 0);
+  proto_wr_free(&w);
+}
+
+static void test_prepare_roundtrip(void) {
+  struct proto_wr w = {0};
+  CHECK(proto_enc_prepare(&w, "/dev/vda", "") == 0);
+  struct proto_hdr h;
+  CHECK(proto_hdr_decode(w.buf, &h) == 0);
+  CHECK_INTEQ(h.type, PROTO_PREPARE);
+  const char *root = NULL, *data = NULL;
+  CHECK(proto_dec_prepare(w.buf + PROTO_HDR_SIZE, h.len, &root, &data) == 0);
+  CHECK_STREQ(root, "/dev/vda");
+  CHECK_STREQ(data, "");
+  /* a truncated payload is refused */
+  CHECK(proto_dec_prepare(w.buf + PROTO_HDR_SIZE, h.len - 1, &root, &data) < 0);
   proto_wr_free(&w);
 }
 
@@ -274,6 +298,7 @@ int main(void) {
   test_whole_and_split();
   test_configure_roundtrip();
   test_start_roundtrip();
+  test_prepare_roundtrip();
   test_hostile();
   TEST_DONE();
 }
