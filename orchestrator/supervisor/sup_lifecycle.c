@@ -254,6 +254,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         /* every start makes a fresh VM state: keep none behind */
         .remove = true,
         .templates = s->templates,
+        .boots = s->boots,
     };
     static const struct container_io io = {on_output, on_started, on_exited};
     struct proto_rlimit rl[PROTO_MAX_RLIMITS];

@@ -83,10 +83,12 @@ struct sup_job {
 };
 
 struct template_cache;
+struct boot_queue;
 
 struct supervisor {
   uv_loop_t loop;
   struct template_cache *templates; /* VM templates being built (runtime/vm/template.h) */
+  struct boot_queue *boots;         /* VMs starting at once (runtime/vm/boot_queue.h) */
   uv_pipe_t listener;
   uv_signal_t sigterm, sigint;
   struct sup_paths paths;

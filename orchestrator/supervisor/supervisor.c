@@ -15,6 +15,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/boot_queue.h"
 #include "runtime/vm/template.h"
 #include "sup_net.h"
 #include "sup_server.h"
@@ -186,6 +187,8 @@ void sup_shutdown(struct supervisor *s) {
   sup_lifecycle_free(s);
   template_cache_free(s->templates); /* a template VM being built is killed */
   s->templates = NULL;
+  boot_queue_free(s->boots);
+  s->boots = NULL;
   sup_net_down(s);
   sup_save(s, NULL);
   uv_close((uv_handle_t *)&s->listener, NULL);
@@ -245,6 +248,8 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
     return stack_error_set(err, r, "cannot start the event loop: %s", uv_strerror(r));
   s->loop_inited = true;
   s->templates = template_cache_new(&s->loop);
+  const char *slots = getenv("STACK_BOOT_SLOTS");
+  s->boots = boot_queue_new(&s->loop, slots ? (unsigned)strtoul(slots, NULL, 10) : 0);
   uv_pipe_init(&s->loop, &s->listener, 0);
   s->listener.data = s;
   /* The lock is ours: a socket file left there is a dead supervisor's. */

@@ -23,6 +23,7 @@
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/channel.h"
+#include "runtime/vm/boot_queue.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
@@ -54,6 +55,9 @@ struct container {
   uint64_t mem_mib, disk_bytes;
   unsigned cpus;
   char *clone_of; /* the template state the VM was restored from */
+  struct boot_queue *boots;
+  struct boot_ticket *ticket; /* a start slot held or waited for */
+  char *pending_clone;        /* what boot() restores once the slot is ours */
   char tmacs[PROTO_MAX_IFACES][18];
   uv_timer_t timer;
   bool timer_open;
@@ -260,6 +264,8 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   c->vm_exited = true;
   c->running = false;
   c->times.vm_exited = uv_hrtime();
+  boot_queue_leave(c->ticket);
+  c->ticket = NULL;
   exec_abort_all(c, "the container's VM stopped");
   if (c->timer_open)
     uv_timer_stop(&c->timer);
@@ -460,6 +466,8 @@ static void on_started(void *data, uint16_t session, uint32_t pid) {
     return;
   c->running = true;
   c->times.started = uv_hrtime();
+  boot_queue_leave(c->ticket); /* started: the next VM may start */
+  c->ticket = NULL;
   write_state(c, "running");
   if (c->io->started)
     c->io->started(c->data);
@@ -655,6 +663,7 @@ static void container_release(struct container *c) {
   free(c->ctl);
   free(c->qmp);
   free(c->clone_of);
+  free(c->pending_clone);
   sbuf_free(&c->early_stdin);
 }
 
@@ -663,6 +672,8 @@ void container_free(struct container *c) {
     return;
   template_wait_cancel(c->twait);
   c->twait = NULL;
+  boot_queue_leave(c->ticket);
+  c->ticket = NULL;
   channel_close(c->ch);
   c->ch = NULL;
   if (c->vm)
@@ -753,23 +764,53 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
   return 0;
 }
 
-/* The template is saved (or could not be): boot now.  A failure here
- * happens after container_start() returned, so it is reported like any
- * other through io->exited. */
-static void on_template(void *data, const char *state_path, const char *error) {
-  struct container *c = data;
-  c->twait = NULL;
-  if (error)
-    fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, error);
+/* boot() once the container's turn came: a failure then is reported like
+ * any other, through io->exited. */
+static void boot_late(struct container *c, const char *clone_of) {
   _cleanup_error_ struct stack_error *e = NULL;
-  if (boot(c, state_path, &e) < 0) {
+  if (boot(c, clone_of, &e) < 0) {
     fail(c, "%s", e->msg);
     if (c->vm == NULL) {
+      boot_queue_leave(c->ticket);
+      c->ticket = NULL;
       c->vm_exited = true;
       c->times.vm_exited = uv_hrtime();
       report(c);
     }
   }
+}
+
+static void on_boot_slot(void *data) {
+  struct container *c = data;
+  boot_late(c, c->pending_clone);
+}
+
+/* Boots now, or queues the boot behind the VMs starting already
+ * (boot_queue.h): returns 1 when it booted, 0 when it waits. */
+static int begin_boot(struct container *c, const char *clone_of, struct stack_error **err) {
+  if (c->boots) {
+    free(c->pending_clone);
+    c->pending_clone = clone_of ? xstrdup(clone_of) : NULL;
+    if (boot_queue_enter(c->boots, on_boot_slot, c, &c->ticket) == 0)
+      return 0;
+  }
+  int r = boot(c, clone_of, err);
+  return r < 0 ? r : 1;
+}
+
+/* The template is saved (or could not be): boot now. */
+static void on_template(void *data, const char *state_path, const char *error) {
+  struct container *c = data;
+  c->twait = NULL;
+  if (error)
+    fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, error);
+  if (c->boots) {
+    free(c->pending_clone);
+    c->pending_clone = state_path ? xstrdup(state_path) : NULL;
+    if (boot_queue_enter(c->boots, on_boot_slot, c, &c->ticket) == 0)
+      return;
+  }
+  boot_late(c, state_path);
 }
 
 int container_start(uv_loop_t *loop, const struct image_handle *image,
@@ -849,6 +890,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->qmp = fs_path_join(c->run_dir, "qmp.sock");
   c->mem_mib = o->mem_mib;
   c->cpus = o->cpus;
+  c->boots = o->boots;
   uv_timer_init(loop, &c->timer);
   c->timer.data = c;
   c->timer_open = true;
@@ -866,9 +908,9 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
     }
     if (r < 0 && r != -EBUSY)
       fprintf(stderr, "stack: %s: %s; booting the VM cold\n", c->name, te->msg);
-    if ((r = boot(c, r == 1 ? state : NULL, err)) < 0)
+    if ((r = begin_boot(c, r == 1 ? state : NULL, err)) < 0)
       goto fail;
-  } else if ((r = boot(c, NULL, err)) < 0) {
+  } else if ((r = begin_boot(c, NULL, err)) < 0) {
     goto fail;
   }
   *out = c;

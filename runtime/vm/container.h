@@ -19,6 +19,7 @@
 struct stack_error;
 struct image_handle;
 struct template_cache;
+struct boot_queue;
 struct container;
 
 /* A network interface: a host tap (net/ made it) and what the guest
@@ -63,6 +64,8 @@ struct container_opts {
   /* Restore the VM from a template of its machine shape (template.h),
    * building it first if needed; NULL = always boot cold. */
   struct template_cache *templates;
+  /* Start only when the queue gives a slot (boot_queue.h); NULL = now. */
+  struct boot_queue *boots;
 };
 
 #define CONTAINER_DISK_DEFAULT (8ULL << 30)
