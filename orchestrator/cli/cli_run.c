@@ -432,6 +432,9 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   if (r < 0) {
     stack_error_print(err);
   } else {
+    /* while the VM starts on the other CPU: what a `stack run` killed with
+     * SIGKILL left behind */
+    container_gc();
     /* Ctrl-C reaches the process as SIGINT: through the pty with -t (raw
      * mode), as a forwarded signal without. */
     static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1};

@@ -16,6 +16,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/boot_queue.h"
+#include "runtime/vm/container.h"
 #include "runtime/vm/template.h"
 #include "sup_net.h"
 #include "sup_server.h"
@@ -272,6 +273,7 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
     if (s->state->containers[i].qemu_pid > 0)
       sup_adopt(s, &s->state->containers[i]);
   sup_net_recover(s);
+  container_gc(); /* states of --rm containers whose owner died */
   return 0;
 }
 

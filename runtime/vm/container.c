@@ -1,5 +1,6 @@
 #include "runtime/vm/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -171,6 +172,11 @@ static void write_state(struct container *c, const char *status) {
   for (size_t i = 0; c->argv && c->argv[i]; i++)
     cJSON_AddItemToArray(a, cJSON_CreateString(c->argv[i]));
   cJSON_AddStringToObject(j, "status", status);
+  /* for container_gc(): whose state this is while it lives */
+  cJSON_AddBoolToObject(j, "remove", c->remove);
+  cJSON_AddNumberToObject(j, "owner_pid", (double)getpid());
+  if (c->vm && vm_pid(c->vm) > 0)
+    cJSON_AddNumberToObject(j, "qemu_pid", (double)vm_pid(c->vm));
   if (c->have_exit || c->status.error)
     cJSON_AddNumberToObject(j, "exit_code", c->status.exit_code);
   if (c->status.error)
@@ -920,4 +926,58 @@ fail:
   c->remove = true;
   container_free(c);
   return r;
+}
+
+/* Whether pid may still run (conservative: a pid that exists, whoever it
+ * is now, keeps the state). */
+static bool pid_may_live(const cJSON *j, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+  if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 4194304)
+    return false;
+  pid_t pid = (pid_t)v->valuedouble;
+  if (kill(pid, 0) < 0 && errno == ESRCH)
+    return false;
+  /* a zombie nobody reaps (its parent died too) holds nothing */
+  _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+  _cleanup_free_ char *stat = NULL;
+  if (fs_read_file(path, 4096, &stat, NULL, NULL) < 0)
+    return true;
+  const char *end = strrchr(stat, ')');
+  return !(end && end[1] == ' ' && end[2] == 'Z');
+}
+
+int container_gc(void) {
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *dir = fs_path_join(root, "containers");
+  _cleanup_free_ char *run = stack_run_dir();
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  int removed = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strlen(de->d_name) != 64 || strspn(de->d_name, "0123456789abcdef") != 64)
+      continue;
+    _cleanup_free_ char *cdir = fs_path_join(dir, de->d_name);
+    _cleanup_free_ char *json = fs_path_join(cdir, "container.json");
+    _cleanup_free_ char *text = NULL;
+    if (fs_read_file(json, 1 << 20, &text, NULL, NULL) < 0)
+      continue;
+    cJSON *j = cJSON_Parse(text);
+    bool dead = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "remove")) &&
+                !pid_may_live(j, "owner_pid") && !pid_may_live(j, "qemu_pid");
+    cJSON_Delete(j);
+    if (!dead)
+      continue;
+    _cleanup_free_ char *rdir = xasprintf("%s/%.12s", run, de->d_name);
+    _cleanup_free_ char *ctl = fs_path_join(rdir, "ctl.sock");
+    _cleanup_free_ char *qmp = fs_path_join(rdir, "qmp.sock");
+    unlink(ctl);
+    unlink(qmp);
+    rmdir(rdir);
+    if (fs_rm_rf(cdir, NULL) == 0)
+      removed++;
+  }
+  closedir(d);
+  return removed;
 }

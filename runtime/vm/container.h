@@ -152,6 +152,12 @@ int container_exec_resize(struct container *c, uint16_t session, unsigned rows, 
  * too with opts->remove.  Run the loop afterwards so handles close. */
 void container_free(struct container *c);
 
+/* Removes the state of --rm containers whose owner (the `stack run` or the
+ * supervisor that made them) and VM are gone: a `stack run` killed with
+ * SIGKILL could not remove its own.  A pid that exists keeps its state (a
+ * reused pid only delays the removal).  Returns how many were removed. */
+int container_gc(void);
+
 /* The guest initramfs: $STACK_INITRAMFS, else the config file's
  * "initramfs", else guest/initramfs.cpio next to the stack binary or its
  * parent directory (build tree), else <prefix>/lib/stack/initramfs.cpio. */
