@@ -30,8 +30,9 @@
 /* 2: CONFIGURE ends with a u32 of PROTO_CONFIGURE_* flags.
  * 3: an interface carries set_mac (a VM cloned from a template has the
  *    template's MAC addresses until the guest sets its own).
- * 4: PREPARE/PREPARED: a template of an image mounts its root first. */
-#define PROTO_VERSION 4
+ * 4: PREPARE/PREPARED: a template of an image mounts its root first.
+ * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY. */
+#define PROTO_VERSION 5
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -43,6 +44,7 @@
 #define PROTO_MAX_ROUTES 32
 #define PROTO_MAX_MOUNTS 32
 #define PROTO_MAX_RLIMITS 16
+#define PROTO_MAX_SYSCTLS 64
 #define PROTO_MAX_STRV 65536
 /* Name of the virtio-serial port the guest looks for. */
 #define PROTO_PORT_NAME "stack.ctl"
@@ -122,6 +124,8 @@ struct proto_configure {
   struct proto_route routes[PROTO_MAX_ROUTES];
   struct proto_mount mounts[PROTO_MAX_MOUNTS];
   uint32_t flags; /* PROTO_CONFIGURE_* */
+  uint32_t n_sysctls;
+  const char *sysctls[PROTO_MAX_SYSCTLS]; /* "net.core.somaxconn=1024" */
 };
 
 /* The VM lives only as long as the host's end of the control port: the
@@ -129,6 +133,10 @@ struct proto_configure {
  * run` sets it so that a killed stack leaves no VM behind; the supervisor
  * does not, since its VMs outlive it and are adopted by the next one. */
 #define PROTO_CONFIGURE_HOST_BOUND 0x1u
+/* The root file system is remounted read-only once configured (Compose's
+ * read_only); the mounts on it (/etc files, tmpfs, /dev, ...) stay as they
+ * are. */
+#define PROTO_CONFIGURE_READ_ONLY 0x2u
 
 #define PROTO_START_TTY 0x1u   /* a pty instead of pipes */
 #define PROTO_START_STDIN 0x2u /* keep stdin open (else /dev/null) */
@@ -503,6 +511,13 @@ static inline int proto_enc_configure(struct proto_wr *w, const struct proto_con
     proto_wr_str(w, c->mounts[i].options);
   }
   proto_wr_u32(w, c->flags);
+  if (c->n_sysctls > PROTO_MAX_SYSCTLS) {
+    w->bad = 1;
+    return -1;
+  }
+  proto_wr_u32(w, c->n_sysctls);
+  for (uint32_t i = 0; i < c->n_sysctls; i++)
+    proto_wr_str(w, c->sysctls[i]);
   return proto_wr_end(w, at);
 }
 
@@ -550,6 +565,11 @@ static inline int proto_dec_configure(const void *p, size_t n, struct proto_conf
     c->mounts[i].options = proto_rd_str(&r);
   }
   c->flags = proto_rd_u32(&r);
+  c->n_sysctls = proto_rd_u32(&r);
+  if (c->n_sysctls > PROTO_MAX_SYSCTLS)
+    return -1;
+  for (uint32_t i = 0; i < c->n_sysctls && !r.bad; i++)
+    c->sysctls[i] = proto_rd_str(&r);
   return proto_rd_done(&r);
 }
 

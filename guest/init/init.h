@@ -81,6 +81,9 @@ int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
  * content through them. */
 int sysconf_bind_etc(char *msg, size_t msglen);
 int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
+/* Writes each "name=value" of CONFIGURE to /proc/sys (the kernel is the
+ * container's own: any setting may be changed). */
+int sysconf_sysctls(const struct proto_configure *c, char *msg, size_t msglen);
 
 /* net.c: interfaces, addresses and routes over rtnetlink. */
 int net_configure(const struct proto_configure *c, char *msg, size_t msglen);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -64,6 +65,18 @@ static void on_prepare(struct init *in, const uint8_t *p, size_t n) {
   port_send_status(in, PROTO_PREPARED, 0, r, msg);
 }
 
+/* Compose's read_only: the root mount only; the mounts on it stay. */
+static int read_only_root(const struct proto_configure *c, char *msg, size_t msglen) {
+  if (!(c->flags & PROTO_CONFIGURE_READ_ONLY))
+    return 0;
+  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+    int e = errno;
+    snprintf(msg, msglen, "remount / read-only: %s", strerror(e));
+    return -e;
+  }
+  return 0;
+}
+
 static void on_configure(struct init *in, const uint8_t *p, size_t n) {
   struct proto_configure *c = calloc(1, sizeof *c);
   char msg[512] = "";
@@ -85,7 +98,9 @@ static void on_configure(struct init *in, const uint8_t *p, size_t n) {
       in->prepared = 1;
       if ((r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
           (r = net_configure(c, msg, sizeof msg)) == 0 &&
-          (r = mounts_extra(c, msg, sizeof msg)) == 0)
+          (r = mounts_extra(c, msg, sizeof msg)) == 0 &&
+          (r = sysconf_sysctls(c, msg, sizeof msg)) == 0 &&
+          (r = read_only_root(c, msg, sizeof msg)) == 0)
         in->configured = 1;
     }
   }

@@ -146,3 +146,30 @@ int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen) {
     return r;
   return 0;
 }
+
+int sysconf_sysctls(const struct proto_configure *c, char *msg, size_t msglen) {
+  for (uint32_t i = 0; i < c->n_sysctls; i++) {
+    const char *kv = c->sysctls[i];
+    const char *eq = strchr(kv, '=');
+    size_t klen = eq ? (size_t)(eq - kv) : 0;
+    char path[300];
+    if (klen == 0 || klen > 200 || strstr(kv, "..") || memchr(kv, '/', klen)) {
+      snprintf(msg, msglen, "sysctl %s: want name=value", kv);
+      return -EINVAL;
+    }
+    int n = snprintf(path, sizeof path, "/proc/sys/%.*s", (int)klen, kv);
+    for (char *p = path + 10; p < path + n; p++)
+      if (*p == '.')
+        *p = '/';
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int r = fd < 0 ? -errno : write_all(fd, eq + 1, strlen(eq + 1));
+    if (fd >= 0)
+      close(fd);
+    if (r < 0) {
+      snprintf(msg, msglen, "sysctl %.*s: %s", (int)klen, kv,
+               r == -ENOENT ? "no such setting in the guest kernel" : strerror(-r));
+      return r;
+    }
+  }
+  return 0;
+}

@@ -261,6 +261,15 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     if ((ret = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0)
       goto failed;
     o.rlimits = rl;
+    struct proto_mount mounts[PROTO_MAX_MOUNTS];
+    _cleanup_strv_ char **mount_strings = NULL;
+    _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
+    if ((ret = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
+                                  err)) < 0)
+      goto failed;
+    o.mounts = mounts;
+    o.sysctls = (const char *const *)sysctls;
+    o.read_only = svc->read_only;
     if ((ret = sup_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, &o, err)) < 0)
       goto failed;

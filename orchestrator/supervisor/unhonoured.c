@@ -5,9 +5,11 @@
 
 #include "guest/proto.h"
 #include "orchestrator/compose/compose_model.h"
+#include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/vm/rlimits.h"
 #include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
 
 static void add(struct sbuf *b, const char *key) {
   if (b->len)
@@ -17,24 +19,20 @@ static void add(struct sbuf *b, const char *key) {
 
 char *sup_unhonoured_keys(const struct compose_service *svc) {
   struct sbuf b = SBUF_INIT;
-  if (svc->n_volumes)
-    add(&b, "volumes");
-  if (svc->tmpfs && svc->tmpfs[0])
-    add(&b, "tmpfs");
+  for (size_t i = 0; i < svc->n_volumes; i++) {
+    if (!svc->volumes[i].type || strcmp(svc->volumes[i].type, "tmpfs") != 0) {
+      add(&b, "volumes (other than tmpfs)");
+      break;
+    }
+  }
   if (svc->n_secrets)
     add(&b, "secrets");
   if (svc->n_configs)
     add(&b, "configs");
-  if (svc->sysctls.n)
-    add(&b, "sysctls");
-  if (svc->read_only)
-    add(&b, "read_only");
   if (svc->privileged)
     add(&b, "privileged");
   if ((svc->cap_add && svc->cap_add[0]) || (svc->cap_drop && svc->cap_drop[0]))
     add(&b, "cap_add/cap_drop");
-  if (svc->shm_size > 0)
-    add(&b, "shm_size");
   if (svc->pids_limit > 0)
     add(&b, "pids_limit");
   if (svc->stdin_open)
@@ -72,4 +70,81 @@ int sup_service_rlimits(const struct compose_service *svc, struct proto_rlimit *
     (*n)++;
   }
   return 0;
+}
+
+static const char *keep_str(char ***strings, size_t *ns, char *owned) {
+  *strings = xrealloc(*strings, (*ns + 2) * sizeof **strings);
+  (*strings)[(*ns)++] = owned;
+  (*strings)[*ns] = NULL;
+  return owned;
+}
+
+int sup_service_mounts(const struct compose_service *svc, struct proto_mount *out, size_t max,
+                       size_t *n, char ***strings, struct stack_error **err) {
+  *n = 0;
+  size_t ns = 0;
+  *strings = NULL;
+  for (size_t i = 0; svc->tmpfs && svc->tmpfs[i]; i++) {
+    const char *t = svc->tmpfs[i];
+    const char *colon = strchr(t, ':');
+    if (t[0] != '/')
+      return stack_error_set(err, -EINVAL,
+                             "service %s: tmpfs %s: the mount point must be an absolute path",
+                             svc->name, t);
+    if (*n == max)
+      return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name, max);
+    char *target = colon ? xstrndup(t, (size_t)(colon - t)) : xstrdup(t);
+    /* Docker's defaults for a --tmpfs mount: noexec,nosuid,nodev are
+     * flags of mount(2), not data: the guest passes options as data, so
+     * only the data options (size, mode, ...) are kept */
+    struct sbuf o = SBUF_INIT;
+    if (colon) {
+      _cleanup_free_ char *opts = xstrdup(colon + 1);
+      char *save = NULL;
+      for (char *tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strncmp(tok, "size=", 5) == 0 || strncmp(tok, "mode=", 5) == 0 ||
+            strncmp(tok, "uid=", 4) == 0 || strncmp(tok, "gid=", 4) == 0 ||
+            strncmp(tok, "nr_inodes=", 10) == 0)
+          sbuf_printf(&o, "%s%s", o.len ? "," : "", tok);
+      }
+    }
+    out[(*n)++] = (struct proto_mount){"tmpfs", keep_str(strings, &ns, target), "tmpfs",
+                                       keep_str(strings, &ns, o.data ? sbuf_steal(&o)
+                                                                     : xstrdup(""))};
+  }
+  for (size_t i = 0; i < svc->n_volumes; i++) {
+    const struct compose_mount *m = &svc->volumes[i];
+    if (!m->type || strcmp(m->type, "tmpfs") != 0)
+      continue;
+    if (*n == max)
+      return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name, max);
+    struct sbuf o = SBUF_INIT;
+    if (m->tmpfs_size > 0)
+      sbuf_printf(&o, "size=%lld", (long long)m->tmpfs_size);
+    if (m->tmpfs_mode)
+      sbuf_printf(&o, "%smode=%o", o.len ? "," : "", (unsigned)m->tmpfs_mode);
+    out[(*n)++] = (struct proto_mount){"tmpfs", keep_str(strings, &ns, xstrdup(m->target)),
+                                       "tmpfs",
+                                       keep_str(strings, &ns, o.data ? sbuf_steal(&o)
+                                                                     : xstrdup(""))};
+  }
+  if (svc->shm_size > 0) {
+    if (*n == max)
+      return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name, max);
+    out[(*n)++] = (struct proto_mount){
+        "shm", "/dev/shm", "tmpfs",
+        keep_str(strings, &ns, xasprintf("mode=1777,size=%lld", (long long)svc->shm_size))};
+  }
+  return 0;
+}
+
+char **sup_service_sysctls(const struct compose_service *svc) {
+  if (svc->sysctls.n == 0)
+    return NULL;
+  char **v = xcalloc(svc->sysctls.n + 1, sizeof *v);
+  size_t k = 0;
+  for (size_t i = 0; i < svc->sysctls.n; i++)
+    if (svc->sysctls.v[i].value)
+      v[k++] = xasprintf("%s=%s", svc->sysctls.v[i].key, svc->sysctls.v[i].value);
+  return v;
 }

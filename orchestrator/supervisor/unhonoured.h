@@ -26,4 +26,16 @@ struct stack_error;
 int sup_service_rlimits(const struct compose_service *svc, struct proto_rlimit *out, size_t max,
                         size_t *n, struct stack_error **err);
 
+struct proto_mount;
+
+/* The file systems the guest mounts for the service: `tmpfs` entries
+ * ("/path" or "/path:opt,opt"), `volumes` of type tmpfs (size, mode) and
+ * `shm_size` (a tmpfs over /dev/shm).  At most max; the strings they point
+ * to are added to *strings (a strv the caller frees after use). */
+int sup_service_mounts(const struct compose_service *svc, struct proto_mount *out, size_t max,
+                       size_t *n, char ***strings, struct stack_error **err);
+
+/* The service's `sysctls` as "name=value" (strv; NULL when none). */
+char **sup_service_sysctls(const struct compose_service *svc);
+
 #endif

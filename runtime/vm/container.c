@@ -85,6 +85,11 @@ struct container {
   char *resolv, *hosts_extra;
   struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
   size_t n_rlimits;
+  struct proto_mount mounts[PROTO_MAX_MOUNTS]; /* strings in `strings` */
+  size_t n_mounts;
+  const char *sysctls[PROTO_MAX_SYSCTLS];
+  size_t n_sysctls;
+  bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
   bool running;
@@ -363,7 +368,12 @@ static void send_configure(struct container *c) {
   cf->realtime_nsec = (uint32_t)now.tv_nsec;
   cf->seed = seed;
   cf->seed_len = sizeof seed;
-  cf->flags = c->bound_to_host ? PROTO_CONFIGURE_HOST_BOUND : 0;
+  cf->flags = (c->bound_to_host ? PROTO_CONFIGURE_HOST_BOUND : 0) |
+              (c->read_only ? PROTO_CONFIGURE_READ_ONLY : 0);
+  cf->n_mounts = (uint32_t)c->n_mounts;
+  memcpy(cf->mounts, c->mounts, c->n_mounts * sizeof *c->mounts);
+  cf->n_sysctls = (uint32_t)c->n_sysctls;
+  memcpy(cf->sysctls, c->sysctls, c->n_sysctls * sizeof *c->sysctls);
   _cleanup_error_ struct stack_error *e = NULL;
   if (channel_send_configure(c->ch, cf, &e) < 0)
     fail(c, "%s", e->msg);
@@ -426,6 +436,23 @@ static int copy_net(struct container *c, const struct container_opts *o,
   c->n_rlimits = o->n_rlimits;
   if (o->n_rlimits)
     memcpy(c->rlimits, o->rlimits, o->n_rlimits * sizeof *o->rlimits);
+  if (o->n_mounts > PROTO_MAX_MOUNTS)
+    return stack_error_set(err, -E2BIG, "%zu mounts: at most %d", o->n_mounts, PROTO_MAX_MOUNTS);
+  for (size_t i = 0; i < o->n_mounts; i++) {
+    const struct proto_mount *m = &o->mounts[i];
+    if (m->target == NULL || m->target[0] != '/')
+      return stack_error_set(err, -EINVAL, "mount target %s: must be an absolute path",
+                             m->target ? m->target : "(none)");
+    c->mounts[i] = (struct proto_mount){keep(c, m->source), keep(c, m->target),
+                                        keep(c, m->fstype), keep(c, m->options)};
+  }
+  c->n_mounts = o->n_mounts;
+  for (size_t i = 0; o->sysctls && o->sysctls[i]; i++) {
+    if (i >= PROTO_MAX_SYSCTLS)
+      return stack_error_set(err, -E2BIG, "more than %d sysctls", PROTO_MAX_SYSCTLS);
+    c->sysctls[c->n_sysctls++] = keep(c, o->sysctls[i]);
+  }
+  c->read_only = o->read_only;
   c->n_nets = o->n_nets;
   c->vm_nets = xcalloc(o->n_nets + 1, sizeof *c->vm_nets);
   for (size_t i = 0; i < o->n_nets; i++) {

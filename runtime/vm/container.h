@@ -53,6 +53,13 @@ struct container_opts {
   const char *const *gateways;    /* NULL-terminated default routes' gateways (v4/v6) */
   const char *resolv_conf;        /* /etc/resolv.conf content; NULL = the image's */
   const char *const *extra_hosts; /* NULL-terminated "IP NAME..." lines for /etc/hosts */
+  /* file systems mounted in the container once its root is up (tmpfs,
+   * ...), at most PROTO_MAX_MOUNTS; "name=value" kernel settings, at most
+   * PROTO_MAX_SYSCTLS; the root read-only (Compose's read_only) */
+  const struct proto_mount *mounts;
+  size_t n_mounts;
+  const char *const *sysctls;
+  bool read_only;
   /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */
   const struct proto_rlimit *rlimits;
   size_t n_rlimits;

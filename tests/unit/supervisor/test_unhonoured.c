@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "orchestrator/compose/compose_model.h"
+#include "guest/proto.h"
 #include "orchestrator/supervisor/unhonoured.h"
 #include "test.h"
 
@@ -18,10 +20,52 @@ int main(void) {
   memset(&m, 0, sizeof(m));
   s.volumes = &m;
   s.n_volumes = 1;
-  s.read_only = true;
+  s.read_only = true; /* honoured */
   char *k = sup_unhonoured_keys(&s);
-  CHECK_STREQ(k, "volumes, read_only");
+  CHECK_STREQ(k, "volumes (other than tmpfs)");
   free(k);
+  m.type = "tmpfs"; /* honoured */
+  CHECK(sup_unhonoured_keys(&s) == NULL);
+
+  /* tmpfs (short syntax with options, long syntax) and shm_size as mounts */
+  char *tmpfs[] = {"/run", "/data:size=1m,mode=750,noexec", NULL};
+  s.tmpfs = tmpfs;
+  m.target = "/cache";
+  m.tmpfs_size = 4096;
+  m.tmpfs_mode = 0700;
+  s.shm_size = 64 << 20;
+  s.name = "web";
+  struct proto_mount mounts[8];
+  size_t n = 0;
+  char **strings = NULL;
+  CHECK(sup_service_mounts(&s, mounts, 8, &n, &strings, NULL) == 0);
+  CHECK_INTEQ(n, 4);
+  CHECK_STREQ(mounts[0].target, "/run");
+  CHECK_STREQ(mounts[0].options, "");
+  CHECK_STREQ(mounts[1].target, "/data");
+  CHECK_STREQ(mounts[1].options, "size=1m,mode=750");
+  CHECK_STREQ(mounts[2].target, "/cache");
+  CHECK_STREQ(mounts[2].options, "size=4096,mode=700");
+  CHECK_STREQ(mounts[3].target, "/dev/shm");
+  CHECK_STREQ(mounts[3].options, "mode=1777,size=67108864");
+  for (size_t i = 0; strings && strings[i]; i++)
+    free(strings[i]);
+  free(strings);
+  /* too many, or a relative mount point: an error naming the service */
+  strings = NULL;
+  CHECK(sup_service_mounts(&s, mounts, 2, &n, &strings, NULL) == -E2BIG);
+  for (size_t i = 0; strings && strings[i]; i++)
+    free(strings[i]);
+  free(strings);
+  char *bad[] = {"run", NULL};
+  s.tmpfs = bad;
+  strings = NULL;
+  CHECK(sup_service_mounts(&s, mounts, 8, &n, &strings, NULL) == -EINVAL);
+  free(strings);
+  s.tmpfs = NULL;
+  s.shm_size = -1;
+  m.type = NULL;
+  m.target = NULL;
 
   s.deploy.memory_limit = 256 << 20;
   s.deploy.cpus_limit = 1.5;

@@ -156,7 +156,10 @@ static void test_configure_roundtrip(void) {
   c.routes[0] = (struct proto_route){"default", "10.0.0.1", ""};
   c.n_mounts = 1;
   c.mounts[0] = (struct proto_mount){"tmpfs", "/cache", "tmpfs", "size=1m"};
-  c.flags = PROTO_CONFIGURE_HOST_BOUND;
+  c.flags = PROTO_CONFIGURE_HOST_BOUND | PROTO_CONFIGURE_READ_ONLY;
+  c.n_sysctls = 2;
+  c.sysctls[0] = "net.core.somaxconn=1024";
+  c.sysctls[1] = "vm.swappiness=7";
   struct proto_wr w = {0};
   CHECK_INTEQ(proto_enc_configure(&w, &c), 0);
   struct proto_hdr h;
@@ -166,6 +169,9 @@ static void test_configure_roundtrip(void) {
   struct proto_configure d;
   CHECK_INTEQ(proto_dec_configure(w.buf + PROTO_HDR_SIZE, h.len, &d), 0);
   CHECK_STREQ(d.hostname, "web");
+  CHECK_INTEQ(d.flags, PROTO_CONFIGURE_HOST_BOUND | PROTO_CONFIGURE_READ_ONLY);
+  CHECK_INTEQ(d.n_sysctls, 2);
+  CHECK_STREQ(d.sysctls[1], "vm.swappiness=7");
   CHECK_STREQ(d.resolv, "nameserver 10.0.0.1\n");
   CHECK_STREQ(d.data_dev, "/dev/vdb");
   CHECK(d.realtime_sec == 1700000000 && d.realtime_nsec == 5);
@@ -177,7 +183,6 @@ static void test_configure_roundtrip(void) {
   CHECK_STREQ(d.ifaces[0].name, "eth0");
   CHECK_STREQ(d.routes[0].gw, "10.0.0.1");
   CHECK_STREQ(d.mounts[0].options, "size=1m");
-  CHECK_INTEQ(d.flags, PROTO_CONFIGURE_HOST_BOUND);
   /* every truncation is refused */
   for (uint32_t n = 0; n < h.len; n++)
     CHECK(proto_dec_configure(w.buf + PROTO_HDR_SIZE, n, &d) < 0);
