@@ -11,6 +11,7 @@
 #include "runtime/vm/accel.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qemu.h"
+#include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
 
 static void usage(FILE *f, const char *prog) {
@@ -65,6 +66,9 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
   _cleanup_free_ char *run = stack_run_dir();
   _cleanup_free_ char *cache = stack_cache_dir();
   _cleanup_free_ char *config = stack_config_path();
+  size_t tcount;
+  unsigned long long tbytes;
+  template_stats(&tcount, &tbytes);
 
   if (json) {
     cJSON *o = cJSON_CreateObject();
@@ -92,6 +96,10 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
     cJSON_AddStringToObject(o, "run_dir", run);
     cJSON_AddStringToObject(o, "cache_dir", cache);
     cJSON_AddStringToObject(o, "config_file", config);
+    cJSON *t = cJSON_AddObjectToObject(o, "templates");
+    cJSON_AddBoolToObject(t, "enabled", template_enabled());
+    cJSON_AddNumberToObject(t, "count", (double)tcount);
+    cJSON_AddNumberToObject(t, "bytes", (double)tbytes);
     char *s = cJSON_Print(o);
     printf("%s\n", s);
     cJSON_free(s);
@@ -119,6 +127,8 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
   printf("Run dir:       %s\n", run);
   printf("Cache dir:     %s\n", cache);
   printf("Config file:   %s\n", config);
+  printf("VM templates:  %s, %zu in %s/templates (%.1f MB)\n",
+         template_enabled() ? "on" : "off (STACK_TEMPLATES)", tcount, cache, tbytes / 1e6);
   return rc;
 }
 

@@ -130,8 +130,15 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
     template_mac(i, macs[i]);
     nets[i] = (struct vm_net){.tap = "tap", .mac = macs[i]};
   }
+  struct vm_share shares[PROTO_MAX_MOUNTS];
+  if (spec->n_shares > PROTO_MAX_MOUNTS)
+    return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d", spec->n_shares,
+                           PROTO_MAX_MOUNTS);
+  for (size_t i = 0; i < spec->n_shares; i++)
+    shares[i] = (struct vm_share){"/share", spec->shares[i].tag, spec->shares[i].readonly};
   struct vm_spec norm = *spec;
   norm.name = NULL;
+  norm.shares = shares;
   norm.root_disk = "/root";
   norm.data_disk = "/data";
   norm.nets = nets;
@@ -553,8 +560,14 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, ui
     template_mac(i, macs[i]);
     nets[i] = (struct vm_net){.tap = taps[i], .mac = macs[i]};
   }
+  /* the template's shares point at its own directory: the guest does not
+   * mount them before it is configured, and a clone brings its own */
+  struct vm_share shares[PROTO_MAX_MOUNTS];
+  for (size_t i = 0; i < spec->n_shares && i < PROTO_MAX_MOUNTS; i++)
+    shares[i] = (struct vm_share){dir, spec->shares[i].tag, spec->shares[i].readonly};
   struct vm_spec ts = *spec;
   ts.name = "stack-template";
+  ts.shares = shares;
   ts.state_dir = dir;
   ts.data_disk = data;
   ts.nets = nets;
@@ -650,4 +663,30 @@ int template_get(struct template_cache *tc, const struct vm_spec *spec, uint64_t
   DLIST_PUSH(&b->waits, w);
   *wait = w;
   return 0;
+}
+
+void template_stats(size_t *count, unsigned long long *bytes) {
+  *count = 0;
+  *bytes = 0;
+  _cleanup_free_ char *cache = stack_cache_dir();
+  _cleanup_free_ char *root = fs_path_join(cache, "templates");
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    static const char *const files[] = {"state", "data.img"};
+    struct stat st;
+    for (size_t i = 0; i < 2; i++) {
+      _cleanup_free_ char *f = xasprintf("%s/%s/%s", root, de->d_name, files[i]);
+      if (stat(f, &st) == 0) {
+        *bytes += (unsigned long long)st.st_blocks * 512ULL;
+        if (i == 0)
+          (*count)++;
+      }
+    }
+  }
+  closedir(d);
 }

@@ -73,6 +73,10 @@ int template_get(struct template_cache *tc, const struct vm_spec *spec, uint64_t
 /* Drops a wait (cb will not be called); the build goes on for others. */
 void template_wait_cancel(struct template_wait *w);
 
+/* How many templates the cache holds and the host disk they use (bytes
+ * allocated), for `stack system info`. */
+void template_stats(size_t *count, unsigned long long *bytes);
+
 /* Whether templates are used: not when $STACK_TEMPLATES is "0" or "off"
  * (every VM then boots cold). */
 int template_enabled(void);
