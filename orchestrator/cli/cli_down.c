@@ -10,6 +10,7 @@
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
+#include "orchestrator/supervisor/sup_volumes.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -83,10 +84,12 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
   };
   int c;
   double timeout = -1;
-  bool rmi_all = false;
+  bool rmi_all = false, volumes = false;
   while ((c = getopt_long(argc, argv, "t:vh", opts, NULL)) != -1) {
     if (c == 't' && cli_parse_timeout(g, "down", optarg, &timeout) < 0)
       return 1;
+    if (c == 'v')
+      volumes = true;
     if (c == 'r') {
       if (strcmp(optarg, "all") != 0 && strcmp(optarg, "local") != 0) {
         fprintf(stderr, "%s down: invalid --rmi value %s: use \"local\" or \"all\"\n",
@@ -117,8 +120,16 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
   cJSON *res = NULL;
   if (cli_project_client(g, false, &paths, &client, &err) < 0)
     goto fail;
-  if (client == NULL)
-    return 0; /* nothing was ever created */
+  if (client == NULL && !volumes)
+    return 0; /* nothing is running */
+  if (client == NULL) {
+    _cleanup_strv_ char **removed = NULL;
+    if (sup_volumes_remove(paths.project, &removed, &err) < 0)
+      goto fail;
+    for (size_t i = 0; removed && removed[i]; i++)
+      fprintf(stderr, " Volume %s  Removed\n", removed[i]);
+    return 0;
+  }
   if (rmi_all && images_used(client, &images, &err) < 0)
     goto fail;
   cJSON *params = cJSON_CreateObject();
@@ -141,6 +152,15 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
   if (sup_client_call(client, "shutdown", NULL, NULL, NULL, &res, &err) < 0)
     goto fail;
   cJSON_Delete(res);
+  if (volumes) {
+    /* named and anonymous volumes the project made (external ones are not
+     * marked as its own) */
+    _cleanup_strv_ char **removed = NULL;
+    if (sup_volumes_remove(paths.project, &removed, &err) < 0)
+      goto fail;
+    for (size_t i = 0; removed && removed[i]; i++)
+      fprintf(stderr, " Volume %s  Removed\n", removed[i]);
+  }
   return remove_images(images);
 fail:
   stack_error_print(err);

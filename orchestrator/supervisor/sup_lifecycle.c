@@ -21,8 +21,10 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "runtime/vm/vm.h"
 #include "sup_net.h"
 #include "sup_server.h"
+#include "sup_volumes.h"
 #include "unhonoured.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
@@ -264,10 +266,15 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     struct proto_mount mounts[PROTO_MAX_MOUNTS];
     _cleanup_strv_ char **mount_strings = NULL;
     _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
+    struct vm_share shares[PROTO_MAX_MOUNTS];
     if ((ret = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
-                                  err)) < 0)
+                                  err)) < 0 ||
+        (ret = sup_volumes_resolve(s->project, svc, c->name, shares, PROTO_MAX_MOUNTS,
+                                   &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts,
+                                   &mount_strings, err)) < 0)
       goto failed;
     o.mounts = mounts;
+    o.shares = shares;
     o.sysctls = (const char *const *)sysctls;
     o.read_only = svc->read_only;
     if ((ret = sup_health_configure(s, c, err)) < 0 ||

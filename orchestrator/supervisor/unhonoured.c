@@ -20,8 +20,9 @@ static void add(struct sbuf *b, const char *key) {
 char *sup_unhonoured_keys(const struct compose_service *svc) {
   struct sbuf b = SBUF_INIT;
   for (size_t i = 0; i < svc->n_volumes; i++) {
-    if (!svc->volumes[i].type || strcmp(svc->volumes[i].type, "tmpfs") != 0) {
-      add(&b, "volumes (other than tmpfs)");
+    const char *t = svc->volumes[i].type;
+    if (!t || (strcmp(t, "tmpfs") != 0 && strcmp(t, "bind") != 0 && strcmp(t, "volume") != 0)) {
+      add(&b, "volumes of type npipe, cluster or image");
       break;
     }
   }

@@ -89,6 +89,8 @@ struct container {
   size_t n_mounts;
   const char *sysctls[PROTO_MAX_SYSCTLS];
   size_t n_sysctls;
+  struct vm_share shares[PROTO_MAX_MOUNTS]; /* strings in `strings` */
+  size_t n_shares;
   bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
@@ -447,6 +449,13 @@ static int copy_net(struct container *c, const struct container_opts *o,
                                         keep(c, m->fstype), keep(c, m->options)};
   }
   c->n_mounts = o->n_mounts;
+  if (o->n_shares > PROTO_MAX_MOUNTS)
+    return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d", o->n_shares,
+                           PROTO_MAX_MOUNTS);
+  for (size_t i = 0; i < o->n_shares; i++)
+    c->shares[i] = (struct vm_share){keep(c, o->shares[i].path), keep(c, o->shares[i].tag),
+                                     o->shares[i].readonly};
+  c->n_shares = o->n_shares;
   for (size_t i = 0; o->sysctls && o->sysctls[i]; i++) {
     if (i >= PROTO_MAX_SYSCTLS)
       return stack_error_set(err, -E2BIG, "more than %d sysctls", PROTO_MAX_SYSCTLS);
@@ -737,6 +746,8 @@ static void vm_spec_of(struct container *c, struct vm_spec *spec) {
       .cpus = c->cpus,
       .nets = c->vm_nets,
       .n_nets = c->n_nets,
+      .shares = c->shares,
+      .n_shares = c->n_shares,
       .control_socket = c->ctl,
       .qmp_socket = c->qmp,
       .host = &c->host,

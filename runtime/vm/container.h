@@ -20,6 +20,7 @@ struct stack_error;
 struct image_handle;
 struct template_cache;
 struct boot_queue;
+struct vm_share;
 struct container;
 
 /* A network interface: a host tap (net/ made it) and what the guest
@@ -58,6 +59,10 @@ struct container_opts {
    * PROTO_MAX_SYSCTLS; the root read-only (Compose's read_only) */
   const struct proto_mount *mounts;
   size_t n_mounts;
+  /* host directories given to the VM (mounted through `mounts`, fstype
+   * "9p", source = the share's tag), at most PROTO_MAX_MOUNTS */
+  const struct vm_share *shares;
+  size_t n_shares;
   const char *const *sysctls;
   bool read_only;
   /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */

@@ -179,6 +179,26 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
       add2(&a, "-device", xasprintf("virtio-net-device,netdev=net%zu", i));
   }
 
+  for (size_t i = 0; i < spec->n_shares; i++) {
+    const struct vm_share *sh = &spec->shares[i];
+    size_t tl = sh->tag ? strlen(sh->tag) : 0;
+    if (tl == 0 || tl > 31 || strspn(sh->tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-") != tl) {
+      r = stack_error_set(err, -EINVAL, "share %zu: invalid mount tag \"%s\"", i,
+                          sh->tag ? sh->tag : "");
+      goto fail;
+    }
+    if ((r = opt_path("shared directory", sh->path, &p, err)) < 0)
+      goto fail;
+    /* passthrough: files get the guest's owners and modes on the host, as
+     * with a Docker bind mount */
+    add2(&a, "-fsdev",
+         xasprintf("local,id=fs%zu,path=%s,security_model=passthrough%s", i, p,
+                   sh->readonly ? ",readonly=on" : ""));
+    free(steal_pointer(&p));
+    add2(&a, "-device", xasprintf("virtio-9p-device,fsdev=fs%zu,mount_tag=%s", i, sh->tag));
+  }
+
   if (spec->control_socket) {
     add2(&a, "-device", xstrdup("virtio-serial-device,max_ports=2"));
     add2(&a, "-chardev", xasprintf("socket,id=ctl,fd=%d,server=on,wait=off", QEMU_FD_CONTROL));

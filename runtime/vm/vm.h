@@ -29,6 +29,7 @@
 #ifndef STACK_VM_VM_H
 #define STACK_VM_VM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -43,6 +44,14 @@ struct vm_net {
   const char *mac; /* "52:54:00:xx:xx:xx"; NULL = QEMU picks one */
 };
 
+/* A host directory shared with the guest over virtio-9p (volumes, bind
+ * mounts); the guest mounts it by tag. */
+struct vm_share {
+  const char *path; /* host directory */
+  const char *tag;  /* mount tag: letters, digits, '_' and '-', at most 31 */
+  bool readonly;    /* QEMU refuses writes (the guest sees EROFS) */
+};
+
 struct vm_spec {
   const char *name;           /* for messages, and QEMU's -name */
   const char *state_dir;      /* must exist; console.log goes here */
@@ -55,6 +64,8 @@ struct vm_spec {
   unsigned cpus;              /* 0 = vm_default_cpus() */
   const struct vm_net *nets;  /* n_nets entries */
   size_t n_nets;
+  const struct vm_share *shares; /* n_shares entries */
+  size_t n_shares;
   const char *control_socket; /* path of the control socket; NULL = no channel */
   const char *qmp_socket;     /* path of the QMP socket; NULL = <state_dir>/qmp.sock */
   const struct vm_host *host; /* accelerator and TSC; NULL = vm_host_probe() now */

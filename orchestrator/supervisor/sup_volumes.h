@@ -1,0 +1,40 @@
+/* Volumes and bind mounts: host directories shared into a service's VM
+ * over virtio-9p (runtime/vm/vm.h, struct vm_share) and mounted by the
+ * guest where the service wants them.
+ *
+ *   bind      the host path itself (created when missing, as Compose does
+ *             for the short syntax)
+ *   volume    <data root>/volumes/<name>/_data, <name> being the volume's
+ *             resolved name (`<project>_<key>` unless `name:` says
+ *             otherwise); made on first use and marked as the project's
+ *             (<data root>/volumes/<name>/project), so `down -v` removes
+ *             it; an `external` volume must exist
+ *   anonymous <data root>/volumes/<container>-anon-<hash of target>/_data:
+ *             kept across restarts of the container, removed by `down -v`
+ *   tmpfs     not here (unhonoured.h, sup_service_mounts())
+ */
+#ifndef STACK_SUPERVISOR_SUP_VOLUMES_H
+#define STACK_SUPERVISOR_SUP_VOLUMES_H
+
+#include <stddef.h>
+
+struct compose_project;
+struct compose_service;
+struct proto_mount;
+struct stack_error;
+struct vm_share;
+
+/* Fills shares (at most max) and the matching guest mounts (appended to
+ * mounts at *n_mounts, at most max_mounts) for svc's volumes in container
+ * ctr_name; strings they point to are added to *strings (a strv the caller
+ * frees).  Errors name the service and the volume. */
+int sup_volumes_resolve(const struct compose_project *p, const struct compose_service *svc,
+                        const char *ctr_name, struct vm_share *shares, size_t max,
+                        size_t *n_shares, struct proto_mount *mounts, size_t max_mounts,
+                        size_t *n_mounts, char ***strings, struct stack_error **err);
+
+/* `down -v`: removes every volume marked as project's; *removed lists
+ * their names (strv, caller frees). */
+int sup_volumes_remove(const char *project, char ***removed, struct stack_error **err);
+
+#endif
