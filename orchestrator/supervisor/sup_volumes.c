@@ -44,10 +44,9 @@ static const struct compose_volume *find_volume(const struct compose_project *p,
 
 /* <data root>/volumes/<name>/_data, made (and marked as project's) when
  * missing unless external. */
-static int volume_dir(const char *name, const char *project, bool external,
-                      char **out, struct stack_error **err) {
-  if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
-      strcmp(name, "..") == 0)
+static int volume_dir(const char *name, const char *project, bool external, char **out,
+                      struct stack_error **err) {
+  if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
     return stack_error_set(err, -EINVAL, "invalid volume name \"%s\"", name);
   _cleanup_free_ char *root = stack_data_root();
   _cleanup_free_ char *vdir = xasprintf("%s/volumes/%s", root, name);
@@ -55,72 +54,59 @@ static int volume_dir(const char *name, const char *project, bool external,
   struct stat st;
   if (stat(data, &st) < 0) {
     if (external)
-      return stack_error_set(
-          err, -ENOENT,
-          "external volume \"%s\" not found: create %s first, or drop "
-          "`external: true`",
-          name, data);
+      return stack_error_set(err, -ENOENT,
+                             "external volume \"%s\" not found: create %s first, or drop "
+                             "`external: true`",
+                             name, data);
     int r = fs_mkdir_p(data, 0755, err);
     if (r < 0)
       return r;
     _cleanup_free_ char *marker = fs_path_join(vdir, "project");
-    if ((r = fs_write_file_atomic(marker, project, strlen(project), 0644,
-                                  err)) < 0)
+    if ((r = fs_write_file_atomic(marker, project, strlen(project), 0644, err)) < 0)
       return r;
   } else if (!S_ISDIR(st.st_mode)) {
-    return stack_error_set(err, -ENOTDIR,
-                           "volume \"%s\": %s is not a directory", name, data);
+    return stack_error_set(err, -ENOTDIR, "volume \"%s\": %s is not a directory", name, data);
   }
   *out = steal_pointer(&data);
   return 0;
 }
 
-int sup_volumes_resolve(const struct compose_project *p,
-                        const struct compose_service *svc, const char *ctr_name,
-                        struct vm_share *shares, size_t max, size_t *n_shares,
-                        struct proto_mount *mounts, size_t max_mounts,
-                        size_t *n_mounts, char ***strings,
-                        struct stack_error **err) {
+int sup_volumes_resolve(const struct compose_project *p, const struct compose_service *svc,
+                        const char *ctr_name, struct vm_share *shares, size_t max,
+                        size_t *n_shares, struct proto_mount *mounts, size_t max_mounts,
+                        size_t *n_mounts, char ***strings, struct stack_error **err) {
   *n_shares = 0;
   size_t ns = strv_count(*strings);
   for (size_t i = 0; i < svc->n_volumes; i++) {
     const struct compose_mount *m = &svc->volumes[i];
-    if (!m->type ||
-        (strcmp(m->type, "bind") != 0 && strcmp(m->type, "volume") != 0))
+    if (!m->type || (strcmp(m->type, "bind") != 0 && strcmp(m->type, "volume") != 0))
       continue; /* tmpfs: sup_service_mounts(); others are warned */
     if (!m->target || m->target[0] != '/')
-      return stack_error_set(
-          err, -EINVAL,
-          "service %s: volume target \"%s\" must be an absolute path",
-          svc->name, m->target ? m->target : "");
+      return stack_error_set(err, -EINVAL,
+                             "service %s: volume target \"%s\" must be an absolute path",
+                             svc->name, m->target ? m->target : "");
     if (*n_shares == max || *n_mounts == max_mounts)
-      return stack_error_set(err, -E2BIG, "service %s: more than %zu volumes",
-                             svc->name, max);
+      return stack_error_set(err, -E2BIG, "service %s: more than %zu volumes", svc->name, max);
     char *dir = NULL;
     int r;
     if (strcmp(m->type, "bind") == 0) {
       if (!m->source || m->source[0] != '/')
-        return stack_error_set(
-            err, -EINVAL,
-            "service %s: bind mount source \"%s\" must be an absolute path",
-            svc->name, m->source ? m->source : "");
+        return stack_error_set(err, -EINVAL,
+                               "service %s: bind mount source \"%s\" must be an absolute path",
+                               svc->name, m->source ? m->source : "");
       struct stat st;
-      if (stat(m->source, &st) < 0 &&
-          (r = fs_mkdir_p(m->source, 0755, err)) < 0)
-        return stack_error_prefix(err, "service %s: bind mount %s", svc->name,
-                                  m->source);
+      if (stat(m->source, &st) < 0 && (r = fs_mkdir_p(m->source, 0755, err)) < 0)
+        return stack_error_prefix(err, "service %s: bind mount %s", svc->name, m->source);
       if (stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
-        return stack_error_set(
-            err, -ENOTDIR,
-            "service %s: bind mount %s: only directories can be shared "
-            "into the VM, not single files",
-            svc->name, m->source);
+        return stack_error_set(err, -ENOTDIR,
+                               "service %s: bind mount %s: only directories can be shared "
+                               "into the VM, not single files",
+                               svc->name, m->source);
       dir = xstrdup(m->source);
     } else if (m->source && *m->source) {
       const struct compose_volume *v = find_volume(p, m->source);
       const char *name = v && v->name ? v->name : m->source;
-      if ((r = volume_dir(name, p ? p->name : "", v && v->external, &dir,
-                          err)) < 0)
+      if ((r = volume_dir(name, p ? p->name : "", v && v->external, &dir, err)) < 0)
         return stack_error_prefix(err, "service %s", svc->name);
     } else {
       /* anonymous: one per container and target, kept across restarts */
@@ -132,16 +118,14 @@ int sup_volumes_resolve(const struct compose_project *p,
         return stack_error_prefix(err, "service %s", svc->name);
     }
     const char *tag = keep(strings, &ns, xasprintf("vol%zu", *n_shares));
-    shares[(*n_shares)++] =
-        (struct vm_share){keep(strings, &ns, dir), tag, m->read_only};
-    mounts[(*n_mounts)++] = (struct proto_mount){
-        tag, keep(strings, &ns, xstrdup(m->target)), "9p", NINEP_OPTIONS};
+    shares[(*n_shares)++] = (struct vm_share){keep(strings, &ns, dir), tag, m->read_only};
+    mounts[(*n_mounts)++] = (struct proto_mount){tag, keep(strings, &ns, xstrdup(m->target)),
+                                                 "9p", NINEP_OPTIONS};
   }
   return 0;
 }
 
-int sup_volumes_remove(const char *project, char ***removed,
-                       struct stack_error **err) {
+int sup_volumes_remove(const char *project, char ***removed, struct stack_error **err) {
   (void)err;
   *removed = NULL;
   size_t n = 0;
@@ -157,8 +141,7 @@ int sup_volumes_remove(const char *project, char ***removed,
     _cleanup_free_ char *vdir = fs_path_join(vols, de->d_name);
     _cleanup_free_ char *marker = fs_path_join(vdir, "project");
     _cleanup_free_ char *owner = NULL;
-    if (fs_read_file(marker, 4096, &owner, NULL, NULL) < 0 ||
-        strcmp(owner, project) != 0)
+    if (fs_read_file(marker, 4096, &owner, NULL, NULL) < 0 || strcmp(owner, project) != 0)
       continue;
     if (fs_rm_rf(vdir, NULL) == 0)
       keep(removed, &n, xstrdup(de->d_name));

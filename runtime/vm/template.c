@@ -1,6 +1,5 @@
 #include "runtime/vm/template.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -75,8 +75,7 @@ void template_mac(size_t i, char out[18]) {
 
 int template_enabled(void) {
   const char *e = getenv("STACK_TEMPLATES");
-  return !(e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0 ||
-                 strcmp(e, "no") == 0));
+  return !(e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0 || strcmp(e, "no") == 0));
 }
 
 /* The executable that PATH lookup would run for name. */
@@ -88,8 +87,7 @@ static char *which(const char *name) {
     path = "/usr/bin:/bin";
   _cleanup_free_ char *copy = xstrdup(path);
   char *save = NULL;
-  for (char *d = strtok_r(copy, ":", &save); d;
-       d = strtok_r(NULL, ":", &save)) {
+  for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
     char *p = xasprintf("%s/%s", *d ? d : ".", name);
     if (access(p, X_OK) == 0)
       return p;
@@ -101,9 +99,8 @@ static char *which(const char *name) {
 static void add_identity(struct sbuf *b, const char *what, const char *path) {
   struct stat st;
   if (path && stat(path, &st) == 0)
-    sbuf_printf(b, "%s=%s:%lld:%lld.%09ld:%llu", what, path,
-                (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+    sbuf_printf(b, "%s=%s:%lld:%lld.%09ld:%llu", what, path, (long long)st.st_size,
+                (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
   else
     sbuf_printf(b, "%s=%s:missing", what, path ? path : "");
   sbuf_putc(b, '\0');
@@ -111,8 +108,8 @@ static void add_identity(struct sbuf *b, const char *what, const char *path) {
 
 /* The key of spec's shape: the command line a template of it would run,
  * with per-VM paths replaced by fixed ones, and the files it loads. */
-static int shape_key(const struct vm_spec *spec, uint64_t data_bytes,
-                     char **out, struct stack_error **err) {
+static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out,
+                     struct stack_error **err) {
   struct vm_host probed;
   const struct vm_host *host = spec->host;
   int r;
@@ -127,19 +124,18 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes,
   struct vm_net nets[PROTO_MAX_IFACES];
   char macs[PROTO_MAX_IFACES][18];
   if (spec->n_nets > PROTO_MAX_IFACES)
-    return stack_error_set(err, -E2BIG, "%zu networks: at most %d",
-                           spec->n_nets, PROTO_MAX_IFACES);
+    return stack_error_set(err, -E2BIG, "%zu networks: at most %d", spec->n_nets,
+                           PROTO_MAX_IFACES);
   for (size_t i = 0; i < spec->n_nets; i++) {
     template_mac(i, macs[i]);
     nets[i] = (struct vm_net){.tap = "tap", .mac = macs[i]};
   }
   struct vm_share shares[PROTO_MAX_MOUNTS];
   if (spec->n_shares > PROTO_MAX_MOUNTS)
-    return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d",
-                           spec->n_shares, PROTO_MAX_MOUNTS);
+    return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d", spec->n_shares,
+                           PROTO_MAX_MOUNTS);
   for (size_t i = 0; i < spec->n_shares; i++)
-    shares[i] = (struct vm_share){"/share", spec->shares[i].tag,
-                                  spec->shares[i].readonly};
+    shares[i] = (struct vm_share){"/share", spec->shares[i].tag, spec->shares[i].readonly};
   struct vm_spec norm = *spec;
   norm.name = NULL;
   norm.shares = shares;
@@ -201,8 +197,7 @@ static void on_build_handle_closed(uv_handle_t *h) {
 
 /* Tells the waiters (state_path NULL: failed) and tears the build down:
  * the template VM is killed (its state, if any, is already on disk). */
-static void build_finish(struct build *b, const char *state_path,
-                         const char *error) {
+static void build_finish(struct build *b, const char *state_path, const char *error) {
   if (b->done)
     return;
   b->done = true;
@@ -245,50 +240,40 @@ static void build_finish(struct build *b, const char *state_path,
   b->server_open = b->conn_open = false;
 }
 
-static void build_fail(struct build *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void build_fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void build_fail(struct build *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   _cleanup_free_ char *m = xvasprintf(fmt, ap);
   va_end(ap);
-  _cleanup_free_ char *msg =
-      xasprintf("building the VM template %s: %s", b->key, m);
+  _cleanup_free_ char *msg = xasprintf("building the VM template %s: %s", b->key, m);
   build_finish(b, NULL, msg);
 }
 
 static void on_timeout(uv_timer_t *t) {
-  build_fail(t->data, "no result within %d s; see %s/console.log",
-             BUILD_TIMEOUT_MS / 1000, ((struct build *)t->data)->dir);
+  build_fail(t->data, "no result within %d s; see %s/console.log", BUILD_TIMEOUT_MS / 1000,
+             ((struct build *)t->data)->dir);
 }
 
 static void on_vm_exit(struct vm *vm, int64_t status, int sig, void *data) {
   struct build *b = data;
   const char *qerr = vm_stderr(vm);
-  build_fail(
-      b,
-      "QEMU ended (status %lld, signal %d) before the template was saved%s%s",
-      (long long)status, sig, *qerr ? ": " : "", qerr);
+  build_fail(b, "QEMU ended (status %lld, signal %d) before the template was saved%s%s",
+             (long long)status, sig, *qerr ? ": " : "", qerr);
 }
 
-static void on_query(struct qmp *q, int status, const cJSON *ret,
-                     const char *error_desc, void *data) {
+static void on_query(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                     void *data) {
   (void)q;
   struct build *b = data;
   if (b->done)
     return;
-  const cJSON *st =
-      ret ? cJSON_GetObjectItemCaseSensitive(ret, "status") : NULL;
-  const cJSON *desc =
-      ret ? cJSON_GetObjectItemCaseSensitive(ret, "error-desc") : NULL;
-  if (status < 0 || !cJSON_IsString(st) ||
-      strcmp(st->valuestring, "completed") != 0) {
-    build_fail(b, "migration %s%s%s",
-               cJSON_IsString(st) ? st->valuestring : "failed",
+  const cJSON *st = ret ? cJSON_GetObjectItemCaseSensitive(ret, "status") : NULL;
+  const cJSON *desc = ret ? cJSON_GetObjectItemCaseSensitive(ret, "error-desc") : NULL;
+  if (status < 0 || !cJSON_IsString(st) || strcmp(st->valuestring, "completed") != 0) {
+    build_fail(b, "migration %s%s%s", cJSON_IsString(st) ? st->valuestring : "failed",
                cJSON_IsString(desc) ? ": " : "",
-               cJSON_IsString(desc) ? desc->valuestring
-               : error_desc         ? error_desc
-                                    : "");
+               cJSON_IsString(desc) ? desc->valuestring : error_desc ? error_desc : "");
     return;
   }
   if (rename(b->tmp_path, b->state_path) < 0) {
@@ -362,14 +347,13 @@ static void on_mig_conn(uv_stream_t *server, int status) {
     build_fail(b, "migration socket: %s", uv_strerror(r));
 }
 
-static void on_migrate(struct qmp *q, int status, const cJSON *ret,
-                       const char *error_desc, void *data) {
+static void on_migrate(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                       void *data) {
   (void)q;
   (void)ret;
   struct build *b = data;
   if (status < 0 && !b->done)
-    build_fail(b, "QMP migrate: %s",
-               error_desc ? error_desc : strerror(-status));
+    build_fail(b, "QMP migrate: %s", error_desc ? error_desc : strerror(-status));
 }
 
 static void on_qmp(struct qmp *q, int status, void *data) {
@@ -415,24 +399,20 @@ static void on_prepared(void *data, int32_t error, const char *message) {
     build_fail(b, "migration socket %s: %s", b->mig_path, uv_strerror(r));
     return;
   }
-  if (qmp_connect(b->tc->loop, vm_qmp_path(b->vm), on_qmp, NULL, b, &b->q, &e) <
-      0)
+  if (qmp_connect(b->tc->loop, vm_qmp_path(b->vm), on_qmp, NULL, b, &b->q, &e) < 0)
     build_fail(b, "%s", e->msg);
 }
 
 /* The guest's init said HELLO: have it mount the image's root (the same in
  * every container of the image), then save. */
-static void on_hello(void *data, uint32_t version, uint32_t caps,
-                     const char *kernel) {
+static void on_hello(void *data, uint32_t version, uint32_t caps, const char *kernel) {
   (void)caps;
   (void)kernel;
   struct build *b = data;
   if (b->done)
     return;
   if (version != PROTO_VERSION) {
-    build_fail(b,
-               "the guest init speaks protocol %u, this stack %u: rebuild the "
-               "initramfs",
+    build_fail(b, "the guest init speaks protocol %u, this stack %u: rebuild the initramfs",
                version, PROTO_VERSION);
     return;
   }
@@ -461,8 +441,7 @@ static bool template_alive(const char *dir) {
   if (fs_read_file(meta, 65536, &text, NULL, NULL) < 0)
     return false;
   char *save = NULL;
-  for (char *line = strtok_r(text, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save))
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
     if (line[0] == '/' && access(line, F_OK) < 0)
       return false;
   return true;
@@ -477,8 +456,7 @@ static int by_age(const void *a, const void *b) {
   const struct aged *x = a, *y = b;
   if (x->used.tv_sec != y->used.tv_sec)
     return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
-  return x->used.tv_nsec < y->used.tv_nsec ? -1
-                                           : x->used.tv_nsec > y->used.tv_nsec;
+  return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
 }
 
 /* Removes dir unless someone is building it (its lock is held). */
@@ -517,26 +495,24 @@ static void collect_garbage(const char *root, const char *keep) {
   closedir(d);
   qsort(list, n, sizeof *list, by_age);
   for (size_t i = 0; i < n; i++) {
-    if (n - i >=
-        TEMPLATE_KEEP) /* keeps TEMPLATE_KEEP - 1 besides the new one */
+    if (n - i >= TEMPLATE_KEEP) /* keeps TEMPLATE_KEEP - 1 besides the new one */
       remove_unlocked(list[i].dir);
     free(list[i].dir);
   }
   free(list);
 }
 
-static int write_meta(const char *dir, const struct vm_spec *spec,
-                      const char *kernel, struct stack_error **err) {
+static int write_meta(const char *dir, const struct vm_spec *spec, const char *kernel,
+                      struct stack_error **err) {
   _cleanup_free_ char *meta = fs_path_join(dir, "meta");
-  _cleanup_free_ char *text =
-      xasprintf("%s\n%s\n%s\n", kernel, spec->initrd ? spec->initrd : "",
-                spec->root_disk ? spec->root_disk : "");
+  _cleanup_free_ char *text = xasprintf("%s\n%s\n%s\n", kernel, spec->initrd ? spec->initrd : "",
+                                        spec->root_disk ? spec->root_disk : "");
   return fs_write_file_atomic(meta, text, strlen(text), 0600, err);
 }
 
-static int build_start(struct template_cache *tc, const struct vm_spec *spec,
-                       uint64_t data_bytes, const char *key, const char *dir,
-                       struct build **out, struct stack_error **err) {
+static int build_start(struct template_cache *tc, const struct vm_spec *spec, uint64_t data_bytes,
+                       const char *key, const char *dir, struct build **out,
+                       struct stack_error **err) {
   int r = fs_mkdir_p(dir, 0700, err);
   if (r < 0)
     return r;
@@ -545,9 +521,7 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec,
   if (lock_fd < 0)
     return stack_error_errno(err, -errno, "cannot open %s", lock);
   if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
-    return errno == EWOULDBLOCK
-               ? -EBUSY
-               : stack_error_errno(err, -errno, "flock %s", lock);
+    return errno == EWOULDBLOCK ? -EBUSY : stack_error_errno(err, -errno, "flock %s", lock);
   _cleanup_free_ char *kernel = NULL;
   if ((r = kernel_find(spec->kernel, &kernel, NULL, err)) < 0 ||
       (r = write_meta(dir, spec, kernel, err)) < 0)
@@ -590,8 +564,7 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec,
    * mount them before it is configured, and a clone brings its own */
   struct vm_share shares[PROTO_MAX_MOUNTS];
   for (size_t i = 0; i < spec->n_shares && i < PROTO_MAX_MOUNTS; i++)
-    shares[i] =
-        (struct vm_share){dir, spec->shares[i].tag, spec->shares[i].readonly};
+    shares[i] = (struct vm_share){dir, spec->shares[i].tag, spec->shares[i].readonly};
   struct vm_spec ts = *spec;
   ts.name = "stack-template";
   ts.shares = shares;
@@ -660,9 +633,8 @@ void template_wait_cancel(struct template_wait *w) {
   free(w);
 }
 
-int template_get(struct template_cache *tc, const struct vm_spec *spec,
-                 uint64_t data_bytes, template_cb cb, void *data,
-                 char **state_path, struct template_wait **wait,
+int template_get(struct template_cache *tc, const struct vm_spec *spec, uint64_t data_bytes,
+                 template_cb cb, void *data, char **state_path, struct template_wait **wait,
                  struct stack_error **err) {
   *state_path = NULL;
   *wait = NULL;
@@ -682,8 +654,7 @@ int template_get(struct template_cache *tc, const struct vm_spec *spec,
   struct build *b = tc->builds;
   while (b && strcmp(b->key, key) != 0)
     b = b->next;
-  if (b == NULL &&
-      (r = build_start(tc, spec, data_bytes, key, dir, &b, err)) < 0)
+  if (b == NULL && (r = build_start(tc, spec, data_bytes, key, dir, &b, err)) < 0)
     return r;
   struct template_wait *w = xcalloc(1, sizeof *w);
   w->b = b;
@@ -709,8 +680,7 @@ void template_stats(size_t *count, unsigned long long *bytes) {
     static const char *const files[] = {"state", "data.img"};
     struct stat st;
     for (size_t i = 0; i < 2; i++) {
-      _cleanup_free_ char *f =
-          xasprintf("%s/%s/%s", root, de->d_name, files[i]);
+      _cleanup_free_ char *f = xasprintf("%s/%s/%s", root, de->d_name, files[i]);
       if (stat(f, &st) == 0) {
         *bytes += (unsigned long long)st.st_blocks * 512ULL;
         if (i == 0)

@@ -24,68 +24,47 @@ static const struct vm_host kvm = {.accel = VM_ACCEL_KVM, .tsc_khz = 0};
 
 static void test_cmdline(void) {
   _cleanup_free_ char *c = qemu_kernel_cmdline(&tcg, "tinyinit=hang");
-  CHECK_STREQ(
-      c, "console=ttyS0 quiet reboot=t panic=-1 lapic_timer_period=4000000 "
-         "no_timer_check noreplace-smp tsc=reliable tsc_early_khz=2596096 "
-         "lpj=10384384 tinyinit=hang");
+  CHECK_STREQ(c, "console=ttyS0 quiet reboot=t panic=-1 lapic_timer_period=4000000 "
+                 "no_timer_check noreplace-smp tsc=reliable tsc_early_khz=2596096 "
+                 "lpj=10384384 tinyinit=hang");
   _cleanup_free_ char *k = qemu_kernel_cmdline(&kvm, NULL);
   CHECK(strstr(k, "tsc_early_khz") == NULL);
   CHECK(strstr(k, "lapic_timer_period=4000000") != NULL);
 }
 
 static void test_full(void) {
-  struct vm_net nets[] = {{.tap = "stk0a1", .mac = "52:54:00:12:34:56"},
-                          {.tap = "stk0b1"}};
-  struct vm_spec spec = {.name = "web-1",
-                         .state_dir = "/s",
-                         .initrd = "/i/initrd.cpio",
-                         .root_disk = "/img/root,1.ext4",
-                         .data_disk = "/c/data.img",
-                         .mem_mib = 512,
-                         .cpus = 2,
-                         .nets = nets,
-                         .n_nets = 2,
+  struct vm_net nets[] = {{.tap = "stk0a1", .mac = "52:54:00:12:34:56"}, {.tap = "stk0b1"}};
+  struct vm_spec spec = {.name = "web-1", .state_dir = "/s", .initrd = "/i/initrd.cpio",
+                         .root_disk = "/img/root,1.ext4", .data_disk = "/c/data.img",
+                         .mem_mib = 512, .cpus = 2, .nets = nets, .n_nets = 2,
                          .control_socket = "/run/ctl.sock"};
   _cleanup_strv_ char **argv = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
-  CHECK(qemu_build_argv(&spec, &tcg, "/k/vmlinux", "/s/console.log", &argv,
-                        &err) == 0);
+  CHECK(qemu_build_argv(&spec, &tcg, "/k/vmlinux", "/s/console.log", &argv, &err) == 0);
   _cleanup_free_ char *j = joined(argv);
   CHECK_STREQ(argv[0], "qemu-system-x86_64");
   CHECK(strstr(j, "|-M|microvm,accel=tcg,acpi=off,pit=off|") != NULL);
   CHECK(strstr(j, "|-cpu|qemu64,+arat|") != NULL);
   CHECK(strstr(j, "|-m|512M|-smp|2|") != NULL);
-  CHECK(strstr(j, "|-nodefaults|-no-user-config|-no-reboot|-display|none|") !=
+  CHECK(strstr(j, "|-nodefaults|-no-user-config|-no-reboot|-display|none|") != NULL);
+  CHECK(strstr(j, "|-sandbox|on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                  "resourcecontrol=deny|") != NULL);
+  CHECK(strstr(j, "|-kernel|/k/vmlinux|-initrd|/i/initrd.cpio|-append|console=ttyS0 ") != NULL);
+  CHECK(strstr(j, "|-chardev|file,id=console,path=/s/console.log|-serial|chardev:console|") !=
         NULL);
-  CHECK(strstr(j,
-               "|-sandbox|on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-               "resourcecontrol=deny|") != NULL);
-  CHECK(strstr(j, "|-kernel|/k/vmlinux|-initrd|/i/"
-                  "initrd.cpio|-append|console=ttyS0 ") != NULL);
-  CHECK(strstr(j, "|-chardev|file,id=console,path=/s/"
-                  "console.log|-serial|chardev:console|") != NULL);
   CHECK(strstr(j, "|-chardev|socket,id=qmp,fd=3,server=on,wait=off|-mon|"
                   "chardev=qmp,mode=control|") != NULL);
   /* A comma in a path is doubled, not taken as an option separator. */
-  CHECK(strstr(j, "|-drive|file=/img/"
-                  "root,,1.ext4,if=none,id=root,format=raw,readonly=on|"
+  CHECK(strstr(j, "|-drive|file=/img/root,,1.ext4,if=none,id=root,format=raw,readonly=on|"
                   "-device|virtio-blk-device,drive=root,serial=root|") != NULL);
-  CHECK(strstr(
-            j,
-            "|-drive|file=/c/data.img,if=none,id=data,format=raw,discard=unmap,"
-            "detect-zeroes=unmap|-device|virtio-blk-device,drive=data,serial="
-            "data|") != NULL);
-  CHECK(strstr(j,
-               "|-netdev|tap,id=net0,ifname=stk0a1,script=no,downscript=no,"
-               "vhost=off|-device|"
-               "virtio-net-device,netdev=net0,mac=52:54:00:12:34:56|") != NULL);
+  CHECK(strstr(j, "|-drive|file=/c/data.img,if=none,id=data,format=raw,discard=unmap,"
+                  "detect-zeroes=unmap|-device|virtio-blk-device,drive=data,serial=data|") != NULL);
+  CHECK(strstr(j, "|-netdev|tap,id=net0,ifname=stk0a1,script=no,downscript=no,vhost=off|-device|"
+                  "virtio-net-device,netdev=net0,mac=52:54:00:12:34:56|") != NULL);
   CHECK(strstr(j, "|-device|virtio-net-device,netdev=net1|") != NULL);
-  CHECK(strstr(j, "|-device|virtio-serial-device,max_ports=2|-chardev|socket,"
-                  "id=ctl,fd=4,"
-                  "server=on,wait=off|-device|virtserialport,chardev=ctl,name="
-                  "stack.ctl|") != NULL);
-  CHECK(strstr(j, "|-device|virtio-balloon-device,free-page-reporting=on|") !=
-        NULL);
+  CHECK(strstr(j, "|-device|virtio-serial-device,max_ports=2|-chardev|socket,id=ctl,fd=4,"
+                  "server=on,wait=off|-device|virtserialport,chardev=ctl,name=stack.ctl|") != NULL);
+  CHECK(strstr(j, "|-device|virtio-balloon-device,free-page-reporting=on|") != NULL);
   CHECK(strstr(j, "|-device|virtio-rng-device|") != NULL);
   CHECK(strstr(j, "|-name|guest=web-1|") != NULL);
 }
@@ -118,52 +97,44 @@ static void test_rejects(void) {
   spec.nets = long_tap;
   CHECK(qemu_build_argv(&spec, &tcg, "/k", "/s/c", &argv, NULL) == -EINVAL);
 
-  const char *bad_macs[] = {"52:54:00:12:34", "53:54:00:12:34:56",
-                            "52:54:00:12:34:5g", "52-54-00-12-34-56",
-                            "52:54:00:12:34:56,x"};
+  const char *bad_macs[] = {"52:54:00:12:34", "53:54:00:12:34:56", "52:54:00:12:34:5g",
+                            "52-54-00-12-34-56", "52:54:00:12:34:56,x"};
   for (size_t i = 0; i < sizeof(bad_macs) / sizeof(*bad_macs); i++) {
     struct vm_net n[] = {{.tap = "t0", .mac = bad_macs[i]}};
     spec.nets = n;
-    CHECK_MSG(qemu_build_argv(&spec, &tcg, "/k", "/s/c", &argv, NULL) ==
-                  -EINVAL,
-              "%s", bad_macs[i]);
+    CHECK_MSG(qemu_build_argv(&spec, &tcg, "/k", "/s/c", &argv, NULL) == -EINVAL, "%s",
+              bad_macs[i]);
   }
   struct vm_spec nl = {.state_dir = "/s", .root_disk = "/a\nb"};
   CHECK(qemu_build_argv(&nl, &tcg, "/k", "/s/c", &argv, NULL) == -EINVAL);
 
   /* a share's tag goes into the device options unescaped: only safe
    * characters */
-  const char *bad_tags[] = {"", "a,b", "x=y",
-                            "01234567890123456789012345678901"};
+  const char *bad_tags[] = {"", "a,b", "x=y", "01234567890123456789012345678901"};
   for (size_t i = 0; i < sizeof(bad_tags) / sizeof(*bad_tags); i++) {
     struct vm_share sh[] = {{.path = "/v", .tag = bad_tags[i]}};
     struct vm_spec ss = {.state_dir = "/s", .shares = sh, .n_shares = 1};
-    CHECK_MSG(qemu_build_argv(&ss, &tcg, "/k", "/s/c", &argv, NULL) == -EINVAL,
-              "%s", bad_tags[i]);
+    CHECK_MSG(qemu_build_argv(&ss, &tcg, "/k", "/s/c", &argv, NULL) == -EINVAL, "%s",
+              bad_tags[i]);
   }
 }
 
 static void test_shares(void) {
   struct vm_share sh[] = {{.path = "/srv/a,b", .tag = "vol0"},
                           {.path = "/d", .tag = "vol1", .readonly = true}};
-  struct vm_spec spec = {
-      .state_dir = "/s", .shares = sh, .n_shares = 2, .incoming = "/t/state"};
+  struct vm_spec spec = {.state_dir = "/s", .shares = sh, .n_shares = 2, .incoming = "/t/state"};
   char **argv = NULL;
   CHECK(qemu_build_argv(&spec, &tcg, "/k", "/s/c", &argv, NULL) == 0);
   bool fs0 = false, fs1 = false, dev1 = false, incoming = false;
   for (size_t i = 0; argv && argv[i]; i++) {
     /* a comma in a path is doubled, as QemuOpts wants */
-    if (strcmp(argv[i],
-               "local,id=fs0,path=/srv/a,,b,security_model=passthrough") == 0)
+    if (strcmp(argv[i], "local,id=fs0,path=/srv/a,,b,security_model=passthrough") == 0)
       fs0 = true;
-    if (strcmp(argv[i],
-               "local,id=fs1,path=/d,security_model=passthrough,readonly=on") ==
-        0)
+    if (strcmp(argv[i], "local,id=fs1,path=/d,security_model=passthrough,readonly=on") == 0)
       fs1 = true;
     if (strcmp(argv[i], "virtio-9p-device,fsdev=fs1,mount_tag=vol1") == 0)
       dev1 = true;
-    if (strcmp(argv[i], "-incoming") == 0 && argv[i + 1] &&
-        strcmp(argv[i + 1], "defer") == 0)
+    if (strcmp(argv[i], "-incoming") == 0 && argv[i + 1] && strcmp(argv[i + 1], "defer") == 0)
       incoming = true;
   }
   CHECK(fs0 && fs1 && dev1 && incoming);
