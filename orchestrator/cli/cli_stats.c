@@ -64,10 +64,10 @@ static void sleep_ms(long ms) {
 /* Prints one reading: the containers of cur, CPU from prev. */
 static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no_trunc,
                          bool clear) {
-  static const char *const header[] = {"CONTAINER ID",      "NAME",  "CPU %",
-                                       "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O"};
+  static const char *const header[] = {"CONTAINER ID", "NAME",    "CPU %",    "MEM USAGE / LIMIT",
+                                       "MEM %",        "NET I/O", "BLOCK I/O"};
   struct cli_table t;
-  cli_table_init(&t, 6, header);
+  cli_table_init(&t, 7, header);
   double dt = num(cur, "time_ns") - num(prev, "time_ns");
   const cJSON *c;
   cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(cur, "containers")) {
@@ -81,6 +81,9 @@ static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no
     _cleanup_free_ char *rd = human_size_si(num(c, "read_bytes"), 3);
     _cleanup_free_ char *wr = human_size_si(num(c, "write_bytes"), 3);
     _cleanup_free_ char *block = xasprintf("%s / %s", rd, wr);
+    _cleanup_free_ char *nrx = human_size_si(num(c, "net_rx_bytes"), 3);
+    _cleanup_free_ char *ntx = human_size_si(num(c, "net_tx_bytes"), 3);
+    _cleanup_free_ char *netio = xasprintf("%s / %s", nrx, ntx);
     _cleanup_free_ char *id = xstrndup(str(c, "id"), no_trunc ? 64 : 12);
     if (json) {
       cJSON *o = cJSON_CreateObject();
@@ -91,11 +94,12 @@ static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no
       cJSON_AddStringToObject(o, "MemPerc", memp_s);
       cJSON_AddStringToObject(o, "MemUsage", usage_s);
       cJSON_AddStringToObject(o, "Name", str(c, "name"));
+      cJSON_AddStringToObject(o, "NetIO", netio);
       _cleanup_free_ char *line = cJSON_PrintUnformatted(o);
       cJSON_Delete(o);
       puts(line);
     } else {
-      const char *row[] = {id, str(c, "name"), cpu_s, usage_s, memp_s, block};
+      const char *row[] = {id, str(c, "name"), cpu_s, usage_s, memp_s, netio, block};
       cli_table_add(&t, row);
     }
   }

@@ -13,6 +13,7 @@
 #include "orchestrator/compose/compose_model.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "net_spec.h"
@@ -302,6 +303,24 @@ void sup_net_ps(const struct supervisor *s, const char *name, cJSON *obj) {
     cJSON_AddNumberToObject(o, "target", b->guest_port);
     cJSON_AddStringToObject(o, "protocol", b->proto == IPPROTO_UDP ? "udp" : "tcp");
     cJSON_AddItemToArray(arr, o);
+  }
+}
+
+static unsigned long long tap_counter(const char *tap, const char *which) {
+  _cleanup_free_ char *path = xasprintf("/sys/class/net/%s/statistics/%s", tap, which);
+  _cleanup_free_ char *text = NULL;
+  if (fs_read_file(path, 64, &text, NULL, NULL) < 0)
+    return 0;
+  return strtoull(text, NULL, 10);
+}
+
+void sup_net_io(const struct supervisor *s, const char *name, unsigned long long *rx,
+                unsigned long long *tx) {
+  *rx = *tx = 0;
+  const struct sup_net_ctr *k = find(s, name);
+  for (size_t i = 0; k && i < k->net.n_att; i++) {
+    *rx += tap_counter(k->net.att[i].tap, "tx_bytes");
+    *tx += tap_counter(k->net.att[i].tap, "rx_bytes");
   }
 }
 

@@ -49,6 +49,12 @@ void sup_net_down(struct supervisor *s);
  * "ports": [{host_ip, host_port, target, protocol}] (nothing when none). */
 void sup_net_ps(const struct supervisor *s, const char *name, cJSON *obj);
 
+/* Bytes the container received and sent over its networks, read from its
+ * taps' counters on the host (what the host sends into a tap the guest
+ * receives); 0 when it has no network. */
+void sup_net_io(const struct supervisor *s, const char *name, unsigned long long *rx,
+                unsigned long long *tx);
+
 /* The `port` request: params {service, private_port, protocol?, index?}
  * -> {bindings: ["0.0.0.0:49153", ...]}. */
 int sup_net_port(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,

@@ -14,6 +14,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/vm/vm.h"
+#include "sup_net.h"
 #include "sup_server.h"
 
 /* The guest's RAM: QEMU's "-m <n>M" (qemu.c writes it so), which holds
@@ -67,6 +68,10 @@ int sup_stats(struct supervisor *s, struct sup_conn *c, const struct sup_request
     cJSON_AddNumberToObject(o, "mem_limit", (double)vm_mem_bytes(ct->qemu_pid));
     cJSON_AddNumberToObject(o, "read_bytes", (double)u.read_bytes);
     cJSON_AddNumberToObject(o, "write_bytes", (double)u.write_bytes);
+    unsigned long long rx, tx;
+    sup_net_io(s, ct->name, &rx, &tx);
+    cJSON_AddNumberToObject(o, "net_rx_bytes", (double)rx);
+    cJSON_AddNumberToObject(o, "net_tx_bytes", (double)tx);
     cJSON_AddItemToArray(arr, o);
   }
   return 0;

@@ -28,7 +28,7 @@ wait_for eval '"$STACK" ps -a | grep -q "^vstats-gone-1 .*Exited"' || fail "gone
 sleep 1 # let the guests finish booting: boot CPU is not what is measured
 
 out=$(timeout 60 "$STACK" stats --no-stream) || fail "stats: $out"
-head -1 <<<"$out" | grep -q '^CONTAINER ID   NAME .*CPU % .*MEM USAGE / LIMIT .*MEM % .*BLOCK I/O' ||
+head -1 <<<"$out" | grep -q '^CONTAINER ID   NAME .*CPU % .*MEM USAGE / LIMIT .*MEM % .*NET I/O .*BLOCK I/O' ||
   fail "header: $out"
 (($(wc -l <<<"$out") == 3)) || fail "not one line per running container: $out"
 grep -q 'vstats-gone-1' <<<"$out" && fail "a stopped container listed: $out"
@@ -49,6 +49,24 @@ used = rows["vstats-idle-1"]["MemUsage"].split(" / ")[0]
 assert used.endswith("MiB") and 5 < float(used[:-3]) < 256, used
 for r in rows.values():
     assert len(r["ID"]) == 12 and r["BlockIO"].count(" / ") == 1, r
+    assert r["NetIO"].count(" / ") == 1, r
+PY
+
+# NET I/O counts what crossed the container's network (here at least a
+# connection attempt from idle to spin), read from its tap on the host
+timeout 60 "$STACK" exec -T idle sh -c 'head -c 100000 /dev/zero | nc -w 2 spin 9 >/dev/null 2>&1; true'
+json=$(timeout 60 "$STACK" stats --no-stream --format json idle) || fail "stats json: $json"
+python3 - "$json" <<'PY' || fail "NET I/O after sending 100 kB: $json"
+import json, sys
+r = json.loads(sys.argv[1].splitlines()[0])
+units = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+def size(t):
+    for u in ("kB", "MB", "GB", "B"):
+        if t.endswith(u):
+            return float(t[: -len(u)]) * units[u]
+    raise ValueError(t)
+rx, tx = (size(x) for x in r["NetIO"].split(" / "))
+assert tx > 0, r["NetIO"]
 PY
 
 out=$(timeout 60 "$STACK" stats --no-stream spin) || fail "stats spin: $out"
