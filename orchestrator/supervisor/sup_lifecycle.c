@@ -19,6 +19,7 @@
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
@@ -258,6 +259,14 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .templates = s->templates,
         .boots = s->boots,
     };
+    /* the container's writable layer outlives its VM, as a Docker
+     * container's does across stop/start and restarts; it goes when the
+     * container is removed or recreated (sup_ctr_forget()) */
+    _cleanup_free_ char *layer = sup_ctr_layer_path(s, c->name);
+    _cleanup_free_ char *layers = fs_path_join(s->paths.state_dir, "layers");
+    if ((ret = fs_mkdir_p(layers, 0700, err)) < 0)
+      goto failed;
+    o.data_disk = layer;
     static const struct container_io io = {on_output, on_started, on_exited};
     struct proto_rlimit rl[PROTO_MAX_RLIMITS];
     if ((ret = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0)
@@ -682,7 +691,12 @@ static void on_ctr_timer_closed(uv_handle_t *h) {
   free(c);
 }
 
+char *sup_ctr_layer_path(const struct supervisor *s, const char *name) {
+  return xasprintf("%s/layers/%s.img", s->paths.state_dir, name);
+}
+
 void sup_ctr_forget(struct supervisor *s, const char *name) {
+  _cleanup_free_ char *layer = sup_ctr_layer_path(s, name);
   for (struct sup_ctr **pp = &s->ctrs; *pp; pp = &(*pp)->next) {
     struct sup_ctr *c = *pp;
     if (strcmp(c->name, name) != 0)
@@ -692,8 +706,10 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
     sup_net_forget(s, name);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
     uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
-    return;
+    break;
   }
+  /* its VM is gone (killed above): the writable layer goes too */
+  unlink(layer);
 }
 
 void sup_lifecycle_free(struct supervisor *s) {

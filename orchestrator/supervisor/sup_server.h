@@ -136,6 +136,9 @@ void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
 void sup_adopt(struct supervisor *s, struct ps_container *r);
 /* Forgets a container's runtime (its record was removed). */
 void sup_ctr_forget(struct supervisor *s, const char *name);
+/* Where container name keeps its writable layer between runs of its VM:
+ * <project state dir>/layers/<name>.img (caller frees). */
+char *sup_ctr_layer_path(const struct supervisor *s, const char *name);
 /* Re-evaluates dependency gates and waiting requests; called after every
  * change of a container's state. */
 void sup_progress(struct supervisor *s);

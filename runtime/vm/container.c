@@ -54,6 +54,7 @@ struct container {
   struct vm_host host;
   char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp;
   uint64_t mem_mib, disk_bytes;
+  bool disk_reused; /* opts->data_disk existed: its files are kept */
   unsigned cpus;
   char *clone_of; /* the template state the VM was restored from */
   struct boot_queue *boots;
@@ -775,7 +776,7 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
     }
   }
   int r;
-  if (!clone_of && (r = vm_create_data_disk(c->disk, c->disk_bytes, err)) < 0)
+  if (!clone_of && !c->disk_reused && (r = vm_create_data_disk(c->disk, c->disk_bytes, err)) < 0)
     return r;
   struct vm_spec spec;
   vm_spec_of(c, &spec);
@@ -922,7 +923,8 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
     goto fail;
   write_state(c, "created");
 
-  disk = fs_path_join(c->state_dir, "data.img");
+  disk = o->data_disk ? xstrdup(o->data_disk) : fs_path_join(c->state_dir, "data.img");
+  c->disk_reused = o->data_disk && fs_exists(o->data_disk);
   c->disk_bytes = o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT;
   if ((r = vm_host_probe(&c->host, err)) < 0)
     goto fail;
@@ -939,7 +941,9 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->timer.data = c;
   c->timer_open = true;
 
-  if (o->templates && template_enabled()) {
+  /* a writable disk kept from an earlier run holds that run's files: a
+   * template's guest has its own disk mounted, so this one boots cold */
+  if (o->templates && template_enabled() && !c->disk_reused) {
     struct vm_spec spec;
     vm_spec_of(c, &spec);
     _cleanup_free_ char *state = NULL;

@@ -49,6 +49,10 @@ struct container_opts {
   const char *kernel;      /* NULL = kernel_find() */
   const char *initramfs;   /* NULL = initramfs_find() */
   uint64_t disk_bytes;     /* writable disk size; 0 = CONTAINER_DISK_DEFAULT */
+  /* The writable disk to use and keep: reused (with its files) when it
+   * exists, made there otherwise; never removed here.  NULL = a new disk in
+   * the state directory, which goes with it. */
+  const char *data_disk;
   const struct container_net *nets; /* n_nets entries, at most PROTO_MAX_IFACES */
   size_t n_nets;
   const char *const *gateways;    /* NULL-terminated default routes' gateways (v4/v6) */
