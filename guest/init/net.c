@@ -210,6 +210,23 @@ static int find_by_mac(const char *mac, char name[IFNAMSIZ]) {
   return r;
 }
 
+/* An interface given no IPv6 address gets no IPv6 at all, as Docker does
+ * on networks without IPv6: no link-local address, duplicate address
+ * detection, router solicitations or multicast reports (timers and
+ * packets a container did not ask for). */
+static void no_ipv6_unless_given(const char *ifname, const struct proto_iface *f) {
+  for (uint32_t j = 0; j < f->n_addrs; j++)
+    if (strchr(f->addrs[j], ':'))
+      return;
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)!write(fd, "1", 1);
+    close(fd);
+  }
+}
+
 int net_loopback_up(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
@@ -234,6 +251,7 @@ int net_configure(const struct proto_configure *c, char *msg, size_t msglen) {
       goto out;
     }
     int idx = (int)if_nametoindex(name);
+    no_ipv6_unless_given(name, f);
     const char *rename_to = f->name[0] && strcmp(f->name, name) != 0 ? f->name : NULL;
     if ((r = link_set(fd, idx, 1, f->mtu, rename_to, f->set_mac)) < 0) {
       snprintf(msg, msglen, "configure interface %s (%s): %s", name, f->mac, strerror(-r));
