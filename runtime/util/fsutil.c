@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,23 @@ int fs_exists(const char *path) {
   return lstat(path, &st) == 0;
 }
 
+static int fd_pwrite_all(int fd, const char *p, size_t n, off_t off) {
+  while (n > 0) {
+    ssize_t w = pwrite(fd, p, n, off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    n -= (size_t)w;
+    off += w;
+  }
+  return 0;
+}
+
 int fs_copy_sparse(const char *src, const char *dst, struct stack_error **err) {
+  const size_t bufsize = 1 << 16;
+  _cleanup_free_ char *buf = NULL; /* only when the kernel cannot copy */
   _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return stack_error_errno(err, -errno, "cannot open %s", src);
@@ -141,6 +158,7 @@ int fs_copy_sparse(const char *src, const char *dst, struct stack_error **err) {
     goto fail;
   }
   off_t pos = 0;
+  bool in_kernel = true;
   while (pos < st.st_size) {
     off_t data = lseek(in, pos, SEEK_DATA);
     if (data < 0 && errno == ENXIO)
@@ -156,9 +174,28 @@ int fs_copy_sparse(const char *src, const char *dst, struct stack_error **err) {
     }
     off_t off_in = data, off_out = data;
     while (off_in < hole) {
-      ssize_t n = copy_file_range(in, &off_in, out, &off_out, (size_t)(hole - off_in), 0);
+      ssize_t n = in_kernel ? copy_file_range(in, &off_in, out, &off_out,
+                                              (size_t)(hole - off_in), 0)
+                            : -1;
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && in_kernel && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                                 errno == EOPNOTSUPP)) {
+        /* across file systems some kernels refuse: copy through a buffer */
+        in_kernel = false;
+        buf = xmalloc(bufsize);
+        continue;
+      }
+      if (!in_kernel) {
+        size_t want = (size_t)(hole - off_in) < bufsize ? (size_t)(hole - off_in) : bufsize;
+        n = pread(in, buf, want, off_in);
+        if (n > 0 && fd_pwrite_all(out, buf, (size_t)n, off_out) < 0)
+          n = -1;
+        if (n > 0) {
+          off_in += n;
+          off_out += n;
+        }
+      }
       if (n <= 0) {
         r = stack_error_errno(err, n < 0 ? -errno : -EIO, "copy %s to %s", src, dst);
         goto fail;
