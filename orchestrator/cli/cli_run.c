@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "cli_compose_run.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -289,7 +290,13 @@ static void print_times(const struct container_times *t) {
 static void close_cb(uv_handle_t *h) { (void)h; }
 
 int cli_run(struct cli_globals *g, int argc, char **argv) {
-  (void)g;
+  /* `run SERVICE` when a Compose project is in effect and names that
+   * service (docs/user-guide.md); `run IMAGE` otherwise */
+  int compose = cli_compose_run_wanted(g, argc, argv);
+  if (compose < 0)
+    return CONTAINER_EXIT_FAILED;
+  if (compose > 0)
+    return cli_compose_run(g, argc, argv);
   static const struct option opts[] = {
       {"rm", no_argument, NULL, 'R'},
       {"interactive", no_argument, NULL, 'i'},

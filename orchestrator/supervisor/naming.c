@@ -16,6 +16,10 @@ char *naming_container_name(const char *project, const char *service, unsigned n
   return xasprintf("%s-%s-%u", project, service, number);
 }
 
+char *naming_run_container_name(const char *project, const char *service, const char *id) {
+  return xasprintf("%s-%s-run-%.12s", project, service, id);
+}
+
 long naming_container_number(const char *project, const char *service, const char *name) {
   size_t lp = strlen(project), ls = strlen(service);
   if (strncmp(name, project, lp) != 0 || name[lp] != '-' ||

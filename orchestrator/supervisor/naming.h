@@ -13,6 +13,11 @@ struct stack_error;
 char *naming_container_name(const char *project, const char *service, unsigned number,
                             const char *container_name);
 
+/* The name of a one-off container (`stack run SERVICE`), as Compose names
+ * them: "<project>-<service>-run-<first 12 characters of id>".  Caller
+ * frees. */
+char *naming_run_container_name(const char *project, const char *service, const char *id);
+
 /* Parses "<project>-<service>-<n>" back into n; -1 if name is not one of
  * this service's generated names. */
 long naming_container_number(const char *project, const char *service, const char *name);

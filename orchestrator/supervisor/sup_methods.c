@@ -281,6 +281,29 @@ static int m_exec(struct supervisor *s, struct sup_conn *c, const struct sup_req
   return sup_exec(s, c, req, err);
 }
 
+static int m_run(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                 cJSON **result, struct stack_error **err) {
+  return sup_run(s, c, req, err);
+}
+
+/* Input notifications go to the connection's one-off container when it
+ * runs one (`stack run SERVICE` sends them as `stack exec` does), else to
+ * its exec session. */
+static int m_exec_stdin(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                        cJSON **result, struct stack_error **err) {
+  return sup_run_input(s, c, req) ? 1 : sup_exec_stdin(s, c, req, result, err);
+}
+
+static int m_exec_resize(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                         cJSON **result, struct stack_error **err) {
+  return sup_run_input(s, c, req) ? 1 : sup_exec_resize(s, c, req, result, err);
+}
+
+static int m_exec_signal(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+                         cJSON **result, struct stack_error **err) {
+  return sup_run_input(s, c, req) ? 1 : sup_exec_signal(s, c, req, result, err);
+}
+
 typedef int (*method_fn)(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                          cJSON **result, struct stack_error **err);
 
@@ -292,8 +315,8 @@ static const struct {
     {"up", m_up},     {"stop", m_stop}, {"logs", m_logs},     {"shutdown", m_shutdown},
     {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
     {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
-    {"exec_stdin", sup_exec_stdin}, {"exec_resize", sup_exec_resize},
-    {"exec_signal", sup_exec_signal},
+    {"exec_stdin", m_exec_stdin}, {"exec_resize", m_exec_resize},
+    {"exec_signal", m_exec_signal}, {"run", m_run},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

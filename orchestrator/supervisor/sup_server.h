@@ -26,6 +26,10 @@ struct sup_conn {
   cJSON *logs_id;   /* the id of a request streaming container output here, or NULL */
   char **logs_services; /* whose output (NULL: every service) */
   bool closing;
+  /* sup_run.c: the one-off container this connection runs (NULL: none).
+   * Only sup_run.c reads it, and only through a connection it finds in
+   * sup->conns: a run outlives its client's connection. */
+  struct sup_run *run;
 };
 
 struct container;
@@ -103,6 +107,7 @@ struct supervisor {
   size_t n_images;
   struct sup_job *jobs;
   struct sup_exec *execs;
+  struct sup_run *runs; /* sup_run.c: one-off containers (`stack run SERVICE`) */
   struct sup_net *net; /* sup_net.c: the project's networks, or NULL */
   struct sup_pause_op *pauses; /* sup_pause.c: QMP stop/cont under way */
 };
@@ -185,6 +190,17 @@ int sup_exec_resize(struct supervisor *s, struct sup_conn *conn, const struct su
                     cJSON **result, struct stack_error **err);
 int sup_exec_signal(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
                     cJSON **result, struct stack_error **err);
+
+/* sup_run.c: `run` (Compose's `run SERVICE`): a one-off container of a
+ * service with the request's overrides, started once its dependencies'
+ * conditions hold, its stdio streamed to the connection like an exec
+ * session's; answered with its exit code (with params.detach, its name once
+ * it runs). */
+int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+            struct stack_error **err);
+/* The exec_stdin/exec_resize/exec_signal notifications when conn runs a
+ * one-off container: handled (true), else false (an exec session's). */
+bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req);
 
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,

@@ -1,0 +1,807 @@
+/* `run`: Compose's `run SERVICE` -- a one-off container of a service,
+ * owned by the project's supervisor like the service's own containers (on
+ * the project's networks with DNS, in `ps`, stopped by `stop`, removed by
+ * `down`), named "<project>-<service>-run-<12 hex>" and recorded with
+ * number 0 so that nothing takes it for a replica.  It starts once its
+ * service's dependencies meet their conditions (the CLI brought them up
+ * with `up` first, unless --no-deps), with the request's overrides of the
+ * command, entrypoint, environment, user, working directory and ports.
+ * Its stdio streams to the connection like an exec session's ("output"
+ * events, exec_stdin/exec_resize/exec_signal notifications); the result is
+ * its exit code.
+ *
+ * A run keeps no pointer into the service model (a later `up` replaces
+ * it) and finds its connection only among the supervisor's live ones: the
+ * client may go away at any time, the container goes on. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "dep_gate.h"
+#include "naming.h"
+#include "orchestrator/compose/compose_load.h"
+#include "orchestrator/compose/compose_model.h"
+#include "procinfo.h"
+#include "runtime/image/image.h"
+#include "runtime/util/base64.h"
+#include "runtime/util/cleanup.h"
+#include "runtime/util/error.h"
+#include "runtime/util/paths.h"
+#include "runtime/util/sbuf.h"
+#include "runtime/util/xalloc.h"
+#include "runtime/vm/container.h"
+#include "runtime/vm/vm.h"
+#include "sup_net.h"
+#include "sup_server.h"
+#include "sup_volumes.h"
+#include "unhonoured.h"
+
+#define RUN_TICK_MS 100 /* dependency gate, runtime and connection checks */
+
+enum run_phase { RUN_WAITING, RUN_RUNNING, RUN_EXITED };
+
+struct sup_run {
+  struct supervisor *sup;
+  struct sup_run *next;
+  struct sup_conn *conn; /* check with conn_live() before use */
+  cJSON *id;
+  char *name, *service;
+  /* overrides; NULL: the service's */
+  char **cmd, **entrypoint, **env;
+  char *user, *workdir;
+  bool tty, interactive, detach, remove, service_ports;
+  struct compose_port *ports; /* -p, as Compose ports */
+  size_t n_ports;
+  unsigned rows, cols;
+  enum run_phase phase;
+  struct container *rt;
+  struct sbuf pending_in; /* stdin sent before the VM started */
+  bool pending_eof;
+  bool answered;
+  int exit_code;
+  char *error; /* why it failed to start or ended abnormally */
+  uv_timer_t tick;
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+static const char *json_str(const cJSON *o, const char *key) {
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static bool json_true(const cJSON *o, const char *key) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* A list of strings from params: NULL when absent; [] stays an empty list
+ * (an empty --entrypoint means none). */
+static int json_strv(const cJSON *params, const char *key, char ***out, struct stack_error **err) {
+  *out = NULL;
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, key);
+  if (a == NULL || cJSON_IsNull(a))
+    return 0;
+  if (!cJSON_IsArray(a))
+    return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+  char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+  size_t n = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, a) {
+    if (!cJSON_IsString(x)) {
+      strv_free(v);
+      return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+    }
+    v[n++] = xstrdup(x->valuestring);
+  }
+  *out = v;
+  return 0;
+}
+
+static unsigned json_uint(const cJSON *p, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 65536
+             ? (unsigned)v->valuedouble
+             : 0;
+}
+
+/* The connection, if it is still one of the supervisor's and still ours:
+ * a connection that closed is freed, and a new one at the same address
+ * has another run (or none). */
+static struct sup_conn *conn_live(struct sup_run *run) {
+  for (struct sup_conn *c = run->sup->conns; c; c = c->next)
+    if (c == run->conn && c->run == run && !c->closing)
+      return c;
+  return NULL;
+}
+
+static void reply(struct sup_run *run, char *line) {
+  struct sup_conn *c = conn_live(run);
+  run->answered = true;
+  if (c)
+    sup_conn_send(c, line);
+  else
+    free(line);
+}
+
+static void emit(struct supervisor *s, const char *name, const char *action, int exit_code) {
+  struct ps_container *r = project_state_find(s->state, name);
+  if (r == NULL)
+    return;
+  cJSON *ev = sup_container_event(s, r, action);
+  if (exit_code >= 0) {
+    char code[16];
+    snprintf(code, sizeof(code), "%d", exit_code);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "exitCode", code);
+  }
+  sup_emit(s, ev);
+}
+
+/* -p: "[IP:][HOST:]CONTAINER[/PROTO]" (HOST may be a range, as in a
+ * Compose file's short syntax). */
+static int parse_publish(const char *spec, struct compose_port *p, struct stack_error **err) {
+  _cleanup_free_ char *s = xstrdup(spec);
+  char *proto = strchr(s, '/');
+  if (proto)
+    *proto++ = 0;
+  char *parts[3] = {0};
+  size_t n = 0;
+  bool ok = true;
+  for (char *tok = s; tok && ok; n++) {
+    ok = n < 3;
+    parts[n < 3 ? n : 2] = tok;
+    char *colon = strchr(tok, ':');
+    if (colon)
+      *colon++ = 0;
+    tok = colon;
+  }
+  const char *target = ok ? parts[n - 1] : "";
+  char *end;
+  long t = strtol(target, &end, 10);
+  if (!ok || *target == 0 || *end || t < 1 || t > 65535 ||
+      (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+    return stack_error_set(err, -EINVAL,
+                           "invalid --publish \"%s\": use "
+                           "[IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]",
+                           spec);
+  *p = (struct compose_port){.target = (uint16_t)t};
+  p->protocol = xstrdup(proto ? proto : "tcp");
+  p->mode = xstrdup("ingress");
+  if (n >= 2 && *parts[n - 2])
+    p->published = xstrdup(parts[n - 2]);
+  if (n == 3 && *parts[0])
+    p->host_ip = xstrdup(parts[0]);
+  return 0;
+}
+
+static void ports_free(struct compose_port *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(p[i].host_ip);
+    free(p[i].published);
+    free(p[i].protocol);
+    free(p[i].mode);
+  }
+  free(p);
+}
+
+/* The service's environment with the request's K=V entries over it. */
+static char **run_env(const struct compose_service *svc, char *const *over) {
+  size_t n_over = 0;
+  while (over && over[n_over])
+    n_over++;
+  char **env = xcalloc(svc->environment.n + n_over + 1, sizeof(char *));
+  size_t k = 0;
+  for (size_t i = 0; i < svc->environment.n; i++) {
+    const struct compose_kv *kv = &svc->environment.v[i];
+    if (kv->value == NULL)
+      continue;
+    bool replaced = false;
+    size_t kl = strlen(kv->key);
+    for (size_t j = 0; j < n_over && !replaced; j++)
+      replaced = strncmp(over[j], kv->key, kl) == 0 && over[j][kl] == '=';
+    if (!replaced)
+      env[k++] = xasprintf("%s=%s", kv->key, kv->value);
+  }
+  for (size_t j = 0; j < n_over; j++)
+    env[k++] = xstrdup(over[j]);
+  return env;
+}
+
+static char *command_text(char *const *ep, char *const *cmd) {
+  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+  for (char *const *p = ep; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  for (char *const *p = cmd; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  return sbuf_steal(&b);
+}
+
+/* The image from the supervisor's cache of handles (which outlives the
+ * run: the container's record may be started again); the CLI pulled it. */
+static const struct image_handle *run_image(struct supervisor *s, const struct compose_service *svc,
+                                            struct stack_error **err) {
+  for (size_t i = 0; i < s->n_images; i++)
+    if (strcmp(s->images[i].ref, svc->image) == 0)
+      return s->images[i].h;
+  _cleanup_free_ char *root = stack_data_root();
+  struct image_get_opts o = {.platform = svc->platform, .pull = IMAGE_PULL_MISSING, .quiet = true};
+  if (svc->pull_policy && strcmp(svc->pull_policy, "never") == 0)
+    o.pull = IMAGE_PULL_NEVER;
+  struct image_handle *h = NULL;
+  if (image_get(root, svc->image, &o, &h, err) < 0)
+    return NULL;
+  s->images = xrealloc(s->images, (s->n_images + 1) * sizeof(*s->images));
+  s->images[s->n_images++] = (struct sup_image){xstrdup(svc->image), h};
+  return h;
+}
+
+/* --- the end of a run ----------------------------------------------------- */
+
+static void on_tick_closed(uv_handle_t *h) {
+  struct sup_run *run = h->data;
+  cJSON_Delete(run->id);
+  free(run->name);
+  free(run->service);
+  strv_free(run->cmd);
+  strv_free(run->entrypoint);
+  strv_free(run->env);
+  free(run->user);
+  free(run->workdir);
+  ports_free(run->ports, run->n_ports);
+  sbuf_free(&run->pending_in);
+  free(run->error);
+  free(run);
+}
+
+static void run_free(struct sup_run *run) {
+  struct supervisor *s = run->sup;
+  struct sup_conn *c = conn_live(run);
+  if (c)
+    c->run = NULL;
+  for (struct sup_run **pp = &s->runs; *pp; pp = &(*pp)->next)
+    if (*pp == run) {
+      *pp = run->next;
+      break;
+    }
+  uv_close((uv_handle_t *)&run->tick, on_tick_closed);
+}
+
+/* After the process ended (or the VM was taken away, or it never
+ * started): the record says exited, the client gets the exit code, and
+ * with --rm the container goes. */
+static void run_finish(struct sup_run *run) {
+  struct supervisor *s = run->sup;
+  struct sup_ctr *c = sup_ctr_find(s, run->name);
+  if (c && run->rt && c->rt == run->rt) {
+    container_free(run->rt);
+    c->rt = NULL;
+  }
+  run->rt = NULL;
+  if (c) {
+    c->stopping = false;
+    uv_timer_stop(&c->timer); /* a stop's SIGKILL timer */
+  }
+  sup_net_detach(s, run->name);
+  struct ps_container *r = project_state_find(s->state, run->name);
+  if (r && r->status != CTR_EXITED) {
+    r->status = CTR_EXITED;
+    r->exit_code = run->exit_code;
+    r->finished_ms = sup_wall_ms();
+    r->qemu_pid = 0;
+    r->qemu_start_time = 0;
+  }
+  if (!run->answered) {
+    if (run->error && run->phase == RUN_WAITING) {
+      reply(run, sup_format_error(run->id, -EIO, run->error));
+    } else {
+      cJSON *res = cJSON_CreateObject();
+      cJSON_AddStringToObject(res, "name", run->name);
+      cJSON_AddNumberToObject(res, "exit_code", run->exit_code);
+      if (run->error)
+        cJSON_AddStringToObject(res, "error", run->error);
+      reply(run, sup_format_result(run->id, res));
+    }
+  }
+  emit(s, run->name, "die", run->exit_code);
+  if (run->remove && r) {
+    emit(s, run->name, "destroy", -1);
+    sup_ctr_forget(s, run->name);
+    sup_logs_remove(s, run->name);
+    project_state_remove(s->state, run->name);
+  }
+  run_free(run);
+  sup_save(s, NULL);
+  sup_progress(s);
+}
+
+/* --- the runner's callbacks ----------------------------------------------- */
+
+static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
+  struct sup_run *run = data;
+  if (n == 0 || (fd != 1 && fd != 2))
+    return;
+  struct sup_conn *conn = run->detach ? NULL : conn_live(run);
+  if (conn) {
+    _cleanup_free_ char *b64 = b64_encode(p, n);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "type", "output");
+    cJSON_AddNumberToObject(ev, "fd", fd);
+    cJSON_AddStringToObject(ev, "data", b64);
+    sup_conn_send(conn, sup_format_event(run->id, ev));
+    return;
+  }
+  /* detached (or the client went): into the container's log, where
+   * `stack logs` finds it */
+  struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
+  if (c == NULL)
+    return;
+  struct sbuf *b = &c->line[fd];
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\n') {
+      sup_log_line(run->sup, c, fd, b->data ? b->data : "", b->len);
+      sbuf_reset(b);
+    } else {
+      sbuf_putc(b, (char)p[i]);
+    }
+  }
+}
+
+static void on_started(void *data) {
+  struct sup_run *run = data;
+  struct supervisor *s = run->sup;
+  struct sup_ctr *c = sup_ctr_find(s, run->name);
+  if (c)
+    c->ran = true;
+  struct ps_container *r = project_state_find(s->state, run->name);
+  if (r) {
+    r->status = CTR_RUNNING;
+    r->started_ms = sup_wall_ms();
+    r->exit_code = 0;
+    /* QEMU is our child, running with -name guest=<container name>: noted
+     * so that a supervisor started after this one dies finds it */
+    _cleanup_free_ char *needle = xasprintf("-name guest=%s ", run->name);
+    pid_t pid;
+    uint64_t t;
+    if (proc_find_cmdline(needle, getpid(), &pid) == 0 && proc_start_time(pid, &t, NULL) == 0) {
+      r->qemu_pid = pid;
+      r->qemu_start_time = t;
+    }
+  }
+  if (run->detach && !run->answered) {
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "name", run->name);
+    reply(run, sup_format_result(run->id, res));
+  }
+  emit(s, run->name, "start", -1);
+  sup_save(s, NULL);
+  sup_progress(s);
+}
+
+static void run_tick(uv_timer_t *t);
+
+static void on_exited(void *data, const struct container_status *st) {
+  struct sup_run *run = data;
+  struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
+  for (int fd = 1; c && fd <= 2; fd++)
+    if (c->line[fd].len) {
+      sup_log_line(run->sup, c, fd, c->line[fd].data, c->line[fd].len);
+      sbuf_reset(&c->line[fd]);
+    }
+  run->exit_code = st->exit_code;
+  if (st->error) {
+    free(run->error);
+    run->error = xstrdup(st->error);
+    fprintf(stderr, "stack supervisor: container %s: %s\n", run->name, st->error);
+  }
+  run->phase = RUN_EXITED;
+  /* the runner is freed outside its own callback */
+  uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
+}
+
+/* --- start ---------------------------------------------------------------- */
+
+/* Whether the service's dependencies let it start now (as the supervisor
+ * gates a service's own containers; one-off containers of a dependency do
+ * not count). */
+static enum dep_verdict run_gate(struct supervisor *s, const struct compose_service *svc,
+                                 const char *name, char **error) {
+  _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
+  _cleanup_free_ struct dep_container *all = xcalloc(s->state->n_containers + 1, sizeof(*all));
+  size_t n = 0, used = 0;
+  for (size_t i = 0; i < svc->n_depends_on; i++) {
+    const struct compose_dependency *d = &svc->depends_on[i];
+    if (compose_project_service(s->project, d->service) == NULL)
+      continue; /* disabled by a profile */
+    struct dep_input *in = &deps[n++];
+    in->service = d->service;
+    in->condition = d->condition == COMPOSE_DEP_HEALTHY                  ? DEP_HEALTHY
+                    : d->condition == COMPOSE_DEP_COMPLETED_SUCCESSFULLY ? DEP_COMPLETED_OK
+                                                                         : DEP_STARTED;
+    in->required = d->required;
+    in->containers = all + used;
+    for (size_t k = 0; k < s->state->n_containers; k++) {
+      const struct ps_container *r = &s->state->containers[k];
+      if (strcmp(r->service, d->service) != 0 || r->number == 0)
+        continue;
+      struct sup_ctr *dc = sup_ctr_find(s, r->name);
+      struct dep_container *x = &all[used++];
+      x->name = r->name;
+      x->status = r->status;
+      if (dc && (dc->pending_start || (dc->rt && !dc->ran)))
+        x->status = CTR_CREATED;
+      x->exit_code = r->exit_code;
+      x->start_failed = dc && dc->start_failed;
+      x->has_healthcheck = dc && dc->hc.argv != NULL;
+      x->health = r->health;
+      in->n_containers++;
+    }
+    /* no container at all: --no-deps, nothing to wait for */
+    in->scale = (unsigned)in->n_containers;
+  }
+  _cleanup_strv_ char **warnings = NULL;
+  enum dep_verdict v = dep_gate(name, deps, n, error, &warnings);
+  for (size_t i = 0; warnings && warnings[i]; i++)
+    fprintf(stderr, "stack supervisor: %s: %s\n", name, warnings[i]);
+  return v;
+}
+
+static int run_start(struct sup_run *run, const struct compose_service *svc,
+                     struct stack_error **err) {
+  struct supervisor *s = run->sup;
+  struct sup_ctr *c = sup_ctr_find(s, run->name);
+  if (c == NULL || c->img == NULL)
+    return stack_error_set(err, -ENOENT, "container %s was removed before it started", run->name);
+  _cleanup_strv_ char **env = run_env(svc, run->env);
+  struct container_opts o = {
+      .name = run->name,
+      .entrypoint = run->entrypoint ? run->entrypoint : svc->entrypoint,
+      .cmd = run->cmd ? run->cmd : svc->command,
+      .env = env,
+      .user = run->user ? run->user : svc->user,
+      .workdir = run->workdir ? run->workdir : svc->working_dir,
+      .hostname = svc->hostname,
+      .tty = run->tty,
+      .interactive = run->interactive,
+      .rows = run->rows,
+      .cols = run->cols,
+      .mem_mib = sup_service_mem_mib(svc),
+      .cpus = sup_service_cpus(svc),
+      .remove = true, /* a one-off's writable layer goes with its VM */
+      .templates = s->templates,
+      .boots = s->boots,
+  };
+  struct proto_rlimit rl[PROTO_MAX_RLIMITS];
+  struct proto_mount mounts[PROTO_MAX_MOUNTS];
+  struct vm_share shares[PROTO_MAX_MOUNTS];
+  _cleanup_strv_ char **mount_strings = NULL;
+  _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
+  int r;
+  if ((r = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0 ||
+      (r = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) <
+          0 ||
+      (r = sup_volumes_resolve(s->project, svc, run->name, shares, PROTO_MAX_MOUNTS, &o.n_shares,
+                               mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
+    return r;
+  o.rlimits = rl;
+  o.mounts = mounts;
+  o.shares = shares;
+  o.sysctls = (const char *const *)sysctls;
+  o.read_only = svc->read_only;
+  /* Compose publishes no port of the service unless --service-ports;
+   * -p publishes its own */
+  struct compose_service v = *svc;
+  if (!run->service_ports) {
+    v.ports = run->ports;
+    v.n_ports = run->n_ports;
+  }
+  if ((r = sup_net_attach(s, run->name, &v, &o, err)) < 0)
+    return r;
+  static const struct container_io io = {on_output, on_started, on_exited};
+  c->ran = false;
+  c->start_failed = false;
+  c->started_at = uv_now(&s->loop);
+  if ((r = container_start(&s->loop, c->img, &o, &io, run, &run->rt, err)) < 0) {
+    sup_net_detach(s, run->name);
+    return r;
+  }
+  c->rt = run->rt;
+  run->phase = RUN_RUNNING;
+  if (run->pending_in.len)
+    container_write_stdin(run->rt, run->pending_in.data, run->pending_in.len);
+  if (run->pending_eof)
+    container_write_stdin(run->rt, NULL, 0);
+  sbuf_free(&run->pending_in);
+  return 0;
+}
+
+static void run_fail(struct sup_run *run, const char *msg) {
+  struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
+  if (c) {
+    c->start_failed = true;
+    free(c->error);
+    c->error = xstrdup(msg);
+  }
+  free(run->error);
+  run->error = xstrdup(msg);
+  run->exit_code = CONTAINER_EXIT_FAILED;
+  fprintf(stderr, "stack supervisor: %s: %s\n", run->name, msg);
+  run_finish(run);
+}
+
+/* Every RUN_TICK_MS: the gate while waiting; while running, whether the
+ * VM was taken away (a stop that had to kill it) and whether the client
+ * went (its input ends); after the exit, the clean-up. */
+static void run_tick(uv_timer_t *t) {
+  struct sup_run *run = t->data;
+  struct supervisor *s = run->sup;
+  if (s->stopping) {
+    /* the supervisor ends: its clean-up killed every VM already */
+    run->rt = NULL;
+    run_free(run);
+    return;
+  }
+  struct sup_ctr *c = sup_ctr_find(s, run->name);
+  struct ps_container *r = project_state_find(s->state, run->name);
+  switch (run->phase) {
+  case RUN_WAITING: {
+    if (c == NULL || r == NULL) {
+      run_fail(run, "the container was removed before it started");
+      return;
+    }
+    if (r->user_stopped) {
+      run_fail(run, "the container was stopped before it started");
+      return;
+    }
+    const struct compose_service *svc =
+        s->project ? compose_project_service(s->project, run->service) : NULL;
+    if (svc == NULL) {
+      run_fail(run, "its service is no longer in the project");
+      return;
+    }
+    _cleanup_free_ char *error = NULL;
+    enum dep_verdict v = run_gate(s, svc, run->name, &error);
+    if (v == DEP_WAIT)
+      return;
+    if (v == DEP_FAIL) {
+      run_fail(run, error ? error : "a dependency failed");
+      return;
+    }
+    _cleanup_error_ struct stack_error *err = NULL;
+    if (run_start(run, svc, &err) < 0)
+      run_fail(run, err ? err->msg : "cannot start");
+    return;
+  }
+  case RUN_RUNNING:
+    if (c == NULL || c->rt != run->rt) {
+      /* sup_ctr_kill_now() freed the runner: no exit status comes */
+      run->rt = NULL;
+      run->exit_code = r ? r->exit_code : 137;
+      run->phase = RUN_EXITED;
+      run_finish(run);
+      return;
+    }
+    if (run->conn && conn_live(run) == NULL) {
+      run->conn = NULL;
+      /* nobody types into it any more: a shell would wait forever */
+      if (run->interactive)
+        container_write_stdin(run->rt, NULL, 0);
+      if (run->tty)
+        container_signal(run->rt, SIGHUP);
+    }
+    return;
+  case RUN_EXITED:
+    run_finish(run);
+    return;
+  }
+}
+
+/* --- the requests --------------------------------------------------------- */
+
+bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req) {
+  struct sup_run *run = conn->run;
+  if (run == NULL)
+    return false;
+  (void)s;
+  const cJSON *p = req->params;
+  if (strcmp(req->method, "exec_stdin") == 0) {
+    if (!run->interactive)
+      return true;
+    const char *b64 = json_str(p, "data");
+    size_t n = 0;
+    _cleanup_free_ unsigned char *buf = b64 ? b64_decode(b64, &n) : NULL;
+    bool eof = json_true(p, "eof");
+    if (run->phase == RUN_WAITING) {
+      if (n)
+        sbuf_append(&run->pending_in, (const char *)buf, n);
+      run->pending_eof |= eof;
+    } else if (run->phase == RUN_RUNNING) {
+      if (n)
+        container_write_stdin(run->rt, buf, n);
+      if (eof)
+        container_write_stdin(run->rt, NULL, 0);
+    }
+  } else if (strcmp(req->method, "exec_resize") == 0) {
+    unsigned rows = json_uint(p, "rows"), cols = json_uint(p, "cols");
+    if (run->phase == RUN_RUNNING && run->tty && rows > 0 && cols > 0)
+      container_resize(run->rt, rows, cols);
+  } else if (strcmp(req->method, "exec_signal") == 0) {
+    unsigned sig = json_uint(p, "signal");
+    if (run->phase == RUN_RUNNING && sig > 0 && sig < 65)
+      container_signal(run->rt, (int)sig);
+  }
+  return true;
+}
+
+/* Loads the project as the client sees it; it becomes the supervisor's
+ * model, as with `up` (a run may be the first request of a project). */
+static int run_load(struct supervisor *s, const cJSON *params, const char *service,
+                    struct stack_error **err) {
+  _cleanup_strv_ char **files = NULL, **env_files = NULL, **profiles = NULL, **environ_ = NULL;
+  int r;
+  if ((r = json_strv(params, "files", &files, err)) < 0 ||
+      (r = json_strv(params, "env_files", &env_files, err)) < 0 ||
+      (r = json_strv(params, "profiles", &profiles, err)) < 0 ||
+      (r = json_strv(params, "environ", &environ_, err)) < 0)
+    return r;
+  static char *empty_env[] = {NULL};
+  char *services[] = {(char *)service, NULL};
+  struct compose_load_opts o = {
+      .files = files && files[0] ? files : NULL,
+      .env_files = env_files && env_files[0] ? env_files : NULL,
+      .profiles = profiles && profiles[0] ? profiles : NULL,
+      .project_name = json_str(params, "project_name"),
+      .project_dir = json_str(params, "project_dir"),
+      .services = services, /* a service behind a profile runs when named */
+      .environ = environ_ ? environ_ : empty_env,
+      .working_dir = json_str(params, "working_dir"),
+  };
+  _cleanup_compose_project_ struct compose_project *p = NULL;
+  if ((r = compose_load(&o, &p, err)) < 0)
+    return r;
+  if (strcmp(p->name, s->paths.project) != 0)
+    return stack_error_set(err, -EINVAL,
+                           "the files describe project %s, but this is the supervisor of %s",
+                           p->name, s->paths.project);
+  compose_project_free(s->project);
+  s->project = steal_pointer(&p);
+  sup_net_adopt(s);
+  if (s->state->working_dir == NULL) {
+    s->state->working_dir = xstrdup(s->project->working_dir);
+    strv_free(s->state->config_files);
+    s->state->config_files = steal_pointer(&files);
+  }
+  return 0;
+}
+
+int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+            struct stack_error **err) {
+  const cJSON *p = req->params;
+  const char *service = json_str(p, "service");
+  if (service == NULL)
+    return stack_error_set(err, -EINVAL, "run needs params.service");
+  if (conn->run)
+    return stack_error_set(err, -EBUSY, "this connection runs a container already");
+  int r = run_load(s, p, service, err);
+  if (r < 0)
+    return r;
+  const struct compose_service *svc = compose_project_service(s->project, service);
+  if (svc == NULL)
+    return stack_error_set(err, -ENOENT, "no such service: %s", service);
+  if (svc->image == NULL)
+    return stack_error_set(err, -EINVAL,
+                           "service %s has no image: building images is not supported; set "
+                           "image:",
+                           service);
+  const struct image_handle *img = run_image(s, svc, err);
+  if (img == NULL)
+    return stack_error_prefix(err, "service %s", service);
+
+  _cleanup_free_ struct sup_run *run = xcalloc(1, sizeof(*run));
+  run->sup = s;
+  run->service = xstrdup(service);
+  /* the request's overrides, checked before anything is created */
+  const cJSON *publish = cJSON_GetObjectItemCaseSensitive(p, "publish");
+  const cJSON *x;
+  const cJSON *pub = cJSON_IsArray(publish) ? publish : NULL;
+  run->ports = xcalloc((size_t)cJSON_GetArraySize(pub) + 1, sizeof(*run->ports));
+  cJSON_ArrayForEach(x, pub) {
+    if (!cJSON_IsString(x)) {
+      r = stack_error_set(err, -EINVAL, "params.publish must be a list of strings");
+      goto bad;
+    }
+    if ((r = parse_publish(x->valuestring, &run->ports[run->n_ports], err)) < 0)
+      goto bad;
+    run->n_ports++;
+  }
+  if ((r = json_strv(p, "argv", &run->cmd, err)) < 0 ||
+      (r = json_strv(p, "entrypoint", &run->entrypoint, err)) < 0 ||
+      (r = json_strv(p, "env", &run->env, err)) < 0)
+    goto bad;
+  if (run->cmd && run->cmd[0] == NULL) {
+    strv_free(run->cmd);
+    run->cmd = NULL;
+  }
+  for (char **e = run->env; e && *e; e++)
+    if (strchr(*e, '=') == NULL || **e == '=') {
+      r = stack_error_set(err, -EINVAL, "invalid environment entry \"%s\": use KEY=VALUE", *e);
+      goto bad;
+    }
+  const char *user = json_str(p, "user"), *workdir = json_str(p, "workdir");
+  run->user = user ? xstrdup(user) : NULL;
+  run->workdir = workdir ? xstrdup(workdir) : NULL;
+  run->tty = json_true(p, "tty");
+  run->detach = json_true(p, "detach");
+  run->interactive = json_true(p, "interactive") && !run->detach;
+  run->remove = json_true(p, "rm");
+  run->service_ports = json_true(p, "service_ports");
+  run->rows = json_uint(p, "rows");
+  run->cols = json_uint(p, "cols");
+
+  const char *name = json_str(p, "name");
+  if (name) {
+    if ((r = naming_check("container", name, err)) < 0)
+      goto bad;
+    run->name = xstrdup(name);
+  } else {
+    uint8_t rnd[6];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+      r = stack_error_errno(err, -errno, "cannot read random bytes");
+      goto bad;
+    }
+    char hex[13];
+    for (size_t i = 0; i < sizeof rnd; i++)
+      snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    run->name = naming_run_container_name(s->paths.project, service, hex);
+  }
+  if (project_state_find(s->state, run->name)) {
+    r = stack_error_set(err, -EEXIST,
+                        "the container name \"%s\" is already in use: remove it (stack rm) or "
+                        "choose another --name",
+                        run->name);
+    goto bad;
+  }
+
+  /* number 0: a one-off, never one of the service's replicas */
+  struct ps_container *rec = project_state_add(s->state, run->name, service, 0);
+  rec->image = xstrdup(svc->image);
+  rec->image_id = xstrdup(img->config_digest);
+  rec->command = command_text(run->entrypoint ? run->entrypoint
+                              : svc->entrypoint ? svc->entrypoint
+                                                : img->config.entrypoint,
+                              run->cmd ? run->cmd : svc->command ? svc->command : img->config.cmd);
+  rec->created_ms = sup_wall_ms();
+  emit(s, run->name, "create", -1);
+  struct sup_ctr *c = sup_ctr_get(s, run->name, service);
+  c->img = img;
+  c->policy = (struct restart_policy){.mode = RESTART_NO, .delay_ms = -1, .window_ms = -1};
+  c->rs = (struct restart_state){0};
+  sup_save(s, NULL);
+
+  run->conn = conn;
+  conn->run = run;
+  run->id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
+  run->exit_code = CONTAINER_EXIT_FAILED;
+  uv_timer_init(&s->loop, &run->tick);
+  run->tick.data = run;
+  /* the loop may end (the supervisor shuts down) while a run waits */
+  uv_unref((uv_handle_t *)&run->tick);
+  struct sup_run *live = steal_pointer(&run);
+  live->next = s->runs;
+  s->runs = live;
+  uv_timer_start(&live->tick, run_tick, 0, RUN_TICK_MS);
+  return 1;
+
+bad:
+  free(run->name);
+  free(run->service);
+  strv_free(run->cmd);
+  strv_free(run->entrypoint);
+  strv_free(run->env);
+  free(run->user);
+  free(run->workdir);
+  ports_free(run->ports, run->n_ports);
+  return r;
+}
