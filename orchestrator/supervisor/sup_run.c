@@ -497,6 +497,19 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
     v.ports = run->ports;
     v.n_ports = run->n_ports;
   }
+  /* DNS: the run container answers to its own name only, not to the
+   * service's name, container_name, hostname or aliases (Compose gives it
+   * the aliases only with --use-aliases) */
+  v.name = run->name;
+  v.container_name = NULL;
+  v.hostname = NULL;
+  _cleanup_free_ struct compose_service_network *nets =
+      xcalloc(svc->n_networks + 1, sizeof(*nets));
+  for (size_t i = 0; i < svc->n_networks; i++) {
+    nets[i] = svc->networks[i];
+    nets[i].aliases = NULL;
+  }
+  v.networks = nets;
   if ((r = sup_net_attach(s, run->name, &v, &o, err)) < 0)
     return r;
   static const struct container_io io = {on_output, on_started, on_exited};

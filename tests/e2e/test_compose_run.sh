@@ -11,6 +11,8 @@ set -euo pipefail
 up_test_init compose-run
 
 project=crun$$
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+svc_port=$(free_port)
 cat >compose.yaml <<YAML
 name: $project
 services:
@@ -20,6 +22,7 @@ services:
   app:
     image: busybox:amd64
     command: echo default-command
+    ports: ["127.0.0.1:$svc_port:80"]
     environment:
       SVC_VAR: from-service
       FOO: service-foo
@@ -73,6 +76,10 @@ out=$(run --rm app sh -c 'nslookup db >/dev/null && wget -q -O - http://db/' 2>"
   fail "db by name: $out $(cat "$tmp/err")"
 [[ $out == db-page ]] || fail "http://db/ from a run container: '$out'"
 
+# the service's name is not the run container's (no app container runs)
+out=$(run --rm app sh -c 'nslookup app >/dev/null 2>&1 && echo found || echo none' 2>"$tmp/err")
+[[ $out == none ]] || fail "a run container answers to its service's name: '$out'"
+
 # stdin reaches the process
 out=$(echo piped | timeout 300 "$STACK" run --rm -T app cat 2>"$tmp/err") ||
   fail "stdin: $(cat "$tmp/err")"
@@ -88,6 +95,33 @@ name=$(run -d app sleep 600 2>"$tmp/err") || fail "run -d: $(cat "$tmp/err")"
 [[ $name == $project-app-run-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] ]] ||
   fail "run -d printed '$name'"
 wait_for eval 'ps_names | grep -q "^$name app running$"' || fail "run -d container in ps: $(ps_names)"
+
+# ports: the service's only with --service-ports, -p its own
+serve='echo served >/tmp/index.html && exec httpd -f -p 80 -h /tmp'
+listening() { ss -ltnH "sport = :$1" | grep -q .; }
+retry() { local i; for ((i = 0; i < 60; i++)); do "$@" && return 0; sleep 0.5; done; return 1; }
+plain=$(run -d app sh -c "$serve" 2>"$tmp/err") || fail "run -d httpd: $(cat "$tmp/err")"
+wait_for eval 'ps_names | grep -q "^$plain app running$"' || fail "$plain not running: $(ps_names)"
+listening "$svc_port" && fail "the service's port $svc_port is published without --service-ports"
+sp=$(run -d --service-ports app sh -c "$serve" 2>"$tmp/err") || fail "-P: $(cat "$tmp/err")"
+out=$(retry curl -sf "http://127.0.0.1:$svc_port/") || fail "--service-ports: nothing on $svc_port"
+[[ $out == served ]] || fail "--service-ports answer: '$out'"
+p_port=$(free_port)
+pp=$(run -d -p "127.0.0.1:$p_port:80" app sh -c "$serve" 2>"$tmp/err") || fail "-p: $(cat "$tmp/err")"
+out=$(retry curl -sf "http://127.0.0.1:$p_port/") || fail "-p: nothing on $p_port"
+[[ $out == served ]] || fail "-p answer: '$out'"
+"$STACK" stop -t 1 "$plain" "$sp" "$pp" >/dev/null 2>&1 || fail "stop run containers"
+
+# Ctrl-C (SIGINT to run, no tty) reaches the process
+timeout 300 "$STACK" run --rm -T app sh -c 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done' \
+  </dev/null >"$tmp/int.out" 2>"$tmp/err" &
+pid=$!
+wait_for grep -q ready "$tmp/int.out" || sleep 5
+grep -q ready "$tmp/int.out" || fail "the trap command did not start: $(cat "$tmp/err")"
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+[[ $rc == 9 && $(cat "$tmp/int.out") == *got-int* ]] || fail "SIGINT: rc=$rc $(cat "$tmp/int.out")"
 
 # a kept run container (no --rm) stays after it exits, with its code
 out=$(run --name "$project-kept" app sh -c 'echo kept; exit 5' 2>"$tmp/err") && fail "kept: rc 0"
