@@ -397,6 +397,9 @@ static void on_exited(void *data, const struct container_status *st) {
     fprintf(stderr, "stack supervisor: container %s: %s\n", run->name, st->error);
   }
   run->phase = RUN_EXITED;
+  /* a stop's SIGKILL timer must not reach the ended runner */
+  if (c)
+    uv_timer_stop(&c->timer);
   /* the runner is freed outside its own callback */
   uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }
@@ -642,8 +645,13 @@ bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup
       container_resize(run->rt, rows, cols);
   } else if (strcmp(req->method, "exec_signal") == 0) {
     unsigned sig = json_uint(p, "signal");
-    if (run->phase == RUN_RUNNING && sig > 0 && sig < 65)
+    if (run->phase == RUN_RUNNING && sig > 0 && sig < 65) {
       container_signal(run->rt, (int)sig);
+    } else if (run->phase == RUN_WAITING && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP ||
+                                             sig == SIGQUIT)) {
+      /* Ctrl-C while its dependencies get ready: it never starts */
+      run_fail(run, "interrupted before it started");
+    }
   }
   return true;
 }

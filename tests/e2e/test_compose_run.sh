@@ -18,7 +18,11 @@ name: $project
 services:
   db:
     image: busybox:amd64
-    command: sh -c 'mkdir -p /www && echo db-page >/www/index.html && exec httpd -f -p 80 -h /www'
+    command: sh -c 'sleep 1; mkdir -p /www && echo db-page >/www/index.html && exec httpd -f -p 80 -h /www'
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
+      interval: 1s
+      retries: 30
   app:
     image: busybox:amd64
     command: echo default-command
@@ -26,7 +30,9 @@ services:
     environment:
       SVC_VAR: from-service
       FOO: service-foo
-    depends_on: [db]
+    depends_on:
+      db:
+        condition: service_healthy
 YAML
 
 run() { timeout 300 "$STACK" run "$@" </dev/null; }
@@ -36,17 +42,19 @@ for l in sys.stdin:
     l = l.strip()
     if l:
         r = json.loads(l)
-        print(r["Name"], r["Service"], r["State"])'; }
+        print(r["Name"], r["Service"], r["State"], r["Health"])'; }
 
 # --no-deps on a fresh project: only the run container, db never starts
 out=$(run --rm --no-deps app echo solo 2>"$tmp/err") || fail "run --no-deps: $(cat "$tmp/err")"
 [[ $out == solo ]] || fail "run --no-deps output: '$out' $(cat "$tmp/err")"
 [[ -z $(ps_names | grep " db ") ]] || fail "--no-deps started db: $(ps_names)"
 
-# the first run brings db up, prints hi, exits 0, removes its container
-out=$(run --rm app echo hi 2>"$tmp/err") || fail "run app echo hi: rc=$? $(cat "$tmp/err")"
-[[ $out == hi ]] || fail "run output: '$out' $(cat "$tmp/err")"
-ps_names | grep -q "^$project-db-1 db running$" || fail "db is not running: $(ps_names)"
+# the first run brings db up, waits for it to be healthy (the condition),
+# prints hi, exits 0, removes its container
+out=$(run --rm app sh -c 'wget -q -O - http://db/ && echo hi' 2>"$tmp/err") ||
+  fail "run app echo hi: rc=$? $(cat "$tmp/err")"
+[[ $out == $'db-page\nhi' ]] || fail "run output (db not up and healthy first?): '$out' $(cat "$tmp/err")"
+ps_names | grep -q "^$project-db-1 db running healthy$" || fail "db is not running: $(ps_names)"
 [[ -z $(ps_names | grep -- "-run-") ]] || fail "a --rm run container is left: $(ps_names)"
 
 # exit codes
@@ -94,14 +102,14 @@ out=$(timeout 120 "$STACK" run --rm busybox:amd64 echo image-form 2>"$tmp/err") 
 name=$(run -d app sleep 600 2>"$tmp/err") || fail "run -d: $(cat "$tmp/err")"
 [[ $name == $project-app-run-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] ]] ||
   fail "run -d printed '$name'"
-wait_for eval 'ps_names | grep -q "^$name app running$"' || fail "run -d container in ps: $(ps_names)"
+wait_for eval 'ps_names | grep -q "^$name app running"' || fail "run -d container in ps: $(ps_names)"
 
 # ports: the service's only with --service-ports, -p its own
 serve='echo served >/tmp/index.html && exec httpd -f -p 80 -h /tmp'
 listening() { ss -ltnH "sport = :$1" | grep -q .; }
 retry() { local i; for ((i = 0; i < 60; i++)); do "$@" && return 0; sleep 0.5; done; return 1; }
 plain=$(run -d app sh -c "$serve" 2>"$tmp/err") || fail "run -d httpd: $(cat "$tmp/err")"
-wait_for eval 'ps_names | grep -q "^$plain app running$"' || fail "$plain not running: $(ps_names)"
+wait_for eval 'ps_names | grep -q "^$plain app running"' || fail "$plain not running: $(ps_names)"
 listening "$svc_port" && fail "the service's port $svc_port is published without --service-ports"
 sp=$(run -d --service-ports app sh -c "$serve" 2>"$tmp/err") || fail "-P: $(cat "$tmp/err")"
 out=$(retry curl -sf "http://127.0.0.1:$svc_port/") || fail "--service-ports: nothing on $svc_port"
@@ -126,7 +134,7 @@ wait $pid || rc=$?
 # a kept run container (no --rm) stays after it exits, with its code
 out=$(run --name "$project-kept" app sh -c 'echo kept; exit 5' 2>"$tmp/err") && fail "kept: rc 0"
 [[ $out == kept ]] || fail "kept: '$out'"
-ps_names | grep -q "^$project-kept app exited$" || fail "kept run container: $(ps_names)"
+ps_names | grep -q "^$project-kept app exited" || fail "kept run container: $(ps_names)"
 
 # down removes all of it, the running and the kept run containers too
 timeout 120 "$STACK" down -t 1 2>"$tmp/err" >/dev/null || fail "down: $(cat "$tmp/err")"
