@@ -457,12 +457,8 @@ void sup_adopt(struct supervisor *s, struct ps_container *r) {
 
 static void fail_jobs(struct supervisor *s, const char *name, const char *msg);
 
-/* Judges one waiting container's dependencies. */
-static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **error) {
-  const struct compose_service *svc = compose_project_service(s->project, c->service);
-  *error = NULL;
-  if (svc == NULL)
-    return DEP_GO;
+enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_service *svc,
+                                  const char *name, char **error, char ***warnings) {
   _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
   _cleanup_free_ struct dep_container *all =
       xcalloc(s->state->n_containers + 1, sizeof(*all));
@@ -481,7 +477,8 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
     in->containers = all + used;
     for (size_t k = 0; k < s->state->n_containers; k++) {
       const struct ps_container *r = &s->state->containers[k];
-      if (strcmp(r->service, d->service) != 0)
+      /* one-off containers (`run SERVICE`, number 0) are not the service */
+      if (strcmp(r->service, d->service) != 0 || r->number == 0)
         continue;
       struct sup_ctr *dc = sup_ctr_find(s, r->name);
       struct dep_container *x = &all[used++];
@@ -501,8 +498,17 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
      * wait for. */
     in->scale = (unsigned)in->n_containers;
   }
+  return dep_gate(name, deps, n, error, warnings);
+}
+
+/* Judges one waiting container's dependencies. */
+static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **error) {
+  const struct compose_service *svc = compose_project_service(s->project, c->service);
+  *error = NULL;
+  if (svc == NULL)
+    return DEP_GO;
   _cleanup_strv_ char **warnings = NULL;
-  enum dep_verdict v = dep_gate(c->name, deps, n, error, &warnings);
+  enum dep_verdict v = sup_service_gate(s, svc, c->name, error, &warnings);
   for (size_t i = 0; warnings && warnings[i]; i++) {
     _cleanup_free_ char *w = xasprintf("WARNING: %s", warnings[i]);
     sup_log_line(s, c, 2, w, strlen(w));
@@ -626,6 +632,7 @@ static void stop_step(struct supervisor *s, struct sup_job *j) {
 }
 
 void sup_progress(struct supervisor *s) {
+  sup_run_progress(s);
   for (struct sup_job *j = s->jobs; j; j = j->next)
     if (j->is_stop)
       stop_step(s, j);

@@ -41,7 +41,10 @@
 #include "sup_volumes.h"
 #include "unhonoured.h"
 
-#define RUN_TICK_MS 100 /* dependency gate, runtime and connection checks */
+/* The run is re-evaluated when something changes (sup_run_progress(), from
+ * sup_progress() and a closed connection); this slow tick is only a safety
+ * net for a change that reaches it another way. */
+#define RUN_TICK_MS 1000
 
 enum run_phase { RUN_WAITING, RUN_RUNNING, RUN_EXITED };
 
@@ -406,46 +409,12 @@ static void on_exited(void *data, const struct container_status *st) {
 
 /* --- start ---------------------------------------------------------------- */
 
-/* Whether the service's dependencies let it start now (as the supervisor
- * gates a service's own containers; one-off containers of a dependency do
- * not count). */
+/* Whether the service's dependencies let it start now, as the supervisor
+ * gates a service's own containers (sup_service_gate()). */
 static enum dep_verdict run_gate(struct supervisor *s, const struct compose_service *svc,
                                  const char *name, char **error) {
-  _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
-  _cleanup_free_ struct dep_container *all = xcalloc(s->state->n_containers + 1, sizeof(*all));
-  size_t n = 0, used = 0;
-  for (size_t i = 0; i < svc->n_depends_on; i++) {
-    const struct compose_dependency *d = &svc->depends_on[i];
-    if (compose_project_service(s->project, d->service) == NULL)
-      continue; /* disabled by a profile */
-    struct dep_input *in = &deps[n++];
-    in->service = d->service;
-    in->condition = d->condition == COMPOSE_DEP_HEALTHY                  ? DEP_HEALTHY
-                    : d->condition == COMPOSE_DEP_COMPLETED_SUCCESSFULLY ? DEP_COMPLETED_OK
-                                                                         : DEP_STARTED;
-    in->required = d->required;
-    in->containers = all + used;
-    for (size_t k = 0; k < s->state->n_containers; k++) {
-      const struct ps_container *r = &s->state->containers[k];
-      if (strcmp(r->service, d->service) != 0 || r->number == 0)
-        continue;
-      struct sup_ctr *dc = sup_ctr_find(s, r->name);
-      struct dep_container *x = &all[used++];
-      x->name = r->name;
-      x->status = r->status;
-      if (dc && (dc->pending_start || (dc->rt && !dc->ran)))
-        x->status = CTR_CREATED;
-      x->exit_code = r->exit_code;
-      x->start_failed = dc && dc->start_failed;
-      x->has_healthcheck = dc && dc->hc.argv != NULL;
-      x->health = r->health;
-      in->n_containers++;
-    }
-    /* no container at all: --no-deps, nothing to wait for */
-    in->scale = (unsigned)in->n_containers;
-  }
   _cleanup_strv_ char **warnings = NULL;
-  enum dep_verdict v = dep_gate(name, deps, n, error, &warnings);
+  enum dep_verdict v = sup_service_gate(s, svc, name, error, &warnings);
   for (size_t i = 0; warnings && warnings[i]; i++)
     fprintf(stderr, "stack supervisor: %s: %s\n", name, warnings[i]);
   return v;
@@ -547,9 +516,9 @@ static void run_fail(struct sup_run *run, const char *msg) {
   run_finish(run);
 }
 
-/* Every RUN_TICK_MS: the gate while waiting; while running, whether the
- * VM was taken away (a stop that had to kill it) and whether the client
- * went (its input ends); after the exit, the clean-up. */
+/* After each change (and every RUN_TICK_MS): the gate while waiting; while
+ * running, whether the VM was taken away (a stop that had to kill it) and
+ * whether the client went (its input ends); after the exit, the clean-up. */
 static void run_tick(uv_timer_t *t) {
   struct sup_run *run = t->data;
   struct supervisor *s = run->sup;
@@ -825,4 +794,11 @@ bad:
   free(run->workdir);
   ports_free(run->ports, run->n_ports);
   return r;
+}
+
+void sup_run_progress(struct supervisor *s) {
+  /* from the loop, not inside the caller (which may be a runner's own
+   * callback, or in the middle of removing a container) */
+  for (struct sup_run *run = s->runs; run; run = run->next)
+    uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "dep_gate.h"
+
 #include "health.h"
 #include "project_state.h"
 #include "restart_policy.h"
@@ -87,6 +89,7 @@ struct sup_job {
 };
 
 struct template_cache;
+struct compose_service;
 struct boot_queue;
 
 struct supervisor {
@@ -144,6 +147,11 @@ void sup_ctr_forget(struct supervisor *s, const char *name);
 /* Where container name keeps its writable layer between runs of its VM:
  * <project state dir>/layers/<name>.img (caller frees). */
 char *sup_ctr_layer_path(const struct supervisor *s, const char *name);
+/* Judges service svc's depends_on for a container called name: go, wait
+ * or fail (*error says why); *warnings (strv) names optional dependencies
+ * that failed.  One-off containers never count as their service. */
+enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_service *svc,
+                                  const char *name, char **error, char ***warnings);
 /* Re-evaluates dependency gates and waiting requests; called after every
  * change of a container's state. */
 void sup_progress(struct supervisor *s);
@@ -201,6 +209,9 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
 /* The exec_stdin/exec_resize/exec_signal notifications when conn runs a
  * one-off container: handled (true), else false (an exec session's). */
 bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req);
+/* Something changed (a container's state, a connection closed): the
+ * one-off containers look again at their gate, VM and client. */
+void sup_run_progress(struct supervisor *s);
 
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,

@@ -148,7 +148,8 @@ static int converge_service(struct supervisor *s, const struct compose_service *
                             struct stack_error **err) {
   if (start_only) {
     for (size_t i = 0; i < s->state->n_containers; i++)
-      if (strcmp(s->state->containers[i].service, svc->name) == 0)
+      if (strcmp(s->state->containers[i].service, svc->name) == 0 &&
+          s->state->containers[i].number != 0) /* not one-off `run` containers */
         strv_add(names, n_names, s->state->containers[i].name);
     return 0;
   }

@@ -52,6 +52,8 @@ static void conn_close(struct sup_conn *c) {
   sup_jobs_conn_gone(s, c);
   sup_exec_conn_gone(s, c);
   sup_pause_conn_gone(s, c);
+  if (c->run)
+    sup_run_progress(s); /* its one-off container's input ends */
   if (c->prev)
     c->prev->next = c->next;
   else
