@@ -31,8 +31,9 @@
  * 3: an interface carries set_mac (a VM cloned from a template has the
  *    template's MAC addresses until the guest sets its own).
  * 4: PREPARE/PREPARED: a template of an image mounts its root first.
- * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY. */
-#define PROTO_VERSION 5
+ * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY.
+ * 6: CONFIGURE ends with files (secrets, configs). */
+#define PROTO_VERSION 6
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -45,6 +46,7 @@
 #define PROTO_MAX_MOUNTS 32
 #define PROTO_MAX_RLIMITS 16
 #define PROTO_MAX_SYSCTLS 64
+#define PROTO_MAX_FILES 64
 #define PROTO_MAX_STRV 65536
 /* Name of the virtio-serial port the guest looks for. */
 #define PROTO_PORT_NAME "stack.ctl"
@@ -104,6 +106,14 @@ struct proto_mount {
   const char *source, *target, *fstype, *options;
 };
 
+/* A file the guest writes once its root is up (secrets, configs). */
+struct proto_file {
+  const char *path; /* absolute */
+  const uint8_t *content;
+  uint32_t len;
+  uint32_t mode, uid, gid;
+};
+
 struct proto_rlimit {
   uint32_t resource;
   uint64_t soft, hard;
@@ -126,6 +136,8 @@ struct proto_configure {
   uint32_t flags; /* PROTO_CONFIGURE_* */
   uint32_t n_sysctls;
   const char *sysctls[PROTO_MAX_SYSCTLS]; /* "net.core.somaxconn=1024" */
+  uint32_t n_files;
+  struct proto_file files[PROTO_MAX_FILES];
 };
 
 /* The VM lives only as long as the host's end of the control port: the
@@ -518,6 +530,19 @@ static inline int proto_enc_configure(struct proto_wr *w, const struct proto_con
   proto_wr_u32(w, c->n_sysctls);
   for (uint32_t i = 0; i < c->n_sysctls; i++)
     proto_wr_str(w, c->sysctls[i]);
+  if (c->n_files > PROTO_MAX_FILES) {
+    w->bad = 1;
+    return -1;
+  }
+  proto_wr_u32(w, c->n_files);
+  for (uint32_t i = 0; i < c->n_files; i++) {
+    const struct proto_file *f = &c->files[i];
+    proto_wr_str(w, f->path);
+    proto_wr_bytes(w, f->content, f->len);
+    proto_wr_u32(w, f->mode);
+    proto_wr_u32(w, f->uid);
+    proto_wr_u32(w, f->gid);
+  }
   return proto_wr_end(w, at);
 }
 
@@ -570,6 +595,17 @@ static inline int proto_dec_configure(const void *p, size_t n, struct proto_conf
     return -1;
   for (uint32_t i = 0; i < c->n_sysctls && !r.bad; i++)
     c->sysctls[i] = proto_rd_str(&r);
+  c->n_files = proto_rd_u32(&r);
+  if (c->n_files > PROTO_MAX_FILES)
+    return -1;
+  for (uint32_t i = 0; i < c->n_files && !r.bad; i++) {
+    struct proto_file *f = &c->files[i];
+    f->path = proto_rd_str(&r);
+    f->content = proto_rd_bytes(&r, &f->len);
+    f->mode = proto_rd_u32(&r);
+    f->uid = proto_rd_u32(&r);
+    f->gid = proto_rd_u32(&r);
+  }
   return proto_rd_done(&r);
 }
 

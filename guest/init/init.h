@@ -84,6 +84,9 @@ int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen);
 /* Writes each "name=value" of CONFIGURE to /proc/sys (the kernel is the
  * container's own: any setting may be changed). */
 int sysconf_sysctls(const struct proto_configure *c, char *msg, size_t msglen);
+/* Writes CONFIGURE's files (secrets, configs), with their modes and owners,
+ * making their directories. */
+int sysconf_files(const struct proto_configure *c, char *msg, size_t msglen);
 
 /* net.c: interfaces, addresses and routes over rtnetlink. */
 int net_configure(const struct proto_configure *c, char *msg, size_t msglen);

@@ -99,6 +99,7 @@ static void on_configure(struct init *in, const uint8_t *p, size_t n) {
       if ((r = sysconf_apply(c, msg, sizeof msg)) == 0 &&
           (r = net_configure(c, msg, sizeof msg)) == 0 &&
           (r = mounts_extra(c, msg, sizeof msg)) == 0 &&
+          (r = sysconf_files(c, msg, sizeof msg)) == 0 &&
           (r = sysconf_sysctls(c, msg, sizeof msg)) == 0 &&
           (r = read_only_root(c, msg, sizeof msg)) == 0)
         in->configured = 1;

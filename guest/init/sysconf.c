@@ -173,3 +173,35 @@ int sysconf_sysctls(const struct proto_configure *c, char *msg, size_t msglen) {
   }
   return 0;
 }
+
+int sysconf_files(const struct proto_configure *c, char *msg, size_t msglen) {
+  for (uint32_t i = 0; i < c->n_files; i++) {
+    const struct proto_file *f = &c->files[i];
+    if (f->path[0] != '/' || strstr(f->path, "..")) {
+      snprintf(msg, msglen, "file %s: not an absolute path", f->path);
+      return -EINVAL;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", f->path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+      *slash = 0;
+      int r = init_mkdir_p(dir, 0755);
+      if (r < 0) {
+        snprintf(msg, msglen, "mkdir %s: %s", dir, strerror(-r));
+        return r;
+      }
+    }
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int r = fd < 0 ? -errno : write_all(fd, (const char *)f->content, f->len);
+    if (r == 0 && (fchown(fd, (uid_t)f->uid, (gid_t)f->gid) < 0 || fchmod(fd, f->mode & 07777) < 0))
+      r = -errno;
+    if (fd >= 0)
+      close(fd);
+    if (r < 0) {
+      snprintf(msg, msglen, "write %s: %s", f->path, strerror(-r));
+      return r;
+    }
+  }
+  return 0;
+}

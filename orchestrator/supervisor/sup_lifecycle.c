@@ -25,6 +25,7 @@
 #include "runtime/vm/vm.h"
 #include "sup_net.h"
 #include "sup_server.h"
+#include "sup_files.h"
 #include "sup_volumes.h"
 #include "unhonoured.h"
 
@@ -276,12 +277,16 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     _cleanup_strv_ char **mount_strings = NULL;
     _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
     struct vm_share shares[PROTO_MAX_MOUNTS];
+    struct proto_file files[PROTO_MAX_FILES];
     if ((ret = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
                                   err)) < 0 ||
         (ret = sup_volumes_resolve(s->project, svc, c->name, shares, PROTO_MAX_MOUNTS,
                                    &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts,
-                                   &mount_strings, err)) < 0)
+                                   &mount_strings, err)) < 0 ||
+        (ret = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
+                                 PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
       goto failed;
+    o.files = files;
     o.mounts = mounts;
     o.shares = shares;
     o.sysctls = (const char *const *)sysctls;

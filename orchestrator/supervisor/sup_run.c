@@ -38,6 +38,7 @@
 #include "runtime/vm/vm.h"
 #include "sup_net.h"
 #include "sup_server.h"
+#include "sup_files.h"
 #include "sup_volumes.h"
 #include "unhonoured.h"
 
@@ -448,6 +449,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   struct proto_rlimit rl[PROTO_MAX_RLIMITS];
   struct proto_mount mounts[PROTO_MAX_MOUNTS];
   struct vm_share shares[PROTO_MAX_MOUNTS];
+  struct proto_file files[PROTO_MAX_FILES];
   _cleanup_strv_ char **mount_strings = NULL;
   _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
   int r;
@@ -455,8 +457,11 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
       (r = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) <
           0 ||
       (r = sup_volumes_resolve(s->project, svc, run->name, shares, PROTO_MAX_MOUNTS, &o.n_shares,
-                               mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
+                               mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0 ||
+      (r = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
+                             PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
     return r;
+  o.files = files;
   o.rlimits = rl;
   o.mounts = mounts;
   o.shares = shares;

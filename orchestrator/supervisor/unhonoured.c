@@ -26,10 +26,6 @@ char *sup_unhonoured_keys(const struct compose_service *svc) {
       break;
     }
   }
-  if (svc->n_secrets)
-    add(&b, "secrets");
-  if (svc->n_configs)
-    add(&b, "configs");
   if (svc->privileged)
     add(&b, "privileged");
   if ((svc->cap_add && svc->cap_add[0]) || (svc->cap_drop && svc->cap_drop[0]))

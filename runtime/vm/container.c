@@ -92,6 +92,8 @@ struct container {
   size_t n_sysctls;
   struct vm_share shares[PROTO_MAX_MOUNTS]; /* strings in `strings` */
   size_t n_shares;
+  struct proto_file files[PROTO_MAX_FILES]; /* paths and contents in `strings` */
+  size_t n_files;
   bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
@@ -377,6 +379,8 @@ static void send_configure(struct container *c) {
   memcpy(cf->mounts, c->mounts, c->n_mounts * sizeof *c->mounts);
   cf->n_sysctls = (uint32_t)c->n_sysctls;
   memcpy(cf->sysctls, c->sysctls, c->n_sysctls * sizeof *c->sysctls);
+  cf->n_files = (uint32_t)c->n_files;
+  memcpy(cf->files, c->files, c->n_files * sizeof *c->files);
   _cleanup_error_ struct stack_error *e = NULL;
   if (channel_send_configure(c->ch, cf, &e) < 0)
     fail(c, "%s", e->msg);
@@ -457,6 +461,19 @@ static int copy_net(struct container *c, const struct container_opts *o,
     c->shares[i] = (struct vm_share){keep(c, o->shares[i].path), keep(c, o->shares[i].tag),
                                      o->shares[i].readonly};
   c->n_shares = o->n_shares;
+  if (o->n_files > PROTO_MAX_FILES)
+    return stack_error_set(err, -E2BIG, "%zu files: at most %d", o->n_files, PROTO_MAX_FILES);
+  for (size_t i = 0; i < o->n_files; i++) {
+    const struct proto_file *f = &o->files[i];
+    char *content = xmalloc(f->len + 1);
+    memcpy(content, f->content, f->len);
+    c->strings = xrealloc(c->strings, (c->n_strings + 1) * sizeof *c->strings);
+    c->strings[c->n_strings++] = content;
+    c->files[i] = *f;
+    c->files[i].path = keep(c, f->path);
+    c->files[i].content = (const uint8_t *)content;
+  }
+  c->n_files = o->n_files;
   for (size_t i = 0; o->sysctls && o->sysctls[i]; i++) {
     if (i >= PROTO_MAX_SYSCTLS)
       return stack_error_set(err, -E2BIG, "more than %d sysctls", PROTO_MAX_SYSCTLS);

@@ -69,6 +69,10 @@ struct container_opts {
   size_t n_shares;
   const char *const *sysctls;
   bool read_only;
+  /* files written into the container once its root and mounts are up
+   * (secrets, configs), at most PROTO_MAX_FILES */
+  const struct proto_file *files;
+  size_t n_files;
   /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */
   const struct proto_rlimit *rlimits;
   size_t n_rlimits;

@@ -160,6 +160,9 @@ static void test_configure_roundtrip(void) {
   c.n_sysctls = 2;
   c.sysctls[0] = "net.core.somaxconn=1024";
   c.sysctls[1] = "vm.swappiness=7";
+  static const uint8_t secret[] = {'s', 0, 'x'}; /* any bytes, NUL too */
+  c.n_files = 1;
+  c.files[0] = (struct proto_file){"/run/secrets/db", secret, 3, 0400, 1000, 1001};
   struct proto_wr w = {0};
   CHECK_INTEQ(proto_enc_configure(&w, &c), 0);
   struct proto_hdr h;
@@ -172,6 +175,10 @@ static void test_configure_roundtrip(void) {
   CHECK_INTEQ(d.flags, PROTO_CONFIGURE_HOST_BOUND | PROTO_CONFIGURE_READ_ONLY);
   CHECK_INTEQ(d.n_sysctls, 2);
   CHECK_STREQ(d.sysctls[1], "vm.swappiness=7");
+  CHECK_INTEQ(d.n_files, 1);
+  CHECK_STREQ(d.files[0].path, "/run/secrets/db");
+  CHECK(d.files[0].len == 3 && memcmp(d.files[0].content, secret, 3) == 0);
+  CHECK(d.files[0].mode == 0400 && d.files[0].uid == 1000 && d.files[0].gid == 1001);
   CHECK_STREQ(d.resolv, "nameserver 10.0.0.1\n");
   CHECK_STREQ(d.data_dev, "/dev/vdb");
   CHECK(d.realtime_sec == 1700000000 && d.realtime_nsec == 5);
