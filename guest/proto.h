@@ -32,8 +32,9 @@
  *    template's MAC addresses until the guest sets its own).
  * 4: PREPARE/PREPARED: a template of an image mounts its root first.
  * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY.
- * 6: CONFIGURE ends with files (secrets, configs). */
-#define PROTO_VERSION 6
+ * 6: CONFIGURE ends with files (secrets, configs).
+ * 7: START ends with the capabilities to keep. */
+#define PROTO_VERSION 7
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -163,7 +164,13 @@ struct proto_start {
   uint32_t rows, cols;
   uint32_t n_rlimits;
   struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
+  /* capabilities the process may have (bit N = capability N, as in
+   * <linux/capability.h>); the others leave its bounding set.
+   * PROTO_CAPS_ALL keeps every one. */
+  uint64_t caps;
 };
+
+#define PROTO_CAPS_ALL UINT64_MAX
 
 /* ---- frame header ---- */
 
@@ -630,6 +637,7 @@ static inline int proto_enc_start(struct proto_wr *w, uint16_t session,
     proto_wr_u64(w, s->rlimits[i].soft);
     proto_wr_u64(w, s->rlimits[i].hard);
   }
+  proto_wr_u64(w, s->caps);
   return proto_wr_end(w, at);
 }
 
@@ -653,6 +661,7 @@ static inline int proto_dec_start(const void *p, size_t n, struct proto_start *s
     s->rlimits[i].soft = proto_rd_u64(&r);
     s->rlimits[i].hard = proto_rd_u64(&r);
   }
+  s->caps = proto_rd_u64(&r);
   if (s->argv != NULL && s->argv[0] == NULL)
     r.bad = 1; /* nothing to run */
   if (proto_rd_done(&r) < 0) {

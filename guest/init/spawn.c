@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -103,6 +104,19 @@ static void child(const struct proto_start *st, int tty, const char *pts, int fd
   if (chdir(wd) < 0) {
     if (errno != ENOENT || init_mkdir_p(wd, 0755) < 0 || chdir(wd) < 0)
       child_fail(errfd, errno, "chdir to %s: %s", wd);
+  }
+  /* Capabilities the process may not have leave the bounding set: a root
+   * process gets exactly the rest at exec, a file's capabilities are
+   * capped by it too.  (The caps setgroups/setuid below need stay in this
+   * process's effective set until then.) */
+  for (int cap = 0; cap < 64 && st->caps != PROTO_CAPS_ALL; cap++) {
+    if (st->caps & (1ULL << cap))
+      continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+      char num[16];
+      snprintf(num, sizeof num, "%d", cap);
+      child_fail(errfd, errno, "drop capability %s: %s", num);
+    }
   }
   if (setgroups((size_t)u.ngroups, u.groups) < 0)
     child_fail(errfd, errno, "setgroups for %s: %s", st->user);

@@ -20,6 +20,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/template.h"
 #include "runtime/vm/rlimits.h"
@@ -30,6 +31,8 @@ static void run_usage(FILE *f) {
         "Create and run a new container from an image, in its own virtual machine\n"
         "\n"
         "Options:\n"
+        "      --cap-add list         Add Linux capabilities\n"
+        "      --cap-drop list        Drop Linux capabilities\n"
         "      --cpus number          Number of CPUs\n"
         "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
         "  -e, --env list             Set environment variables (K=V, or K to copy the host's)\n"
@@ -40,6 +43,7 @@ static void run_usage(FILE *f) {
         "  -m, --memory bytes         Memory limit (e.g. 512m, 2g)\n"
         "      --name string          Assign a name to the container\n"
         "      --platform string      Set platform if server is multi-platform capable\n"
+        "      --privileged           Give extended privileges (every capability)\n"
         "      --pull string          Pull image before running (\"always\", \"missing\", "
         "\"never\")\n"
         "      --rm                   Automatically remove the container when it exits\n"
@@ -314,9 +318,15 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"platform", required_argument, NULL, 'P'},
       {"pull", required_argument, NULL, 'L'},
       {"ulimit", required_argument, NULL, 'U'},
+      {"cap-add", required_argument, NULL, 'A'},
+      {"cap-drop", required_argument, NULL, 'D'},
+      {"privileged", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
+  _cleanup_strv_ char **cap_add = NULL, **cap_drop = NULL;
+  size_t ncap_add = 0, ncap_drop = 0;
+  bool privileged = false;
   /* nothing adopts a standalone run's VM: it ends with this process */
   struct container_opts co = {.bound_to_host = true};
   struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
@@ -392,6 +402,9 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       co.rlimits = rlimits;
       co.n_rlimits++;
       break;
+    case 'A': push(&cap_add, &ncap_add, optarg); break;
+    case 'D': push(&cap_drop, &ncap_drop, optarg); break;
+    case 'V': privileged = true; break;
     case 'h': run_usage(stdout); return 0;
     default:
       fprintf(stderr, "stack run: unknown option %s\n", argv[optind - 1]);
@@ -405,6 +418,14 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     return CONTAINER_EXIT_FAILED;
   }
   const char *ref = argv[optind];
+  {
+    _cleanup_error_ struct stack_error *cerr = NULL;
+    co.limit_caps = true;
+    if (caps_compute(privileged, cap_add, cap_drop, &co.caps, &cerr) < 0) {
+      fprintf(stderr, "stack run: %s\n", cerr->msg);
+      return CONTAINER_EXIT_FAILED;
+    }
+  }
   co.entrypoint = entrypoint;
   co.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
   co.env = env;

@@ -21,6 +21,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
 #include "sup_net.h"
@@ -288,6 +289,11 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
       goto failed;
     o.files = files;
     o.mounts = mounts;
+    o.limit_caps = true;
+    if ((ret = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0) {
+      stack_error_prefix(err, "service %s", svc->name);
+      goto failed;
+    }
     o.shares = shares;
     o.sysctls = (const char *const *)sysctls;
     o.read_only = svc->read_only;

@@ -34,6 +34,7 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
 #include "sup_net.h"
@@ -463,6 +464,9 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
     return r;
   o.files = files;
   o.rlimits = rl;
+  o.limit_caps = true;
+  if ((r = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0)
+    return stack_error_prefix(err, "service %s", svc->name);
   o.mounts = mounts;
   o.shares = shares;
   o.sysctls = (const char *const *)sysctls;

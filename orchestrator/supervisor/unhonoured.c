@@ -26,10 +26,6 @@ char *sup_unhonoured_keys(const struct compose_service *svc) {
       break;
     }
   }
-  if (svc->privileged)
-    add(&b, "privileged");
-  if ((svc->cap_add && svc->cap_add[0]) || (svc->cap_drop && svc->cap_drop[0]))
-    add(&b, "cap_add/cap_drop");
   if (svc->pids_limit > 0)
     add(&b, "pids_limit");
   if (svc->stdin_open)

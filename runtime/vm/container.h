@@ -73,6 +73,10 @@ struct container_opts {
    * (secrets, configs), at most PROTO_MAX_FILES */
   const struct proto_file *files;
   size_t n_files;
+  /* with limit_caps, the capabilities its processes keep (caps.h); else
+   * every one */
+  bool limit_caps;
+  uint64_t caps;
   /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */
   const struct proto_rlimit *rlimits;
   size_t n_rlimits;

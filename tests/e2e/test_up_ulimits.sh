@@ -15,12 +15,12 @@ services:
     network_mode: none
     ulimits:
       nofile: {soft: 1024, hard: 2048}
-    cap_add: [NET_ADMIN]
+    pids_limit: 100
 YAML
 out=$(timeout 120 "$STACK" up 2>&1) || fail "up failed: $out"
 [[ $out == *"soft=1024 hard=2048"* ]] || fail "ulimits not applied: $out"
-[[ $out == *"WARN: service a: cap_add/cap_drop not supported by stack's VM runtime yet: ignored"* ]] ||
-  fail "no warning naming cap_add: $out"
+[[ $out == *"WARN: service a: pids_limit not supported by stack's VM runtime yet: ignored"* ]] ||
+  fail "no warning naming pids_limit: $out"
 timeout 60 "$STACK" down >/dev/null 2>&1
 
 sed -i 's/nofile: {soft: 1024, hard: 2048}/nofiles: 3/' compose.yaml

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Capabilities inside the VM are Docker's: the default set for `stack run`
+# and services, changed by --cap-add/--cap-drop and cap_add/cap_drop,
+# everything with --privileged / privileged; exec sessions get the
+# container's set; a non-root user none.
+set -euo pipefail
+source "$STACK_SOURCE_DIR/tests/lib/up.sh"
+up_test_init caps
+
+eff() { "$@" sh -c 'grep CapEff /proc/self/status' | awk '{print $2}'; }
+run() { timeout 120 "$STACK" run --rm "$@"; }
+[[ $(eff run busybox:amd64) == 00000000a80425fb ]] || fail "default set: $(eff run busybox:amd64)"
+[[ $(eff run --cap-drop NET_RAW --cap-add NET_ADMIN busybox:amd64) == 00000000a80415fb ]] ||
+  fail "--cap-drop/--cap-add: $(eff run --cap-drop NET_RAW --cap-add NET_ADMIN busybox:amd64)"
+p=$(eff run --privileged busybox:amd64)
+[[ $p == 000001ffffffffff || $p == 000000ffffffffff ]] || fail "--privileged: $p"
+[[ $(eff run -u 1000 busybox:amd64) == 0000000000000000 ]] || fail "a non-root user has capabilities"
+rc=0
+out=$(run --cap-add FLY busybox:amd64 true 2>&1) || rc=$?
+[[ $rc == 125 && $out == *FLY* ]] || fail "an unknown capability: rc=$rc $out"
+
+cat > compose.yaml <<'YAML'
+name: caps
+services:
+  a:
+    image: busybox:amd64
+    command: sleep 3600
+    network_mode: none
+    cap_add: [NET_ADMIN]
+    cap_drop: [MKNOD]
+YAML
+out=$(timeout 120 "$STACK" up -d 2>&1) || fail "up failed: $out"
+[[ $out != *"not supported"* ]] || fail "up warns: $out"
+# exec sessions get the container's set: NET_ADMIN added, MKNOD (bit 27) gone
+got=$(eff timeout 60 "$STACK" exec -T a)
+[[ $got == 00000000a00435fb ]] || fail "service cap_add/cap_drop: $got"
+echo "ok"
