@@ -85,6 +85,8 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
     } else {
       cJSON_AddStringToObject(a, "name", vm_accel_name(host.accel));
       cJSON_AddStringToObject(a, "reason", host.reason);
+      if (host.accel == VM_ACCEL_TCG)
+        cJSON_AddStringToObject(a, "tcg_thread", vm_tcg_thread_name(host.tcg_thread));
       cJSON_AddNumberToObject(o, "tsc_khz", (double)host.tsc_khz);
       cJSON_AddStringToObject(o, "tsc_source", host.tsc_source);
       cJSON_AddNumberToObject(o, "host_cpus", host.ncpus);
@@ -115,6 +117,12 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
     printf("Accelerator:   error: %s\n", herr->msg);
   } else {
     printf("Accelerator:   %s (%s)\n", vm_accel_name(host.accel), host.reason);
+    if (host.accel == VM_ACCEL_TCG)
+      printf("TCG threads:   %s\n",
+             host.tcg_thread == VM_TCG_THREAD_SINGLE  ? "single (one host thread per VM)"
+             : host.tcg_thread == VM_TCG_THREAD_MULTI ? "multi (one host thread per vCPU)"
+                                                      : "auto (one host thread per VM; per vCPU "
+                                                        "when the service sets cpus above 1)");
     if (host.tsc_khz)
       printf("TSC:           %lu kHz (from %s)\n", host.tsc_khz, host.tsc_source);
     else

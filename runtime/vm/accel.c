@@ -14,6 +14,48 @@
 
 const char *vm_accel_name(enum vm_accel a) { return a == VM_ACCEL_KVM ? "kvm" : "tcg"; }
 
+const char *vm_tcg_thread_name(enum vm_tcg_thread t) {
+  return t == VM_TCG_THREAD_SINGLE ? "single" : t == VM_TCG_THREAD_MULTI ? "multi" : "auto";
+}
+
+bool vm_tcg_single(const struct vm_host *host, unsigned cpus) {
+  switch (host->tcg_thread) {
+  case VM_TCG_THREAD_SINGLE: return true;
+  case VM_TCG_THREAD_MULTI: return false;
+  case VM_TCG_THREAD_AUTO: break;
+  }
+  /* An explicit cpus limit asks for that much compute: only threads per
+   * vCPU can give it. */
+  return cpus <= 1;
+}
+
+/* Reads the TCG threading choice: $STACK_TCG_THREAD, else the config file's
+ * "tcg_thread"; absent = auto. */
+static int probe_tcg_thread(struct vm_host *out, struct stack_error **err) {
+  const char *v = getenv("STACK_TCG_THREAD");
+  const char *src = "$STACK_TCG_THREAD";
+  _cleanup_free_ char *from_config = NULL;
+  if (!v || !*v) {
+    int r = stack_config_get_string("tcg_thread", &from_config, err);
+    if (r < 0)
+      return r;
+    v = from_config;
+    src = "the config file's \"tcg_thread\" key";
+  }
+  if (!v || !*v || strcmp(v, "auto") == 0)
+    out->tcg_thread = VM_TCG_THREAD_AUTO;
+  else if (strcmp(v, "single") == 0)
+    out->tcg_thread = VM_TCG_THREAD_SINGLE;
+  else if (strcmp(v, "multi") == 0)
+    out->tcg_thread = VM_TCG_THREAD_MULTI;
+  else
+    return stack_error_set(err, -EINVAL,
+                           "unknown TCG threading \"%s\" in %s: use \"auto\", \"single\" or "
+                           "\"multi\"",
+                           v, src);
+  return 0;
+}
+
 /* Finds the value of the first "key<spaces>: value" line of /proc/cpuinfo;
  * returns a pointer to the value and its length through *len. */
 static const char *cpuinfo_field(const char *cpuinfo, const char *key, size_t *len) {
@@ -267,6 +309,8 @@ int vm_host_probe(struct vm_host *out, struct stack_error **err) {
   }
   int r = vm_accel_decide(cpuinfo, access("/dev/kvm", F_OK) == 0, override, override_src, out, err);
   if (r < 0)
+    return r;
+  if ((r = probe_tcg_thread(out, err)) < 0)
     return r;
   probe_tsc(cpuinfo, out);
   return 0;

@@ -20,12 +20,21 @@ struct stack_error;
 
 enum vm_accel { VM_ACCEL_TCG = 0, VM_ACCEL_KVM = 1 };
 
+/* How TCG maps vCPUs to host threads.  AUTO: one thread per VM (QEMU's
+ * thread=single) unless the VM was given an explicit number of CPUs above
+ * one, then one thread per vCPU (thread=multi).  With many VMs on few host
+ * cores, one thread per VM costs a quarter less CPU: a multi-threaded VM's
+ * vCPUs wait on each other (TLB flushes, IPIs, the guest's spinlocks)
+ * whenever the host has descheduled one of them. */
+enum vm_tcg_thread { VM_TCG_THREAD_AUTO = 0, VM_TCG_THREAD_SINGLE = 1, VM_TCG_THREAD_MULTI = 2 };
+
 struct vm_host {
   enum vm_accel accel;
   char reason[160];         /* why this accelerator, one line */
   unsigned long tsc_khz;    /* 0 = unknown (tsc_early_khz is then omitted) */
   char tsc_source[48];      /* where tsc_khz came from */
   unsigned ncpus;           /* online host CPUs */
+  enum vm_tcg_thread tcg_thread; /* $STACK_TCG_THREAD, else the config's "tcg_thread" */
 };
 
 /* Probes the host once (reads /proc/cpuinfo, sysfs, the kernel log, the
@@ -33,6 +42,13 @@ struct vm_host {
  * on a bad override (unknown accelerator name, kvm forced without
  * /dev/kvm). */
 int vm_host_probe(struct vm_host *out, struct stack_error **err);
+
+/* The TCG threading that a VM with `cpus` vCPUs (0 = the default number)
+ * gets on this host: true for QEMU's thread=single. */
+bool vm_tcg_single(const struct vm_host *host, unsigned cpus);
+
+/* "auto", "single" or "multi". */
+const char *vm_tcg_thread_name(enum vm_tcg_thread t);
 
 /* The accelerator's name as QEMU spells it ("kvm", "tcg"). */
 const char *vm_accel_name(enum vm_accel a);

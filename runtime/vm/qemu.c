@@ -127,7 +127,13 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   }
   /* pit=off only because the command line presets lapic_timer_period and the
    * CPU has ARAT (design.md, "Fast boot"). */
-  add2(&a, "-M", xasprintf("microvm,accel=%s,acpi=off,pit=off", vm_accel_name(host->accel)));
+  if (kvm) {
+    add2(&a, "-M", xstrdup("microvm,accel=kvm,acpi=off,pit=off"));
+  } else {
+    add2(&a, "-M", xstrdup("microvm,acpi=off,pit=off"));
+    add2(&a, "-accel",
+         xasprintf("tcg,thread=%s", vm_tcg_single(host, spec->cpus) ? "single" : "multi"));
+  }
   add2(&a, "-cpu", xstrdup(kvm ? "host" : "qemu64,+arat"));
   add2(&a, "-m", xasprintf("%lluM", (unsigned long long)(spec->mem_mib ? spec->mem_mib
                                                                           : VM_DEFAULT_MEM_MIB)));

@@ -63,6 +63,14 @@ out=$(run --ulimit nofile=100:200 "$img" sh -c 'ulimit -n; ulimit -Hn')
 [[ $out == $'100\n200' ]] || fail "ulimit: got '$out'"
 out=$(run --memory 256m --cpus 1 "$img" sh -c 'grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo')
 [[ $out =~ ^1$'\n'MemTotal:\ +2[0-9]{5}\ kB$ ]] || fail "memory/cpus: got '$out'"
+# The default vCPUs share one TCG thread, an explicit --cpus 2 gets a thread
+# per vCPU: the guest sees and can use all of them either way, and the
+# 2-vCPU guest boots (and is restored from its template) in both modes.
+want=$(nproc); ((want > 4)) && want=4
+out=$(run "$img" grep -c ^processor /proc/cpuinfo)
+[[ $out == "$want" ]] || fail "default cpus: got '$out', want $want"
+out=$(run --cpus 2 "$img" sh -c 'grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online')
+[[ $out == $'2\n0-1' ]] || fail "--cpus 2: got '$out'"
 
 # stdout and stderr arrive separately
 run "$img" sh -c 'echo to-out; echo to-err >&2; echo more-out' >"$tmp/o" 2>"$tmp/e"

@@ -43,7 +43,8 @@ static void test_full(void) {
   CHECK(qemu_build_argv(&spec, &tcg, "/k/vmlinux", "/s/console.log", &argv, &err) == 0);
   _cleanup_free_ char *j = joined(argv);
   CHECK_STREQ(argv[0], "qemu-system-x86_64");
-  CHECK(strstr(j, "|-M|microvm,accel=tcg,acpi=off,pit=off|") != NULL);
+  /* cpus given explicitly: a thread per vCPU */
+  CHECK(strstr(j, "|-M|microvm,acpi=off,pit=off|-accel|tcg,thread=multi|") != NULL);
   CHECK(strstr(j, "|-cpu|qemu64,+arat|") != NULL);
   CHECK(strstr(j, "|-m|512M|-smp|2|") != NULL);
   CHECK(strstr(j, "|-nodefaults|-no-user-config|-no-reboot|-display|none|") != NULL);
@@ -82,6 +83,32 @@ static void test_minimal_kvm(void) {
   CHECK(strstr(j, "virtserialport") == NULL);
   CHECK(strstr(j, "-netdev") == NULL);
   CHECK(strstr(j, "-name") == NULL);
+}
+
+/* Under TCG, the default number of vCPUs shares one host thread (auto), and
+ * the choice can be forced either way. */
+static void test_tcg_thread(void) {
+  struct vm_spec spec = {.state_dir = "/s"};
+  struct vm_host h = tcg;
+  const struct {
+    enum vm_tcg_thread t;
+    unsigned cpus;
+    const char *want;
+  } cases[] = {
+      {VM_TCG_THREAD_AUTO, 0, "thread=single"},  {VM_TCG_THREAD_AUTO, 1, "thread=single"},
+      {VM_TCG_THREAD_AUTO, 4, "thread=multi"},   {VM_TCG_THREAD_SINGLE, 4, "thread=single"},
+      {VM_TCG_THREAD_MULTI, 0, "thread=multi"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    h.tcg_thread = cases[i].t;
+    spec.cpus = cases[i].cpus;
+    _cleanup_strv_ char **argv = NULL;
+    CHECK(qemu_build_argv(&spec, &h, "/k", "/s/c.log", &argv, NULL) == 0);
+    _cleanup_free_ char *j = joined(argv);
+    CHECK(strstr(j, cases[i].want) != NULL);
+    CHECK(strstr(j, "accel=tcg") == NULL);
+  }
+  CHECK_STREQ(vm_tcg_thread_name(VM_TCG_THREAD_AUTO), "auto");
 }
 
 static void test_rejects(void) {
@@ -146,6 +173,7 @@ int main(void) {
   test_cmdline();
   test_full();
   test_minimal_kvm();
+  test_tcg_thread();
   test_rejects();
   TEST_DONE();
 }
