@@ -42,6 +42,8 @@ static void usage(FILE *f, const char *prog) {
           "      --name string          Assign a name to the container\n"
           "      --no-deps              Don't start linked services\n"
           "  -p, --publish stringArray  Publish a container's port(s) to the host\n"
+          "      --pull string          Pull image before running (\"always\"|\"missing\"|\"never\") "
+          "(default \"policy\")\n"
           "      --quiet-pull           Pull without printing progress information\n"
           "      --rm                   Automatically remove the container when it exits\n"
           "  -P, --service-ports        Run command with all service's ports enabled and mapped "
@@ -61,7 +63,7 @@ static bool takes_value(const char *arg) {
   static const char *const longs[] = {
       "--env",  "--env-file", "--user",    "--workdir", "--entrypoint", "--memory",
       "--cpus", "--name",     "--hostname", "--kernel", "--platform",   "--pull",
-      "--ulimit", "--publish", "--label",  "--volume",  NULL,
+      "--ulimit", "--publish", "--label",  "--volume",  "--cap-add", "--cap-drop", NULL,
   };
   if (arg[1] == '-') {
     if (strchr(arg, '='))
@@ -121,7 +123,8 @@ static void plan_clear(struct plan *pl) {
 
 /* Images come before the supervisor is asked, as with `up`: a pull shows
  * its progress here and the supervisor's loop never waits on a registry. */
-static int pull_missing(const struct plan *pl, size_t svc, bool with_deps, bool quiet) {
+static int pull_images(const struct plan *pl, size_t svc, bool with_deps, const char *pull,
+                       bool quiet) {
   _cleanup_free_ size_t *order = xcalloc(pl->p->n_services + 1, sizeof(size_t));
   size_t n = 1;
   order[0] = svc;
@@ -132,10 +135,8 @@ static int pull_missing(const struct plan *pl, size_t svc, bool with_deps, bool 
     const struct compose_service *sv = &pl->p->services[order[k]];
     if (sv->image == NULL)
       continue;
-    struct image_get_opts io = {.platform = sv->platform, .pull = IMAGE_PULL_MISSING,
+    struct image_get_opts io = {.platform = sv->platform, .pull = cli_pull_policy(pull, sv),
                                 .quiet = quiet};
-    if (sv->pull_policy && strcmp(sv->pull_policy, "never") == 0)
-      io.pull = IMAGE_PULL_NEVER;
     struct image_handle *h = NULL;
     _cleanup_error_ struct stack_error *err = NULL;
     if (image_get(root, sv->image, &io, &h, &err) < 0) {
@@ -211,6 +212,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
       {"publish", required_argument, NULL, 'p'},
       {"service-ports", no_argument, NULL, 'P'},
       {"quiet-pull", no_argument, NULL, 'Q'},
+      {"pull", required_argument, NULL, 'L'},
       {"user", required_argument, NULL, 'u'},
       {"workdir", required_argument, NULL, 'w'},
       {"no-TTY", no_argument, NULL, 'T'},
@@ -223,6 +225,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   cJSON *env = cJSON_AddArrayToObject(params, "env");
   cJSON *publish = cJSON_AddArrayToObject(params, "publish");
   bool detach = false, no_deps = false, no_tty = false, quiet = false;
+  const char *pull = NULL;
   optind = 1;
   opterr = 0;
   int ch;
@@ -248,6 +251,11 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     case 'p': cJSON_AddItemToArray(publish, cJSON_CreateString(optarg)); break;
     case 'P': cJSON_AddTrueToObject(params, "service_ports"); break;
     case 'Q': quiet = true; break;
+    case 'L':
+      if (!cli_pull_flag_ok(g, "run", optarg))
+        return CONTAINER_EXIT_FAILED;
+      pull = optarg;
+      break;
     case 'u': cJSON_AddStringToObject(params, "user", optarg); break;
     case 'w': cJSON_AddStringToObject(params, "workdir", optarg); break;
     case 'T': no_tty = true; break;
@@ -287,7 +295,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   for (size_t i = 0, n = 0; !no_deps && i < svc->n_depends_on; i++)
     if (compose_project_service(pl.p, svc->depends_on[i].service))
       pl.deps[n++] = xstrdup(svc->depends_on[i].service);
-  if (pull_missing(&pl, (size_t)idx, !no_deps, quiet) < 0)
+  if (pull_images(&pl, (size_t)idx, !no_deps, pull, quiet) < 0)
     return 1;
 
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "orchestrator/compose/compose_load.h"
+#include "orchestrator/compose/compose_model.h"
 #include "orchestrator/supervisor/naming.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -93,4 +95,27 @@ int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char 
   }
   *out = v;
   return 0;
+}
+
+bool cli_pull_flag_ok(const struct cli_globals *g, const char *verb, const char *v) {
+  static const char *const ok[] = {"always", "missing", "never", "policy", "if_not_present"};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+    if (strcmp(v, ok[i]) == 0)
+      return true;
+  if (strcmp(v, "build") == 0)
+    fprintf(stderr, "%s %s: --pull build: stack does not build images; use always, missing or "
+                    "never\n", g->progname, verb);
+  else
+    fprintf(stderr, "%s %s: invalid --pull \"%s\": use always, missing, never or policy\n",
+            g->progname, verb, v);
+  return false;
+}
+
+enum image_pull_policy cli_pull_policy(const char *flag, const struct compose_service *sv) {
+  const char *p = flag && strcmp(flag, "policy") != 0 ? flag : sv->pull_policy;
+  if (p && strcmp(p, "always") == 0)
+    return IMAGE_PULL_ALWAYS;
+  if (p && strcmp(p, "never") == 0)
+    return IMAGE_PULL_NEVER;
+  return IMAGE_PULL_MISSING;
 }

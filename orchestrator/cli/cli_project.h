@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "runtime/image/image.h"
 
 struct stack_error;
 struct sup_paths;
@@ -43,6 +44,16 @@ int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char 
  * code. */
 int cli_call_named(struct cli_globals *g, int argc, char **argv, const char *method,
                    cJSON *params, const char *key, const char *done);
+
+struct compose_service;
+/* Whether v is a `--pull` value of `up`, `create` and `run`: always,
+ * missing, never, policy (the service's pull_policy, the default); prints
+ * why not for verb and returns false otherwise. */
+bool cli_pull_flag_ok(const struct cli_globals *g, const char *verb, const char *v);
+
+/* How a service's image is got: the `--pull` value (NULL = policy), else
+ * its pull_policy (always, never; anything else pulls what is missing). */
+enum image_pull_policy cli_pull_policy(const char *flag, const struct compose_service *sv);
 
 /* The executable a supervisor is started from. */
 #define CLI_SUPERVISOR_EXE "/proc/self/exe"

@@ -40,18 +40,23 @@ static void usage(FILE *f, const char *prog) {
           "Options:\n"
           "      --abort-on-container-exit     Stops all containers if any container was stopped\n"
           "      --abort-on-container-failure  Stops all containers if any container exited with failure\n"
+          "      --attach stringArray  Restrict attaching to the specified services\n"
+          "      --attach-dependencies  Automatically attach to log output of dependent services\n"
           "  -d, --detach             Detached mode: Run containers in the background\n"
           "      --exit-code-from string  Return the exit code of the selected service container\n"
           "      --force-recreate     Recreate containers even if their configuration hasn't changed\n"
+          "      --no-attach stringArray  Do not attach (stream logs) to the specified services\n"
           "      --no-color           Produce monochrome output\n"
           "      --no-deps            Don't start linked services\n"
           "      --no-log-prefix      Don't print prefix in logs\n"
           "      --no-recreate        If containers already exist, don't recreate them\n"
           "      --no-start           Don't start the services after creating them\n"
+          "      --pull string        Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")\n"
           "      --quiet-pull         Pull without printing progress information\n"
           "      --remove-orphans     Remove containers for services not defined in the Compose file\n"
           "      --scale scale        Scale SERVICE to NUM instances (SERVICE=NUM)\n"
           "  -t, --timeout int        Use this timeout in seconds for container shutdown\n"
+          "      --timestamps         Show timestamps\n"
           "      --wait               Wait for services to be running|healthy. Implies detached mode.\n"
           "      --wait-timeout int   Maximum duration in seconds to wait for the project to be running|healthy\n",
           prog);
@@ -65,9 +70,10 @@ struct up_ctx {
   bool aborting;
   int exit_code;
   double timeout;
+  struct sup_client *stopper; /* the stop asked for, whose end up waits for */
 };
 
-static void stop_all(const struct sup_paths *paths, bool kill, double timeout);
+static void stop_all(struct up_ctx *u, bool kill);
 
 static int on_event(const cJSON *ev, void *data) {
   struct up_ctx *u = data;
@@ -100,31 +106,51 @@ static int on_event(const cJSON *ev, void *data) {
       if (!u->exit_code_from)
         u->exit_code = code;
       fputs("Aborting on container exit...\n", stderr);
-      stop_all(u->paths, false, u->timeout);
+      stop_all(u, false);
     }
   }
   return 0;
 }
 
-/* Ctrl-C while attached: ask for a stop (or, the second time, a kill) on
- * a second connection, without waiting: the first one goes on printing
- * until the containers are down. */
-static void stop_all(const struct sup_paths *paths, bool kill, double timeout) {
+/* Ctrl-C or an abort while attached: ask for a stop (or, the second
+ * time, a kill) of the whole project on a second connection, without
+ * waiting: the first one goes on printing until the attached containers
+ * are down, then wait_stopped() waits for the rest. */
+static void stop_all(struct up_ctx *u, bool kill) {
   _cleanup_sup_client_ struct sup_client *c = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   cJSON *params = cJSON_CreateObject();
-  if (kill || timeout >= 0)
-    cJSON_AddNumberToObject(params, "timeout", kill ? 0 : timeout);
-  if (sup_client_connect(paths, &c, &err) < 0 || sup_client_send(c, "stop", params, &err) < 0)
+  if (kill || u->timeout >= 0)
+    cJSON_AddNumberToObject(params, "timeout", kill ? 0 : u->timeout);
+  if (sup_client_connect(u->paths, &c, &err) < 0 || sup_client_send(c, "stop", params, &err) < 0) {
     stack_error_print(err);
-  if (c == NULL)
-    cJSON_Delete(params);
+    if (c == NULL)
+      cJSON_Delete(params);
+    return;
+  }
+  sup_client_free(u->stopper); /* a kill after a stop: that stop goes on */
+  sup_client_set_interrupt(c, &interrupted); /* Ctrl-C ends the wait, not the stop */
+  u->stopper = steal_pointer(&c);
+}
+
+/* Waits for the stop that stop_all() asked for: the containers up did not
+ * attach to (dependencies, --no-attach) may still be stopping. */
+static void wait_stopped(struct up_ctx *u) {
+  if (u->stopper == NULL)
+    return;
+  cJSON *res = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (sup_client_resume(u->stopper, NULL, NULL, &res, &err) < 0 && err->code != -EINTR)
+    stack_error_print(err);
+  cJSON_Delete(res);
+  sup_client_free(steal_pointer(&u->stopper));
 }
 
 /* Images come before the supervisor is asked: a pull shows its progress
- * here, and the supervisor's loop never waits on a registry.  Only what is
- * missing is pulled; the services named and what they depend on. */
-static int pull_missing(struct cli_globals *g, char **services, bool quiet) {
+ * here, and the supervisor's loop never waits on a registry.  The services
+ * named and what they depend on, as --pull (pull, the default "policy":
+ * each service's pull_policy) says: by default only what is missing. */
+static int pull_images(struct cli_globals *g, char **services, const char *pull, bool quiet) {
   struct compose_load_opts o;
   cli_project_load_opts(g, &o);
   o.services = services;
@@ -157,12 +183,8 @@ static int pull_missing(struct cli_globals *g, char **services, bool quiet) {
               sv->name, ignored);
     if (sv->image == NULL)
       continue;
-    struct image_get_opts io = {.platform = sv->platform, .pull = IMAGE_PULL_MISSING,
+    struct image_get_opts io = {.platform = sv->platform, .pull = cli_pull_policy(pull, sv),
                                 .quiet = quiet};
-    if (sv->pull_policy && strcmp(sv->pull_policy, "never") == 0)
-      io.pull = IMAGE_PULL_NEVER;
-    else if (sv->pull_policy && strcmp(sv->pull_policy, "always") == 0)
-      io.pull = IMAGE_PULL_ALWAYS;
     struct image_handle *h = NULL;
     if (image_get(root, sv->image, &io, &h, &err) < 0) {
       stack_error_prefix(&err, "service %s", sv->name);
@@ -203,10 +225,18 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       {"exit-code-from", required_argument, NULL, 'X'},
       {"wait", no_argument, NULL, 'W'},
       {"wait-timeout", required_argument, NULL, 'T'},
+      {"attach", required_argument, NULL, 'a'},
+      {"no-attach", required_argument, NULL, 'N'},
+      {"attach-dependencies", no_argument, NULL, 'e'},
+      {"pull", required_argument, NULL, 'p'},
+      {"timestamps", no_argument, NULL, 'm'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   cJSON *params = cJSON_CreateObject();
+  cJSON *attach = NULL, *no_attach = NULL;
+  const char *pull = NULL;
+  bool timestamps = false, attach_deps = false;
   cJSON *scale = cJSON_AddObjectToObject(params, "scale");
   bool detach = false, color = isatty(1), prefix = true;
   double timeout = -1;
@@ -288,6 +318,30 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       wait = detach = true;
       break;
     }
+    case 'a':
+      if (attach == NULL)
+        attach = cJSON_AddArrayToObject(params, "attach");
+      cJSON_AddItemToArray(attach, cJSON_CreateString(optarg));
+      break;
+    case 'N':
+      if (no_attach == NULL)
+        no_attach = cJSON_AddArrayToObject(params, "no_attach");
+      cJSON_AddItemToArray(no_attach, cJSON_CreateString(optarg));
+      break;
+    case 'e':
+      attach_deps = true;
+      cJSON_AddTrueToObject(params, "attach_dependencies");
+      break;
+    case 'p':
+      if (!cli_pull_flag_ok(g, "up", optarg)) {
+        cJSON_Delete(params);
+        return 1;
+      }
+      pull = optarg;
+      break;
+    case 'm':
+      timestamps = true;
+      break;
     case 'h':
       usage(stdout, g->progname);
       cJSON_Delete(params);
@@ -303,19 +357,27 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     for (int i = optind; i < argc; i++)
       cJSON_AddItemToArray(svcs, cJSON_CreateString(argv[i]));
   }
-  if (detach && (u.abort_on_exit || u.abort_on_failure)) {
-    fprintf(stderr, "%s up: --abort-on-container-exit, --abort-on-container-failure and "
-                    "--exit-code-from need attached mode: drop -d/--wait\n", g->progname);
+  if (detach && (u.abort_on_exit || u.abort_on_failure || attach || attach_deps)) {
+    fprintf(stderr, "%s up: --abort-on-container-exit, --abort-on-container-failure, "
+                    "--exit-code-from, --attach and --attach-dependencies need attached mode: "
+                    "drop -d/--wait\n", g->progname);
     cJSON_Delete(params);
     return 1;
   }
+  if (attach && attach_deps) {
+    fprintf(stderr, "%s up: cannot combine --attach and --attach-dependencies\n", g->progname);
+    cJSON_Delete(params);
+    return 1;
+  }
+  if (u.exit_code_from)
+    cJSON_AddStringToObject(params, "exit_code_from", u.exit_code_from);
   if (detach)
     cJSON_AddTrueToObject(params, "detach");
   if (wait)
     cJSON_AddTrueToObject(params, "wait");
   cli_project_load_params(g, params);
-  if (pull_missing(g, optind < argc ? argv + optind : NULL,
-                   cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull"))) < 0) {
+  if (pull_images(g, optind < argc ? argv + optind : NULL, pull,
+                  cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull"))) < 0) {
     cJSON_Delete(params);
     return 1;
   }
@@ -328,7 +390,7 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     stack_error_print(err);
     return 1;
   }
-  cli_logfmt_init(&u.fmt, paths.project, color, prefix, false);
+  cli_logfmt_init(&u.fmt, paths.project, color, prefix, timestamps);
   u.paths = &paths;
   u.timeout = timeout;
   struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: reads return EINTR */
@@ -357,9 +419,12 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     interrupted = 0;
     fputs(kill ? "Killing...\n" : "Gracefully stopping... (press Ctrl+C again to force)\n",
           stderr);
-    stop_all(&paths, kill, timeout);
+    stop_all(&u, kill);
     r = sup_client_resume(client, on_event, &u, &res, &err);
   }
+  if (r == 0)
+    wait_stopped(&u);
+  sup_client_free(steal_pointer(&u.stopper));
   cli_logfmt_free(&u.fmt);
   if (r < 0) {
     stack_error_print(err);

@@ -357,6 +357,7 @@ static void read_service(struct rd *rd, const struct cnode_pair *p, struct compo
   s->stdin_open = get_bool(rd, n, "stdin_open", false);
   s->privileged = get_bool(rd, n, "privileged", false);
   s->read_only = get_bool(rd, n, "read_only", false);
+  s->attach = get_bool(rd, n, "attach", true);
   s->scale = (int)get_int(rd, n, "scale", -1);
   s->mem_limit = get_bytes(rd, n, "mem_limit");
   s->memswap_limit = get_bytes(rd, n, "memswap_limit");

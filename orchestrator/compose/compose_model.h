@@ -139,6 +139,7 @@ struct compose_service {
   int64_t stop_grace_period_ns; /* -1 unset */
   char *network_mode;
   bool init, tty, stdin_open, privileged, read_only;
+  bool attach; /* `attach: false`: attached `up` leaves its output out */
   int scale;            /* -1 unset */
   int64_t mem_limit;    /* -1 unset */
   int64_t memswap_limit; /* -1 unset */

@@ -17,7 +17,8 @@ static int cmp_keys(const void *a, const void *b) {
 }
 
 static bool left_out(const cJSON *item, int depth, const char *parent) {
-  static const char *const top[] = {"build", "pull_policy", "scale", "depends_on", "profiles"};
+  static const char *const top[] = {"build", "pull_policy", "scale", "depends_on", "profiles",
+                                    "attach"};
   if (depth == 1) {
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
       if (strcmp(item->string, top[i]) == 0)

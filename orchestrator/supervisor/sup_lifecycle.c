@@ -537,6 +537,7 @@ static bool job_has(const struct sup_job *j, const char *name) {
 static void job_free(struct sup_job *j) {
   cJSON_Delete(j->id);
   strv_free(j->names);
+  strv_free(j->watch);
   free(j);
 }
 
@@ -565,6 +566,17 @@ static void fail_jobs(struct supervisor *s, const char *name, const char *msg) {
   }
 }
 
+/* Whether an attached up waits for container name to stop: those of the
+ * attached services, or all when no service is attached. */
+static bool job_watches(const struct sup_job *j, const char *name) {
+  if (j->watch == NULL || j->watch[0] == NULL)
+    return true;
+  for (size_t i = 0; j->watch[i]; i++)
+    if (strcmp(j->watch[i], name) == 0)
+      return true;
+  return false;
+}
+
 static bool job_done(struct supervisor *s, const struct sup_job *j, char **failure) {
   for (size_t i = 0; j->names[i]; i++) {
     struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
@@ -579,7 +591,7 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
       if (j->attached)
         return true;
     }
-    if (j->is_stop || j->attached) {
+    if (j->is_stop || (j->attached && job_watches(j, c->name))) {
       struct ps_container *r = record(c);
       if (c->rt || c->adopted || (r && r->status == CTR_RESTARTING))
         return false;

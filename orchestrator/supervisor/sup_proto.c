@@ -163,3 +163,32 @@ int sup_parse_reply(const char *line, size_t len, long id, cJSON **result, cJSON
   cJSON_Delete(root);
   return r;
 }
+
+const char *sup_param_str(const cJSON *params, const char *key) {
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, key));
+}
+
+bool sup_param_true(const cJSON *params, const char *key) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, key));
+}
+
+int sup_param_strv(const cJSON *params, const char *key, bool keep_empty, char ***out,
+                   struct stack_error **err) {
+  *out = NULL;
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, key);
+  if (a == NULL || cJSON_IsNull(a))
+    return 0;
+  if (!cJSON_IsArray(a))
+    return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+  _cleanup_strv_ char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+  size_t n = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, a) {
+    if (!cJSON_IsString(x))
+      return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
+    v[n++] = xstrdup(x->valuestring);
+  }
+  if (n || keep_empty)
+    *out = steal_pointer(&v);
+  return 0;
+}

@@ -53,6 +53,17 @@ int sup_request_parse(const char *line, size_t len, struct sup_request *req,
                       struct stack_error **err);
 void sup_request_clear(struct sup_request *req);
 
+/* Request parameters.  The string at key, or NULL. */
+const char *sup_param_str(const cJSON *params, const char *key);
+/* Whether key is JSON true. */
+bool sup_param_true(const cJSON *params, const char *key);
+/* The list of strings at key as a NULL-terminated vector: *out is NULL
+ * when key is absent or null, and for [] unless keep_empty (an empty
+ * --entrypoint means none; no services named means all).  Anything but a
+ * list of strings is an error. */
+int sup_param_strv(const cJSON *params, const char *key, bool keep_empty, char ***out,
+                   struct stack_error **err);
+
 /* Lines to send, each ending in '\n' (caller frees).  id may be NULL
  * (JSON null); result and event are taken over (NULL means {}). */
 char *sup_format_result(const cJSON *id, cJSON *result);

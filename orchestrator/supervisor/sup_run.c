@@ -75,37 +75,6 @@ struct sup_run {
 
 /* --- small helpers -------------------------------------------------------- */
 
-static const char *json_str(const cJSON *o, const char *key) {
-  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static bool json_true(const cJSON *o, const char *key) {
-  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-/* A list of strings from params: NULL when absent; [] stays an empty list
- * (an empty --entrypoint means none). */
-static int json_strv(const cJSON *params, const char *key, char ***out, struct stack_error **err) {
-  *out = NULL;
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, key);
-  if (a == NULL || cJSON_IsNull(a))
-    return 0;
-  if (!cJSON_IsArray(a))
-    return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
-  char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
-  size_t n = 0;
-  const cJSON *x;
-  cJSON_ArrayForEach(x, a) {
-    if (!cJSON_IsString(x)) {
-      strv_free(v);
-      return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
-    }
-    v[n++] = xstrdup(x->valuestring);
-  }
-  *out = v;
-  return 0;
-}
-
 static unsigned json_uint(const cJSON *p, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
   return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 65536
@@ -603,10 +572,10 @@ bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup
   if (strcmp(req->method, "exec_stdin") == 0) {
     if (!run->interactive)
       return true;
-    const char *b64 = json_str(p, "data");
+    const char *b64 = sup_param_str(p, "data");
     size_t n = 0;
     _cleanup_free_ unsigned char *buf = b64 ? b64_decode(b64, &n) : NULL;
-    bool eof = json_true(p, "eof");
+    bool eof = sup_param_true(p, "eof");
     if (run->phase == RUN_WAITING) {
       if (n)
         sbuf_append(&run->pending_in, (const char *)buf, n);
@@ -640,10 +609,10 @@ static int run_load(struct supervisor *s, const cJSON *params, const char *servi
                     struct stack_error **err) {
   _cleanup_strv_ char **files = NULL, **env_files = NULL, **profiles = NULL, **environ_ = NULL;
   int r;
-  if ((r = json_strv(params, "files", &files, err)) < 0 ||
-      (r = json_strv(params, "env_files", &env_files, err)) < 0 ||
-      (r = json_strv(params, "profiles", &profiles, err)) < 0 ||
-      (r = json_strv(params, "environ", &environ_, err)) < 0)
+  if ((r = sup_param_strv(params, "files", true, &files, err)) < 0 ||
+      (r = sup_param_strv(params, "env_files", true, &env_files, err)) < 0 ||
+      (r = sup_param_strv(params, "profiles", true, &profiles, err)) < 0 ||
+      (r = sup_param_strv(params, "environ", true, &environ_, err)) < 0)
     return r;
   static char *empty_env[] = {NULL};
   char *services[] = {(char *)service, NULL};
@@ -651,11 +620,11 @@ static int run_load(struct supervisor *s, const cJSON *params, const char *servi
       .files = files && files[0] ? files : NULL,
       .env_files = env_files && env_files[0] ? env_files : NULL,
       .profiles = profiles && profiles[0] ? profiles : NULL,
-      .project_name = json_str(params, "project_name"),
-      .project_dir = json_str(params, "project_dir"),
+      .project_name = sup_param_str(params, "project_name"),
+      .project_dir = sup_param_str(params, "project_dir"),
       .services = services, /* a service behind a profile runs when named */
       .environ = environ_ ? environ_ : empty_env,
-      .working_dir = json_str(params, "working_dir"),
+      .working_dir = sup_param_str(params, "working_dir"),
   };
   _cleanup_compose_project_ struct compose_project *p = NULL;
   if ((r = compose_load(&o, &p, err)) < 0)
@@ -678,7 +647,7 @@ static int run_load(struct supervisor *s, const cJSON *params, const char *servi
 int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
             struct stack_error **err) {
   const cJSON *p = req->params;
-  const char *service = json_str(p, "service");
+  const char *service = sup_param_str(p, "service");
   if (service == NULL)
     return stack_error_set(err, -EINVAL, "run needs params.service");
   if (conn->run)
@@ -715,9 +684,9 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
       goto bad;
     run->n_ports++;
   }
-  if ((r = json_strv(p, "argv", &run->cmd, err)) < 0 ||
-      (r = json_strv(p, "entrypoint", &run->entrypoint, err)) < 0 ||
-      (r = json_strv(p, "env", &run->env, err)) < 0)
+  if ((r = sup_param_strv(p, "argv", true, &run->cmd, err)) < 0 ||
+      (r = sup_param_strv(p, "entrypoint", true, &run->entrypoint, err)) < 0 ||
+      (r = sup_param_strv(p, "env", true, &run->env, err)) < 0)
     goto bad;
   if (run->cmd && run->cmd[0] == NULL) {
     strv_free(run->cmd);
@@ -728,18 +697,18 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
       r = stack_error_set(err, -EINVAL, "invalid environment entry \"%s\": use KEY=VALUE", *e);
       goto bad;
     }
-  const char *user = json_str(p, "user"), *workdir = json_str(p, "workdir");
+  const char *user = sup_param_str(p, "user"), *workdir = sup_param_str(p, "workdir");
   run->user = user ? xstrdup(user) : NULL;
   run->workdir = workdir ? xstrdup(workdir) : NULL;
-  run->tty = json_true(p, "tty");
-  run->detach = json_true(p, "detach");
-  run->interactive = json_true(p, "interactive") && !run->detach;
-  run->remove = json_true(p, "rm");
-  run->service_ports = json_true(p, "service_ports");
+  run->tty = sup_param_true(p, "tty");
+  run->detach = sup_param_true(p, "detach");
+  run->interactive = sup_param_true(p, "interactive") && !run->detach;
+  run->remove = sup_param_true(p, "rm");
+  run->service_ports = sup_param_true(p, "service_ports");
   run->rows = json_uint(p, "rows");
   run->cols = json_uint(p, "cols");
 
-  const char *name = json_str(p, "name");
+  const char *name = sup_param_str(p, "name");
   if (name) {
     if ((r = naming_check("container", name, err)) < 0)
       goto bad;

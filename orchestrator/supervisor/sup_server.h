@@ -85,6 +85,7 @@ struct sup_job {
   struct sup_conn *conn;
   cJSON *id;
   char **names;
+  char **watch; /* attached up: the containers it shows and waits for */
   struct sup_job *next;
 };
 

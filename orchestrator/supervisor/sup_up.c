@@ -22,55 +22,80 @@
 #include "sup_net.h"
 #include "sup_server.h"
 
-/* A list of strings from params (NULL when absent or empty). */
-static int json_strv(const cJSON *params, const char *key, char ***out, struct stack_error **err) {
-  *out = NULL;
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, key);
-  if (a == NULL || cJSON_IsNull(a))
-    return 0;
-  if (!cJSON_IsArray(a))
-    return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
-  _cleanup_strv_ char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+static bool strv_has(char **v, const char *x) {
+  for (; v && *v; v++)
+    if (strcmp(*v, x) == 0)
+      return true;
+  return false;
+}
+
+/* The services an attached `up` shows and waits for, as Compose picks
+ * them: --attach's list (services of this run only), else the services
+ * named (all by default), with what they depend on under
+ * --attach-dependencies, leaving out those with `attach: false`; always
+ * the --exit-code-from service; never those of --no-attach. */
+static int attach_set(const struct compose_project *p, const size_t *want, size_t n_want,
+                      const size_t *order, size_t n_order, const cJSON *params, char ***out,
+                      struct stack_error **err) {
+  _cleanup_strv_ char **explicit = NULL, **no_attach = NULL;
+  int r;
+  if ((r = sup_param_strv(params, "attach", false, &explicit, err)) < 0 ||
+      (r = sup_param_strv(params, "no_attach", false, &no_attach, err)) < 0)
+    return r;
+  char **set = xcalloc(n_order + 1, sizeof(char *));
   size_t n = 0;
-  const cJSON *x;
-  cJSON_ArrayForEach(x, a) {
-    if (!cJSON_IsString(x))
-      return stack_error_set(err, -EINVAL, "params.%s must be a list of strings", key);
-    v[n++] = xstrdup(x->valuestring);
+  bool deps = sup_param_true(params, "attach_dependencies");
+  const char *exit_from = sup_param_str(params, "exit_code_from");
+  for (char **a = explicit; a && *a; a++) {
+    bool in_run = false;
+    for (size_t k = 0; k < n_order && !in_run; k++)
+      in_run = strcmp(p->services[order[k]].name, *a) == 0;
+    if (!in_run) {
+      strv_free(set);
+      return stack_error_set(err, -EINVAL, "cannot attach to services not included in up: %s",
+                             *a);
+    }
   }
-  if (n)
-    *out = steal_pointer(&v);
+  for (size_t k = 0; k < n_order; k++) {
+    const struct compose_service *svc = &p->services[order[k]];
+    bool pick;
+    if (explicit) {
+      pick = strv_has(explicit, svc->name);
+    } else {
+      pick = deps;
+      for (size_t w = 0; w < n_want && !pick; w++)
+        pick = want[w] == order[k];
+      pick = pick && svc->attach;
+    }
+    if (exit_from && strcmp(exit_from, svc->name) == 0)
+      pick = true;
+    if (pick && !strv_has(no_attach, svc->name))
+      set[n++] = xstrdup(svc->name);
+  }
+  *out = set;
   return 0;
-}
-
-static const char *json_str(const cJSON *params, const char *key) {
-  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, key));
-}
-
-static bool json_true(const cJSON *params, const char *key) {
-  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, key));
 }
 
 static int load(struct supervisor *s, const cJSON *params, struct compose_project **out,
                 char ***files, struct stack_error **err) {
   _cleanup_strv_ char **env_files = NULL, **profiles = NULL, **environ_ = NULL, **services = NULL;
   int r;
-  if ((r = json_strv(params, "files", files, err)) < 0 ||
-      (r = json_strv(params, "env_files", &env_files, err)) < 0 ||
-      (r = json_strv(params, "profiles", &profiles, err)) < 0 ||
-      (r = json_strv(params, "environ", &environ_, err)) < 0 ||
-      (r = json_strv(params, "services", &services, err)) < 0)
+  if ((r = sup_param_strv(params, "files", false, files, err)) < 0 ||
+      (r = sup_param_strv(params, "env_files", false, &env_files, err)) < 0 ||
+      (r = sup_param_strv(params, "profiles", false, &profiles, err)) < 0 ||
+      (r = sup_param_strv(params, "environ", false, &environ_, err)) < 0 ||
+      (r = sup_param_strv(params, "services", false, &services, err)) < 0)
     return r;
   static char *empty_env[] = {NULL};
   struct compose_load_opts o = {
       .files = *files,
       .env_files = env_files,
       .profiles = profiles,
-      .project_name = json_str(params, "project_name"),
-      .project_dir = json_str(params, "project_dir"),
+      .project_name = sup_param_str(params, "project_name"),
+      .project_dir = sup_param_str(params, "project_dir"),
       .services = services,
       .environ = environ_ ? environ_ : empty_env,
-      .working_dir = json_str(params, "working_dir"),
+      .working_dir = sup_param_str(params, "working_dir"),
   };
   if ((r = compose_load(&o, out, err)) < 0)
     return r;
@@ -154,7 +179,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     return 0;
   }
   const struct image_handle *img =
-      svc->image ? image_for(s, svc->image, svc->platform, json_true(params, "quiet_pull"), err)
+      svc->image ? image_for(s, svc->image, svc->platform, sup_param_true(params, "quiet_pull"), err)
                  : NULL;
   if (img == NULL)
     return svc->image ? -EIO
@@ -176,7 +201,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
                            svc->deploy.replicas, svc->scale, svc->container_name, &replicas,
                            err)) < 0)
     return r;
-  bool force = json_true(params, "force_recreate"), keep = json_true(params, "no_recreate");
+  bool force = sup_param_true(params, "force_recreate"), keep = sup_param_true(params, "no_recreate");
 
   /* Replicas past the wanted count go, the highest numbers first. */
   for (size_t i = s->state->n_containers; i-- > 0;) {
@@ -222,12 +247,12 @@ static int converge_service(struct supervisor *s, const struct compose_service *
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
            struct stack_error **err) {
   const cJSON *params = req->params;
-  bool start_only = json_true(params, "start_only");
+  bool start_only = sup_param_true(params, "start_only");
   _cleanup_strv_ char **files = NULL, **wanted = NULL;
   _cleanup_compose_project_ struct compose_project *p = NULL;
   int r = load(s, params, &p, &files, err);
   if (r == 0)
-    r = json_strv(params, "services", &wanted, err);
+    r = sup_param_strv(params, "services", false, &wanted, err);
   if (r < 0)
     return r;
   _cleanup_compose_graph_ struct compose_graph *g = NULL;
@@ -248,12 +273,16 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   for (char **w = wanted; w && *w; w++)
     if (compose_project_service_index(p, *w) < 0)
       return stack_error_set(err, -ENOENT, "no such service: %s", *w);
-  if (json_true(params, "no_deps")) {
+  if (sup_param_true(params, "no_deps")) {
     n_order = n_want;
     memcpy(order, want, n_want * sizeof(size_t));
   } else {
     n_order = compose_graph_closure(g, want, n_want, order);
   }
+
+  _cleanup_strv_ char **attach = NULL;
+  if ((r = attach_set(p, want, n_want, order, n_order, params, &attach, err)) < 0)
+    return r;
 
   /* Containers of services that are no longer in the files. */
   _cleanup_sbuf_ struct sbuf orphans = SBUF_INIT;
@@ -261,7 +290,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
     struct ps_container *rec = &s->state->containers[i];
     if (compose_project_service(p, rec->service))
       continue;
-    if (!json_true(params, "remove_orphans")) {
+    if (!sup_param_true(params, "remove_orphans")) {
       sbuf_printf(&orphans, "%s%s", orphans.len ? " " : "", rec->name);
       continue;
     }
@@ -316,7 +345,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
       policy_for(svc, &c->policy, NULL);
     }
   }
-  bool no_start = json_true(params, "no_start");
+  bool no_start = sup_param_true(params, "no_start");
   for (size_t i = 0; !no_start && names[i]; i++) {
     struct sup_ctr *c = sup_ctr_find(s, names[i]);
     struct ps_container *rec = project_state_find(s->state, names[i]);
@@ -333,16 +362,31 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   j->conn = conn;
   j->id = req->id ? cJSON_Duplicate(req->id, true) : cJSON_CreateNull();
   j->names = steal_pointer(&names);
-  j->attached = !json_true(params, "detach") && !no_start && !start_only;
-  j->wait = !j->attached && !no_start && json_true(params, "wait");
+  j->attached = !sup_param_true(params, "detach") && !no_start && !start_only;
+  j->wait = !j->attached && !no_start && sup_param_true(params, "wait");
+  if (j->attached) {
+    /* The containers of the attached services: their output is shown, and
+     * up ends when they have all stopped (when none is, when every
+     * container of this run has). */
+    size_t n = 0;
+    for (size_t i = 0; j->names[i]; i++)
+      n++;
+    j->watch = xcalloc(n + 1, sizeof(char *));
+    n = 0;
+    for (size_t i = 0; j->names[i]; i++) {
+      struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
+      if (c && strv_has(attach, c->service))
+        j->watch[n++] = xstrdup(j->names[i]);
+    }
+  }
   if (j->attached && conn->logs_id == NULL) {
     conn->logs_id = cJSON_Duplicate(j->id, true);
-    /* Attaching to the containers of this run (the services asked for). */
+    conn->logs_services = steal_pointer(&attach);
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "type", "attach");
     cJSON *arr = cJSON_AddArrayToObject(ev, "names");
-    for (size_t i = 0; j->names[i]; i++)
-      cJSON_AddItemToArray(arr, cJSON_CreateString(j->names[i]));
+    for (size_t i = 0; j->watch[i]; i++)
+      cJSON_AddItemToArray(arr, cJSON_CreateString(j->watch[i]));
     sup_conn_send(conn, sup_format_event(j->id, ev));
   }
   j->next = s->jobs;
