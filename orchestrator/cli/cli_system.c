@@ -121,8 +121,9 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
       printf("TCG threads:   %s\n",
              host.tcg_thread == VM_TCG_THREAD_SINGLE  ? "single (one host thread per VM)"
              : host.tcg_thread == VM_TCG_THREAD_MULTI ? "multi (one host thread per vCPU)"
-                                                      : "auto (one host thread per VM; per vCPU "
-                                                        "when the service sets cpus above 1)");
+                                                      : "auto (one host thread per vCPU; per VM "
+                                                        "when VMs outnumber the cores, unless "
+                                                        "cpus is set above 1)");
     if (host.tsc_khz)
       printf("TSC:           %lu kHz (from %s)\n", host.tsc_khz, host.tsc_source);
     else

@@ -233,6 +233,20 @@ static char **env_list(const struct compose_kvs *kvs) {
   return env;
 }
 
+static unsigned vcpus_of(const struct compose_service *svc) {
+  unsigned n = svc ? sup_service_cpus(svc) : 0;
+  return n ? n : vm_default_cpus();
+}
+
+bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_vcpus) {
+  unsigned long vcpus = own_vcpus ? own_vcpus : vm_default_cpus();
+  for (const struct sup_ctr *c = s->ctrs; c; c = c->next)
+    if (c != self && (c->rt || c->adopted || c->pending_start))
+      vcpus += vcpus_of(s->project ? compose_project_service(s->project, c->service) : NULL);
+  long host = sysconf(_SC_NPROCESSORS_ONLN);
+  return vcpus > (unsigned long)(host > 0 ? host : 1);
+}
+
 int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
   const struct compose_service *svc =
       s->project ? compose_project_service(s->project, c->service) : NULL;
@@ -256,6 +270,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .tty = svc->tty,
         .mem_mib = sup_service_mem_mib(svc),
         .cpus = sup_service_cpus(svc),
+        .crowded = sup_crowded(s, c, sup_service_cpus(svc)),
         /* every start makes a fresh VM state: keep none behind */
         .remove = true,
         .templates = s->templates,

@@ -412,6 +412,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
       .cols = run->cols,
       .mem_mib = sup_service_mem_mib(svc),
       .cpus = sup_service_cpus(svc),
+      .crowded = sup_crowded(s, NULL, sup_service_cpus(svc)),
       .remove = true, /* a one-off's writable layer goes with its VM */
       .templates = s->templates,
       .boots = s->boots,

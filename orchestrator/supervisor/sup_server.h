@@ -134,6 +134,11 @@ struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *
 /* Boots the container's VM and runs its process; failures are recorded
  * on the container (start_failed) and returned. */
 int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err);
+/* Whether a VM with own_vcpus (0 = the default) started now shares the
+ * host with more vCPUs than it has cores: the project's containers that
+ * run or are about to start, other than self, counted (one-off containers
+ * other than the one starting are not).  Such a VM gets one TCG thread. */
+bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_vcpus);
 /* A user stop: stop signal, then SIGKILL after timeout_ms; no policy
  * restarts it. */
 void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);

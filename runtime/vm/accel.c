@@ -10,6 +10,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/xalloc.h"
 #include "runtime/vm/kernel.h"
 
 const char *vm_accel_name(enum vm_accel a) { return a == VM_ACCEL_KVM ? "kvm" : "tcg"; }
@@ -18,7 +19,7 @@ const char *vm_tcg_thread_name(enum vm_tcg_thread t) {
   return t == VM_TCG_THREAD_SINGLE ? "single" : t == VM_TCG_THREAD_MULTI ? "multi" : "auto";
 }
 
-bool vm_tcg_single(const struct vm_host *host, unsigned cpus) {
+bool vm_tcg_single(const struct vm_host *host, unsigned cpus, bool crowded) {
   switch (host->tcg_thread) {
   case VM_TCG_THREAD_SINGLE: return true;
   case VM_TCG_THREAD_MULTI: return false;
@@ -26,22 +27,34 @@ bool vm_tcg_single(const struct vm_host *host, unsigned cpus) {
   }
   /* An explicit cpus limit asks for that much compute: only threads per
    * vCPU can give it. */
-  return cpus <= 1;
+  if (cpus)
+    return cpus == 1;
+  return crowded;
+}
+
+/* A setting from the environment variable env, else the config file's
+ * key: *out is NULL (unset) or owned; *src names where it came from, for
+ * messages. */
+static int setting(const char *env, const char *key, char **out, char **src,
+                   struct stack_error **err) {
+  const char *v = getenv(env);
+  *out = NULL;
+  if (v && *v) {
+    *out = xstrdup(v);
+    *src = xasprintf("$%s", env);
+    return 0;
+  }
+  *src = xasprintf("the config file's \"%s\" key", key);
+  return stack_config_get_string(key, out, err);
 }
 
 /* Reads the TCG threading choice: $STACK_TCG_THREAD, else the config file's
  * "tcg_thread"; absent = auto. */
 static int probe_tcg_thread(struct vm_host *out, struct stack_error **err) {
-  const char *v = getenv("STACK_TCG_THREAD");
-  const char *src = "$STACK_TCG_THREAD";
-  _cleanup_free_ char *from_config = NULL;
-  if (!v || !*v) {
-    int r = stack_config_get_string("tcg_thread", &from_config, err);
-    if (r < 0)
-      return r;
-    v = from_config;
-    src = "the config file's \"tcg_thread\" key";
-  }
+  _cleanup_free_ char *v = NULL, *src = NULL;
+  int r = setting("STACK_TCG_THREAD", "tcg_thread", &v, &src, err);
+  if (r < 0)
+    return r;
   if (!v || !*v || strcmp(v, "auto") == 0)
     out->tcg_thread = VM_TCG_THREAD_AUTO;
   else if (strcmp(v, "single") == 0)
@@ -297,17 +310,11 @@ int vm_host_probe(struct vm_host *out, struct stack_error **err) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   out->ncpus = n > 0 ? (unsigned)n : 1;
 
-  const char *override = getenv("STACK_ACCEL");
-  const char *override_src = "$STACK_ACCEL";
-  _cleanup_free_ char *from_config = NULL;
-  if (!override || !*override) {
-    int r = stack_config_get_string("accel", &from_config, err);
-    if (r < 0)
-      return r;
-    override = from_config;
-    override_src = "the config file's \"accel\" key";
-  }
-  int r = vm_accel_decide(cpuinfo, access("/dev/kvm", F_OK) == 0, override, override_src, out, err);
+  _cleanup_free_ char *override = NULL, *override_src = NULL;
+  int r = setting("STACK_ACCEL", "accel", &override, &override_src, err);
+  if (r < 0)
+    return r;
+  r = vm_accel_decide(cpuinfo, access("/dev/kvm", F_OK) == 0, override, override_src, out, err);
   if (r < 0)
     return r;
   if ((r = probe_tcg_thread(out, err)) < 0)

@@ -20,12 +20,15 @@ struct stack_error;
 
 enum vm_accel { VM_ACCEL_TCG = 0, VM_ACCEL_KVM = 1 };
 
-/* How TCG maps vCPUs to host threads.  AUTO: one thread per VM (QEMU's
- * thread=single) unless the VM was given an explicit number of CPUs above
- * one, then one thread per vCPU (thread=multi).  With many VMs on few host
- * cores, one thread per VM costs a quarter less CPU: a multi-threaded VM's
- * vCPUs wait on each other (TLB flushes, IPIs, the guest's spinlocks)
- * whenever the host has descheduled one of them. */
+/* How TCG maps vCPUs to host threads.  AUTO: a thread per vCPU (QEMU's
+ * thread=multi) for a VM that has the host to itself or was given an
+ * explicit number of CPUs above one; one thread per VM (thread=single) for
+ * a VM with the default number of vCPUs started among others whose vCPUs
+ * outnumber the host's cores.  Crowded, one thread per VM costs a quarter
+ * less CPU: a multi-threaded VM's vCPUs wait on each other (TLB flushes,
+ * IPIs, the guest's spinlocks) whenever the host has descheduled one of
+ * them.  Alone, a thread per vCPU is faster (a restored `stack run` takes
+ * about 10 ms less): the guest's two CPUs really run at once. */
 enum vm_tcg_thread { VM_TCG_THREAD_AUTO = 0, VM_TCG_THREAD_SINGLE = 1, VM_TCG_THREAD_MULTI = 2 };
 
 struct vm_host {
@@ -44,8 +47,9 @@ struct vm_host {
 int vm_host_probe(struct vm_host *out, struct stack_error **err);
 
 /* The TCG threading that a VM with `cpus` vCPUs (0 = the default number)
- * gets on this host: true for QEMU's thread=single. */
-bool vm_tcg_single(const struct vm_host *host, unsigned cpus);
+ * gets on this host, crowded or not (see above): true for QEMU's
+ * thread=single. */
+bool vm_tcg_single(const struct vm_host *host, unsigned cpus, bool crowded);
 
 /* "auto", "single" or "multi". */
 const char *vm_tcg_thread_name(enum vm_tcg_thread t);

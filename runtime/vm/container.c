@@ -56,6 +56,7 @@ struct container {
   uint64_t mem_mib, disk_bytes;
   bool disk_reused; /* opts->data_disk existed: its files are kept */
   unsigned cpus;
+  bool crowded;
   char *clone_of; /* the template state the VM was restored from */
   struct boot_queue *boots;
   struct boot_ticket *ticket; /* a start slot held or waited for */
@@ -766,6 +767,7 @@ static void vm_spec_of(struct container *c, struct vm_spec *spec) {
       .data_disk = c->disk,
       .mem_mib = c->mem_mib,
       .cpus = c->cpus,
+      .crowded = c->crowded,
       .nets = c->vm_nets,
       .n_nets = c->n_nets,
       .shares = c->shares,
@@ -957,6 +959,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->qmp = fs_path_join(c->run_dir, "qmp.sock");
   c->mem_mib = o->mem_mib;
   c->cpus = o->cpus;
+  c->crowded = o->crowded;
   c->boots = o->boots;
   uv_timer_init(loop, &c->timer);
   c->timer.data = c;

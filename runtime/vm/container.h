@@ -46,6 +46,7 @@ struct container_opts {
   unsigned rows, cols;     /* initial window size with tty */
   uint64_t mem_mib;        /* 0 = the VM default */
   unsigned cpus;           /* 0 = the VM default */
+  bool crowded;            /* starts among other VMs (accel.h, vm_tcg_single()) */
   const char *kernel;      /* NULL = kernel_find() */
   const char *initramfs;   /* NULL = initramfs_find() */
   uint64_t disk_bytes;     /* writable disk size; 0 = CONTAINER_DISK_DEFAULT */

@@ -132,7 +132,7 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   } else {
     add2(&a, "-M", xstrdup("microvm,acpi=off,pit=off"));
     add2(&a, "-accel",
-         xasprintf("tcg,thread=%s", vm_tcg_single(host, spec->cpus) ? "single" : "multi"));
+         xasprintf("tcg,thread=%s", vm_tcg_single(host, spec->cpus, spec->crowded) ? "single" : "multi"));
   }
   add2(&a, "-cpu", xstrdup(kvm ? "host" : "qemu64,+arat"));
   add2(&a, "-m", xasprintf("%lluM", (unsigned long long)(spec->mem_mib ? spec->mem_mib

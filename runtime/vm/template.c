@@ -152,6 +152,12 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
   sbuf_printf(&b, "stack-template-%d proto-%d", TEMPLATE_FORMAT, PROTO_VERSION);
   sbuf_putc(&b, '\0');
   for (size_t i = 0; argv[i]; i++) {
+    /* TCG's threading is no part of the saved machine: clones restore
+     * one template whichever they get (accel.h) */
+    if (strcmp(argv[i], "-accel") == 0 && argv[i + 1]) {
+      i++;
+      continue;
+    }
     sbuf_puts(&b, argv[i]);
     sbuf_putc(&b, '\0');
   }

@@ -62,6 +62,7 @@ struct vm_spec {
   const char *data_disk;      /* writable disk (vm_create_data_disk()); NULL = none */
   uint64_t mem_mib;           /* 0 = VM_DEFAULT_MEM_MIB */
   unsigned cpus;              /* 0 = vm_default_cpus() */
+  bool crowded;               /* starts among other VMs: see vm_tcg_single() */
   const struct vm_net *nets;  /* n_nets entries */
   size_t n_nets;
   const struct vm_share *shares; /* n_shares entries */

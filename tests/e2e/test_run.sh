@@ -63,9 +63,9 @@ out=$(run --ulimit nofile=100:200 "$img" sh -c 'ulimit -n; ulimit -Hn')
 [[ $out == $'100\n200' ]] || fail "ulimit: got '$out'"
 out=$(run --memory 256m --cpus 1 "$img" sh -c 'grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo')
 [[ $out =~ ^1$'\n'MemTotal:\ +2[0-9]{5}\ kB$ ]] || fail "memory/cpus: got '$out'"
-# The default vCPUs share one TCG thread, an explicit --cpus 2 gets a thread
-# per vCPU: the guest sees and can use all of them either way, and the
-# 2-vCPU guest boots (and is restored from its template) in both modes.
+# The guest sees all its vCPUs, the default number and an explicit
+# --cpus 2 (under TCG a lone VM gets a host thread per vCPU either way;
+# the up tests run projects whose VMs share one each).
 want=$(nproc); ((want > 4)) && want=4
 out=$(run "$img" grep -c ^processor /proc/cpuinfo)
 [[ $out == "$want" ]] || fail "default cpus: got '$out', want $want"

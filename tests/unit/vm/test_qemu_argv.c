@@ -85,23 +85,29 @@ static void test_minimal_kvm(void) {
   CHECK(strstr(j, "-name") == NULL);
 }
 
-/* Under TCG, the default number of vCPUs shares one host thread (auto), and
- * the choice can be forced either way. */
+/* Under TCG, the default number of vCPUs gets a thread each when the VM is
+ * alone and shares one host thread when crowded (auto); an explicit count
+ * decides alone; the choice can be forced either way. */
 static void test_tcg_thread(void) {
   struct vm_spec spec = {.state_dir = "/s"};
   struct vm_host h = tcg;
   const struct {
     enum vm_tcg_thread t;
     unsigned cpus;
+    bool crowded;
     const char *want;
   } cases[] = {
-      {VM_TCG_THREAD_AUTO, 0, "thread=single"},  {VM_TCG_THREAD_AUTO, 1, "thread=single"},
-      {VM_TCG_THREAD_AUTO, 4, "thread=multi"},   {VM_TCG_THREAD_SINGLE, 4, "thread=single"},
-      {VM_TCG_THREAD_MULTI, 0, "thread=multi"},
+      {VM_TCG_THREAD_AUTO, 0, false, "thread=multi"},
+      {VM_TCG_THREAD_AUTO, 0, true, "thread=single"},
+      {VM_TCG_THREAD_AUTO, 1, false, "thread=single"},
+      {VM_TCG_THREAD_AUTO, 4, true, "thread=multi"},
+      {VM_TCG_THREAD_SINGLE, 4, false, "thread=single"},
+      {VM_TCG_THREAD_MULTI, 0, true, "thread=multi"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     h.tcg_thread = cases[i].t;
     spec.cpus = cases[i].cpus;
+    spec.crowded = cases[i].crowded;
     _cleanup_strv_ char **argv = NULL;
     CHECK(qemu_build_argv(&spec, &h, "/k", "/s/c.log", &argv, NULL) == 0);
     _cleanup_free_ char *j = joined(argv);
