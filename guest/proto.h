@@ -33,8 +33,9 @@
  * 4: PREPARE/PREPARED: a template of an image mounts its root first.
  * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY.
  * 6: CONFIGURE ends with files (secrets, configs).
- * 7: START ends with the capabilities to keep. */
-#define PROTO_VERSION 7
+ * 7: START ends with the capabilities to keep.
+ * 8: START ends with the container's process limit (pids_max). */
+#define PROTO_VERSION 8
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -168,6 +169,9 @@ struct proto_start {
    * <linux/capability.h>); the others leave its bounding set.
    * PROTO_CAPS_ALL keeps every one. */
   uint64_t caps;
+  /* at most this many processes and threads in the container's cgroup
+   * (every session's processes join it); 0 = no limit */
+  uint64_t pids_max;
 };
 
 #define PROTO_CAPS_ALL UINT64_MAX
@@ -638,6 +642,7 @@ static inline int proto_enc_start(struct proto_wr *w, uint16_t session,
     proto_wr_u64(w, s->rlimits[i].hard);
   }
   proto_wr_u64(w, s->caps);
+  proto_wr_u64(w, s->pids_max);
   return proto_wr_end(w, at);
 }
 
@@ -662,6 +667,7 @@ static inline int proto_dec_start(const void *p, size_t n, struct proto_start *s
     s->rlimits[i].hard = proto_rd_u64(&r);
   }
   s->caps = proto_rd_u64(&r);
+  s->pids_max = proto_rd_u64(&r);
   if (s->argv != NULL && s->argv[0] == NULL)
     r.bad = 1; /* nothing to run */
   if (proto_rd_done(&r) < 0) {

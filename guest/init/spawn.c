@@ -65,6 +65,37 @@ static char **build_env(char **env, const struct user_ids *u, int tty, char *hom
   return v;
 }
 
+/* The container's cgroup: every session's processes join it when the
+ * container has a process limit (Compose's pids_limit), so exec sessions
+ * and health checks count against it as they do under Docker. */
+#define CTR_CGROUP "/sys/fs/cgroup/stack-ctr"
+
+static int write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  ssize_t n = write(fd, text, strlen(text));
+  int r = n < 0 ? -errno : 0;
+  close(fd);
+  return r;
+}
+
+/* Makes the cgroup with pids.max set; the child joins it (join_cgroup()). */
+static int prepare_cgroup(uint64_t pids_max, char *msg, size_t msglen) {
+  if (mkdir(CTR_CGROUP, 0755) < 0 && errno != EEXIST) {
+    snprintf(msg, msglen, "create the container's cgroup: %s", strerror(errno));
+    return -errno;
+  }
+  int r = write_text("/sys/fs/cgroup/cgroup.subtree_control", "+pids");
+  char v[32];
+  snprintf(v, sizeof v, "%llu", (unsigned long long)pids_max);
+  if (r == 0)
+    r = write_text(CTR_CGROUP "/pids.max", v);
+  if (r < 0)
+    snprintf(msg, msglen, "set the process limit %s: %s", v, strerror(-r));
+  return r;
+}
+
 static void child(const struct proto_start *st, int tty, const char *pts, int fds[3], int errfd) {
   sigset_t all;
   sigfillset(&all);
@@ -87,6 +118,11 @@ static void child(const struct proto_start *st, int tty, const char *pts, int fd
   if (errfd > 3)
     syscall(SYS_close_range, 3u, (unsigned)errfd - 1, 0u);
   syscall(SYS_close_range, (unsigned)errfd + 1, ~0u, 0u);
+
+  /* "0": the writer itself, before it runs anything of the container's */
+  int joined = st->pids_max ? write_text(CTR_CGROUP "/cgroup.procs", "0") : 0;
+  if (joined < 0)
+    child_fail(errfd, -joined, "join the container's cgroup %s: %s", CTR_CGROUP);
 
   struct user_ids u;
   char msg[256];
@@ -149,6 +185,8 @@ int spawn_session(struct init *in, struct session *s, const struct proto_start *
   int errp[2] = {-1, -1};
   char pts[64] = "";
   int r = 0;
+  if (st->pids_max && (r = prepare_cgroup(st->pids_max, msg, msglen)) < 0)
+    return r;
   if (tty) {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, pts, sizeof pts) != 0) {

@@ -63,7 +63,8 @@ static bool takes_value(const char *arg) {
   static const char *const longs[] = {
       "--env",  "--env-file", "--user",    "--workdir", "--entrypoint", "--memory",
       "--cpus", "--name",     "--hostname", "--kernel", "--platform",   "--pull",
-      "--ulimit", "--publish", "--label",  "--volume",  "--cap-add", "--cap-drop", NULL,
+      "--ulimit", "--publish", "--label",  "--volume",  "--cap-add", "--cap-drop",
+      "--pids-limit", NULL,
   };
   if (arg[1] == '-') {
     if (strchr(arg, '='))

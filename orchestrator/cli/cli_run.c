@@ -42,6 +42,7 @@ static void run_usage(FILE *f) {
         "      --kernel string        Guest kernel (vmlinux) to boot\n"
         "  -m, --memory bytes         Memory limit (e.g. 512m, 2g)\n"
         "      --name string          Assign a name to the container\n"
+        "      --pids-limit int       Tune container pids limit (set -1 for unlimited)\n"
         "      --platform string      Set platform if server is multi-platform capable\n"
         "      --privileged           Give extended privileges (every capability)\n"
         "      --pull string          Pull image before running (\"always\", \"missing\", "
@@ -321,6 +322,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"cap-add", required_argument, NULL, 'A'},
       {"cap-drop", required_argument, NULL, 'D'},
       {"privileged", no_argument, NULL, 'V'},
+      {"pids-limit", required_argument, NULL, 'I'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -405,6 +407,18 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     case 'A': push(&cap_add, &ncap_add, optarg); break;
     case 'D': push(&cap_drop, &ncap_drop, optarg); break;
     case 'V': privileged = true; break;
+    case 'I': {
+      char *end = NULL;
+      errno = 0;
+      long long n = strtoll(optarg, &end, 10);
+      if (errno || end == optarg || *end || n < -1) {
+        fprintf(stderr, "stack run: invalid --pids-limit %s: give a number (-1 or 0: no limit)\n",
+                optarg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      co.pids_max = n > 0 ? (uint64_t)n : 0;
+      break;
+    }
     case 'h': run_usage(stdout); return 0;
     default:
       fprintf(stderr, "stack run: unknown option %s\n", argv[optind - 1]);

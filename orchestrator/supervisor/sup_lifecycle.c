@@ -268,6 +268,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .workdir = svc->working_dir,
         .hostname = svc->hostname,
         .tty = svc->tty,
+        /* stdin_open: a pipe nobody writes to (reads wait), not /dev/null */
+        .interactive = svc->stdin_open,
         .mem_mib = sup_service_mem_mib(svc),
         .cpus = sup_service_cpus(svc),
         .crowded = sup_crowded(s, c, sup_service_cpus(svc)),
@@ -305,6 +307,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     o.files = files;
     o.mounts = mounts;
     o.limit_caps = true;
+    o.pids_max = sup_service_pids_max(svc);
     if ((ret = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0) {
       stack_error_prefix(err, "service %s", svc->name);
       goto failed;

@@ -435,6 +435,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   o.files = files;
   o.rlimits = rl;
   o.limit_caps = true;
+  o.pids_max = sup_service_pids_max(svc);
   if ((r = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0)
     return stack_error_prefix(err, "service %s", svc->name);
   o.mounts = mounts;

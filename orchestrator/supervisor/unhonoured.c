@@ -26,10 +26,6 @@ char *sup_unhonoured_keys(const struct compose_service *svc) {
       break;
     }
   }
-  if (svc->pids_limit > 0)
-    add(&b, "pids_limit");
-  if (svc->stdin_open)
-    add(&b, "stdin_open");
   return b.len ? sbuf_steal(&b) : NULL;
 }
 
@@ -140,4 +136,9 @@ char **sup_service_sysctls(const struct compose_service *svc) {
     if (svc->sysctls.v[i].value)
       v[k++] = xasprintf("%s=%s", svc->sysctls.v[i].key, svc->sysctls.v[i].value);
   return v;
+}
+
+uint64_t sup_service_pids_max(const struct compose_service *svc) {
+  int64_t n = svc->pids_limit > 0 ? svc->pids_limit : svc->deploy.pids_limit;
+  return n > 0 ? (uint64_t)n : 0;
 }

@@ -6,6 +6,7 @@
 #define STACK_SUPERVISOR_UNHONOURED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct compose_service;
 
@@ -17,6 +18,9 @@ char *sup_unhonoured_keys(const struct compose_service *svc);
  * `deploy.resources.limits`; 0 = the VM default. */
 unsigned long long sup_service_mem_mib(const struct compose_service *svc);
 unsigned sup_service_cpus(const struct compose_service *svc);
+/* The container's process limit from `pids_limit`, else
+ * `deploy.resources.limits.pids`; 0 = none. */
+uint64_t sup_service_pids_max(const struct compose_service *svc);
 
 struct proto_rlimit;
 struct stack_error;

@@ -96,6 +96,7 @@ struct container {
   struct proto_file files[PROTO_MAX_FILES]; /* paths and contents in `strings` */
   size_t n_files;
   uint64_t caps; /* for START, also of exec sessions */
+  uint64_t pids_max; /* the same */
   bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
@@ -407,6 +408,7 @@ static void send_start(struct container *c) {
       .cols = c->cols,
       .n_rlimits = (uint32_t)c->n_rlimits,
       .caps = c->caps,
+      .pids_max = c->pids_max,
   };
   memcpy(st.rlimits, c->rlimits, sizeof c->rlimits);
   _cleanup_error_ struct stack_error *e = NULL;
@@ -478,6 +480,7 @@ static int copy_net(struct container *c, const struct container_opts *o,
   }
   c->n_files = o->n_files;
   c->caps = o->limit_caps ? o->caps : PROTO_CAPS_ALL;
+  c->pids_max = o->pids_max;
   for (size_t i = 0; o->sysctls && o->sysctls[i]; i++) {
     if (i >= PROTO_MAX_SYSCTLS)
       return stack_error_set(err, -E2BIG, "more than %d sysctls", PROTO_MAX_SYSCTLS);
@@ -678,6 +681,7 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
       .cols = o->cols,
       .n_rlimits = (uint32_t)c->n_rlimits,
       .caps = c->caps,
+      .pids_max = c->pids_max,
   };
   memcpy(st.rlimits, c->rlimits, sizeof c->rlimits);
   int r = channel_send_start(c->ch, c->next_session, &st, err);

@@ -78,6 +78,8 @@ struct container_opts {
    * every one */
   bool limit_caps;
   uint64_t caps;
+  /* at most this many processes and threads (pids_limit); 0 = no limit */
+  uint64_t pids_max;
   /* ulimits: resource (RLIMIT_*), soft and hard, at most PROTO_MAX_RLIMITS */
   const struct proto_rlimit *rlimits;
   size_t n_rlimits;

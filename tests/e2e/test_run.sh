@@ -66,6 +66,8 @@ out=$(run --memory 256m --cpus 1 "$img" sh -c 'grep -c ^processor /proc/cpuinfo;
 # The guest sees all its vCPUs, the default number and an explicit
 # --cpus 2 (under TCG a lone VM gets a host thread per vCPU either way;
 # the up tests run projects whose VMs share one each).
+out=$(run --pids-limit 7 "$img" sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/stack-ctr/pids.max')
+[[ $out == $'0::/stack-ctr\n7' ]] || fail "--pids-limit: got '$out'"
 want=$(nproc); ((want > 4)) && want=4
 out=$(run "$img" grep -c ^processor /proc/cpuinfo)
 [[ $out == "$want" ]] || fail "default cpus: got '$out', want $want"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A service's ulimits reach its process; a container that cannot start makes
+# A service's ulimits reach its process, and pids_limit caps its processes
+# (exec sessions join the same cgroup); a container that cannot start makes
 # an attached `up` fail at once with the reason; keys the VM runtime does not
-# honour yet are named, not silently dropped.
+# honour yet are named, not silently dropped; stdin_open keeps stdin open.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init ulimits
@@ -11,17 +12,57 @@ name: ulim
 services:
   a:
     image: busybox:amd64
-    command: sh -c 'echo soft=$(ulimit -n) hard=$(ulimit -Hn)'
+    command: >-
+      sh -c 'echo soft=$$(ulimit -n) hard=$$(ulimit -Hn);
+      echo cg=$$(cat /proc/self/cgroup) max=$$(cat /sys/fs/cgroup/stack-ctr/pids.max);
+      for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait'
     network_mode: none
     ulimits:
       nofile: {soft: 1024, hard: 2048}
-    pids_limit: 100
+    pids_limit: 5
+    volumes:
+      - {type: npipe, source: '\\.\pipe\x', target: /x}
 YAML
 out=$(timeout 120 "$STACK" up 2>&1) || fail "up failed: $out"
 [[ $out == *"soft=1024 hard=2048"* ]] || fail "ulimits not applied: $out"
-[[ $out == *"WARN: service a: pids_limit not supported by stack's VM runtime yet: ignored"* ]] ||
-  fail "no warning naming pids_limit: $out"
+[[ $out == *"cg=0::/stack-ctr max=5"* ]] || fail "pids_limit: no cgroup: $out"
+[[ $out == *"can't fork"* ]] || fail "pids_limit: 8 children forked under a limit of 5: $out"
+[[ $out != *pids_limit* ]] || fail "pids_limit named as not supported: $out"
+[[ $out == *"WARN: service a: volumes of type npipe, cluster or image not supported by stack's VM runtime yet: ignored"* ]] ||
+  fail "no warning naming the npipe volume: $out"
 timeout 60 "$STACK" down >/dev/null 2>&1
+
+# stdin_open: the process's stdin stays open (cat waits) instead of being
+# at end of file (cat ends at once)
+cp compose.yaml compose.keep
+cat > compose.yaml <<'YAML'
+name: ulim
+services:
+  closed:
+    image: busybox:amd64
+    command: sh -c 'cat; echo eof-closed; sleep 3600'
+    network_mode: none
+  open:
+    image: busybox:amd64
+    command: sh -c 'cat; echo eof-open; sleep 3600'
+    network_mode: none
+    stdin_open: true
+    deploy:
+      resources:
+        limits:
+          pids: 50
+YAML
+out=$(timeout 120 "$STACK" up -d 2>&1) || fail "up -d (stdin_open) failed: $out"
+[[ $out != *"not supported"* ]] || fail "stdin_open warned about: $out"
+wait_for eval '[[ $("$STACK" logs closed) == *eof-closed* ]]' ||
+  fail "without stdin_open, stdin was not at end of file: $("$STACK" logs closed)"
+sleep 1
+[[ $("$STACK" logs open) != *eof-open* ]] || fail "with stdin_open, stdin was at end of file"
+# deploy.resources.limits.pids; an exec session joins the container's cgroup
+out=$(timeout 60 "$STACK" exec -T open sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/stack-ctr/pids.max')
+[[ $out == $'0::/stack-ctr\n50' ]] || fail "exec session's cgroup: $out"
+timeout 60 "$STACK" down -t 0 >/dev/null 2>&1
+mv compose.keep compose.yaml
 
 sed -i 's/nofile: {soft: 1024, hard: 2048}/nofiles: 3/' compose.yaml
 rc=0

@@ -216,7 +216,7 @@ static void test_start_roundtrip(void) {
   char *env[] = {"A=1", "B=", NULL};
   struct proto_start s = {.argv = argv, .env = env, .user = "1000:1000", .workdir = "/w",
                           .flags = PROTO_START_TTY, .umask = 022, .rows = 24, .cols = 80,
-                          .n_rlimits = 1};
+                          .n_rlimits = 1, .caps = 0xa80425fbULL, .pids_max = 100};
   s.rlimits[0] = (struct proto_rlimit){7, 1024, 4096};
   struct proto_wr w = {0};
   CHECK_INTEQ(proto_enc_start(&w, 3, &s), 0);
@@ -231,6 +231,8 @@ static void test_start_roundtrip(void) {
   CHECK_STREQ(d.user, "1000:1000");
   CHECK_INTEQ(d.rows, 24);
   CHECK(d.rlimits[0].hard == 4096);
+  CHECK(d.caps == 0xa80425fbULL);
+  CHECK(d.pids_max == 100);
   free(d.argv);
   free(d.env);
   /* an empty argv is refused */
