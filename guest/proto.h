@@ -34,8 +34,9 @@
  * 5: CONFIGURE ends with sysctls; PROTO_CONFIGURE_READ_ONLY.
  * 6: CONFIGURE ends with files (secrets, configs).
  * 7: START ends with the capabilities to keep.
- * 8: START ends with the container's process limit (pids_max). */
-#define PROTO_VERSION 8
+ * 8: START ends with the container's process limit (pids_max).
+ * 9: mounts of fstype "bind" and "umount" (single-file bind mounts). */
+#define PROTO_VERSION 9
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -104,6 +105,10 @@ struct proto_route {
   const char *dev; /* interface name, or "" */
 };
 
+/* A file system the guest mounts on the container's root, in order.
+ * fstype "bind": source is a path in the guest (a file or directory) bound
+ * on target, read-only when options is "ro"; fstype "umount": target, a
+ * staging mount whose binds are made, goes (lazily) with its directory. */
 struct proto_mount {
   const char *source, *target, *fstype, *options;
 };

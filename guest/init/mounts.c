@@ -142,12 +142,75 @@ int init_mkdir_p(const char *path, mode_t mode) {
   return 0;
 }
 
+/* fstype "bind": source (a path in the guest: a file or directory of a
+ * staging share) bind-mounted on target, made as an empty file or a
+ * directory to match; options "ro" makes it read-only. */
+static int bind_one(const struct proto_mount *m, char *msg, size_t msglen) {
+  struct stat st;
+  if (stat(m->source, &st) < 0)
+    return fail(msg, msglen, "bind mount source", m->source);
+  if (S_ISDIR(st.st_mode)) {
+    int r = init_mkdir_p(m->target, 0755);
+    if (r < 0) {
+      errno = -r;
+      return fail(msg, msglen, "mkdir", m->target);
+    }
+  } else {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", m->target);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+      *slash = 0;
+      int r = init_mkdir_p(dir, 0755);
+      if (r < 0) {
+        errno = -r;
+        return fail(msg, msglen, "mkdir", dir);
+      }
+    }
+    int fd = open(m->target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno != EISDIR)
+      return fail(msg, msglen, "create mount point", m->target);
+    if (fd >= 0)
+      close(fd);
+  }
+  if (mount(m->source, m->target, NULL, MS_BIND, NULL) < 0)
+    return fail(msg, msglen, "bind mount", m->target);
+  if (strcmp(m->options, "ro") == 0 &&
+      mount(NULL, m->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return fail(msg, msglen, "remount read-only", m->target);
+  return 0;
+}
+
+/* fstype "umount": a staging mount goes once its binds are made (they keep
+ * what they show), with its directory and, when empty, the parent. */
+static void unstage(const char *target) {
+  umount2(target, MNT_DETACH);
+  rmdir(target);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", target);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = 0;
+    rmdir(dir);
+  }
+}
+
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen) {
   for (uint32_t i = 0; i < c->n_mounts; i++) {
     const struct proto_mount *m = &c->mounts[i];
     if (m->target[0] != '/' || strstr(m->target, "..")) {
       snprintf(msg, msglen, "mount target %s: not an absolute path", m->target);
       return -EINVAL;
+    }
+    if (strcmp(m->fstype, "umount") == 0) {
+      unstage(m->target);
+      continue;
+    }
+    if (strcmp(m->fstype, "bind") == 0) {
+      int r = bind_one(m, msg, msglen);
+      if (r < 0)
+        return r;
+      continue;
     }
     int r = init_mkdir_p(m->target, 0755);
     if (r < 0) {

@@ -282,6 +282,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
      * container's does across stop/start and restarts; it goes when the
      * container is removed or recreated (sup_ctr_forget()) */
     _cleanup_free_ char *layer = sup_ctr_layer_path(s, c->name);
+    _cleanup_free_ char *binds = sup_ctr_binds_dir(s, c->name);
     _cleanup_free_ char *layers = fs_path_join(s->paths.state_dir, "layers");
     if ((ret = fs_mkdir_p(layers, 0700, err)) < 0)
       goto failed;
@@ -298,7 +299,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     struct proto_file files[PROTO_MAX_FILES];
     if ((ret = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
                                   err)) < 0 ||
-        (ret = sup_volumes_resolve(s->project, svc, c->name, shares, PROTO_MAX_MOUNTS,
+        (ret = sup_volumes_resolve(s->project, svc, c->name, binds, shares, PROTO_MAX_MOUNTS,
                                    &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts,
                                    &mount_strings, err)) < 0 ||
         (ret = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
@@ -743,8 +744,13 @@ char *sup_ctr_layer_path(const struct supervisor *s, const char *name) {
   return xasprintf("%s/layers/%s.img", s->paths.state_dir, name);
 }
 
+char *sup_ctr_binds_dir(const struct supervisor *s, const char *name) {
+  return xasprintf("%s/binds/%s", s->paths.state_dir, name);
+}
+
 void sup_ctr_forget(struct supervisor *s, const char *name) {
   _cleanup_free_ char *layer = sup_ctr_layer_path(s, name);
+  _cleanup_free_ char *binds = sup_ctr_binds_dir(s, name);
   for (struct sup_ctr **pp = &s->ctrs; *pp; pp = &(*pp)->next) {
     struct sup_ctr *c = *pp;
     if (strcmp(c->name, name) != 0)
@@ -758,6 +764,7 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
   }
   /* its VM is gone (killed above): the writable layer goes too */
   unlink(layer);
+  fs_rm_rf(binds, NULL);
 }
 
 void sup_lifecycle_free(struct supervisor *s) {

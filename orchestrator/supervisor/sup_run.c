@@ -423,12 +423,14 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   struct proto_file files[PROTO_MAX_FILES];
   _cleanup_strv_ char **mount_strings = NULL;
   _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
+  _cleanup_free_ char *binds = sup_ctr_binds_dir(s, run->name);
   int r;
   if ((r = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0 ||
       (r = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) <
           0 ||
-      (r = sup_volumes_resolve(s->project, svc, run->name, shares, PROTO_MAX_MOUNTS, &o.n_shares,
-                               mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0 ||
+      (r = sup_volumes_resolve(s->project, svc, run->name, binds, shares, PROTO_MAX_MOUNTS,
+                               &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
+                               err)) < 0 ||
       (r = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
                              PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
     return r;

@@ -153,6 +153,10 @@ void sup_ctr_forget(struct supervisor *s, const char *name);
 /* Where container name keeps its writable layer between runs of its VM:
  * <project state dir>/layers/<name>.img (caller frees). */
 char *sup_ctr_layer_path(const struct supervisor *s, const char *name);
+/* <state dir>/binds/<name>: the directories through which the container's
+ * single-file bind mounts are shared (sup_volumes.h); made afresh at each
+ * start, removed with the container. */
+char *sup_ctr_binds_dir(const struct supervisor *s, const char *name);
 /* Judges service svc's depends_on for a container called name: go, wait
  * or fail (*error says why); *warnings (strv) names optional dependencies
  * that failed.  One-off containers never count as their service. */

@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "guest/proto.h"
 #include "orchestrator/compose/compose_model.h"
@@ -71,12 +74,79 @@ static int volume_dir(const char *name, const char *project, bool external, char
   return 0;
 }
 
+/* Links the single file src into dir: the same file (writes on either
+ * side show on the other, as with a Docker bind mount), without the files
+ * beside it. */
+static int link_file(const char *src, const char *dir, const char *binds_dir,
+                     struct stack_error **err) {
+  _cleanup_free_ char *link = fs_path_join(dir, strrchr(src, '/') + 1);
+  int r = fs_mkdir_p(dir, 0755, err);
+  if (r < 0)
+    return r;
+  if (linkat(AT_FDCWD, src, AT_FDCWD, link, AT_SYMLINK_FOLLOW) < 0) {
+    int e = errno;
+    if (e == EXDEV)
+      return stack_error_set(err, -e,
+                             "%s is on another file system than stack's state (%s): a single "
+                             "file is shared through a hard link there; bind-mount its "
+                             "directory instead, or keep the file on that file system",
+                             src, binds_dir);
+    return stack_error_set(err, -e, "link %s to %s: %s", src, link, strerror(e));
+  }
+  return 0;
+}
+
+/* Single files bind-mounted: every read-only one is linked into
+ * <binds_dir>/ro/<n>/, every other into <binds_dir>/rw/<n>/; each of the
+ * two directories is one share (a micro-VM has few device slots), mounted
+ * by the guest on /.stack-binds/ro|rw, whose files are bound on their
+ * targets before the staging mount goes. */
+struct file_binds {
+  size_t share[2]; /* [ro]: index in shares, or SIZE_MAX before the first */
+  size_t n;
+};
+
+static int bind_file(const struct compose_service *svc, const struct compose_mount *m,
+                     const char *binds_dir, struct file_binds *fb, struct vm_share *shares,
+                     size_t *n_shares, struct proto_mount *mounts, size_t max_mounts,
+                     size_t *n_mounts, char ***strings, size_t *ns, struct stack_error **err) {
+  int ro = m->read_only ? 1 : 0;
+  const char *kind = ro ? "ro" : "rw";
+  /* this bind, and the kind's share, staging mount and its end */
+  if (*n_mounts + (fb->share[ro] == SIZE_MAX ? 3 : 1) > max_mounts)
+    return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name,
+                           max_mounts);
+  _cleanup_free_ char *dir = xasprintf("%s/%s/%zu", binds_dir, kind, fb->n);
+  int r = link_file(m->source, dir, binds_dir, err);
+  if (r < 0)
+    return stack_error_prefix(err, "service %s: bind mount %s", svc->name, m->source);
+  if (fb->share[ro] == SIZE_MAX) {
+    const char *tag = keep(strings, ns, xasprintf("vol%zu", *n_shares));
+    const char *stage = keep(strings, ns, xasprintf("/.stack-binds/%s", kind));
+    fb->share[ro] = (*n_shares)++;
+    shares[fb->share[ro]] =
+        (struct vm_share){keep(strings, ns, xasprintf("%s/%s", binds_dir, kind)), tag, ro};
+    mounts[(*n_mounts)++] = (struct proto_mount){tag, stage, "9p", NINEP_OPTIONS};
+  }
+  mounts[(*n_mounts)++] = (struct proto_mount){
+      keep(strings, ns,
+           xasprintf("/.stack-binds/%s/%zu/%s", kind, fb->n, strrchr(m->source, '/') + 1)),
+      keep(strings, ns, xstrdup(m->target)), "bind", ro ? "ro" : ""};
+  fb->n++;
+  return 0;
+}
+
 int sup_volumes_resolve(const struct compose_project *p, const struct compose_service *svc,
-                        const char *ctr_name, struct vm_share *shares, size_t max,
-                        size_t *n_shares, struct proto_mount *mounts, size_t max_mounts,
-                        size_t *n_mounts, char ***strings, struct stack_error **err) {
+                        const char *ctr_name, const char *binds_dir, struct vm_share *shares,
+                        size_t max, size_t *n_shares, struct proto_mount *mounts,
+                        size_t max_mounts, size_t *n_mounts, char ***strings,
+                        struct stack_error **err) {
   *n_shares = 0;
   size_t ns = strv_count(*strings);
+  /* links made afresh: a file replaced on the host since (an editor's
+   * rename) is the new one */
+  fs_rm_rf(binds_dir, NULL);
+  struct file_binds fb = {{SIZE_MAX, SIZE_MAX}, 0};
   for (size_t i = 0; i < svc->n_volumes; i++) {
     const struct compose_mount *m = &svc->volumes[i];
     if (!m->type || (strcmp(m->type, "bind") != 0 && strcmp(m->type, "volume") != 0))
@@ -97,10 +167,16 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
       struct stat st;
       if (stat(m->source, &st) < 0 && (r = fs_mkdir_p(m->source, 0755, err)) < 0)
         return stack_error_prefix(err, "service %s: bind mount %s", svc->name, m->source);
+      if (stat(m->source, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((r = bind_file(svc, m, binds_dir, &fb, shares, n_shares, mounts, max_mounts,
+                           n_mounts, strings, &ns, err)) < 0)
+          return r;
+        continue;
+      }
       if (stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
-        return stack_error_set(err, -ENOTDIR,
-                               "service %s: bind mount %s: only directories can be shared "
-                               "into the VM, not single files",
+        return stack_error_set(err, -EINVAL,
+                               "service %s: bind mount %s: only directories and regular files "
+                               "can be shared into the VM (not sockets or devices)",
                                svc->name, m->source);
       dir = xstrdup(m->source);
     } else if (m->source && *m->source) {
@@ -121,6 +197,16 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
     shares[(*n_shares)++] = (struct vm_share){keep(strings, &ns, dir), tag, m->read_only};
     mounts[(*n_mounts)++] = (struct proto_mount){tag, keep(strings, &ns, xstrdup(m->target)),
                                                  "9p", NINEP_OPTIONS};
+  }
+  /* the files are bound: their staging mounts go */
+  for (int ro = 0; ro < 2; ro++) {
+    if (fb.share[ro] == SIZE_MAX)
+      continue;
+    if (*n_mounts == max_mounts)
+      return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name,
+                             max_mounts);
+    mounts[(*n_mounts)++] = (struct proto_mount){"", ro ? "/.stack-binds/ro" : "/.stack-binds/rw",
+                                                 "umount", ""};
   }
   return 0;
 }

@@ -3,7 +3,10 @@
  * guest where the service wants them.
  *
  *   bind      the host path itself (created when missing, as Compose does
- *             for the short syntax)
+ *             for the short syntax); a single file through a directory of
+ *             its own under binds_dir holding a hard link to it (the same
+ *             file, but not the files beside it), mounted by the guest on
+ *             a staging directory, bound on the target, then unmounted
  *   volume    <data root>/volumes/<name>/_data, <name> being the volume's
  *             resolved name (`<project>_<key>` unless `name:` says
  *             otherwise); made on first use and marked as the project's
@@ -26,10 +29,12 @@ struct vm_share;
 
 /* Fills shares (at most max) and the matching guest mounts (appended to
  * mounts at *n_mounts, at most max_mounts) for svc's volumes in container
- * ctr_name; strings they point to are added to *strings (a strv the caller
- * frees).  Errors name the service and the volume. */
+ * ctr_name; single files are linked into binds_dir (emptied first);
+ * strings they point to are added to *strings (a strv the caller frees).
+ * Errors name the service and the volume. */
 int sup_volumes_resolve(const struct compose_project *p, const struct compose_service *svc,
-                        const char *ctr_name, struct vm_share *shares, size_t max,
+                        const char *ctr_name, const char *binds_dir, struct vm_share *shares,
+                        size_t max,
                         size_t *n_shares, struct proto_mount *mounts, size_t max_mounts,
                         size_t *n_mounts, char ***strings, struct stack_error **err);
 

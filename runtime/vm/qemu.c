@@ -117,6 +117,20 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   int r = 0;
   _cleanup_free_ char *p = NULL;
   bool kvm = host->accel == VM_ACCEL_KVM;
+  /* microvm without ACPI has QEMU_VIRTIO_SLOTS virtio-mmio transports; a
+   * device more finds none, and QEMU would only say "No 'virtio-bus' bus
+   * found" */
+  size_t fixed = (spec->root_disk != NULL) + (spec->data_disk != NULL) +
+                 (spec->control_socket != NULL) + 2 /* balloon, rng */;
+  if (fixed + spec->n_nets + spec->n_shares > QEMU_VIRTIO_SLOTS)
+    return stack_error_set(err, -E2BIG,
+                           "%zu networks and %zu shared directories (volumes, bind mounts) are "
+                           "too many for one micro-VM: at most %zu together (QEMU's microvm "
+                           "machine has %d device slots, %zu of them for the disks, the control "
+                           "port, the balloon and the RNG); single files bind-mounted share "
+                           "one slot (two with read-only ones)",
+                           spec->n_nets, spec->n_shares, QEMU_VIRTIO_SLOTS - fixed,
+                           QEMU_VIRTIO_SLOTS, fixed);
 
   add(&a, xstrdup(spec->qemu && *spec->qemu ? spec->qemu : "qemu-system-x86_64"));
   if (spec->name && *spec->name) {

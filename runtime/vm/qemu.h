@@ -34,6 +34,10 @@ struct stack_error;
 /* The kernel command line for host (extra may be NULL).  Newly allocated. */
 char *qemu_kernel_cmdline(const struct vm_host *host, const char *extra);
 
+/* virtio-mmio transports of QEMU's microvm machine without ACPI: disks,
+ * networks, shared directories, the control port, balloon and RNG. */
+#define QEMU_VIRTIO_SLOTS 8
+
 /* Builds the argv (NULL-terminated, strv) for spec with the resolved kernel
  * and console log path.  The QMP listening socket is fd QEMU_FD_QMP and the
  * control one QEMU_FD_CONTROL (only if spec->control_socket).  Rejects

@@ -3,11 +3,16 @@
 # sees the host's files and the host sees the guest's; a named volume is
 # shared live between two services (read-only in one), survives `down` and
 # `up`, and goes with `down -v` (with the anonymous ones); the bind-mounted
-# host directory stays.
+# host directory stays.  A single file bind-mounted is that file, both
+# ways (read-only where asked), without the VM seeing the files beside it.
+# More shares than a micro-VM has device slots fail with a clear error.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init volumes
 
+echo conf-v1 >conf.txt
+echo rw-v1 >rw.txt
+echo do-not-share >secret.txt
 cat > compose.yaml <<'YAML'
 name: vol
 services:
@@ -25,6 +30,9 @@ services:
     network_mode: none
     volumes:
       - data:/shared:ro
+      - ./conf.txt:/etc/app/conf.txt:ro
+      - ./rw.txt:/srv/rw.txt
+      - ./conf.txt:/etc/app2/conf.txt
 volumes:
   data: {}
 YAML
@@ -39,6 +47,19 @@ echo from-host >host/in.txt
 ex a sh -c 'echo from-guest >/host/out.txt; mkdir -p /host/sub; echo deep >/host/sub/f'
 [[ $(cat host/out.txt 2>/dev/null) == from-guest ]] || fail "the host does not see the guest's file"
 [[ $(cat host/sub/f 2>/dev/null) == deep ]] || fail "the host does not see the guest's directory"
+
+# single files: the same file both ways, read-only where asked, and the
+# staging of their directories gone
+[[ $(ex b cat /etc/app/conf.txt) == conf-v1 ]] || fail "file bind: $(ex b cat /etc/app/conf.txt 2>&1)"
+echo conf-v2 >conf.txt
+[[ $(ex b cat /etc/app/conf.txt) == conf-v2 ]] || fail "file bind: the host's edit is not seen"
+if ex b sh -c 'echo x >/etc/app/conf.txt' 2>/dev/null; then fail "a read-only file bind accepted a write"; fi
+ex b sh -c 'echo rw-guest >/srv/rw.txt'
+[[ $(cat rw.txt) == rw-guest ]] || fail "file bind: the host does not see the guest's write"
+[[ $(ex b cat /etc/app2/conf.txt) == conf-v2 ]] || fail "file bind: the same file twice"
+[[ $(ex b sh -c 'ls -a / | grep -c stack-binds; grep -c stack-binds /proc/mounts') == $'0\n0' ]] ||
+  fail "file bind: staging left in the container: $(ex b cat /proc/mounts)"
+[[ $(ex b sh -c 'ls /etc/app /etc/app2 /srv') != *secret* ]] || fail "file bind: the file's neighbours are shared"
 
 # a named volume, shared live; read-only where asked
 ex a sh -c 'echo v1 >/data/f; echo keep >/anon/f'
@@ -59,4 +80,20 @@ out=$(timeout 120 "$STACK" down -v -t 0 2>&1) || fail "down -v failed: $out"
 [[ $out == *"Volume vol_data  Removed"* ]] || fail "down -v does not name the volume: $out"
 [[ -z $(ls -A "$vols" 2>/dev/null) ]] || fail "volumes left after down -v: $(ls "$vols")"
 [[ $(cat host/in.txt) == from-host ]] || fail "down -v touched the bind-mounted directory"
+[[ $(cat conf.txt rw.txt) == $'conf-v2\nrw-guest' ]] || fail "down touched the bind-mounted files"
+
+# more shared directories than a micro-VM has device slots: a clear error
+cat > compose.yaml <<'YAML'
+name: vol
+services:
+  many:
+    image: busybox:amd64
+    command: sleep 3600
+    volumes: [./d1:/d1, ./d2:/d2, ./d3:/d3]
+YAML
+rc=0
+out=$(timeout 120 "$STACK" up -d 2>&1) || rc=$?
+[[ $rc != 0 && $out == *"1 networks and 3 shared directories (volumes, bind mounts) are too many for one micro-VM: at most 3 together"* ]] ||
+  fail "too many shares: rc=$rc $out"
+timeout 120 "$STACK" down -t 0 >/dev/null 2>&1
 echo "ok"

@@ -120,6 +120,23 @@ static void test_tcg_thread(void) {
 static void test_rejects(void) {
   _cleanup_error_ struct stack_error *err = NULL;
   char **argv = NULL;
+  /* more devices than microvm's virtio slots: refused with the reason */
+  struct vm_net three[] = {{.tap = "t1"}, {.tap = "t2"}, {.tap = "t3"}};
+  struct vm_share one[] = {{"/h", "vol0", false}};
+  struct vm_spec full = {.state_dir = "/s", .root_disk = "/r", .data_disk = "/d",
+                         .control_socket = "/c", .nets = three, .n_nets = 3};
+  CHECK(qemu_build_argv(&full, &tcg, "/k", "/s/c", &argv, NULL) == 0);
+  strv_free(argv);
+  argv = NULL;
+  full.shares = one;
+  full.n_shares = 1;
+  CHECK(qemu_build_argv(&full, &tcg, "/k", "/s/c", &argv, &err) == -E2BIG);
+  CHECK(err && strstr(err->msg, "3 networks and 1 shared directories") &&
+        strstr(err->msg, "at most 3 together"));
+  CHECK(argv == NULL);
+  stack_error_free(err);
+  err = NULL;
+
   struct vm_net bad_tap[] = {{.tap = "tap0,script=/x"}};
   struct vm_spec spec = {.state_dir = "/s", .nets = bad_tap, .n_nets = 1};
   CHECK(qemu_build_argv(&spec, &tcg, "/k", "/s/c", &argv, &err) == -EINVAL);
