@@ -35,8 +35,9 @@
  * 6: CONFIGURE ends with files (secrets, configs).
  * 7: START ends with the capabilities to keep.
  * 8: START ends with the container's process limit (pids_max).
- * 9: mounts of fstype "bind" and "umount" (single-file bind mounts). */
-#define PROTO_VERSION 9
+ * 9: mounts of fstype "bind" and "umount" (single-file bind mounts).
+ * 10: mounts of fstype "9p+copy" (a new volume gets the image's files). */
+#define PROTO_VERSION 10
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -108,7 +109,9 @@ struct proto_route {
 /* A file system the guest mounts on the container's root, in order.
  * fstype "bind": source is a path in the guest (a file or directory) bound
  * on target, read-only when options is "ro"; fstype "umount": target, a
- * staging mount whose binds are made, goes (lazily) with its directory. */
+ * staging mount whose binds are made, goes (lazily) with its directory;
+ * fstype "9p+copy": a 9p volume that, while empty, first gets what the
+ * image has at target (Docker's copy-up). */
 struct proto_mount {
   const char *source, *target, *fstype, *options;
 };

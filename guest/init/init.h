@@ -73,6 +73,13 @@ int init_mkdir_p(const char *path, mode_t mode);
 /* Extra mounts asked by the host (volumes), inside the new root. */
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
 
+/* copyup.c: copies what directory src holds (with owners, modes, times)
+ * into dst, and src's own owner and mode onto dst; nothing when src is no
+ * directory.  The message says what failed. */
+int copyup(const char *src, const char *dst, char *msg, size_t msglen);
+/* Whether dir has no entry (1), or cannot be read or has one (0). */
+int copyup_is_empty(const char *dir);
+
 /* sysconf.c: hostname, /etc files, clock, random seed.
  * sysconf_bind_etc(), between mounts_overlay() and mounts_switch(), mounts
  * files of the initramfs over /newroot/etc/{hostname,hosts,resolv.conf}

@@ -195,6 +195,26 @@ static void unstage(const char *target) {
   }
 }
 
+/* fstype "9p+copy": a new volume; while it is empty, it first gets what
+ * the image has at the target (copyup.c), through a staging mount. */
+static int populate(const struct proto_mount *m, char *msg, size_t msglen) {
+  struct stat st;
+  if (stat(m->target, &st) < 0 || !S_ISDIR(st.st_mode))
+    return 0; /* nothing of the image's there */
+  static const char stage[] = "/.stack-copy";
+  if (mkdir(stage, 0700) < 0 && errno != EEXIST)
+    return fail(msg, msglen, "mkdir", stage);
+  if (mount(m->source, stage, "9p", 0, m->options[0] ? m->options : NULL) < 0) {
+    int r = fail(msg, msglen, "mount", stage);
+    rmdir(stage);
+    return r;
+  }
+  int r = copyup_is_empty(stage) ? copyup(m->target, stage, msg, msglen) : 0;
+  umount2(stage, MNT_DETACH);
+  rmdir(stage);
+  return r;
+}
+
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen) {
   for (uint32_t i = 0; i < c->n_mounts; i++) {
     const struct proto_mount *m = &c->mounts[i];
@@ -212,12 +232,19 @@ int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen) {
         return r;
       continue;
     }
+    const char *fstype = m->fstype;
+    if (strcmp(fstype, "9p+copy") == 0) {
+      int r = populate(m, msg, msglen);
+      if (r < 0)
+        return r;
+      fstype = "9p";
+    }
     int r = init_mkdir_p(m->target, 0755);
     if (r < 0) {
       errno = -r;
       return fail(msg, msglen, "mkdir", m->target);
     }
-    if (mount(m->source, m->target, m->fstype, 0, m->options[0] ? m->options : NULL) < 0)
+    if (mount(m->source, m->target, fstype, 0, m->options[0] ? m->options : NULL) < 0)
       return fail(msg, msglen, "mount", m->target);
   }
   return 0;

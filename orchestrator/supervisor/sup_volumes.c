@@ -37,6 +37,18 @@ static size_t strv_count(char **v) {
   return n;
 }
 
+static bool dir_empty(const char *path) {
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return false;
+  struct dirent *de;
+  bool empty = true;
+  while (empty && (de = readdir(d)) != NULL)
+    empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+  closedir(d);
+  return empty;
+}
+
 static const struct compose_volume *find_volume(const struct compose_project *p,
                                                 const char *key) {
   for (size_t i = 0; p && i < p->n_volumes; i++)
@@ -193,10 +205,14 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
       if ((r = volume_dir(name, p ? p->name : "", false, &dir, err)) < 0)
         return stack_error_prefix(err, "service %s", svc->name);
     }
+    /* Docker's copy-up: an empty volume first gets the image's files at the
+     * target (the guest copies them; `nocopy` says not to) */
+    bool copy = strcmp(m->type, "volume") == 0 && !m->volume_nocopy && !m->read_only &&
+                dir_empty(dir);
     const char *tag = keep(strings, &ns, xasprintf("vol%zu", *n_shares));
     shares[(*n_shares)++] = (struct vm_share){keep(strings, &ns, dir), tag, m->read_only};
     mounts[(*n_mounts)++] = (struct proto_mount){tag, keep(strings, &ns, xstrdup(m->target)),
-                                                 "9p", NINEP_OPTIONS};
+                                                 copy ? "9p+copy" : "9p", NINEP_OPTIONS};
   }
   /* the files are bound: their staging mounts go */
   for (int ro = 0; ro < 2; ro++) {

@@ -7,7 +7,9 @@
  *             its own under binds_dir holding a hard link to it (the same
  *             file, but not the files beside it), mounted by the guest on
  *             a staging directory, bound on the target, then unmounted
- *   volume    <data root>/volumes/<name>/_data, <name> being the volume's
+ *   volume    (while empty and unless nocopy or read-only, the guest first
+ *             copies the image's files at the target into it: "9p+copy")
+ *             <data root>/volumes/<name>/_data, <name> being the volume's
  *             resolved name (`<project>_<key>` unless `name:` says
  *             otherwise); made on first use and marked as the project's
  *             (<data root>/volumes/<name>/project), so `down -v` removes

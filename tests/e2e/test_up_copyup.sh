@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Docker's copy-up: a new, empty named volume mounted where the image has a
+# directory gets the image's files there, with their owners and modes, and
+# the directory's own owner and mode (so an image's non-root user can write
+# its data directory); a volume with content is left alone, and
+# `volume.nocopy` keeps a new one empty.
+set -euo pipefail
+source "$STACK_SOURCE_DIR/tests/lib/up.sh"
+source "$STACK_SOURCE_DIR/tests/lib/busybox_tree.sh"
+up_test_init copyup
+
+busybox_tree "$tmp/tree"
+mkdir -p "$tmp/tree/var/lib/app/sub"
+echo seed >"$tmp/tree/var/lib/app/seed.txt"
+echo deep >"$tmp/tree/var/lib/app/sub/deep.txt"
+ln -s seed.txt "$tmp/tree/var/lib/app/link"
+chown -R 1000:1000 "$tmp/tree/var/lib/app"
+chmod 750 "$tmp/tree/var/lib/app"
+chmod 600 "$tmp/tree/var/lib/app/seed.txt"
+"$STACK" image import "$tmp/tree" copyup:latest >/dev/null 2>"$tmp/err" ||
+  fail "image import: $(cat "$tmp/err")"
+
+cat > compose.yaml <<'YAML'
+name: cu
+services:
+  a:
+    image: copyup:latest
+    user: "1000"
+    command: sh -c 'cat /var/lib/app/seed.txt; echo mine >/var/lib/app/new.txt; sleep 3600'
+    network_mode: none
+    volumes:
+      - appdata:/var/lib/app
+  b:
+    image: copyup:latest
+    command: sleep 3600
+    network_mode: none
+    volumes:
+      - {type: volume, source: bare, target: /var/lib/app, volume: {nocopy: true}}
+volumes:
+  appdata: {}
+  bare: {}
+YAML
+out=$(timeout 120 "$STACK" up -d 2>&1) || fail "up failed: $out"
+vol=$STACK_ROOT/volumes/cu_appdata/_data
+wait_for test -f "$vol/new.txt" || fail "user 1000 could not write its copied-up data directory: $("$STACK" logs a)"
+[[ $("$STACK" logs --no-log-prefix a) == seed ]] || fail "the image's file was not in the volume: $("$STACK" logs a)"
+[[ $(stat -c '%u:%g %a' "$vol") == "1000:1000 750" ]] || fail "volume root: $(stat -c '%u:%g %a' "$vol")"
+[[ $(stat -c '%u:%g %a' "$vol/seed.txt") == "1000:1000 600" ]] || fail "seed.txt: $(stat -c '%u:%g %a' "$vol/seed.txt")"
+[[ $(cat "$vol/sub/deep.txt") == deep && $(readlink "$vol/link") == seed.txt ]] ||
+  fail "the directory tree or the symlink was not copied: $(ls -laR "$vol")"
+[[ -z $(ls -A "$STACK_ROOT/volumes/cu_bare/_data") ]] || fail "nocopy: the volume got files"
+
+# a volume with content is left alone
+echo changed >"$vol/seed.txt"
+timeout 120 "$STACK" restart a >/dev/null 2>&1 || fail "restart failed"
+wait_for eval '[[ $("$STACK" logs --no-log-prefix a) == *changed* ]]' ||
+  fail "the volume was copied up again: $("$STACK" logs a)"
+timeout 120 "$STACK" down -v -t 0 >/dev/null 2>&1 || fail "down -v failed"
+echo "ok"
