@@ -36,8 +36,9 @@
  * 7: START ends with the capabilities to keep.
  * 8: START ends with the container's process limit (pids_max).
  * 9: mounts of fstype "bind" and "umount" (single-file bind mounts).
- * 10: mounts of fstype "9p+copy" (a new volume gets the image's files). */
-#define PROTO_VERSION 10
+ * 10: mounts of fstype "9p+copy" (a new volume gets the image's files).
+ * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...). */
+#define PROTO_VERSION 11
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */

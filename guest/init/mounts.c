@@ -195,6 +195,44 @@ static void unstage(const char *target) {
   }
 }
 
+/* Splits a mount's options into mount(2) flags (ro, noexec, nosuid, ...)
+ * and the data the file system gets (size=, mode=, ...), in data. */
+static unsigned long mount_flags(const char *options, char *data, size_t datalen) {
+  static const struct {
+    const char *name;
+    unsigned long set, clear;
+  } words[] = {
+      {"ro", MS_RDONLY, 0},          {"rw", 0, MS_RDONLY},
+      {"noexec", MS_NOEXEC, 0},      {"exec", 0, MS_NOEXEC},
+      {"nosuid", MS_NOSUID, 0},      {"suid", 0, MS_NOSUID},
+      {"nodev", MS_NODEV, 0},        {"dev", 0, MS_NODEV},
+      {"noatime", MS_NOATIME, 0},    {"atime", 0, MS_NOATIME},
+      {"nodiratime", MS_NODIRATIME, 0}, {"diratime", 0, MS_NODIRATIME},
+      {"relatime", MS_RELATIME, 0},  {"norelatime", 0, MS_RELATIME},
+      {"strictatime", MS_STRICTATIME, 0}, {"sync", MS_SYNCHRONOUS, 0},
+      {"async", 0, MS_SYNCHRONOUS},  {"dirsync", MS_DIRSYNC, 0},
+  };
+  unsigned long flags = 0;
+  size_t len = 0;
+  data[0] = 0;
+  char copy[1024];
+  snprintf(copy, sizeof copy, "%s", options);
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    size_t i = 0;
+    while (i < sizeof words / sizeof words[0] && strcmp(tok, words[i].name) != 0)
+      i++;
+    if (i < sizeof words / sizeof words[0]) {
+      flags = (flags | words[i].set) & ~words[i].clear;
+    } else {
+      int n = snprintf(data + len, datalen - len, "%s%s", len ? "," : "", tok);
+      if (n > 0 && (size_t)n < datalen - len)
+        len += (size_t)n;
+    }
+  }
+  return flags;
+}
+
 /* fstype "9p+copy": a new volume; while it is empty, it first gets what
  * the image has at the target (copyup.c), through a staging mount. */
 static int populate(const struct proto_mount *m, char *msg, size_t msglen) {
@@ -244,7 +282,9 @@ int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen) {
       errno = -r;
       return fail(msg, msglen, "mkdir", m->target);
     }
-    if (mount(m->source, m->target, fstype, 0, m->options[0] ? m->options : NULL) < 0)
+    char data[1024];
+    unsigned long flags = mount_flags(m->options, data, sizeof data);
+    if (mount(m->source, m->target, fstype, flags, data[0] ? data : NULL) < 0)
       return fail(msg, msglen, "mount", m->target);
   }
   return 0;

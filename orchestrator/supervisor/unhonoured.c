@@ -83,19 +83,19 @@ int sup_service_mounts(const struct compose_service *svc, struct proto_mount *ou
     if (*n == max)
       return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name, max);
     char *target = colon ? xstrndup(t, (size_t)(colon - t)) : xstrdup(t);
-    /* Docker's defaults for a --tmpfs mount: noexec,nosuid,nodev are
-     * flags of mount(2), not data: the guest passes options as data, so
-     * only the data options (size, mode, ...) are kept */
+    /* Docker's defaults for a --tmpfs mount, which the service's options
+     * can undo (exec, suid, dev): the guest splits flags from data */
     struct sbuf o = SBUF_INIT;
-    if (colon) {
-      _cleanup_free_ char *opts = xstrdup(colon + 1);
-      char *save = NULL;
-      for (char *tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (strncmp(tok, "size=", 5) == 0 || strncmp(tok, "mode=", 5) == 0 ||
-            strncmp(tok, "uid=", 4) == 0 || strncmp(tok, "gid=", 4) == 0 ||
-            strncmp(tok, "nr_inodes=", 10) == 0)
-          sbuf_printf(&o, "%s%s", o.len ? "," : "", tok);
+    sbuf_puts(&o, "noexec,nosuid,nodev");
+    if (colon && colon[1]) {
+      if (strlen(colon + 1) > 512) {
+        int r = stack_error_set(err, -EINVAL, "service %s: tmpfs %s: options too long",
+                                svc->name, target);
+        free(target);
+        sbuf_free(&o);
+        return r;
       }
+      sbuf_printf(&o, ",%s", colon + 1);
     }
     out[(*n)++] = (struct proto_mount){"tmpfs", keep_str(strings, &ns, target), "tmpfs",
                                        keep_str(strings, &ns, o.data ? sbuf_steal(&o)

@@ -17,6 +17,7 @@ services:
     tmpfs:
       - /scratch
       - /sized:size=8m,mode=750,noexec
+      - /runnable:exec
     volumes:
       - type: tmpfs
         target: /cache
@@ -45,6 +46,11 @@ grep -Eq '^shm /dev/shm tmpfs [^ ]*size=16384k' <<<"$mounts" || fail "/dev/shm i
 [[ $(ex a cat /proc/sys/net/core/somaxconn) == 1234 ]] || fail "somaxconn not set"
 [[ $(ex a cat /proc/sys/vm/swappiness) == 7 ]] || fail "swappiness not set"
 ex a sh -c 'echo x >/scratch/f && cat /scratch/f' | grep -qx x || fail "cannot write /scratch"
+# Docker's tmpfs flags: noexec,nosuid,nodev unless the options say exec, ...
+grep -Eq '^tmpfs /scratch tmpfs [^ ]*nosuid,nodev,noexec' <<<"$mounts" || fail "/scratch flags: $mounts"
+grep -Eq '^tmpfs /runnable tmpfs rw,nosuid,nodev[, ]' <<<"$mounts" || fail "/runnable flags: $mounts"
+ex a sh -c 'cp /bin/busybox /scratch/true; /scratch/true' 2>/dev/null && fail "a noexec tmpfs ran a program"
+ex a sh -c 'cp /bin/busybox /runnable/true; /runnable/true' || fail "an exec tmpfs refused a program"
 
 # read_only: the root refuses writes; its tmpfs and the /etc files work
 if ex ro sh -c 'echo x >/rootfile' 2>/dev/null; then fail "a read_only root accepted a write"; fi

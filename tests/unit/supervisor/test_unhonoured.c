@@ -43,9 +43,10 @@ int main(void) {
   CHECK(sup_service_mounts(&s, mounts, 8, &n, &strings, NULL) == 0);
   CHECK_INTEQ(n, 4);
   CHECK_STREQ(mounts[0].target, "/run");
-  CHECK_STREQ(mounts[0].options, "");
+  /* Docker's default flags first; the service's options after them win */
+  CHECK_STREQ(mounts[0].options, "noexec,nosuid,nodev");
   CHECK_STREQ(mounts[1].target, "/data");
-  CHECK_STREQ(mounts[1].options, "size=1m,mode=750");
+  CHECK_STREQ(mounts[1].options, "noexec,nosuid,nodev,size=1m,mode=750,noexec");
   CHECK_STREQ(mounts[2].target, "/cache");
   CHECK_STREQ(mounts[2].options, "size=4096,mode=700");
   CHECK_STREQ(mounts[3].target, "/dev/shm");
