@@ -35,6 +35,8 @@ static void usage(FILE *f, const char *prog) {
           "Run a one-off command on a service (when SERVICE is a service of the Compose\n"
           "project; else `%s run IMAGE` runs an image, see `%s run --help` outside a project)\n\n"
           "Options:\n"
+          "      --cap-add list         Add Linux capabilities\n"
+          "      --cap-drop list        Drop Linux capabilities\n"
           "  -d, --detach               Run container in background and print container name\n"
           "      --entrypoint string    Override the entrypoint of the image\n"
           "  -e, --env stringArray      Set environment variables (K=V, or K to copy the host's)\n"
@@ -214,6 +216,8 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
       {"service-ports", no_argument, NULL, 'P'},
       {"quiet-pull", no_argument, NULL, 'Q'},
       {"pull", required_argument, NULL, 'L'},
+      {"cap-add", required_argument, NULL, 'A'},
+      {"cap-drop", required_argument, NULL, 'K'},
       {"user", required_argument, NULL, 'u'},
       {"workdir", required_argument, NULL, 'w'},
       {"no-TTY", no_argument, NULL, 'T'},
@@ -252,6 +256,15 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     case 'p': cJSON_AddItemToArray(publish, cJSON_CreateString(optarg)); break;
     case 'P': cJSON_AddTrueToObject(params, "service_ports"); break;
     case 'Q': quiet = true; break;
+    case 'A':
+    case 'K': {
+      const char *key = ch == 'A' ? "cap_add" : "cap_drop";
+      cJSON *list = cJSON_GetObjectItemCaseSensitive(params, key);
+      if (list == NULL)
+        list = cJSON_AddArrayToObject(params, key);
+      cJSON_AddItemToArray(list, cJSON_CreateString(optarg));
+      break;
+    }
     case 'L':
       if (!cli_pull_flag_ok(g, "run", optarg))
         return CONTAINER_EXIT_FAILED;

@@ -59,6 +59,7 @@ struct sup_run {
   /* overrides; NULL: the service's */
   char **cmd, **entrypoint, **env;
   char *user, *workdir;
+  char **cap_add, **cap_drop; /* added to the service's */
   bool tty, interactive, detach, remove, service_ports;
   struct compose_port *ports; /* -p, as Compose ports */
   size_t n_ports;
@@ -74,6 +75,24 @@ struct sup_run {
 };
 
 /* --- small helpers -------------------------------------------------------- */
+
+/* a's strings then b's, copied (NULL when both are empty) */
+static char **strv_join2(char *const *a, char *const *b) {
+  size_t n = 0;
+  for (char *const *v = a; v && *v; v++)
+    n++;
+  for (char *const *v = b; v && *v; v++)
+    n++;
+  if (n == 0)
+    return NULL;
+  char **out = xcalloc(n + 1, sizeof(char *));
+  n = 0;
+  for (char *const *v = a; v && *v; v++)
+    out[n++] = xstrdup(*v);
+  for (char *const *v = b; v && *v; v++)
+    out[n++] = xstrdup(*v);
+  return out;
+}
 
 static unsigned json_uint(const cJSON *p, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
@@ -214,9 +233,8 @@ static const struct image_handle *run_image(struct supervisor *s, const struct c
 
 /* --- the end of a run ----------------------------------------------------- */
 
-static void on_tick_closed(uv_handle_t *h) {
-  struct sup_run *run = h->data;
-  cJSON_Delete(run->id);
+/* What a run owns from its request. */
+static void run_fields_free(struct sup_run *run) {
   free(run->name);
   free(run->service);
   strv_free(run->cmd);
@@ -224,7 +242,15 @@ static void on_tick_closed(uv_handle_t *h) {
   strv_free(run->env);
   free(run->user);
   free(run->workdir);
+  strv_free(run->cap_add);
+  strv_free(run->cap_drop);
   ports_free(run->ports, run->n_ports);
+}
+
+static void on_tick_closed(uv_handle_t *h) {
+  struct sup_run *run = h->data;
+  cJSON_Delete(run->id);
+  run_fields_free(run);
   sbuf_free(&run->pending_in);
   free(run->error);
   free(run);
@@ -438,7 +464,10 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   o.rlimits = rl;
   o.limit_caps = true;
   o.pids_max = sup_service_pids_max(svc);
-  if ((r = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0)
+  /* --cap-add/--cap-drop come on top of the service's cap_add/cap_drop */
+  _cleanup_strv_ char **cap_add = strv_join2(svc->cap_add, run->cap_add);
+  _cleanup_strv_ char **cap_drop = strv_join2(svc->cap_drop, run->cap_drop);
+  if ((r = caps_compute(svc->privileged, cap_add, cap_drop, &o.caps, err)) < 0)
     return stack_error_prefix(err, "service %s", svc->name);
   o.mounts = mounts;
   o.shares = shares;
@@ -690,7 +719,9 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   }
   if ((r = sup_param_strv(p, "argv", true, &run->cmd, err)) < 0 ||
       (r = sup_param_strv(p, "entrypoint", true, &run->entrypoint, err)) < 0 ||
-      (r = sup_param_strv(p, "env", true, &run->env, err)) < 0)
+      (r = sup_param_strv(p, "env", true, &run->env, err)) < 0 ||
+      (r = sup_param_strv(p, "cap_add", false, &run->cap_add, err)) < 0 ||
+      (r = sup_param_strv(p, "cap_drop", false, &run->cap_drop, err)) < 0)
     goto bad;
   if (run->cmd && run->cmd[0] == NULL) {
     strv_free(run->cmd);
@@ -767,14 +798,7 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   return 1;
 
 bad:
-  free(run->name);
-  free(run->service);
-  strv_free(run->cmd);
-  strv_free(run->entrypoint);
-  strv_free(run->env);
-  free(run->user);
-  free(run->workdir);
-  ports_free(run->ports, run->n_ports);
+  run_fields_free(run);
   return r;
 }
 

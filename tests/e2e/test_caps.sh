@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Capabilities inside the VM are Docker's: the default set for `stack run`
 # and services, changed by --cap-add/--cap-drop and cap_add/cap_drop,
-# everything with --privileged / privileged; exec sessions get the
+# everything with --privileged / privileged; `run SERVICE --cap-add/--cap-drop`
+# change the service's set; exec sessions get the
 # container's set; a non-root user none.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
@@ -34,4 +35,11 @@ out=$(timeout 120 "$STACK" up -d 2>&1) || fail "up failed: $out"
 # exec sessions get the container's set: NET_ADMIN added, MKNOD (bit 27) gone
 got=$(eff timeout 60 "$STACK" exec -T a)
 [[ $got == 00000000a00435fb ]] || fail "service cap_add/cap_drop: $got"
+# run SERVICE: --cap-add/--cap-drop on top of the service's (SYS_TIME is
+# bit 25, NET_RAW bit 13)
+got=$(eff timeout 120 "$STACK" run --rm --cap-add SYS_TIME --cap-drop NET_RAW a)
+[[ $got == 00000000a20415fb ]] || fail "run SERVICE --cap-add/--cap-drop: $got"
+rc=0
+out=$(timeout 120 "$STACK" run --rm --cap-add FLY a true 2>&1) || rc=$?
+[[ $rc != 0 && $out == *FLY* ]] || fail "run SERVICE --cap-add FLY: rc=$rc $out"
 echo "ok"
