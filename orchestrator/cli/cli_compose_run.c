@@ -50,6 +50,8 @@ static void usage(FILE *f, const char *prog) {
           "      --rm                   Automatically remove the container when it exits\n"
           "  -P, --service-ports        Run command with all service's ports enabled and mapped "
           "to the host\n"
+          "      --use-aliases          Use the service's network useAliases in the network(s) the "
+          "container connects to\n"
           "  -T, --no-TTY               Disable pseudo-TTY allocation (default: a pty when STDIN "
           "is a terminal)\n"
           "  -t, --tty                  Allocate a pseudo-TTY (the default when STDIN is a "
@@ -217,6 +219,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
       {"quiet-pull", no_argument, NULL, 'Q'},
       {"pull", required_argument, NULL, 'L'},
       {"cap-add", required_argument, NULL, 'A'},
+      {"use-aliases", no_argument, NULL, 'S'},
       {"cap-drop", required_argument, NULL, 'K'},
       {"user", required_argument, NULL, 'u'},
       {"workdir", required_argument, NULL, 'w'},
@@ -256,6 +259,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     case 'p': cJSON_AddItemToArray(publish, cJSON_CreateString(optarg)); break;
     case 'P': cJSON_AddTrueToObject(params, "service_ports"); break;
     case 'Q': quiet = true; break;
+    case 'S': cJSON_AddTrueToObject(params, "use_aliases"); break;
     case 'A':
     case 'K': {
       const char *key = ch == 'A' ? "cap_add" : "cap_drop";

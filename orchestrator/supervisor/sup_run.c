@@ -60,7 +60,7 @@ struct sup_run {
   char **cmd, **entrypoint, **env;
   char *user, *workdir;
   char **cap_add, **cap_drop; /* added to the service's */
-  bool tty, interactive, detach, remove, service_ports;
+  bool tty, interactive, detach, remove, service_ports, use_aliases;
   struct compose_port *ports; /* -p, as Compose ports */
   size_t n_ports;
   unsigned rows, cols;
@@ -481,16 +481,18 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
     v.n_ports = run->n_ports;
   }
   /* DNS: the run container answers to its own name only, not to the
-   * service's name, container_name, hostname or aliases (Compose gives it
-   * the aliases only with --use-aliases) */
-  v.name = run->name;
+   * service's name, container_name, hostname or aliases; with
+   * --use-aliases, as Compose, to the service's name and aliases too */
+  if (!run->use_aliases)
+    v.name = run->name;
   v.container_name = NULL;
   v.hostname = NULL;
   _cleanup_free_ struct compose_service_network *nets =
       xcalloc(svc->n_networks + 1, sizeof(*nets));
   for (size_t i = 0; i < svc->n_networks; i++) {
     nets[i] = svc->networks[i];
-    nets[i].aliases = NULL;
+    if (!run->use_aliases)
+      nets[i].aliases = NULL;
   }
   v.networks = nets;
   if ((r = sup_net_attach(s, run->name, &v, &o, err)) < 0)
@@ -740,6 +742,7 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   run->interactive = sup_param_true(p, "interactive") && !run->detach;
   run->remove = sup_param_true(p, "rm");
   run->service_ports = sup_param_true(p, "service_ports");
+  run->use_aliases = sup_param_true(p, "use_aliases");
   run->rows = json_uint(p, "rows");
   run->cols = json_uint(p, "cols");
 

@@ -87,6 +87,9 @@ out=$(run --rm app sh -c 'nslookup db >/dev/null && wget -q -O - http://db/' 2>"
 # the service's name is not the run container's (no app container runs)
 out=$(run --rm app sh -c 'nslookup app >/dev/null 2>&1 && echo found || echo none' 2>"$tmp/err")
 [[ $out == none ]] || fail "a run container answers to its service's name: '$out'"
+# ... unless --use-aliases
+out=$(run --rm --use-aliases app sh -c 'nslookup app >/dev/null 2>&1 && echo found || echo none' 2>"$tmp/err")
+[[ $out == found ]] || fail "run --use-aliases: the service's name does not resolve: '$out'"
 
 # stdin reaches the process
 out=$(echo piped | timeout 300 "$STACK" run --rm -T app cat 2>"$tmp/err") ||
