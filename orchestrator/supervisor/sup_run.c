@@ -353,8 +353,10 @@ static void on_started(void *data) {
   struct sup_run *run = data;
   struct supervisor *s = run->sup;
   struct sup_ctr *c = sup_ctr_find(s, run->name);
-  if (c)
+  if (c) {
     c->ran = true;
+    sup_health_start(s, c); /* the service's health check, as Compose's run */
+  }
   struct ps_container *r = project_state_find(s->state, run->name);
   if (r) {
     r->status = CTR_RUNNING;
@@ -397,9 +399,11 @@ static void on_exited(void *data, const struct container_status *st) {
     fprintf(stderr, "stack supervisor: container %s: %s\n", run->name, st->error);
   }
   run->phase = RUN_EXITED;
-  /* a stop's SIGKILL timer must not reach the ended runner */
-  if (c)
+  /* a stop's SIGKILL timer must not reach the ended runner, nor a probe */
+  if (c) {
     uv_timer_stop(&c->timer);
+    sup_health_stop(c);
+  }
   /* the runner is freed outside its own callback */
   uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }
@@ -497,6 +501,10 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   v.networks = nets;
   if ((r = sup_net_attach(s, run->name, &v, &o, err)) < 0)
     return r;
+  if ((r = sup_health_configure(s, c, err)) < 0) {
+    sup_net_detach(s, run->name);
+    return r;
+  }
   static const struct container_io io = {on_output, on_started, on_exited};
   c->ran = false;
   c->start_failed = false;

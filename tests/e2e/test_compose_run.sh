@@ -5,7 +5,8 @@
 # and the service's environment apply; the run container resolves db by
 # name; --no-deps on a fresh project starts nothing else; the image form
 # still works in the same directory; -d prints the name, the container
-# shows in ps; `down` removes a kept (non --rm) run container.
+# shows in ps, and runs the service's health check; `down` removes a kept
+# (non --rm) run container.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init compose-run
@@ -106,6 +107,14 @@ name=$(run -d app sleep 600 2>"$tmp/err") || fail "run -d: $(cat "$tmp/err")"
 [[ $name == $project-app-run-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] ]] ||
   fail "run -d printed '$name'"
 wait_for eval 'ps_names | grep -q "^$name app running"' || fail "run -d container in ps: $(ps_names)"
+# a one-off container of a service with a health check runs it, as
+# Compose's do (and does not stand in for db's own container)
+hname=$(run -d db 2>"$tmp/err") || fail "run -d db: $(cat "$tmp/err")"
+for _ in $(seq 60); do
+  ps_names | grep -q "^$hname db running healthy$" && break
+  sleep 0.5
+done
+ps_names | grep -q "^$hname db running healthy$" || fail "a one-off container's health check: $(ps_names)"
 
 # ports: the service's only with --service-ports, -p its own
 serve='echo served >/tmp/index.html && exec httpd -f -p 80 -h /tmp'
