@@ -70,6 +70,8 @@ int mounts_overlay(const char *root_dev, const char *data_dev, char *msg, size_t
 int mounts_switch(char *msg, size_t msglen);
 /* mkdir -p; 0 or -errno. */
 int init_mkdir_p(const char *path, mode_t mode);
+/* Makes the directory path is in (0755, with its parents). */
+int init_mkdir_parent(const char *path);
 /* Extra mounts asked by the host (volumes), inside the new root. */
 int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
 

@@ -125,6 +125,17 @@ int mounts_switch(char *msg, size_t msglen) {
   return 0;
 }
 
+int init_mkdir_parent(const char *path) {
+  char dir[4096];
+  if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+    return -ENAMETOOLONG;
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL || slash == dir)
+    return 0;
+  *slash = 0;
+  return init_mkdir_p(dir, 0755);
+}
+
 int init_mkdir_p(const char *path, mode_t mode) {
   char p[4096];
   if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
@@ -156,16 +167,10 @@ static int bind_one(const struct proto_mount *m, char *msg, size_t msglen) {
       return fail(msg, msglen, "mkdir", m->target);
     }
   } else {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", m->target);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-      *slash = 0;
-      int r = init_mkdir_p(dir, 0755);
-      if (r < 0) {
-        errno = -r;
-        return fail(msg, msglen, "mkdir", dir);
-      }
+    int r = init_mkdir_parent(m->target);
+    if (r < 0) {
+      errno = -r;
+      return fail(msg, msglen, "mkdir the directory of", m->target);
     }
     int fd = open(m->target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0 && errno != EISDIR)

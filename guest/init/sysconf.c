@@ -181,19 +181,13 @@ int sysconf_files(const struct proto_configure *c, char *msg, size_t msglen) {
       snprintf(msg, msglen, "file %s: not an absolute path", f->path);
       return -EINVAL;
     }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", f->path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-      *slash = 0;
-      int r = init_mkdir_p(dir, 0755);
-      if (r < 0) {
-        snprintf(msg, msglen, "mkdir %s: %s", dir, strerror(-r));
-        return r;
-      }
+    int r = init_mkdir_parent(f->path);
+    if (r < 0) {
+      snprintf(msg, msglen, "mkdir the directory of %s: %s", f->path, strerror(-r));
+      return r;
     }
     int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int r = fd < 0 ? -errno : write_all(fd, (const char *)f->content, f->len);
+    r = fd < 0 ? -errno : write_all(fd, (const char *)f->content, f->len);
     if (r == 0 && (fchown(fd, (uid_t)f->uid, (gid_t)f->gid) < 0 || fchmod(fd, f->mode & 07777) < 0))
       r = -errno;
     if (fd >= 0)

@@ -37,6 +37,15 @@ static size_t strv_count(char **v) {
   return n;
 }
 
+/* The number of components of an absolute path ("/a//b/" has 2). */
+static size_t path_depth(const char *path) {
+  size_t n = 0;
+  for (const char *p = path; p && *p; p++)
+    if (*p != '/' && (p == path || p[-1] == '/'))
+      n++;
+  return n;
+}
+
 static bool dir_empty(const char *path) {
   DIR *d = opendir(path);
   if (d == NULL)
@@ -159,8 +168,20 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
    * rename) is the new one */
   fs_rm_rf(binds_dir, NULL);
   struct file_binds fb = {{SIZE_MAX, SIZE_MAX}, 0};
+  /* parents before what is inside them, as Docker sorts mounts: a file
+   * bound into a volume's directory must come after that volume */
+  _cleanup_free_ size_t *order = xcalloc(svc->n_volumes + 1, sizeof(size_t));
   for (size_t i = 0; i < svc->n_volumes; i++) {
-    const struct compose_mount *m = &svc->volumes[i];
+    size_t k = i;
+    while (k > 0 && path_depth(svc->volumes[order[k - 1]].target) >
+                        path_depth(svc->volumes[i].target)) {
+      order[k] = order[k - 1];
+      k--;
+    }
+    order[k] = i;
+  }
+  for (size_t oi = 0; oi < svc->n_volumes; oi++) {
+    const struct compose_mount *m = &svc->volumes[order[oi]];
     if (!m->type || (strcmp(m->type, "bind") != 0 && strcmp(m->type, "volume") != 0))
       continue; /* tmpfs: sup_service_mounts(); others are warned */
     if (!m->target || m->target[0] != '/')

@@ -3,7 +3,7 @@
 # directory gets the image's files there, with their owners and modes, and
 # the directory's own owner and mode (so an image's non-root user can write
 # its data directory); a volume with content is left alone, and
-# `volume.nocopy` keeps a new one empty.
+# `volume.nocopy` keeps a new one empty.  Mounts go parents first.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
 source "$STACK_SOURCE_DIR/tests/lib/busybox_tree.sh"
@@ -20,6 +20,7 @@ chmod 600 "$tmp/tree/var/lib/app/seed.txt"
 "$STACK" image import "$tmp/tree" copyup:latest >/dev/null 2>"$tmp/err" ||
   fail "image import: $(cat "$tmp/err")"
 
+echo extra >extra.txt
 cat > compose.yaml <<'YAML'
 name: cu
 services:
@@ -35,6 +36,7 @@ services:
     command: sleep 3600
     network_mode: none
     volumes:
+      - ./extra.txt:/var/lib/app/extra.txt:ro
       - {type: volume, source: bare, target: /var/lib/app, volume: {nocopy: true}}
 volumes:
   appdata: {}
@@ -48,7 +50,14 @@ wait_for test -f "$vol/new.txt" || fail "user 1000 could not write its copied-up
 [[ $(stat -c '%u:%g %a' "$vol/seed.txt") == "1000:1000 600" ]] || fail "seed.txt: $(stat -c '%u:%g %a' "$vol/seed.txt")"
 [[ $(cat "$vol/sub/deep.txt") == deep && $(readlink "$vol/link") == seed.txt ]] ||
   fail "the directory tree or the symlink was not copied: $(ls -laR "$vol")"
-[[ -z $(ls -A "$STACK_ROOT/volumes/cu_bare/_data") ]] || fail "nocopy: the volume got files"
+# nocopy: nothing of the image's, only the (empty) mount point of the
+# file bound inside it
+bare=$STACK_ROOT/volumes/cu_bare/_data
+[[ $(ls -A "$bare") == extra.txt && ! -s $bare/extra.txt ]] || fail "nocopy: the volume got files: $(ls -lA "$bare")"
+# mounts go parents first, as Docker sorts them: the file listed before the
+# volume it lies in is still seen
+[[ $(timeout 60 "$STACK" exec -T b cat /var/lib/app/extra.txt) == extra ]] ||
+  fail "a file bound inside a volume was hidden by it"
 
 # a volume with content is left alone
 echo changed >"$vol/seed.txt"
