@@ -121,14 +121,14 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
    * device more finds none, and QEMU would only say "No 'virtio-bus' bus
    * found" */
   size_t fixed = (spec->root_disk != NULL) + (spec->data_disk != NULL) +
-                 (spec->control_socket != NULL) + 2 /* balloon, rng */;
+                 (spec->control_socket != NULL) + 1 /* balloon */;
   if (fixed + spec->n_nets + spec->n_shares > QEMU_VIRTIO_SLOTS)
     return stack_error_set(err, -E2BIG,
                            "%zu networks and %zu shared directories (volumes, bind mounts) are "
                            "too many for one micro-VM: at most %zu together (QEMU's microvm "
                            "machine has %d device slots, %zu of them for the disks, the control "
-                           "port, the balloon and the RNG); single files bind-mounted share "
-                           "one slot (two with read-only ones)",
+                           "port and the balloon); single files bind-mounted share one slot "
+                           "(two with read-only ones)",
                            spec->n_nets, spec->n_shares, QEMU_VIRTIO_SLOTS - fixed,
                            QEMU_VIRTIO_SLOTS, fixed);
 
@@ -224,9 +224,10 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
     add2(&a, "-chardev", xasprintf("socket,id=ctl,fd=%d,server=on,wait=off", QEMU_FD_CONTROL));
     add2(&a, "-device", xasprintf("virtserialport,chardev=ctl,name=%s", PROTO_PORT_NAME));
   }
-  /* Free page reporting hands memory the guest frees back to the host. */
+  /* Free page reporting hands memory the guest frees back to the host.
+   * No virtio-rng: its slot is worth more to a volume, and the guest's
+   * CRNG gets a credited seed from the host at CONFIGURE. */
   add2(&a, "-device", xstrdup("virtio-balloon-device,free-page-reporting=on"));
-  add2(&a, "-device", xstrdup("virtio-rng-device"));
   /* The state is loaded over QMP once capabilities are set and the control
    * socket is connected: the guest then never sees its host missing. */
   if (spec->incoming)

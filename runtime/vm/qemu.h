@@ -6,7 +6,7 @@
  *   -kernel vmlinux [-initrd cpio] -append "<qemu_kernel_cmdline()>"
  *   virtio-blk (root read-only, data writable), virtio-net per tap,
  *   virtio-serial with the control port, virtio-balloon with free page
- *   reporting, virtio-rng, serial console to a file, QMP, -sandbox on.
+ *   reporting, serial console to a file, QMP, -sandbox on.
  *
  * pit=off is safe only because the kernel command line presets
  * lapic_timer_period (our kernel patch) and the CPU has ARAT; without both
@@ -35,7 +35,7 @@ struct stack_error;
 char *qemu_kernel_cmdline(const struct vm_host *host, const char *extra);
 
 /* virtio-mmio transports of QEMU's microvm machine without ACPI: disks,
- * networks, shared directories, the control port, balloon and RNG. */
+ * networks, shared directories, the control port and the balloon. */
 #define QEMU_VIRTIO_SLOTS 8
 
 /* Builds the argv (NULL-terminated, strv) for spec with the resolved kernel
