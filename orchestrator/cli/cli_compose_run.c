@@ -57,6 +57,9 @@ static void usage(FILE *f, const char *prog) {
           "  -t, --tty                  Allocate a pseudo-TTY (the default when STDIN is a "
           "terminal)\n"
           "  -u, --user string          Run as specified username or uid\n"
+          "  -v, --volume stringArray   Bind mount a volume (SOURCE:TARGET[:ro], as in a Compose "
+          "file;\n"
+          "                             a relative SOURCE is from the current directory)\n"
           "  -w, --workdir string       Working directory inside the container\n",
           prog, prog, prog);
 }
@@ -220,6 +223,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
       {"pull", required_argument, NULL, 'L'},
       {"cap-add", required_argument, NULL, 'A'},
       {"use-aliases", no_argument, NULL, 'S'},
+      {"volume", required_argument, NULL, 'v'},
       {"cap-drop", required_argument, NULL, 'K'},
       {"user", required_argument, NULL, 'u'},
       {"workdir", required_argument, NULL, 'w'},
@@ -238,7 +242,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   opterr = 0;
   int ch;
   /* "+": options end at SERVICE, the command's own flags are its own */
-  while ((ch = getopt_long(argc, argv, "+de:p:Pu:w:Tith", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+de:p:Pu:v:w:Tith", opts, NULL)) != -1) {
     switch (ch) {
     case 'd': detach = true; break;
     case 'R': cJSON_AddTrueToObject(params, "rm"); break;
@@ -260,6 +264,13 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     case 'P': cJSON_AddTrueToObject(params, "service_ports"); break;
     case 'Q': quiet = true; break;
     case 'S': cJSON_AddTrueToObject(params, "use_aliases"); break;
+    case 'v': {
+      cJSON *list = cJSON_GetObjectItemCaseSensitive(params, "volumes");
+      if (list == NULL)
+        list = cJSON_AddArrayToObject(params, "volumes");
+      cJSON_AddItemToArray(list, cJSON_CreateString(optarg));
+      break;
+    }
     case 'A':
     case 'K': {
       const char *key = ch == 'A' ? "cap_add" : "cap_drop";

@@ -26,6 +26,7 @@
 #include "naming.h"
 #include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
+#include "orchestrator/compose/compose_mount_spec.h"
 #include "procinfo.h"
 #include "runtime/image/image.h"
 #include "runtime/util/base64.h"
@@ -60,6 +61,7 @@ struct sup_run {
   char **cmd, **entrypoint, **env;
   char *user, *workdir;
   char **cap_add, **cap_drop; /* added to the service's */
+  struct compose_project *volumes; /* -v: its one service's volumes, or NULL */
   bool tty, interactive, detach, remove, service_ports, use_aliases;
   struct compose_port *ports; /* -p, as Compose ports */
   size_t n_ports;
@@ -75,6 +77,34 @@ struct sup_run {
 };
 
 /* --- small helpers -------------------------------------------------------- */
+
+/* svc with -v's volumes: each replaces the service's of the same target,
+ * or comes after them (*sv and *mounts hold the copy; the strings stay
+ * svc's and the run's) */
+static const struct compose_service *with_volumes(struct compose_service *sv,
+                                                  const struct compose_service *svc,
+                                                  const struct sup_run *run,
+                                                  struct compose_mount **mounts) {
+  if (run->volumes == NULL || run->volumes->n_services == 0)
+    return svc;
+  const struct compose_service *v = &run->volumes->services[0];
+  struct compose_mount *m = xcalloc(svc->n_volumes + v->n_volumes + 1, sizeof(*m));
+  size_t n = 0;
+  for (size_t i = 0; i < svc->n_volumes; i++) {
+    bool replaced = false;
+    for (size_t k = 0; k < v->n_volumes && !replaced; k++)
+      replaced = strcmp(v->volumes[k].target, svc->volumes[i].target) == 0;
+    if (!replaced)
+      m[n++] = svc->volumes[i];
+  }
+  for (size_t k = 0; k < v->n_volumes; k++)
+    m[n++] = v->volumes[k];
+  *sv = *svc;
+  sv->volumes = m;
+  sv->n_volumes = n;
+  *mounts = m;
+  return sv;
+}
 
 /* a's strings then b's, copied (NULL when both are empty) */
 static char **strv_join2(char *const *a, char *const *b) {
@@ -244,6 +274,7 @@ static void run_fields_free(struct sup_run *run) {
   free(run->workdir);
   strv_free(run->cap_add);
   strv_free(run->cap_drop);
+  compose_project_free(run->volumes);
   ports_free(run->ports, run->n_ports);
 }
 
@@ -454,13 +485,15 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   _cleanup_strv_ char **mount_strings = NULL;
   _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
   _cleanup_free_ char *binds = sup_ctr_binds_dir(s, run->name);
+  struct compose_service sv;
+  _cleanup_free_ struct compose_mount *extra = NULL;
   int r;
   if ((r = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0 ||
       (r = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) <
           0 ||
-      (r = sup_volumes_resolve(s->project, svc, run->name, binds, shares, PROTO_MAX_MOUNTS,
-                               &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
-                               err)) < 0 ||
+      (r = sup_volumes_resolve(s->project, with_volumes(&sv, svc, run, &extra), run->name, binds,
+                               shares, PROTO_MAX_MOUNTS, &o.n_shares, mounts, PROTO_MAX_MOUNTS,
+                               &o.n_mounts, &mount_strings, err)) < 0 ||
       (r = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
                              PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
     return r;
@@ -733,6 +766,21 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
       (r = sup_param_strv(p, "cap_add", false, &run->cap_add, err)) < 0 ||
       (r = sup_param_strv(p, "cap_drop", false, &run->cap_drop, err)) < 0)
     goto bad;
+  {
+    _cleanup_strv_ char **specs = NULL;
+    if ((r = sup_param_strv(p, "volumes", false, &specs, err)) < 0)
+      goto bad;
+    const char *base = sup_param_str(p, "working_dir");
+    size_t nspecs = 0;
+    while (specs && specs[nspecs])
+      nspecs++;
+    if (nspecs && (r = compose_mount_specs(specs, nspecs,
+                                           base                 ? base
+                                           : s->project         ? s->project->working_dir
+                                                                : "/",
+                                           &run->volumes, err)) < 0)
+      goto bad;
+  }
   if (run->cmd && run->cmd[0] == NULL) {
     strv_free(run->cmd);
     run->cmd = NULL;

@@ -5,7 +5,7 @@
 # and the service's environment apply; the run container resolves db by
 # name; --no-deps on a fresh project starts nothing else; the image form
 # still works in the same directory; -d prints the name, the container
-# shows in ps, and runs the service's health check; `down` removes a kept
+# shows in ps, and runs the service's health check; -v adds mounts; `down` removes a kept
 # (non --rm) run container.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
@@ -91,6 +91,17 @@ out=$(run --rm app sh -c 'nslookup app >/dev/null 2>&1 && echo found || echo non
 # ... unless --use-aliases
 out=$(run --rm --use-aliases app sh -c 'nslookup app >/dev/null 2>&1 && echo found || echo none' 2>"$tmp/err")
 [[ $out == found ]] || fail "run --use-aliases: the service's name does not resolve: '$out'"
+
+# -v: a directory (relative to the current directory, read-only) and a
+# single file, on top of the service's mounts
+mkdir -p runsrc && echo from-dir >runsrc/f && echo from-file >one.txt
+out=$(run --rm --no-deps -v ./runsrc:/mnt/src:ro -v "$PWD/one.txt:/etc/one.txt" app \
+  sh -c 'cat /mnt/src/f /etc/one.txt; touch /mnt/src/g 2>/dev/null || echo read-only' 2>"$tmp/err") ||
+  fail "run -v: $(cat "$tmp/err")"
+[[ $out == $'from-dir\nfrom-file\nread-only' ]] || fail "run -v: '$out' $(cat "$tmp/err")"
+rc=0
+out=$(run --rm --no-deps -v 'bad::x' app true 2>&1) || rc=$?
+[[ $rc != 0 && $out == *'-v/--volume: invalid volume "bad::x"'* ]] || fail "run -v bad::x: rc=$rc $out"
 
 # stdin reaches the process
 out=$(echo piped | timeout 300 "$STACK" run --rm -T app cat 2>"$tmp/err") ||
