@@ -37,8 +37,9 @@
  * 8: START ends with the container's process limit (pids_max).
  * 9: mounts of fstype "bind" and "umount" (single-file bind mounts).
  * 10: mounts of fstype "9p+copy" (a new volume gets the image's files).
- * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...). */
-#define PROTO_VERSION 11
+ * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...).
+ * 12: PROTO_START_NO_NEW_PRIVS. */
+#define PROTO_VERSION 12
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -163,6 +164,8 @@ struct proto_configure {
 
 #define PROTO_START_TTY 0x1u   /* a pty instead of pipes */
 #define PROTO_START_STDIN 0x2u /* keep stdin open (else /dev/null) */
+/* no-new-privileges: set-id bits and file capabilities give nothing */
+#define PROTO_START_NO_NEW_PRIVS 0x4u
 
 struct proto_start {
   char **argv; /* decoded: malloc'd array (free with free()), strings in the frame */

@@ -160,6 +160,8 @@ static void child(const struct proto_start *st, int tty, const char *pts, int fd
     child_fail(errfd, errno, "setgid for %s: %s", st->user);
   if (setuid(u.uid) < 0)
     child_fail(errfd, errno, "setuid for %s: %s", st->user);
+  if ((st->flags & PROTO_START_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(errfd, errno, "set no-new-privileges for %s: %s", st->argv[0]);
   char home[300];
   char **env = build_env(st->env, &u, tty, home, sizeof home);
   if (env == NULL)

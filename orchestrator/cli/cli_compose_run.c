@@ -71,7 +71,7 @@ static bool takes_value(const char *arg) {
       "--env",  "--env-file", "--user",    "--workdir", "--entrypoint", "--memory",
       "--cpus", "--name",     "--hostname", "--kernel", "--platform",   "--pull",
       "--ulimit", "--publish", "--label",  "--volume",  "--cap-add", "--cap-drop",
-      "--pids-limit", NULL,
+      "--pids-limit", "--security-opt", NULL,
   };
   if (arg[1] == '-') {
     if (strchr(arg, '='))

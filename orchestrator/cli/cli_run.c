@@ -20,6 +20,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
+#include "orchestrator/supervisor/unhonoured.h"
 #include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/template.h"
@@ -48,6 +49,7 @@ static void run_usage(FILE *f) {
         "      --pull string          Pull image before running (\"always\", \"missing\", "
         "\"never\")\n"
         "      --rm                   Automatically remove the container when it exits\n"
+        "      --security-opt list    Security Options (no-new-privileges[:true|false])\n"
         "  -t, --tty                  Allocate a pseudo-TTY\n"
         "      --ulimit ulimit        Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)\n"
         "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
@@ -323,11 +325,12 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"cap-drop", required_argument, NULL, 'D'},
       {"privileged", no_argument, NULL, 'V'},
       {"pids-limit", required_argument, NULL, 'I'},
+      {"security-opt", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  _cleanup_strv_ char **cap_add = NULL, **cap_drop = NULL;
-  size_t ncap_add = 0, ncap_drop = 0;
+  _cleanup_strv_ char **cap_add = NULL, **cap_drop = NULL, **security_opt = NULL;
+  size_t ncap_add = 0, ncap_drop = 0, nsecurity_opt = 0;
   bool privileged = false;
   /* nothing adopts a standalone run's VM: it ends with this process */
   struct container_opts co = {.bound_to_host = true};
@@ -407,6 +410,12 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     case 'A': push(&cap_add, &ncap_add, optarg); break;
     case 'D': push(&cap_drop, &ncap_drop, optarg); break;
     case 'V': privileged = true; break;
+    case 'S':
+      if (!sup_security_opt_honoured(optarg))
+        fprintf(stderr, "WARN: --security-opt %s not supported by stack's VM runtime yet: "
+                        "ignored\n", optarg);
+      push(&security_opt, &nsecurity_opt, optarg);
+      break;
     case 'I': {
       char *end = NULL;
       errno = 0;
@@ -435,6 +444,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   {
     _cleanup_error_ struct stack_error *cerr = NULL;
     co.limit_caps = true;
+    co.no_new_privs = sup_security_opt_no_new_privs(security_opt);
     if (caps_compute(privileged, cap_add, cap_drop, &co.caps, &cerr) < 0) {
       fprintf(stderr, "stack run: %s\n", cerr->msg);
       return CONTAINER_EXIT_FAILED;

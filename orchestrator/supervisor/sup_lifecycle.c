@@ -309,6 +309,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     o.mounts = mounts;
     o.limit_caps = true;
     o.pids_max = sup_service_pids_max(svc);
+    o.no_new_privs = sup_security_opt_no_new_privs(svc->security_opt);
     if ((ret = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0) {
       stack_error_prefix(err, "service %s", svc->name);
       goto failed;

@@ -501,6 +501,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   o.rlimits = rl;
   o.limit_caps = true;
   o.pids_max = sup_service_pids_max(svc);
+  o.no_new_privs = sup_security_opt_no_new_privs(svc->security_opt);
   /* --cap-add/--cap-drop come on top of the service's cap_add/cap_drop */
   _cleanup_strv_ char **cap_add = strv_join2(svc->cap_add, run->cap_add);
   _cleanup_strv_ char **cap_drop = strv_join2(svc->cap_drop, run->cap_drop);

@@ -17,8 +17,43 @@ static void add(struct sbuf *b, const char *key) {
   sbuf_puts(b, key);
 }
 
+/* A security_opt "key[=:]value" split: *value is NULL when there is none. */
+static size_t opt_key(const char *opt, const char **value) {
+  size_t k = strcspn(opt, "=:");
+  *value = opt[k] ? opt + k + 1 : NULL;
+  return k;
+}
+
+static bool opt_is(const char *opt, size_t k, const char *key) {
+  return strlen(key) == k && strncmp(opt, key, k) == 0;
+}
+
+bool sup_security_opt_no_new_privs(char *const *opts) {
+  bool on = false;
+  for (char *const *o = opts; o && *o; o++) {
+    const char *v;
+    size_t k = opt_key(*o, &v);
+    if (opt_is(*o, k, "no-new-privileges"))
+      on = v == NULL || strcmp(v, "true") == 0;
+  }
+  return on;
+}
+
+bool sup_security_opt_honoured(const char *opt) {
+  const char *v;
+  size_t k = opt_key(opt, &v);
+  /* the guest applies no seccomp profile: unconfined is what it gets */
+  return opt_is(opt, k, "no-new-privileges") ||
+         (opt_is(opt, k, "seccomp") && v && strcmp(v, "unconfined") == 0);
+}
+
 char *sup_unhonoured_keys(const struct compose_service *svc) {
   struct sbuf b = SBUF_INIT;
+  for (char **o = svc->security_opt; o && *o; o++)
+    if (!sup_security_opt_honoured(*o)) {
+      _cleanup_free_ char *what = xasprintf("security_opt %s", *o);
+      add(&b, what);
+    }
   for (size_t i = 0; i < svc->n_volumes; i++) {
     const char *t = svc->volumes[i].type;
     if (!t || (strcmp(t, "tmpfs") != 0 && strcmp(t, "bind") != 0 && strcmp(t, "volume") != 0)) {

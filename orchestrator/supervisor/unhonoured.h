@@ -5,6 +5,7 @@
 #ifndef STACK_SUPERVISOR_UNHONOURED_H
 #define STACK_SUPERVISOR_UNHONOURED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,13 @@ char *sup_unhonoured_keys(const struct compose_service *svc);
  * `deploy.resources.limits`; 0 = the VM default. */
 unsigned long long sup_service_mem_mib(const struct compose_service *svc);
 unsigned sup_service_cpus(const struct compose_service *svc);
+/* Docker's security options: whether opts ask for no-new-privileges (the
+ * last of "no-new-privileges[:true|:false]" wins), and whether the VM
+ * runtime does what opt asks (no-new-privileges, seccomp=unconfined; not
+ * seccomp profiles, AppArmor or SELinux labels). */
+bool sup_security_opt_no_new_privs(char *const *opts);
+bool sup_security_opt_honoured(const char *opt);
+
 /* The container's process limit from `pids_limit`, else
  * `deploy.resources.limits.pids`; 0 = none. */
 uint64_t sup_service_pids_max(const struct compose_service *svc);

@@ -97,6 +97,7 @@ struct container {
   size_t n_files;
   uint64_t caps; /* for START, also of exec sessions */
   uint64_t pids_max; /* the same */
+  bool no_new_privs; /* the same */
   bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
@@ -402,7 +403,8 @@ static void send_start(struct container *c) {
       .env = c->env,
       .user = c->user,
       .workdir = c->workdir,
-      .flags = (c->tty ? PROTO_START_TTY : 0) | (c->interactive ? PROTO_START_STDIN : 0),
+      .flags = (c->tty ? PROTO_START_TTY : 0) | (c->interactive ? PROTO_START_STDIN : 0) |
+               (c->no_new_privs ? PROTO_START_NO_NEW_PRIVS : 0),
       .umask = 0xffffffffu,
       .rows = c->rows,
       .cols = c->cols,
@@ -481,6 +483,7 @@ static int copy_net(struct container *c, const struct container_opts *o,
   c->n_files = o->n_files;
   c->caps = o->limit_caps ? o->caps : PROTO_CAPS_ALL;
   c->pids_max = o->pids_max;
+  c->no_new_privs = o->no_new_privs;
   for (size_t i = 0; o->sysctls && o->sysctls[i]; i++) {
     if (i >= PROTO_MAX_SYSCTLS)
       return stack_error_set(err, -E2BIG, "more than %d sysctls", PROTO_MAX_SYSCTLS);
@@ -675,7 +678,8 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
       .env = env,
       .user = o->user ? o->user : c->user,
       .workdir = o->workdir ? o->workdir : c->workdir,
-      .flags = (o->tty ? PROTO_START_TTY : 0) | (o->interactive ? PROTO_START_STDIN : 0),
+      .flags = (o->tty ? PROTO_START_TTY : 0) | (o->interactive ? PROTO_START_STDIN : 0) |
+               (c->no_new_privs ? PROTO_START_NO_NEW_PRIVS : 0),
       .umask = 0xffffffffu,
       .rows = o->rows,
       .cols = o->cols,

@@ -70,6 +70,8 @@ struct container_opts {
   size_t n_shares;
   const char *const *sysctls;
   bool read_only;
+  /* security_opt no-new-privileges, for every process of the container */
+  bool no_new_privs;
   /* files written into the container once its root and mounts are up
    * (secrets, configs), at most PROTO_MAX_FILES */
   const struct proto_file *files;

@@ -13,6 +13,23 @@ int main(void) {
   s.mem_limit = s.shm_size = s.pids_limit = -1;
   s.deploy.memory_limit = -1;
   CHECK(sup_unhonoured_keys(&s) == NULL);
+
+  /* security_opt: no-new-privileges (the last one wins), seccomp
+   * unconfined honoured; profiles and labels named */
+  char *sec[] = {"no-new-privileges", "seccomp:unconfined", "apparmor=foo", NULL};
+  s.security_opt = sec;
+  CHECK(sup_security_opt_no_new_privs(sec));
+  char *named = sup_unhonoured_keys(&s);
+  CHECK(named && strcmp(named, "security_opt apparmor=foo") == 0);
+  free(named);
+  char *off[] = {"no-new-privileges=true", "no-new-privileges:false", NULL};
+  CHECK(!sup_security_opt_no_new_privs(off));
+  char *on[] = {"no-new-privileges:true", NULL};
+  CHECK(sup_security_opt_no_new_privs(on));
+  CHECK(!sup_security_opt_no_new_privs(NULL));
+  CHECK(!sup_security_opt_honoured("seccomp=/profile.json"));
+  s.security_opt = NULL;
+
   CHECK_INTEQ(sup_service_mem_mib(&s), 0);
   CHECK_INTEQ(sup_service_cpus(&s), 0);
 
