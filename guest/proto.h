@@ -38,8 +38,9 @@
  * 9: mounts of fstype "bind" and "umount" (single-file bind mounts).
  * 10: mounts of fstype "9p+copy" (a new volume gets the image's files).
  * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...).
- * 12: PROTO_START_NO_NEW_PRIVS. */
-#define PROTO_VERSION 12
+ * 12: PROTO_START_NO_NEW_PRIVS.
+ * 13: CONFIGURE ends with the domain name. */
+#define PROTO_VERSION 13
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -150,6 +151,7 @@ struct proto_configure {
   const char *sysctls[PROTO_MAX_SYSCTLS]; /* "net.core.somaxconn=1024" */
   uint32_t n_files;
   struct proto_file files[PROTO_MAX_FILES];
+  const char *domainname; /* the UTS domain name (Compose's domainname); "" = none */
 };
 
 /* The VM lives only as long as the host's end of the control port: the
@@ -566,6 +568,7 @@ static inline int proto_enc_configure(struct proto_wr *w, const struct proto_con
     proto_wr_u32(w, f->uid);
     proto_wr_u32(w, f->gid);
   }
+  proto_wr_str(w, c->domainname ? c->domainname : "");
   return proto_wr_end(w, at);
 }
 
@@ -629,6 +632,7 @@ static inline int proto_dec_configure(const void *p, size_t n, struct proto_conf
     f->uid = proto_rd_u32(&r);
     f->gid = proto_rd_u32(&r);
   }
+  c->domainname = proto_rd_str(&r);
   return proto_rd_done(&r);
 }
 

@@ -130,6 +130,10 @@ int sysconf_apply(const struct proto_configure *c, char *msg, size_t msglen) {
   }
   seed_rng(c->seed, c->seed_len);
   int r;
+  if (c->domainname[0] && setdomainname(c->domainname, strlen(c->domainname)) < 0) {
+    snprintf(msg, msglen, "setdomainname %s: %s", c->domainname, strerror(errno));
+    return -errno;
+  }
   if (c->hostname[0]) {
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
       snprintf(msg, msglen, "sethostname %s: %s", c->hostname, strerror(errno));

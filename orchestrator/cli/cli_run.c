@@ -38,6 +38,7 @@ static void run_usage(FILE *f) {
         "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
         "  -e, --env list             Set environment variables (K=V, or K to copy the host's)\n"
         "      --env-file list        Read in a file of environment variables\n"
+        "      --domainname string    Container NIS domain name\n"
         "      --hostname string      Container host name\n"
         "  -i, --interactive          Keep STDIN open\n"
         "      --kernel string        Guest kernel (vmlinux) to boot\n"
@@ -317,6 +318,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"cpus", required_argument, NULL, 'C'},
       {"name", required_argument, NULL, 'N'},
       {"hostname", required_argument, NULL, 'H'},
+      {"domainname", required_argument, NULL, 'O'},
       {"kernel", required_argument, NULL, 'K'},
       {"platform", required_argument, NULL, 'P'},
       {"pull", required_argument, NULL, 'L'},
@@ -383,6 +385,7 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     }
     case 'N': co.name = optarg; break;
     case 'H': co.hostname = optarg; break;
+    case 'O': co.domainname = optarg; break;
     case 'K': co.kernel = optarg; break;
     case 'P': platform = optarg; break;
     case 'L':

@@ -267,6 +267,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
         .user = svc->user,
         .workdir = svc->working_dir,
         .hostname = svc->hostname,
+        .domainname = svc->domainname,
         .tty = svc->tty,
         /* stdin_open: a pipe nobody writes to (reads wait), not /dev/null */
         .interactive = svc->stdin_open,

@@ -70,7 +70,7 @@ struct container {
   bool bound_to_host;
   /* what START sends */
   char **argv, **env;
-  char *user, *workdir, *hostname;
+  char *user, *workdir, *hostname, *domainname;
   bool tty, interactive;
   unsigned rows, cols;
   /* stdin that came before START was sent (the guest drops frames for a
@@ -350,19 +350,24 @@ static void send_configure(struct container *c) {
    * network it is 127.0.1.1 */
   struct sbuf hosts = SBUF_INIT;
   sbuf_puts(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  /* with a domain name, the full name first, as Docker writes it */
+  _cleanup_free_ char *names = c->domainname
+                                   ? xasprintf("%s.%s %s", c->hostname, c->domainname, c->hostname)
+                                   : xstrdup(c->hostname);
   bool named = false;
   for (size_t i = 0; i < c->n_nets; i++) {
     for (uint32_t j = 0; j < c->ifaces[i].n_addrs; j++) {
       const char *a = c->ifaces[i].addrs[j];
-      sbuf_printf(&hosts, "%.*s\t%s\n", (int)strcspn(a, "/"), a, c->hostname);
+      sbuf_printf(&hosts, "%.*s\t%s\n", (int)strcspn(a, "/"), a, names);
       named = true;
     }
   }
   if (!named)
-    sbuf_printf(&hosts, "127.0.1.1\t%s\n", c->hostname);
+    sbuf_printf(&hosts, "127.0.1.1\t%s\n", names);
   if (c->hosts_extra)
     sbuf_puts(&hosts, c->hosts_extra);
   cf->hostname = c->hostname;
+  cf->domainname = c->domainname;
   cf->hosts = hosts.data;
   cf->resolv = c->resolv ? c->resolv : "";
   cf->n_ifaces = (uint32_t)c->n_nets;
@@ -726,6 +731,7 @@ static void container_release(struct container *c) {
   free(c->user);
   free(c->workdir);
   free(c->hostname);
+  free(c->domainname);
   free(c->state_dir);
   free(c->run_dir);
   free(c->status.error);
@@ -909,6 +915,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->name = xstrdup(o->name ? o->name : c->id);
   c->image_ref = xstrdup(image->ref ? image->ref : "");
   c->hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(c->id, 12);
+  c->domainname = o->domainname && *o->domainname ? xstrdup(o->domainname) : NULL;
   c->argv = build_argv(&image->config, o);
   c->env = build_env(&image->config, o, c->hostname);
   c->user = xstrdup(o->user ? o->user : image->config.user ? image->config.user : "");

@@ -41,6 +41,7 @@ struct container_opts {
   const char *user;        /* NULL = the image's USER */
   const char *workdir;     /* NULL = the image's WORKDIR */
   const char *hostname;    /* NULL = the first 12 hex of the id */
+  const char *domainname;  /* NULL = none */
   bool tty;                /* a pty in the guest */
   bool interactive;        /* keep stdin open */
   unsigned rows, cols;     /* initial window size with tty */

@@ -55,6 +55,8 @@ out=$(run --hostname web1 "$img" sh -c 'hostname; cat /etc/hostname; grep -c web
 [[ $out == $'web1\nweb1\n1' ]] || fail "hostname: got '$out'"
 out=$(run "$img" hostname)
 [[ $out =~ ^[0-9a-f]{12}$ ]] || fail "default hostname: got '$out'"
+out=$(run --hostname web1 --domainname example.com "$img" sh -c 'hostname; cat /proc/sys/kernel/domainname; grep -c "web1.example.com web1$" /etc/hosts')
+[[ $out == $'web1\nexample.com\n1' ]] || fail "domainname: got '$out'"
 
 # entrypoint, ulimits, memory and CPUs
 out=$(run --entrypoint echo "$img" a b)

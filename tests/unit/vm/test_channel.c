@@ -163,6 +163,7 @@ static void test_configure_roundtrip(void) {
   static const uint8_t secret[] = {'s', 0, 'x'}; /* any bytes, NUL too */
   c.n_files = 1;
   c.files[0] = (struct proto_file){"/run/secrets/db", secret, 3, 0400, 1000, 1001};
+  c.domainname = "example.com";
   struct proto_wr w = {0};
   CHECK_INTEQ(proto_enc_configure(&w, &c), 0);
   struct proto_hdr h;
@@ -180,6 +181,7 @@ static void test_configure_roundtrip(void) {
   CHECK(d.files[0].len == 3 && memcmp(d.files[0].content, secret, 3) == 0);
   CHECK(d.files[0].mode == 0400 && d.files[0].uid == 1000 && d.files[0].gid == 1001);
   CHECK_STREQ(d.resolv, "nameserver 10.0.0.1\n");
+  CHECK_STREQ(d.domainname, "example.com");
   CHECK_STREQ(d.data_dev, "/dev/vdb");
   CHECK(d.realtime_sec == 1700000000 && d.realtime_nsec == 5);
   CHECK(d.seed_len == 4 && memcmp(d.seed, seed, 4) == 0);
