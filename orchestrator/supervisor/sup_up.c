@@ -170,7 +170,7 @@ static void strv_add(char ***v, size_t *n, const char *s) {
  * go to *names. */
 static int converge_service(struct supervisor *s, const struct compose_service *svc,
                             const cJSON *params, bool start_only, char ***names, size_t *n_names,
-                            struct stack_error **err) {
+                            bool *recreated, struct stack_error **err) {
   if (start_only) {
     for (size_t i = 0; i < s->state->n_containers; i++)
       if (strcmp(s->state->containers[i].service, svc->name) == 0 &&
@@ -221,6 +221,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     bool stale = rec && (force || (!keep && (rec->config_hash == NULL ||
                                              strcmp(rec->config_hash, hash) != 0)));
     if (stale) {
+      *recreated |= rec->status == CTR_RUNNING || rec->status == CTR_RESTARTING;
       sup_emit(s, sup_container_event(s, rec, "destroy"));
       sup_ctr_forget(s, name);
       sup_logs_remove(s, name);
@@ -242,6 +243,40 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     strv_add(names, n_names, name);
   }
   return 0;
+}
+
+/* depends_on.<dep>.restart: true: when up recreated dep's running
+ * container, the dependent's running containers restart too (as Compose's
+ * up does), transitively; up then waits for them as for its own. */
+static void restart_dependents(struct supervisor *s, bool *recreated, char ***names,
+                               size_t *n_names) {
+  const struct compose_project *p = s->project;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < p->n_services; i++) {
+      const struct compose_service *svc = &p->services[i];
+      bool due = false;
+      for (size_t k = 0; k < svc->n_depends_on && !recreated[i] && !due; k++) {
+        int d = compose_project_service_index(p, svc->depends_on[k].service);
+        due = svc->depends_on[k].restart && d >= 0 && recreated[d];
+      }
+      if (!due)
+        continue;
+      recreated[i] = grew = true; /* its own dependents follow */
+      for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
+        struct ps_container *rec = project_state_find(s->state, c->name);
+        if (strcmp(c->service, svc->name) != 0 || !(c->rt || c->adopted) || rec == NULL ||
+            rec->number == 0)
+          continue;
+        sup_ctr_kill_now(s, c);
+        bool listed = false;
+        for (size_t n = 0; n < *n_names && !listed; n++)
+          listed = strcmp((*names)[n], c->name) == 0;
+        if (!listed)
+          strv_add(names, n_names, c->name);
+      }
+    }
+  }
 }
 
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
@@ -324,13 +359,16 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   }
   _cleanup_strv_ char **names = NULL;
   size_t n_names = 0;
+  _cleanup_free_ bool *recreated = xcalloc(s->project->n_services + 1, sizeof(bool));
   for (size_t k = 0; k < n_order; k++) {
     const struct compose_service *svc = &s->project->services[order[k]];
-    if ((r = converge_service(s, svc, params, start_only, &names, &n_names, err)) < 0) {
+    if ((r = converge_service(s, svc, params, start_only, &names, &n_names,
+                              &recreated[order[k]], err)) < 0) {
       sup_save(s, NULL);
       return stack_error_prefix(err, "service %s", svc->name);
     }
   }
+  restart_dependents(s, recreated, &names, &n_names);
   if (names == NULL)
     names = xcalloc(1, sizeof(char *));
   /* Images and configuration for containers this run did not touch (an

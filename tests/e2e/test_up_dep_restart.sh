@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # depends_on.<svc>.restart: true with real VMs: `stack restart db` restarts
 # app (which declares restart: true on db) too, and leaves `other` (a plain
-# dependent) alone; `restart --no-deps db` restarts db only.
+# dependent) alone; `restart --no-deps db` restarts db only; `up` that
+# recreates db restarts app too.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init up-dep-restart
@@ -37,4 +38,14 @@ wait_for eval '[[ $(starts app) == 2 && $(starts db) == 2 ]]' ||
 timeout 300 "$STACK" restart -t 1 --no-deps db 2>"$tmp/err" || fail "restart --no-deps: $(cat "$tmp/err")"
 wait_for eval '[[ $(starts db) == 3 ]]' || fail "db after --no-deps: $(starts db)"
 [[ $(starts app) == 2 ]] || fail "--no-deps restarted app: $(starts app)"
+
+# up recreating db (a changed command) restarts app with it, not other; app
+# keeps its container
+app_id=$("$STACK" ps -q app)
+sed -i "s/echo db-start; sleep 300/echo db-start; echo v2; sleep 300/" compose.yaml
+timeout 300 "$STACK" up -d 2>"$tmp/err" || fail "up after the change: $(cat "$tmp/err")"
+wait_for eval '[[ $(starts app) == 3 ]]' || fail "up recreating db: app $(starts app)"
+[[ $(starts other) == 1 ]] || fail "up recreating db restarted other: $(starts other)"
+[[ $("$STACK" ps -q app) == "$app_id" ]] || fail "app was recreated, not restarted"
+[[ $("$STACK" ps --format json app) == *'"State":"running"'* ]] || fail "app: $("$STACK" ps -a app)"
 echo ok
