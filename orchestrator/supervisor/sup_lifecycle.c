@@ -21,13 +21,11 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
-#include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
+#include "sup_ctr_opts.h"
 #include "sup_net.h"
 #include "sup_server.h"
-#include "sup_files.h"
-#include "sup_volumes.h"
 #include "unhonoured.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
@@ -224,15 +222,6 @@ static int parse_signal(const char *name) {
   return SIGTERM;
 }
 
-static char **env_list(const struct compose_kvs *kvs) {
-  char **env = xcalloc(kvs->n + 1, sizeof(char *));
-  size_t k = 0;
-  for (size_t i = 0; i < kvs->n; i++)
-    if (kvs->v[i].value)
-      env[k++] = xasprintf("%s=%s", kvs->v[i].key, kvs->v[i].value);
-  return env;
-}
-
 static unsigned vcpus_of(const struct compose_service *svc) {
   unsigned n = svc ? sup_service_cpus(svc) : 0;
   return n ? n : vm_default_cpus();
@@ -258,74 +247,27 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
                           "stack up",
                           c->name, c->service);
   } else {
-    _cleanup_strv_ char **env = env_list(&svc->environment);
-    struct container_opts o = {
-        .name = c->name,
-        .entrypoint = svc->entrypoint,
-        .cmd = svc->command,
-        .env = env,
-        .user = svc->user,
-        .workdir = svc->working_dir,
-        .hostname = svc->hostname,
-        .domainname = svc->domainname,
-        .tty = svc->tty,
-        /* stdin_open: a pipe nobody writes to (reads wait), not /dev/null */
-        .interactive = svc->stdin_open,
-        .mem_mib = sup_service_mem_mib(svc),
-        .cpus = sup_service_cpus(svc),
-        .crowded = sup_crowded(s, c, sup_service_cpus(svc)),
-        /* every start makes a fresh VM state: keep none behind */
-        .remove = true,
-        .templates = s->templates,
-        .boots = s->boots,
-    };
+    __attribute__((cleanup(sup_ctr_opts_clear))) struct sup_ctr_opts b = {0};
+    if ((ret = sup_ctr_opts_build(s, svc, c->name, c, NULL, &b, err)) < 0)
+      goto failed;
+    struct container_opts *o = &b.o;
     /* the container's writable layer outlives its VM, as a Docker
      * container's does across stop/start and restarts; it goes when the
      * container is removed or recreated (sup_ctr_forget()) */
     _cleanup_free_ char *layer = sup_ctr_layer_path(s, c->name);
-    _cleanup_free_ char *binds = sup_ctr_binds_dir(s, c->name);
     _cleanup_free_ char *layers = fs_path_join(s->paths.state_dir, "layers");
     if ((ret = fs_mkdir_p(layers, 0700, err)) < 0)
       goto failed;
-    o.data_disk = layer;
+    o->data_disk = layer;
     static const struct container_io io = {on_output, on_started, on_exited};
-    struct proto_rlimit rl[PROTO_MAX_RLIMITS];
-    if ((ret = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0)
-      goto failed;
-    o.rlimits = rl;
-    struct proto_mount mounts[PROTO_MAX_MOUNTS];
-    _cleanup_strv_ char **mount_strings = NULL;
-    _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
-    struct vm_share shares[PROTO_MAX_MOUNTS];
-    struct proto_file files[PROTO_MAX_FILES];
-    if ((ret = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings,
-                                  err)) < 0 ||
-        (ret = sup_volumes_resolve(s->project, svc, c->name, binds, shares, PROTO_MAX_MOUNTS,
-                                   &o.n_shares, mounts, PROTO_MAX_MOUNTS, &o.n_mounts,
-                                   &mount_strings, err)) < 0 ||
-        (ret = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
-                                 PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
-      goto failed;
-    o.files = files;
-    o.mounts = mounts;
-    o.limit_caps = true;
-    o.pids_max = sup_service_pids_max(svc);
-    o.no_new_privs = sup_security_opt_no_new_privs(svc->security_opt);
-    if ((ret = caps_compute(svc->privileged, svc->cap_add, svc->cap_drop, &o.caps, err)) < 0) {
-      stack_error_prefix(err, "service %s", svc->name);
-      goto failed;
-    }
-    o.shares = shares;
-    o.sysctls = (const char *const *)sysctls;
-    o.read_only = svc->read_only;
     if ((ret = sup_health_configure(s, c, err)) < 0 ||
-        (ret = sup_net_attach(s, c->name, svc, &o, err)) < 0)
+        (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;
     c->ran = false;
     c->start_failed = false;
     c->crashed = false;
     c->started_at = uv_now(&s->loop);
-    ret = container_start(&s->loop, c->img, &o, &io, c, &c->rt, err);
+    ret = container_start(&s->loop, c->img, o, &io, c, &c->rt, err);
     if (ret == 0) {
       r->user_stopped = false;
       return 0;

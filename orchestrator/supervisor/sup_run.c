@@ -35,13 +35,11 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
-#include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
+#include "sup_ctr_opts.h"
 #include "sup_net.h"
 #include "sup_server.h"
-#include "sup_files.h"
-#include "sup_volumes.h"
 #include "unhonoured.h"
 
 /* The run is re-evaluated when something changes (sup_run_progress(), from
@@ -106,23 +104,6 @@ static const struct compose_service *with_volumes(struct compose_service *sv,
   return sv;
 }
 
-/* a's strings then b's, copied (NULL when both are empty) */
-static char **strv_join2(char *const *a, char *const *b) {
-  size_t n = 0;
-  for (char *const *v = a; v && *v; v++)
-    n++;
-  for (char *const *v = b; v && *v; v++)
-    n++;
-  if (n == 0)
-    return NULL;
-  char **out = xcalloc(n + 1, sizeof(char *));
-  n = 0;
-  for (char *const *v = a; v && *v; v++)
-    out[n++] = xstrdup(*v);
-  for (char *const *v = b; v && *v; v++)
-    out[n++] = xstrdup(*v);
-  return out;
-}
 
 static unsigned json_uint(const cJSON *p, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
@@ -210,28 +191,6 @@ static void ports_free(struct compose_port *p, size_t n) {
   free(p);
 }
 
-/* The service's environment with the request's K=V entries over it. */
-static char **run_env(const struct compose_service *svc, char *const *over) {
-  size_t n_over = 0;
-  while (over && over[n_over])
-    n_over++;
-  char **env = xcalloc(svc->environment.n + n_over + 1, sizeof(char *));
-  size_t k = 0;
-  for (size_t i = 0; i < svc->environment.n; i++) {
-    const struct compose_kv *kv = &svc->environment.v[i];
-    if (kv->value == NULL)
-      continue;
-    bool replaced = false;
-    size_t kl = strlen(kv->key);
-    for (size_t j = 0; j < n_over && !replaced; j++)
-      replaced = strncmp(over[j], kv->key, kl) == 0 && over[j][kl] == '=';
-    if (!replaced)
-      env[k++] = xasprintf("%s=%s", kv->key, kv->value);
-  }
-  for (size_t j = 0; j < n_over; j++)
-    env[k++] = xstrdup(over[j]);
-  return env;
-}
 
 static char *command_text(char *const *ep, char *const *cmd) {
   _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
@@ -458,60 +417,32 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   struct sup_ctr *c = sup_ctr_find(s, run->name);
   if (c == NULL || c->img == NULL)
     return stack_error_set(err, -ENOENT, "container %s was removed before it started", run->name);
-  _cleanup_strv_ char **env = run_env(svc, run->env);
-  struct container_opts o = {
-      .name = run->name,
-      .entrypoint = run->entrypoint ? run->entrypoint : svc->entrypoint,
-      .cmd = run->cmd ? run->cmd : svc->command,
-      .env = env,
-      .user = run->user ? run->user : svc->user,
-      .workdir = run->workdir ? run->workdir : svc->working_dir,
-      .hostname = svc->hostname,
-      .domainname = svc->domainname,
-      .tty = run->tty,
-      .interactive = run->interactive,
-      .rows = run->rows,
-      .cols = run->cols,
-      .mem_mib = sup_service_mem_mib(svc),
-      .cpus = sup_service_cpus(svc),
-      .crowded = sup_crowded(s, NULL, sup_service_cpus(svc)),
-      .remove = true, /* a one-off's writable layer goes with its VM */
-      .templates = s->templates,
-      .boots = s->boots,
-  };
-  struct proto_rlimit rl[PROTO_MAX_RLIMITS];
-  struct proto_mount mounts[PROTO_MAX_MOUNTS];
-  struct vm_share shares[PROTO_MAX_MOUNTS];
-  struct proto_file files[PROTO_MAX_FILES];
-  _cleanup_strv_ char **mount_strings = NULL;
-  _cleanup_strv_ char **sysctls = sup_service_sysctls(svc);
-  _cleanup_free_ char *binds = sup_ctr_binds_dir(s, run->name);
+  /* the service's options, with the run's additions and overrides */
   struct compose_service sv;
-  _cleanup_free_ struct compose_mount *extra = NULL;
-  int r;
-  if ((r = sup_service_rlimits(svc, rl, PROTO_MAX_RLIMITS, &o.n_rlimits, err)) < 0 ||
-      (r = sup_service_mounts(svc, mounts, PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) <
-          0 ||
-      (r = sup_volumes_resolve(s->project, with_volumes(&sv, svc, run, &extra), run->name, binds,
-                               shares, PROTO_MAX_MOUNTS, &o.n_shares, mounts, PROTO_MAX_MOUNTS,
-                               &o.n_mounts, &mount_strings, err)) < 0 ||
-      (r = sup_service_files(s->project, svc, files, PROTO_MAX_FILES, &o.n_files, mounts,
-                             PROTO_MAX_MOUNTS, &o.n_mounts, &mount_strings, err)) < 0)
+  _cleanup_free_ struct compose_mount *extra_mounts = NULL;
+  const struct sup_ctr_extra extra = {
+      .env = run->env,
+      .cap_add = run->cap_add,
+      .cap_drop = run->cap_drop,
+      .volumes_from = with_volumes(&sv, svc, run, &extra_mounts),
+  };
+  __attribute__((cleanup(sup_ctr_opts_clear))) struct sup_ctr_opts b = {0};
+  int r = sup_ctr_opts_build(s, svc, run->name, NULL, &extra, &b, err);
+  if (r < 0)
     return r;
-  o.files = files;
-  o.rlimits = rl;
-  o.limit_caps = true;
-  o.pids_max = sup_service_pids_max(svc);
-  o.no_new_privs = sup_security_opt_no_new_privs(svc->security_opt);
-  /* --cap-add/--cap-drop come on top of the service's cap_add/cap_drop */
-  _cleanup_strv_ char **cap_add = strv_join2(svc->cap_add, run->cap_add);
-  _cleanup_strv_ char **cap_drop = strv_join2(svc->cap_drop, run->cap_drop);
-  if ((r = caps_compute(svc->privileged, cap_add, cap_drop, &o.caps, err)) < 0)
-    return stack_error_prefix(err, "service %s", svc->name);
-  o.mounts = mounts;
-  o.shares = shares;
-  o.sysctls = (const char *const *)sysctls;
-  o.read_only = svc->read_only;
+  struct container_opts *o = &b.o;
+  if (run->entrypoint)
+    o->entrypoint = run->entrypoint;
+  if (run->cmd)
+    o->cmd = run->cmd;
+  if (run->user)
+    o->user = run->user;
+  if (run->workdir)
+    o->workdir = run->workdir;
+  o->tty = run->tty;
+  o->interactive = run->interactive;
+  o->rows = run->rows;
+  o->cols = run->cols;
   /* Compose publishes no port of the service unless --service-ports;
    * -p publishes its own */
   struct compose_service v = *svc;
@@ -534,7 +465,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
       nets[i].aliases = NULL;
   }
   v.networks = nets;
-  if ((r = sup_net_attach(s, run->name, &v, &o, err)) < 0)
+  if ((r = sup_net_attach(s, run->name, &v, o, err)) < 0)
     return r;
   if ((r = sup_health_configure(s, c, err)) < 0) {
     sup_net_detach(s, run->name);
@@ -544,7 +475,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   c->ran = false;
   c->start_failed = false;
   c->started_at = uv_now(&s->loop);
-  if ((r = container_start(&s->loop, c->img, &o, &io, run, &run->rt, err)) < 0) {
+  if ((r = container_start(&s->loop, c->img, o, &io, run, &run->rt, err)) < 0) {
     sup_net_detach(s, run->name);
     return r;
   }
