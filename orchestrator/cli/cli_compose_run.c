@@ -138,23 +138,7 @@ static int pull_images(const struct plan *pl, size_t svc, bool with_deps, const 
   order[0] = svc;
   if (with_deps)
     n = compose_graph_closure(pl->graph, &svc, 1, order);
-  _cleanup_free_ char *root = stack_data_root();
-  for (size_t k = 0; k < n; k++) {
-    const struct compose_service *sv = &pl->p->services[order[k]];
-    if (sv->image == NULL)
-      continue;
-    struct image_get_opts io = {.platform = sv->platform, .pull = cli_pull_policy(pull, sv),
-                                .quiet = quiet};
-    struct image_handle *h = NULL;
-    _cleanup_error_ struct stack_error *err = NULL;
-    if (image_get(root, sv->image, &io, &h, &err) < 0) {
-      stack_error_prefix(&err, "service %s", sv->name);
-      stack_error_print(err);
-      return -1;
-    }
-    image_handle_free(h);
-  }
-  return 0;
+  return cli_pull_images(pl->p, order, n, pull, quiet);
 }
 
 /* `up -d` of the dependencies, on the run's connection, before the run. */
@@ -183,19 +167,6 @@ static int start_deps(struct cli_globals *g, struct sup_client *client, char **d
   return 0;
 }
 
-static int on_output(const cJSON *ev, void *data) {
-  (void)data;
-  int fd;
-  size_t n = 0;
-  _cleanup_free_ unsigned char *buf = cli_exec_output_decode(ev, &fd, &n);
-  for (size_t off = 0; buf && off < n;) {
-    ssize_t w = write(fd, buf + off, n - off);
-    if (w <= 0)
-      break;
-    off += (size_t)w;
-  }
-  return 0;
-}
 
 /* --entrypoint "a b": split on blanks (no quoting), "" = none. */
 static cJSON *split_words(const char *s) {
@@ -359,7 +330,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   /* input goes out from other threads while this one reads the replies */
   struct cli_exec_input *in = detach ? NULL : cli_exec_input_start(client, true, tty);
   cJSON *res = NULL;
-  int r = sup_client_resume(client, on_output, NULL, &res, &err);
+  int r = sup_client_resume(client, cli_exec_output_write, NULL, &res, &err);
   if (in)
     cli_exec_input_stop(in);
   if (r < 0) {

@@ -34,19 +34,6 @@ static void usage(FILE *f, const char *prog) {
           prog);
 }
 
-static int on_output(const cJSON *ev, void *data) {
-  (void)data;
-  int fd;
-  size_t n = 0;
-  _cleanup_free_ unsigned char *buf = cli_exec_output_decode(ev, &fd, &n);
-  for (size_t off = 0; buf && off < n;) {
-    ssize_t w = write(fd, buf + off, n - off);
-    if (w <= 0)
-      break;
-    off += (size_t)w;
-  }
-  return 0;
-}
 
 int cli_exec(struct cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
@@ -127,7 +114,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
   }
   /* input goes out from other threads while this one reads the replies */
   struct cli_exec_input *in = cli_exec_input_start(client, true, tty);
-  int r = sup_client_resume(client, on_output, NULL, &res, &err);
+  int r = sup_client_resume(client, cli_exec_output_write, NULL, &res, &err);
   cli_exec_input_stop(in);
   if (r < 0) {
     stack_error_print(err);

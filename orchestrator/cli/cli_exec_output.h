@@ -11,4 +11,8 @@ typedef struct cJSON cJSON;
  * they are not base64), their count in *n and the stream (1 or 2) in *fd. */
 unsigned char *cli_exec_output_decode(const cJSON *ev, int *fd, size_t *n);
 
+/* An on_event callback (sup_client.h) for `exec` and `run SERVICE`: writes
+ * an output event's bytes to our stdout or stderr; always 0. */
+int cli_exec_output_write(const cJSON *ev, void *unused);
+
 #endif

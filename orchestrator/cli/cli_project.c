@@ -13,6 +13,8 @@
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
+#include "runtime/util/paths.h"
+#include "runtime/image/image.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
@@ -118,4 +120,25 @@ enum image_pull_policy cli_pull_policy(const char *flag, const struct compose_se
   if (p && strcmp(p, "never") == 0)
     return IMAGE_PULL_NEVER;
   return IMAGE_PULL_MISSING;
+}
+
+int cli_pull_images(const struct compose_project *p, const size_t *order, size_t n,
+                    const char *pull, bool quiet) {
+  _cleanup_free_ char *root = stack_data_root();
+  for (size_t k = 0; k < n; k++) {
+    const struct compose_service *sv = &p->services[order[k]];
+    if (sv->image == NULL)
+      continue;
+    struct image_get_opts io = {.platform = sv->platform, .pull = cli_pull_policy(pull, sv),
+                                .quiet = quiet};
+    struct image_handle *h = NULL;
+    _cleanup_error_ struct stack_error *err = NULL;
+    if (image_get(root, sv->image, &io, &h, &err) < 0) {
+      stack_error_prefix(&err, "service %s", sv->name);
+      stack_error_print(err);
+      return -1;
+    }
+    image_handle_free(h);
+  }
+  return 0;
 }

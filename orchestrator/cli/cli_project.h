@@ -55,6 +55,15 @@ bool cli_pull_flag_ok(const struct cli_globals *g, const char *verb, const char 
  * its pull_policy (always, never; anything else pulls what is missing). */
 enum image_pull_policy cli_pull_policy(const char *flag, const struct compose_service *sv);
 
+struct compose_project;
+/* Gets the images of p's services at indices order[0..n) (those with an
+ * image), as --pull (NULL = each pull_policy) says, printing progress
+ * unless quiet; a failure is printed, naming the service, and is -1.
+ * Images come before the supervisor is asked: a pull shows its progress in
+ * the CLI, and the supervisor's loop never waits on a registry. */
+int cli_pull_images(const struct compose_project *p, const size_t *order, size_t n,
+                    const char *pull, bool quiet);
+
 /* The executable a supervisor is started from. */
 #define CLI_SUPERVISOR_EXE "/proc/self/exe"
 

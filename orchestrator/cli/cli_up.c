@@ -174,26 +174,14 @@ static int pull_images(struct cli_globals *g, char **services, const char *pull,
       want[n_want++] = i;
   }
   size_t n = compose_graph_closure(graph, want, n_want, order);
-  _cleanup_free_ char *root = stack_data_root();
   for (size_t k = 0; k < n; k++) {
     const struct compose_service *sv = &p->services[order[k]];
     _cleanup_free_ char *ignored = sup_unhonoured_keys(sv);
     if (ignored)
       fprintf(stderr, "WARN: service %s: %s not supported by stack's VM runtime yet: ignored\n",
               sv->name, ignored);
-    if (sv->image == NULL)
-      continue;
-    struct image_get_opts io = {.platform = sv->platform, .pull = cli_pull_policy(pull, sv),
-                                .quiet = quiet};
-    struct image_handle *h = NULL;
-    if (image_get(root, sv->image, &io, &h, &err) < 0) {
-      stack_error_prefix(&err, "service %s", sv->name);
-      stack_error_print(err);
-      return -1;
-    }
-    image_handle_free(h);
   }
-  return 0;
+  return cli_pull_images(p, order, n, pull, quiet);
 }
 
 static void print_progress(const cJSON *res) {

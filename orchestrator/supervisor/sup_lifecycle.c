@@ -68,16 +68,8 @@ static struct ps_container *record(struct sup_ctr *c) {
 
 static void changed(struct sup_ctr *c, const char *action, int exit_code) {
   struct supervisor *s = c->sup;
-  struct ps_container *r = record(c);
-  if (r && action) {
-    cJSON *ev = sup_container_event(s, r, action);
-    if (exit_code >= 0) {
-      char code[16];
-      snprintf(code, sizeof(code), "%d", exit_code);
-      cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "exitCode", code);
-    }
-    sup_emit(s, ev);
-  }
+  if (action)
+    sup_emit_container(s, c->name, action, exit_code);
   sup_save(s, NULL);
   sup_progress(s);
 }
@@ -93,17 +85,7 @@ static void forget_vm(struct ps_container *r) {
 
 static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
   struct sup_ctr *c = data;
-  if (fd != 1 && fd != 2)
-    return;
-  struct sbuf *b = &c->line[fd];
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] == '\n') {
-      sup_log_line(c->sup, c, fd, b->data ? b->data : "", b->len);
-      sbuf_reset(b);
-    } else {
-      sbuf_putc(b, (char)p[i]);
-    }
-  }
+  sup_log_bytes(c->sup, c, fd, p, n);
 }
 
 /* Notes the VM's QEMU (pid and start time) in the state, so that a
@@ -137,11 +119,7 @@ static void after_exit(uv_timer_t *t);
 
 static void on_exited(void *data, const struct container_status *st) {
   struct sup_ctr *c = data;
-  for (int fd = 1; fd <= 2; fd++)
-    if (c->line[fd].len) {
-      sup_log_line(c->sup, c, fd, c->line[fd].data, c->line[fd].len);
-      sbuf_reset(&c->line[fd]);
-    }
+  sup_log_flush(c->sup, c);
   if (st->error) {
     _cleanup_free_ char *msg = xasprintf("stack: %s", st->error);
     sup_log_line(c->sup, c, 2, msg, strlen(msg));

@@ -217,3 +217,25 @@ void sup_logs_remove(struct supervisor *s, const char *name) {
     unlink(path);
   }
 }
+
+void sup_log_bytes(struct supervisor *s, struct sup_ctr *c, int fd, const uint8_t *p, size_t n) {
+  if (fd != 1 && fd != 2)
+    return;
+  struct sbuf *b = &c->line[fd];
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\n') {
+      sup_log_line(s, c, fd, b->data ? b->data : "", b->len);
+      sbuf_reset(b);
+    } else {
+      sbuf_putc(b, (char)p[i]);
+    }
+  }
+}
+
+void sup_log_flush(struct supervisor *s, struct sup_ctr *c) {
+  for (int fd = 1; fd <= 2; fd++)
+    if (c->line[fd].len) {
+      sup_log_line(s, c, fd, c->line[fd].data, c->line[fd].len);
+      sbuf_reset(&c->line[fd]);
+    }
+}

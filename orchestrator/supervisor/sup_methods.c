@@ -58,6 +58,20 @@ cJSON *sup_container_event(const struct supervisor *s, const struct ps_container
   return e;
 }
 
+void sup_emit_container(struct supervisor *s, const char *name, const char *action,
+                        int exit_code) {
+  struct ps_container *r = project_state_find(s->state, name);
+  if (r == NULL)
+    return;
+  cJSON *ev = sup_container_event(s, r, action);
+  if (exit_code >= 0) {
+    char code[16];
+    snprintf(code, sizeof(code), "%d", exit_code);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "exitCode", code);
+  }
+  sup_emit(s, ev);
+}
+
 /* The containers a request names in params.containers (names or services;
  * all when absent), as indexes into the state; an unknown name is an error. */
 static int select_containers(struct supervisor *s, const cJSON *params, bool **out,

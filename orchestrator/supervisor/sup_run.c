@@ -131,19 +131,6 @@ static void reply(struct sup_run *run, char *line) {
     free(line);
 }
 
-static void emit(struct supervisor *s, const char *name, const char *action, int exit_code) {
-  struct ps_container *r = project_state_find(s->state, name);
-  if (r == NULL)
-    return;
-  cJSON *ev = sup_container_event(s, r, action);
-  if (exit_code >= 0) {
-    char code[16];
-    snprintf(code, sizeof(code), "%d", exit_code);
-    cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "exitCode", code);
-  }
-  sup_emit(s, ev);
-}
-
 /* -p: "[IP:][HOST:]CONTAINER[/PROTO]" (HOST may be a range, as in a
  * Compose file's short syntax). */
 static int parse_publish(const char *spec, struct compose_port *p, struct stack_error **err) {
@@ -192,14 +179,6 @@ static void ports_free(struct compose_port *p, size_t n) {
 }
 
 
-static char *command_text(char *const *ep, char *const *cmd) {
-  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-  for (char *const *p = ep; p && *p; p++)
-    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
-  for (char *const *p = cmd; p && *p; p++)
-    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
-  return sbuf_steal(&b);
-}
 
 /* The image from the supervisor's cache of handles (which outlives the
  * run: the container's record may be started again); the CLI pulled it. */
@@ -295,9 +274,9 @@ static void run_finish(struct sup_run *run) {
       reply(run, sup_format_result(run->id, res));
     }
   }
-  emit(s, run->name, "die", run->exit_code);
+  sup_emit_container(s, run->name, "die", run->exit_code);
   if (run->remove && r) {
-    emit(s, run->name, "destroy", -1);
+    sup_emit_container(s, run->name, "destroy", -1);
     sup_ctr_forget(s, run->name);
     sup_logs_remove(s, run->name);
     project_state_remove(s->state, run->name);
@@ -326,17 +305,8 @@ static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
   /* detached (or the client went): into the container's log, where
    * `stack logs` finds it */
   struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
-  if (c == NULL)
-    return;
-  struct sbuf *b = &c->line[fd];
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] == '\n') {
-      sup_log_line(run->sup, c, fd, b->data ? b->data : "", b->len);
-      sbuf_reset(b);
-    } else {
-      sbuf_putc(b, (char)p[i]);
-    }
-  }
+  if (c)
+    sup_log_bytes(run->sup, c, fd, p, n);
 }
 
 static void on_started(void *data) {
@@ -367,7 +337,7 @@ static void on_started(void *data) {
     cJSON_AddStringToObject(res, "name", run->name);
     reply(run, sup_format_result(run->id, res));
   }
-  emit(s, run->name, "start", -1);
+  sup_emit_container(s, run->name, "start", -1);
   sup_save(s, NULL);
   sup_progress(s);
 }
@@ -377,11 +347,8 @@ static void run_tick(uv_timer_t *t);
 static void on_exited(void *data, const struct container_status *st) {
   struct sup_run *run = data;
   struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
-  for (int fd = 1; c && fd <= 2; fd++)
-    if (c->line[fd].len) {
-      sup_log_line(run->sup, c, fd, c->line[fd].data, c->line[fd].len);
-      sbuf_reset(&c->line[fd]);
-    }
+  if (c)
+    sup_log_flush(run->sup, c);
   run->exit_code = st->exit_code;
   if (st->error) {
     free(run->error);
@@ -763,12 +730,12 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   struct ps_container *rec = project_state_add(s->state, run->name, service, 0);
   rec->image = xstrdup(svc->image);
   rec->image_id = xstrdup(img->config_digest);
-  rec->command = command_text(run->entrypoint ? run->entrypoint
+  rec->command = sup_command_text(run->entrypoint ? run->entrypoint
                               : svc->entrypoint ? svc->entrypoint
                                                 : img->config.entrypoint,
                               run->cmd ? run->cmd : svc->command ? svc->command : img->config.cmd);
   rec->created_ms = sup_wall_ms();
-  emit(s, run->name, "create", -1);
+  sup_emit_container(s, run->name, "create", -1);
   struct sup_ctr *c = sup_ctr_get(s, run->name, service);
   c->img = img;
   c->policy = (struct restart_policy){.mode = RESTART_NO, .delay_ms = -1, .window_ms = -1};

@@ -123,10 +123,18 @@ void sup_emit(struct supervisor *s, cJSON *event);
 /* A container event as `docker compose events --json` prints it. */
 cJSON *sup_container_event(const struct supervisor *s, const struct ps_container *c,
                            const char *action);
+/* Emits action for container name (with exitCode when exit_code >= 0);
+ * nothing when it has no record. */
+void sup_emit_container(struct supervisor *s, const char *name, const char *action,
+                        int exit_code);
 /* Writes the state file; failures are logged, the state in memory stays. */
 int sup_save(struct supervisor *s, struct stack_error **err);
 /* Starts an orderly shutdown: stop listening, finish writes, end the loop. */
 void sup_shutdown(struct supervisor *s);
+
+/* sup_up.c: the command a container runs as `ps` shows it (entrypoint
+ * then command, joined by blanks).  Newly allocated. */
+char *sup_command_text(char *const *ep, char *const *cmd);
 
 /* sup_lifecycle.c: containers on the loop. */
 struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name);
@@ -186,6 +194,12 @@ void sup_health_resume(struct sup_ctr *c);
 
 /* sup_logs.c: container output, to disk and to followers. */
 void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len);
+/* A chunk of c's stdout (fd 1) or stderr (2): every complete line goes to
+ * sup_log_line(), the rest waits in c->line[fd] for more. */
+void sup_log_bytes(struct supervisor *s, struct sup_ctr *c, int fd, const uint8_t *p, size_t n);
+/* Logs what c->line holds once its process ended (a last line without
+ * its newline). */
+void sup_log_flush(struct supervisor *s, struct sup_ctr *c);
 /* Streams the stored output of the named containers (then, with follow,
  * what comes) as "log" events. */
 int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,

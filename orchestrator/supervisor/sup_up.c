@@ -125,9 +125,7 @@ static const struct image_handle *image_for(struct supervisor *s, const char *re
   return h;
 }
 
-static char *command_text(const struct compose_service *svc, const struct image_handle *img) {
-  char *const *ep = svc->entrypoint ? svc->entrypoint : img->config.entrypoint;
-  char *const *cmd = svc->command ? svc->command : img->config.cmd;
+char *sup_command_text(char *const *ep, char *const *cmd) {
   _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
   for (char *const *p = ep; p && *p; p++)
     sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
@@ -233,7 +231,8 @@ static int converge_service(struct supervisor *s, const struct compose_service *
       rec->config_hash = xstrdup(hash);
       rec->image = xstrdup(svc->image);
       rec->image_id = xstrdup(img->config_digest);
-      rec->command = command_text(svc, img);
+      rec->command = sup_command_text(svc->entrypoint ? svc->entrypoint : img->config.entrypoint,
+                                      svc->command ? svc->command : img->config.cmd);
       rec->created_ms = sup_wall_ms();
       sup_emit(s, sup_container_event(s, rec, "create"));
     }
