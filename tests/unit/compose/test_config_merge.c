@@ -1,4 +1,4 @@
-/* compose-go's 60 merge cases (shared/conformance/compose-go/merge): base
+/* compose-go's 60 merge cases (tests/conformance/compose-go/merge): base
  * and override, each loaded as `stack config -f base -f override` loads them
  * (schema check, canonical form, merge, paths, defaults), must give the
  * same project as expected.yaml loaded alone.  expected.yaml is compose-go's

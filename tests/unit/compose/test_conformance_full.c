@@ -1,4 +1,4 @@
-/* compose-go's "full example" (shared/conformance/compose-go/full-example):
+/* compose-go's "full example" (tests/conformance/compose-go/full-example):
  * the file, taken through interpolation, schema check, canonical form, path
  * resolution and environment resolution (compose-go's loader with
  * normalisation skipped, as that test runs it), printed as YAML, must read
