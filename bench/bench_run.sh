@@ -110,7 +110,7 @@ if command -v dockerd >/dev/null && [[ -x /usr/bin/docker || -x /usr/local/bin/d
   wait "$dockerd_pid" 2>/dev/null || true
   dockerd_pid=
 else
-  echo "docker: dockerd not installed (apt-get install docker.io): no side-by-side figure"
+  echo "docker: dockerd not installed (scripts/setup-dev.sh --bench): no side-by-side figure"
 fi
 
 # Memory: an idle VM, then 200 MB written to and deleted from tmpfs.

@@ -35,7 +35,7 @@ sizes=${BENCH_UP_SIZES:-1 3 10}
 interval=${BENCH_UP_INTERVAL:-500ms}
 cpus=${BENCH_UP_CPUS:-}
 [[ -x $stack ]] || { echo "bench_up: no stack binary at $stack (build it, or set STACK_BIN)" >&2; exit 1; }
-command -v docker-compose >/dev/null || { echo "bench_up: docker-compose missing (apt-get install docker-compose)" >&2; exit 1; }
+command -v docker-compose >/dev/null || { echo "bench_up: docker-compose missing (scripts/setup-dev.sh --bench)" >&2; exit 1; }
 . "$here/bench/lib/docker.sh"
 
 tmp=$(mktemp -d /tmp/sbu.XXXXXX)

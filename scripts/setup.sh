@@ -6,17 +6,19 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-# Build and run dependencies (design.md, "Dependencies"), the guest kernel's
-# build tools, and the tools the tests and benchmarks drive.
+# What stack needs to build and run (design.md, "Dependencies"): the
+# compiler and libraries, QEMU, the guest kernel's source and build tools,
+# nftables for the project networks, busybox-static for the bundled example's
+# offline image, curl for the README's first command.  Test tools and
+# benchmark peers (a registry, skopeo, Docker, Compose, ...) are not installed
+# here: scripts/setup-dev.sh does that for the test command and the benches.
 packages=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config
   libyaml-dev libcjson-dev libcurl4-openssl-dev libarchive-dev libext2fs-dev e2fsprogs
   libuv1-dev libssl-dev libzstd-dev zstd musl-tools
   qemu-system-x86
   linux-source-6.1 bc bison flex libelf-dev cpio xz-utils
-  docker-registry skopeo umoci busybox-static debootstrap apache2-utils openssl
-  nftables libnftables-dev dnsmasq-base iproute2 dnsutils netcat-openbsd curl hyperfine python3
-  docker-compose docker.io
+  nftables libnftables-dev iproute2 busybox-static curl
 )
 
 missing=()

@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 STACK_CMAKE_ARGS="-DSTACK_WERROR=ON" "$here/scripts/setup.sh"
+"$here/scripts/setup-dev.sh"
 
 echo "== unit tests under AddressSanitizer and UBSan"
 cmake -S . -B build-asan -DSTACK_SANITIZE=ON -DSTACK_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
