@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,22 @@ char *fs_path_join(const char *a, const char *b) {
   while (*b == '/')
     b++;
   return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+int fs_lock_path(const char *path, int op, struct stack_error **err) {
+  for (;;) {
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+      return stack_error_errno(err, -errno, "cannot open %s", path);
+    while (flock(fd, op) < 0)
+      if (errno != EINTR)
+        return stack_error_errno(err, -errno, "cannot lock %s", path);
+    struct stat held, now;
+    if (fstat(fd, &held) < 0)
+      return stack_error_errno(err, -errno, "cannot stat %s", path);
+    if (stat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+      return steal_fd(&fd);
+  }
 }
 
 int fs_exists(const char *path) {

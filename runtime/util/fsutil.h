@@ -30,6 +30,13 @@ int fs_rm_rf(const char *path, struct stack_error **err);
 /* Joins two path components with exactly one '/'. */
 char *fs_path_join(const char *a, const char *b);
 
+/* Opens path (created with mode 0600 when missing) and flock()s it with op
+ * (LOCK_EX or LOCK_SH, maybe | LOCK_NB).  A lock file its owner removes
+ * while holding it (so that nothing is left behind) would lock nothing: if
+ * path no longer names the file once it is locked, it is opened again.
+ * Returns the descriptor, or -errno (-EWOULDBLOCK: held, with LOCK_NB). */
+int fs_lock_path(const char *path, int op, struct stack_error **err);
+
 /* Returns whether path exists (any type). */
 int fs_exists(const char *path);
 
