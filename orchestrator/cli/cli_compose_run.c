@@ -20,6 +20,7 @@
 #include "cli_project.h"
 #include "orchestrator/compose/compose_graph.h"
 #include "orchestrator/compose/compose_load.h"
+#include "orchestrator/supervisor/naming.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/image/image.h"
@@ -229,7 +230,16 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
       cJSON_DeleteItemFromObject(params, "entrypoint");
       cJSON_AddItemToObject(params, "entrypoint", split_words(optarg));
       break;
-    case 'N': cJSON_AddStringToObject(params, "name", optarg); break;
+    case 'N': {
+      /* checked before a supervisor is started for it */
+      _cleanup_error_ struct stack_error *e = NULL;
+      if (naming_check("container", optarg, &e) < 0) {
+        fprintf(stderr, "%s run: --name: %s\n", g->progname, e->msg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      cJSON_AddStringToObject(params, "name", optarg);
+      break;
+    }
     case 'D': no_deps = true; break;
     case 'p': cJSON_AddItemToArray(publish, cJSON_CreateString(optarg)); break;
     case 'P': cJSON_AddTrueToObject(params, "service_ports"); break;

@@ -20,6 +20,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
+#include "orchestrator/supervisor/naming.h"
 #include "orchestrator/supervisor/unhonoured.h"
 #include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
@@ -383,7 +384,15 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       co.cpus = v < 1 ? 1 : (unsigned)(v + 0.999); /* a VM has whole CPUs */
       break;
     }
-    case 'N': co.name = optarg; break;
+    case 'N': {
+      _cleanup_error_ struct stack_error *e = NULL;
+      if (naming_check("container", optarg, &e) < 0) {
+        fprintf(stderr, "stack run: --name: %s\n", e->msg);
+        return CONTAINER_EXIT_FAILED;
+      }
+      co.name = optarg;
+      break;
+    }
     case 'H': co.hostname = optarg; break;
     case 'O': co.domainname = optarg; break;
     case 'K': co.kernel = optarg; break;

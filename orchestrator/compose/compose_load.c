@@ -13,6 +13,7 @@
 #include "compose_extends.h"
 #include "compose_interp.h"
 #include "compose_merge.h"
+#include "compose_names.h"
 #include "compose_normalize.h"
 #include "compose_profiles.h"
 #include "compose_scalar.h"
@@ -442,19 +443,14 @@ static int load_files(struct loader *L, char *const *paths, const struct scope *
 /* ---- project name ---------------------------------------------------- */
 
 static int check_name(const char *name, const char *from, struct stack_error **err) {
-  _cleanup_free_ char *norm = compose_normalize_project_name(name);
-  if (name[0] == '\0' || strcmp(norm, name) != 0)
-    return stack_error_set(err, -EINVAL,
-                           "invalid project name \"%s\" (from %s): it must consist only of "
-                           "lowercase letters, digits, hyphens and underscores, and start with a "
-                           "letter or digit",
-                           name, from);
-  return 0;
+  int r = compose_name_check(COMPOSE_NAME_PROJECT, name, err);
+  return r < 0 ? stack_error_prefix(err, "%s", from) : 0;
 }
 
 static int project_name(struct loader *L, const struct compose_env *env, const struct cnode *tree,
                         const char *project_dir, char **out, struct stack_error **err) {
   const char *name = NULL, *from = NULL;
+  const struct cnode *at = NULL;
   if (L->o->project_name && *L->o->project_name) {
     name = L->o->project_name;
     from = "-p/--project-name";
@@ -462,9 +458,14 @@ static int project_name(struct loader *L, const struct compose_env *env, const s
     from = "COMPOSE_PROJECT_NAME";
   } else if ((name = cnode_map_get_str(tree, "name")) && *name) {
     from = "the top-level `name`";
+    at = cnode_map_get(tree, "name");
   }
   if (from) {
     int r = check_name(name, from, err);
+    if (r < 0 && at) {
+      _cleanup_free_ char *where = cnode_where(at);
+      return stack_error_prefix(err, "%s", where);
+    }
     if (r < 0)
       return r;
     *out = xstrdup(name);
@@ -592,6 +593,9 @@ int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out
   _cleanup_strv_ char **env_list = compose_env_to_environ(&env);
   r = compose_finalize(tree, (const char *const *)env_list, err);
   if (r < 0)
+    return r;
+  /* before normalisation: a `name:` there is one the user wrote */
+  if (!o->no_consistency && (r = compose_validate_runnable(tree, err)) < 0)
     return r;
   if (!o->skip_normalize) {
     r = compose_normalize(tree, err);

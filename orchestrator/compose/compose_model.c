@@ -346,6 +346,8 @@ static void read_service(struct rd *rd, const struct cnode_pair *p, struct compo
   s->hostname = dup_str(n, "hostname");
   s->domainname = dup_str(n, "domainname");
   s->container_name = dup_str(n, "container_name");
+  if (s->container_name && s->container_name[0] == '/') /* Docker drops it */
+    memmove(s->container_name, s->container_name + 1, strlen(s->container_name));
   s->platform = dup_str(n, "platform");
   s->pull_policy = dup_str(n, "pull_policy");
   s->restart = dup_str(n, "restart");

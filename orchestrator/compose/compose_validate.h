@@ -22,4 +22,19 @@ int compose_validate_schema(const struct cnode *file_tree, struct stack_error **
  * ip/port/protocol.  Returns 0 or -EINVAL. */
 int compose_validate_project(const struct cnode *project, struct stack_error **err);
 
+/* Linux's limit for one argument or environment string (MAX_ARG_STRLEN,
+ * with its NUL), and what stack passes to a container's process in all
+ * (command, entrypoint and environment; the guest channel carries at most
+ * 1 MiB with everything else a container needs). */
+#define COMPOSE_ARG_MAX 131071u
+#define COMPOSE_EXEC_MAX (512u << 10)
+
+/* Checks, on the merged tree before normalisation, what starting a
+ * container would refuse (compose_validate_runnable.c): names that become
+ * files under stack's state (compose_names.h), mount and file targets,
+ * working_dir, sizes of the command and environment.  Errors name
+ * file:line:col and the field ("services.web.container_name: ...");
+ * returns 0 or -EINVAL. */
+int compose_validate_runnable(const struct cnode *project, struct stack_error **err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/compose/compose_names.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 
@@ -55,17 +56,7 @@ unsigned naming_next_number(const unsigned *used, size_t n) {
 }
 
 int naming_check(const char *what, const char *name, struct stack_error **err) {
-  size_t len = strlen(name);
-  bool ok = len > 0 && len <= 128;
-  for (size_t i = 0; ok && i < len; i++) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    ok = alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
-  }
-  if (!ok)
-    return stack_error_set(err, -EINVAL,
-                           "invalid %s name \"%s\": use 1 to 128 letters, digits, '_', '.' or "
-                           "'-', starting with a letter or digit",
-                           what, name);
-  return 0;
+  return compose_name_check(strcmp(what, "project") == 0 ? COMPOSE_NAME_PROJECT
+                                                          : COMPOSE_NAME_CONTAINER,
+                            name, err);
 }

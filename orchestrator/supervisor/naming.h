@@ -31,8 +31,9 @@ int naming_replicas(const char *service, int cli_scale, int deploy_replicas, int
 /* The number for the next new container, given the numbers in use. */
 unsigned naming_next_number(const unsigned *used, size_t n);
 
-/* Checks a container or project name against Docker's rule
- * [a-zA-Z0-9][a-zA-Z0-9_.-]* so that it can name files and sockets. */
+/* Checks a project name (what "project") against Compose's rule, any
+ * other against Docker's rule for container names (compose_names.h), so
+ * that it can name files and sockets. */
 int naming_check(const char *what, const char *name, struct stack_error **err);
 
 #endif

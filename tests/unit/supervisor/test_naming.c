@@ -41,7 +41,22 @@ static void test_replicas(void) {
   CHECK(err && strstr(err->msg, "services.web") && strstr(err->msg, "container_name"));
   stack_error_free(err);
   err = NULL;
-  CHECK_INTEQ(naming_check("project", "my_app-1.x", &err), 0);
+  /* projects: Compose's rule; containers: Docker's */
+  CHECK_INTEQ(naming_check("project", "my_app-1", &err), 0);
+  CHECK_INTEQ(naming_check("project", "my_app-1.x", &err), -22);
+  stack_error_free(err);
+  err = NULL;
+  CHECK_INTEQ(naming_check("project", "MyApp", &err), -22);
+  stack_error_free(err);
+  err = NULL;
+  CHECK_INTEQ(naming_check("container", "My_app-1.x", &err), 0);
+  CHECK_INTEQ(naming_check("container", "a", &err), -22);
+  stack_error_free(err);
+  err = NULL;
+  CHECK_INTEQ(naming_check("container", "../../tmp/x/victim", &err), -22);
+  CHECK(err && strstr(err->msg, "invalid container name \"../../tmp/x/victim\""));
+  stack_error_free(err);
+  err = NULL;
   CHECK_INTEQ(naming_check("project", "-x", &err), -22);
   stack_error_free(err);
   err = NULL;
