@@ -214,8 +214,11 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
   struct ipam_pool pool;
   if ((r = ipam_parse_pool(spec->pool ? spec->pool : IPAM_DEFAULT_POOL, &pool, err)) < 0)
     return r;
-  _cleanup_free_ char *state_path =
-      spec->state_path ? xstrdup(spec->state_path) : net_state_default_path(spec->project);
+  _cleanup_free_ char *state_path = NULL;
+  if (spec->state_path)
+    state_path = xstrdup(spec->state_path);
+  else if ((r = net_state_default_path(spec->project, &state_path, err)) < 0)
+    return r;
   struct net_state adopted = {0};
   bool have_state = false;
   if (spec->adopt) {
@@ -613,10 +616,15 @@ int net_project_down(struct net_project *p, struct stack_error **err) {
 
 int net_project_down_from_state(const char *project, const char *state_path,
                                 struct stack_error **err) {
-  _cleanup_free_ char *path = state_path ? xstrdup(state_path) : net_state_default_path(project);
+  _cleanup_free_ char *path = NULL;
+  int r = 0;
+  if (state_path)
+    path = xstrdup(state_path);
+  else if ((r = net_state_default_path(project, &path, err)) < 0)
+    return r;
   struct net_state st;
   bool exists;
-  int r = net_state_load(path, &st, &exists, err);
+  r = net_state_load(path, &st, &exists, err);
   if (r < 0 || !exists)
     return r;
   struct netlink *nl = NULL;

@@ -11,11 +11,13 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 
-char *net_state_default_path(const char *project) {
+int net_state_default_path(const char *project, char **out, struct stack_error **err) {
   _cleanup_free_ char *root = stack_data_root();
-  return xasprintf("%s/projects/%s/network.json", root, project);
+  return state_path_join(root, (const char *const[]){"projects", project, "network.json", NULL},
+                         out, err);
 }
 
 static size_t strv_len(char **v) {

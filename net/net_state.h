@@ -22,8 +22,9 @@ struct net_state {
   char **addresses;
 };
 
-/* The default location: <data root>/projects/<project>/network.json. */
-char *net_state_default_path(const char *project);
+/* The default location, <data root>/projects/<project>/network.json, into
+ * *out (caller frees); an error if project is not a plain name. */
+int net_state_default_path(const char *project, char **out, struct stack_error **err);
 
 /* Loads a state file; a missing file gives an empty state (*exists false). */
 int net_state_load(const char *path, struct net_state *st, bool *exists,

@@ -62,7 +62,6 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
   memset(b, 0, sizeof(*b));
   b->env = env_over(svc, extra->env);
   b->sysctls = sup_service_sysctls(svc);
-  b->binds = sup_ctr_binds_dir(s, name);
   unsigned cpus = sup_service_cpus(svc);
   b->o = (struct container_opts){
       .name = name,
@@ -95,7 +94,8 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
   };
   struct container_opts *o = &b->o;
   int r;
-  if ((r = sup_service_rlimits(svc, b->rlimits, PROTO_MAX_RLIMITS, &o->n_rlimits, err)) < 0 ||
+  if ((r = sup_ctr_binds_dir(s, name, &b->binds, err)) < 0 ||
+      (r = sup_service_rlimits(svc, b->rlimits, PROTO_MAX_RLIMITS, &o->n_rlimits, err)) < 0 ||
       (r = sup_service_mounts(svc, b->mounts, PROTO_MAX_MOUNTS, &o->n_mounts, &b->strings,
                               err)) < 0 ||
       (r = sup_volumes_resolve(s->project, extra->volumes_from ? extra->volumes_from : svc, name,

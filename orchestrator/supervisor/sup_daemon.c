@@ -12,6 +12,8 @@
 
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "sup_client.h"
 #include "sup_paths.h"
@@ -24,7 +26,10 @@
 /* In the grandchild: never returns. */
 static void daemon_main(const struct sup_paths *p, const char *exe, int ready) {
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log = open(p->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int log = state_open(p->state_dir, (const char *const[]){"supervisor.log", NULL},
+                       O_WRONLY | O_CREAT | O_APPEND, 0600, NULL);
+  if (log < 0)
+    errno = -log;
   if (devnull < 0 || log < 0 || dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
     dprintf(ready, "cannot open %s: %s\n", p->log_file, strerror(errno));
     _exit(1);
@@ -80,12 +85,9 @@ int sup_daemon_start(const struct sup_paths *p, const char *exe, struct stack_er
   int r = sup_paths_mkdirs(p, err);
   if (r < 0)
     return r;
-  _cleanup_close_ int lock = open(p->start_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  _cleanup_close_ int lock = fs_lock_path(p->start_lock, LOCK_EX, err);
   if (lock < 0)
-    return stack_error_errno(err, -errno, "cannot open %s", p->start_lock);
-  while (flock(lock, LOCK_EX) < 0)
-    if (errno != EINTR)
-      return stack_error_errno(err, -errno, "cannot lock %s", p->start_lock);
+    return lock;
   /* Someone else may have started it while we waited for the lock. */
   struct sup_client *c = NULL;
   if (sup_client_connect(p, &c, NULL) == 0) {

@@ -3,10 +3,12 @@
  * requests that wait for them. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
@@ -214,6 +217,31 @@ bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_
   return vcpus > (unsigned long)(host > 0 ? host : 1);
 }
 
+/* The layer's directory made, and a layer kept from an earlier run checked:
+ * QEMU opens it by path, so it must be a file of ours, not a symlink. */
+static int prepare_layer(struct supervisor *s, const char *name, char **out,
+                         struct stack_error **err) {
+  _cleanup_free_ char *file = xasprintf("%s.img", name);
+  int r = state_mkdir(s->paths.state_dir, (const char *const[]){"layers", NULL}, 0700, err);
+  if (r < 0)
+    return r;
+  _cleanup_error_ struct stack_error *e = NULL;
+  _cleanup_close_ int fd =
+      state_open(s->paths.state_dir, (const char *const[]){"layers", file, NULL}, O_PATH, 0, &e);
+  struct stat st;
+  if (fd < 0 && fd != -ENOENT) {
+    if (err)
+      *err = steal_pointer(&e);
+    return fd;
+  }
+  if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+    return stack_error_set(err, -EINVAL,
+                           "the writable layer of %s under %s/layers is not a regular file; "
+                           "remove it",
+                           name, s->paths.state_dir);
+  return sup_ctr_layer_path(s, name, out, err);
+}
+
 int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
   const struct compose_service *svc =
       s->project ? compose_project_service(s->project, c->service) : NULL;
@@ -232,9 +260,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     /* the container's writable layer outlives its VM, as a Docker
      * container's does across stop/start and restarts; it goes when the
      * container is removed or recreated (sup_ctr_forget()) */
-    _cleanup_free_ char *layer = sup_ctr_layer_path(s, c->name);
-    _cleanup_free_ char *layers = fs_path_join(s->paths.state_dir, "layers");
-    if ((ret = fs_mkdir_p(layers, 0700, err)) < 0)
+    _cleanup_free_ char *layer = NULL;
+    if ((ret = prepare_layer(s, c->name, &layer, err)) < 0)
       goto failed;
     o->data_disk = layer;
     static const struct container_io io = {on_output, on_started, on_exited};
@@ -597,6 +624,8 @@ static void stop_step(struct supervisor *s, struct sup_job *j) {
 
 void sup_progress(struct supervisor *s) {
   sup_run_progress(s);
+  if (s->stopping)
+    return; /* no container or request is left to wait for */
   for (struct sup_job *j = s->jobs; j; j = j->next)
     if (j->is_stop)
       stop_step(s, j);
@@ -627,8 +656,14 @@ void sup_progress(struct supervisor *s) {
     if (!job_done(s, j, &failure))
       continue;
     job_unlink(s, j);
-    sup_conn_send(j->conn, failure ? sup_format_error(j->id, -EIO, failure)
-                                   : sup_format_result(j->id, job_result(s, j)));
+    char *reply = failure ? sup_format_error(j->id, -EIO, failure)
+                          : sup_format_result(j->id, job_result(s, j));
+    if (failure && sup_rollback_due(s, j)) {
+      sup_rollback(s, j->conn, reply); /* every other job is gone with it */
+      job_free(j);
+      return;
+    }
+    sup_conn_send(j->conn, reply);
     job_free(j);
   }
 }
@@ -662,17 +697,23 @@ static void on_ctr_timer_closed(uv_handle_t *h) {
   free(c);
 }
 
-char *sup_ctr_layer_path(const struct supervisor *s, const char *name) {
-  return xasprintf("%s/layers/%s.img", s->paths.state_dir, name);
+int sup_ctr_layer_path(const struct supervisor *s, const char *name, char **out,
+                       struct stack_error **err) {
+  _cleanup_free_ char *file = xasprintf("%s.img", name);
+  return state_path_join(s->paths.state_dir, (const char *const[]){"layers", file, NULL}, out,
+                         err);
 }
 
-char *sup_ctr_binds_dir(const struct supervisor *s, const char *name) {
-  return xasprintf("%s/binds/%s", s->paths.state_dir, name);
+int sup_ctr_binds_dir(const struct supervisor *s, const char *name, char **out,
+                      struct stack_error **err) {
+  return state_path_join(s->paths.state_dir, (const char *const[]){"binds", name, NULL}, out,
+                         err);
 }
 
 void sup_ctr_forget(struct supervisor *s, const char *name) {
-  _cleanup_free_ char *layer = sup_ctr_layer_path(s, name);
-  _cleanup_free_ char *binds = sup_ctr_binds_dir(s, name);
+  _cleanup_free_ char *layer = NULL, *binds = NULL;
+  sup_ctr_layer_path(s, name, &layer, NULL);
+  sup_ctr_binds_dir(s, name, &binds, NULL);
   for (struct sup_ctr **pp = &s->ctrs; *pp; pp = &(*pp)->next) {
     struct sup_ctr *c = *pp;
     if (strcmp(c->name, name) != 0)
@@ -685,8 +726,10 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
     break;
   }
   /* its VM is gone (killed above): the writable layer goes too */
-  unlink(layer);
-  fs_rm_rf(binds, NULL);
+  if (layer)
+    unlink(layer);
+  if (binds)
+    fs_rm_rf(binds, NULL);
 }
 
 void sup_lifecycle_free(struct supervisor *s) {

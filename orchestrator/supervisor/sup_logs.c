@@ -16,27 +16,41 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "sup_server.h"
 
 #define LOG_MAX_BYTES (10u << 20)
 #define LOG_MAX_LINE 65536 /* longer lines are cut: a log is not a data channel */
 
+/* logs/<name>.log, or .log.1 (the older one), under the project's state
+ * directory; opened beneath it (state_path.h): a name that is not a plain
+ * file name, or a symlink there, is refused (-errno). */
+static int log_open_file(const struct supervisor *s, const char *name, bool old, int flags) {
+  _cleanup_free_ char *file = xasprintf("%s.log%s", name, old ? ".1" : "");
+  return state_open(s->paths.state_dir, (const char *const[]){"logs", file, NULL}, flags, 0600,
+                    NULL);
+}
+
 static char *log_path(const struct supervisor *s, const char *name, bool old) {
-  return xasprintf("%s/%s.log%s", s->paths.logs_dir, name, old ? ".1" : "");
+  _cleanup_free_ char *file = xasprintf("%s.log%s", name, old ? ".1" : "");
+  char *p = NULL;
+  state_path_join(s->paths.state_dir, (const char *const[]){"logs", file, NULL}, &p, NULL);
+  return p;
 }
 
 static void log_open(struct supervisor *s, struct sup_ctr *c) {
-  _cleanup_free_ char *path = log_path(s, c->name, false);
   if (c->log_bytes >= LOG_MAX_BYTES) {
+    _cleanup_free_ char *path = log_path(s, c->name, false);
     _cleanup_free_ char *old = log_path(s, c->name, true);
     close(c->log_fd);
     c->log_fd = -1;
-    rename(path, old);
+    if (path && old)
+      rename(path, old);
   }
   if (c->log_fd >= 0)
     return;
-  c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  c->log_fd = log_open_file(s, c->name, false, O_WRONLY | O_CREAT | O_APPEND);
   struct stat st;
   c->log_bytes = c->log_fd >= 0 && fstat(c->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
@@ -111,10 +125,10 @@ static void read_log(struct supervisor *s, const struct ps_container *r,
   long tail = f->tail;
   size_t first = *n;
   for (int old = 1; old >= 0; old--) {
-    _cleanup_free_ char *path = log_path(s, r->name, old);
+    _cleanup_close_ int fd = log_open_file(s, r->name, old, O_RDONLY);
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
-    if (fs_read_file(path, 2 * LOG_MAX_BYTES, &text, &len, NULL) < 0)
+    if (fd < 0 || fs_read_fd(fd, "a log", 2 * LOG_MAX_BYTES, &text, &len, NULL) < 0)
       continue;
     for (char *p = text, *nl; p < text + len; p = nl + 1) {
       nl = memchr(p, '\n', (size_t)(text + len - p));
@@ -214,7 +228,8 @@ void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code) {
 void sup_logs_remove(struct supervisor *s, const char *name) {
   for (int old = 0; old < 2; old++) {
     _cleanup_free_ char *path = log_path(s, name, old);
-    unlink(path);
+    if (path)
+      unlink(path);
   }
 }
 

@@ -198,8 +198,7 @@ static int m_shutdown(struct supervisor *s, struct sup_conn *c, const struct sup
       return stack_error_set(err, -EBUSY,
                              "project %s has running containers: stop them first (stack stop)",
                              s->paths.project);
-  sup_conn_send(c, sup_format_result(req->id, NULL));
-  sup_shutdown(s);
+  sup_shutdown_reply(s, c, sup_format_result(req->id, NULL));
   return 1;
 }
 

@@ -1,19 +1,27 @@
 #include "sup_paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "naming.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 
 char *sup_projects_dir(void) {
   _cleanup_free_ char *root = stack_data_root();
   return fs_path_join(root, "projects");
+}
+
+static int join(const char *dir, const char *name, char **out, struct stack_error **err) {
+  return state_path_join(dir, (const char *const[]){name, NULL}, out, err);
 }
 
 int sup_paths_init(struct sup_paths *p, const char *project, struct stack_error **err) {
@@ -23,15 +31,19 @@ int sup_paths_init(struct sup_paths *p, const char *project, struct stack_error 
     return r;
   _cleanup_free_ char *projects = sup_projects_dir();
   _cleanup_free_ char *run = stack_run_dir();
+  _cleanup_free_ char *run_projects = fs_path_join(run, "projects");
   p->project = xstrdup(project);
-  p->state_dir = xasprintf("%s/%s", projects, project);
-  p->state_file = xasprintf("%s/state.json", p->state_dir);
-  p->log_file = xasprintf("%s/supervisor.log", p->state_dir);
-  p->logs_dir = xasprintf("%s/logs", p->state_dir);
-  p->run_dir = xasprintf("%s/projects/%s", run, project);
-  p->socket = xasprintf("%s/supervisor.sock", p->run_dir);
-  p->lock = xasprintf("%s/supervisor.lock", p->run_dir);
-  p->start_lock = xasprintf("%s/start.lock", p->run_dir);
+  if ((r = join(projects, project, &p->state_dir, err)) < 0 ||
+      (r = join(p->state_dir, "state.json", &p->state_file, err)) < 0 ||
+      (r = join(p->state_dir, "supervisor.log", &p->log_file, err)) < 0 ||
+      (r = join(p->state_dir, "logs", &p->logs_dir, err)) < 0 ||
+      (r = join(run_projects, project, &p->run_dir, err)) < 0 ||
+      (r = join(p->run_dir, "supervisor.sock", &p->socket, err)) < 0 ||
+      (r = join(p->run_dir, "supervisor.lock", &p->lock, err)) < 0 ||
+      (r = join(p->run_dir, "start.lock", &p->start_lock, err)) < 0) {
+    sup_paths_clear(p);
+    return r;
+  }
   if (strlen(p->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     r = stack_error_set(err, -ENAMETOOLONG,
                         "the supervisor socket path %s is longer than a unix socket allows "
@@ -45,12 +57,36 @@ int sup_paths_init(struct sup_paths *p, const char *project, struct stack_error 
 }
 
 int sup_paths_mkdirs(const struct sup_paths *p, struct stack_error **err) {
-  int r = fs_mkdir_p(p->state_dir, 0700, err);
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *run = stack_run_dir();
+  int r = state_mkdir(root, (const char *const[]){"projects", p->project, "logs", NULL}, 0700,
+                      err);
   if (r == 0)
-    r = fs_mkdir_p(p->logs_dir, 0700, err);
-  if (r == 0)
-    r = fs_mkdir_p(p->run_dir, 0700, err);
+    r = state_mkdir(run, (const char *const[]){"projects", p->project, NULL}, 0700, err);
   return r;
+}
+
+void sup_paths_remove(struct sup_paths *p) {
+  static const char *const state_dirs[] = {"logs", "layers", "binds"};
+  unlink(p->state_file);
+  unlink(p->log_file);
+  for (size_t i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++) {
+    _cleanup_free_ char *d = NULL;
+    if (join(p->state_dir, state_dirs[i], &d, NULL) == 0)
+      rmdir(d);
+  }
+  rmdir(p->state_dir);
+  unlink(p->socket);
+  /* start.lock: only when no `stack` is starting a supervisor now (it
+   * holds the lock); one that opened it before it goes finds it gone
+   * after locking and opens it afresh (fs_lock_path()). */
+  _cleanup_close_ int start = open(p->start_lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (start >= 0 && flock(start, LOCK_EX | LOCK_NB) == 0)
+    unlink(p->start_lock);
+  /* supervisor.lock is held by the caller, the supervisor */
+  unlink(p->lock);
+  rmdir(p->run_dir);
+  p->removed = true;
 }
 
 void sup_paths_clear(struct sup_paths *p) {

@@ -4,9 +4,12 @@
  *   <data root>/projects/<project>/logs/            container logs
  *   <run dir>/projects/<project>/supervisor.sock    the control socket
  *   <run dir>/projects/<project>/supervisor.lock    held by the live supervisor
- *   <run dir>/projects/<project>/start.lock         held while one is started */
+ *   <run dir>/projects/<project>/start.lock         held while one is started
+ * Every path is built by state_path_join() (runtime/util/state_path.h). */
 #ifndef STACK_SUPERVISOR_SUP_PATHS_H
 #define STACK_SUPERVISOR_SUP_PATHS_H
+
+#include <stdbool.h>
 
 struct stack_error;
 
@@ -20,6 +23,7 @@ struct sup_paths {
   char *socket;
   char *lock;
   char *start_lock;
+  bool removed; /* sup_paths_remove() ran: nothing may be written there */
 };
 
 /* Fills p for project (a valid name: naming_check()); fails if the socket
@@ -28,6 +32,12 @@ struct sup_paths {
 int sup_paths_init(struct sup_paths *p, const char *project, struct stack_error **err);
 /* Creates the state and run directories. */
 int sup_paths_mkdirs(const struct sup_paths *p, struct stack_error **err);
+/* The project has no container left and its supervisor (the caller, who
+ * holds supervisor.lock) stops: removes its files and directories under
+ * the data root and the run dir (state, logs, lock files, socket); what is
+ * not empty, or not the supervisor's (network.json a failed network
+ * clean-up left), stays. */
+void sup_paths_remove(struct sup_paths *p);
 void sup_paths_clear(struct sup_paths *p);
 
 /* The directory holding every project's state directory (caller frees). */

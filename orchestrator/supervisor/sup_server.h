@@ -81,6 +81,7 @@ struct sup_job {
   bool is_stop;
   bool attached;
   bool wait; /* up --wait: answer once all run, fail if one exits */
+  bool fresh; /* up of a project that had no container: undone if a start fails */
   int64_t timeout_ms; /* stop: the grace period, -1 = the service's */
   struct sup_conn *conn;
   cJSON *id;
@@ -131,6 +132,10 @@ void sup_emit_container(struct supervisor *s, const char *name, const char *acti
 int sup_save(struct supervisor *s, struct stack_error **err);
 /* Starts an orderly shutdown: stop listening, finish writes, end the loop. */
 void sup_shutdown(struct supervisor *s);
+/* The same, sending line (taken over) to conn once everything is down
+ * (and, with no container left, the project's files are gone), before the
+ * connections close. */
+void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line);
 
 /* sup_up.c: the command a container runs as `ps` shows it (entrypoint
  * then command, joined by blanks).  Newly allocated. */
@@ -159,12 +164,15 @@ void sup_adopt(struct supervisor *s, struct ps_container *r);
 /* Forgets a container's runtime (its record was removed). */
 void sup_ctr_forget(struct supervisor *s, const char *name);
 /* Where container name keeps its writable layer between runs of its VM:
- * <project state dir>/layers/<name>.img (caller frees). */
-char *sup_ctr_layer_path(const struct supervisor *s, const char *name);
+ * <project state dir>/layers/<name>.img into *out (caller frees); an error
+ * if name is not a plain file name (state_path_join()). */
+int sup_ctr_layer_path(const struct supervisor *s, const char *name, char **out,
+                       struct stack_error **err);
 /* <state dir>/binds/<name>: the directories through which the container's
  * single-file bind mounts are shared (sup_volumes.h); made afresh at each
- * start, removed with the container. */
-char *sup_ctr_binds_dir(const struct supervisor *s, const char *name);
+ * start, removed with the container.  As above. */
+int sup_ctr_binds_dir(const struct supervisor *s, const char *name, char **out,
+                      struct stack_error **err);
 /* Judges service svc's depends_on for a container called name: go, wait
  * or fail (*error says why); *warnings (strv) names optional dependencies
  * that failed.  One-off containers never count as their service. */
@@ -236,6 +244,16 @@ bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup
 /* Something changed (a container's state, a connection closed): the
  * one-off containers look again at their gate, VM and client. */
 void sup_run_progress(struct supervisor *s);
+
+/* sup_rollback.c: a failed `up` of a project that had no container.
+ * Whether job j (finished) failed because one of its containers could not
+ * be started (not for a dependency's condition, an exit under --wait, ...,
+ * which leave the containers as Compose does). */
+bool sup_rollback_due(struct supervisor *s, const struct sup_job *j);
+/* Removes every container (VMs killed), then shuts the supervisor down:
+ * networks, state and the project's directories go, reply (taken over) is
+ * sent to conn last.  Volumes stay, as with `down`. */
+void sup_rollback(struct supervisor *s, struct sup_conn *conn, char *reply);
 
 /* sup_up.c: the `up` and `start` requests (answered through a job). */
 int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,

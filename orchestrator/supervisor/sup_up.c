@@ -278,8 +278,8 @@ static void restart_dependents(struct supervisor *s, bool *recreated, char ***na
   }
 }
 
-int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
-           struct stack_error **err) {
+static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+              bool fresh, struct stack_error **err) {
   const cJSON *params = req->params;
   bool start_only = sup_param_true(params, "start_only");
   _cleanup_strv_ char **files = NULL, **wanted = NULL;
@@ -401,6 +401,7 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   j->names = steal_pointer(&names);
   j->attached = !sup_param_true(params, "detach") && !no_start && !start_only;
   j->wait = !j->attached && !no_start && sup_param_true(params, "wait");
+  j->fresh = fresh;
   if (j->attached) {
     /* The containers of the attached services: their output is shown, and
      * up ends when they have all stopped (when none is, when every
@@ -430,4 +431,16 @@ int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request
   s->jobs = j;
   sup_progress(s);
   return 1;
+}
+
+int sup_up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
+           struct stack_error **err) {
+  /* the first `up` of a project: if it fails, nothing it made stays */
+  bool fresh = s->state->n_containers == 0 && !sup_param_true(req->params, "start_only");
+  int r = up(s, conn, req, fresh, err);
+  if (r < 0 && fresh && !s->stopping) {
+    sup_rollback(s, conn, sup_format_error(req->id, r, *err ? (*err)->msg : "up failed"));
+    return 1;
+  }
+  return r;
 }

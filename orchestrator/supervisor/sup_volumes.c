@@ -16,6 +16,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/vm.h"
 
@@ -70,26 +71,31 @@ static const struct compose_volume *find_volume(const struct compose_project *p,
  * missing unless external. */
 static int volume_dir(const char *name, const char *project, bool external, char **out,
                       struct stack_error **err) {
-  if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-    return stack_error_set(err, -EINVAL, "invalid volume name \"%s\"", name);
   _cleanup_free_ char *root = stack_data_root();
-  _cleanup_free_ char *vdir = xasprintf("%s/volumes/%s", root, name);
-  _cleanup_free_ char *data = fs_path_join(vdir, "_data");
-  struct stat st;
-  if (stat(data, &st) < 0) {
-    if (external)
-      return stack_error_set(err, -ENOENT,
-                             "external volume \"%s\" not found: create %s first, or drop "
-                             "`external: true`",
-                             name, data);
-    int r = fs_mkdir_p(data, 0755, err);
-    if (r < 0)
+  _cleanup_free_ char *vdir = NULL, *data = NULL, *marker = NULL;
+  int r;
+  if ((r = state_path_join(root, (const char *const[]){"volumes", name, NULL}, &vdir, err)) < 0 ||
+      (r = state_path_join(vdir, (const char *const[]){"_data", NULL}, &data, err)) < 0 ||
+      (r = state_path_join(vdir, (const char *const[]){"project", NULL}, &marker, err)) < 0)
+    return stack_error_prefix(err, "volume \"%s\"", name);
+  _cleanup_error_ struct stack_error *e = NULL;
+  _cleanup_close_ int fd = state_open(root, (const char *const[]){"volumes", name, "_data", NULL},
+                                      O_PATH | O_DIRECTORY, 0, &e);
+  if (fd == -ENOENT && external)
+    return stack_error_set(err, -ENOENT,
+                           "external volume \"%s\" not found: create %s first, or drop "
+                           "`external: true`",
+                           name, data);
+  if (fd == -ENOENT) {
+    if ((r = state_mkdir(root, (const char *const[]){"volumes", name, "_data", NULL}, 0755,
+                         err)) < 0 ||
+        (r = fs_write_file_atomic(marker, project, strlen(project), 0644, err)) < 0)
       return r;
-    _cleanup_free_ char *marker = fs_path_join(vdir, "project");
-    if ((r = fs_write_file_atomic(marker, project, strlen(project), 0644, err)) < 0)
-      return r;
-  } else if (!S_ISDIR(st.st_mode)) {
-    return stack_error_set(err, -ENOTDIR, "volume \"%s\": %s is not a directory", name, data);
+  } else if (fd < 0) {
+    r = fd == -ENOTDIR ? stack_error_set(err, fd, "volume \"%s\": %s is not a directory", name,
+                                         data)
+                       : stack_error_set(err, fd, "volume \"%s\": %s", name, e->msg);
+    return r;
   }
   *out = steal_pointer(&data);
   return 0;
@@ -98,10 +104,13 @@ static int volume_dir(const char *name, const char *project, bool external, char
 /* Links the single file src into dir: the same file (writes on either
  * side show on the other, as with a Docker bind mount), without the files
  * beside it. */
-static int link_file(const char *src, const char *dir, const char *binds_dir,
+static int link_file(const char *src, const char *kind, const char *n, const char *binds_dir,
                      struct stack_error **err) {
-  _cleanup_free_ char *link = fs_path_join(dir, strrchr(src, '/') + 1);
-  int r = fs_mkdir_p(dir, 0755, err);
+  _cleanup_free_ char *link = NULL;
+  int r = state_path_join(binds_dir, (const char *const[]){kind, n, strrchr(src, '/') + 1, NULL},
+                          &link, err);
+  if (r == 0)
+    r = state_mkdir(binds_dir, (const char *const[]){kind, n, NULL}, 0755, err);
   if (r < 0)
     return r;
   if (linkat(AT_FDCWD, src, AT_FDCWD, link, AT_SYMLINK_FOLLOW) < 0) {
@@ -137,16 +146,19 @@ static int bind_file(const struct compose_service *svc, const struct compose_mou
   if (*n_mounts + (fb->share[ro] == SIZE_MAX ? 3 : 1) > max_mounts)
     return stack_error_set(err, -E2BIG, "service %s: more than %zu mounts", svc->name,
                            max_mounts);
-  _cleanup_free_ char *dir = xasprintf("%s/%s/%zu", binds_dir, kind, fb->n);
-  int r = link_file(m->source, dir, binds_dir, err);
+  char n[24];
+  snprintf(n, sizeof(n), "%zu", fb->n);
+  int r = link_file(m->source, kind, n, binds_dir, err);
   if (r < 0)
     return stack_error_prefix(err, "service %s: bind mount %s", svc->name, m->source);
   if (fb->share[ro] == SIZE_MAX) {
     const char *tag = keep(strings, ns, xasprintf("vol%zu", *n_shares));
     const char *stage = keep(strings, ns, xasprintf("/.stack-binds/%s", kind));
     fb->share[ro] = (*n_shares)++;
-    shares[fb->share[ro]] =
-        (struct vm_share){keep(strings, ns, xasprintf("%s/%s", binds_dir, kind)), tag, ro};
+    char *dir = NULL;
+    if ((r = state_path_join(binds_dir, (const char *const[]){kind, NULL}, &dir, err)) < 0)
+      return r;
+    shares[fb->share[ro]] = (struct vm_share){keep(strings, ns, dir), tag, ro};
     mounts[(*n_mounts)++] = (struct proto_mount){tag, stage, "9p", NINEP_OPTIONS};
   }
   mounts[(*n_mounts)++] = (struct proto_mount){
@@ -253,7 +265,9 @@ int sup_volumes_remove(const char *project, char ***removed, struct stack_error 
   *removed = NULL;
   size_t n = 0;
   _cleanup_free_ char *root = stack_data_root();
-  _cleanup_free_ char *vols = fs_path_join(root, "volumes");
+  _cleanup_free_ char *vols = NULL;
+  if (state_path_join(root, (const char *const[]){"volumes", NULL}, &vols, NULL) < 0)
+    return 0;
   DIR *d = opendir(vols);
   if (d == NULL)
     return 0;
@@ -261,10 +275,13 @@ int sup_volumes_remove(const char *project, char ***removed, struct stack_error 
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.')
       continue;
-    _cleanup_free_ char *vdir = fs_path_join(vols, de->d_name);
-    _cleanup_free_ char *marker = fs_path_join(vdir, "project");
+    _cleanup_free_ char *vdir = NULL;
     _cleanup_free_ char *owner = NULL;
-    if (fs_read_file(marker, 4096, &owner, NULL, NULL) < 0 || strcmp(owner, project) != 0)
+    _cleanup_close_ int fd =
+        state_open(vols, (const char *const[]){de->d_name, "project", NULL}, O_RDONLY, 0, NULL);
+    if (fd < 0 || fs_read_fd(fd, "a volume's owner", 4096, &owner, NULL, NULL) < 0 ||
+        strcmp(owner, project) != 0 ||
+        state_path_join(vols, (const char *const[]){de->d_name, NULL}, &vdir, NULL) < 0)
       continue;
     if (fs_rm_rf(vdir, NULL) == 0)
       keep(removed, &n, xstrdup(de->d_name));

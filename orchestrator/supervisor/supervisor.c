@@ -14,6 +14,7 @@
 #include "procinfo.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/boot_queue.h"
 #include "runtime/vm/container.h"
@@ -171,6 +172,8 @@ static void on_connection(uv_stream_t *server, int status) {
 /* --- lifecycle ------------------------------------------------------------ */
 
 int sup_save(struct supervisor *s, struct stack_error **err) {
+  if (s->paths.removed)
+    return 0; /* the project is gone (sup_shutdown_reply()) */
   _cleanup_error_ struct stack_error *e = NULL;
   int r = project_state_save(s->state, s->paths.state_file, &e);
   if (r < 0) {
@@ -182,9 +185,16 @@ int sup_save(struct supervisor *s, struct stack_error **err) {
   return r;
 }
 
-void sup_shutdown(struct supervisor *s) {
-  if (s->stopping)
+void sup_shutdown(struct supervisor *s) { sup_shutdown_reply(s, NULL, NULL); }
+
+void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line) {
+  if (s->stopping) {
+    if (conn)
+      sup_conn_send(conn, line);
+    else
+      free(line);
     return;
+  }
   s->stopping = true;
   unlink(s->paths.socket);
   sup_lifecycle_free(s);
@@ -194,6 +204,15 @@ void sup_shutdown(struct supervisor *s) {
   s->boots = NULL;
   sup_net_down(s);
   sup_save(s, NULL);
+  /* A project with no container left is gone: `ps` and `ls` must not find
+   * it, nor start a supervisor for it, and nothing of it stays on disk.
+   * Done before the answer, so that `down` returns once it is so. */
+  if (s->state && s->state->n_containers == 0)
+    sup_paths_remove(&s->paths);
+  if (conn)
+    sup_conn_send(conn, line);
+  else
+    free(line);
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_close((uv_handle_t *)&s->sigterm, NULL);
   uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -214,15 +233,16 @@ static bool pid_alive(pid_t pid, uint64_t start_time, void *ctx) {
 }
 
 static int take_lock(struct supervisor *s, struct stack_error **err) {
-  s->lock_fd = open(s->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (s->lock_fd < 0)
-    return stack_error_errno(err, -errno, "cannot open %s", s->paths.lock);
-  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-    if (errno == EWOULDBLOCK)
-      return stack_error_set(err, -EBUSY,
-                             "another supervisor is already running for project %s",
-                             s->paths.project);
-    return stack_error_errno(err, -errno, "cannot lock %s", s->paths.lock);
+  _cleanup_error_ struct stack_error *e = NULL;
+  s->lock_fd = fs_lock_path(s->paths.lock, LOCK_EX | LOCK_NB, &e);
+  if (s->lock_fd == -EWOULDBLOCK)
+    return stack_error_set(err, -EBUSY, "another supervisor is already running for project %s",
+                           s->paths.project);
+  if (s->lock_fd < 0) {
+    int r = s->lock_fd;
+    if (err)
+      *err = steal_pointer(&e);
+    return r;
   }
   char pid[32];
   int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
@@ -305,12 +325,6 @@ int supervisor_run(const struct supervisor_opts *o, struct stack_error **err) {
     /* every handle is closing by now; let their callbacks run */
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
-  }
-  /* A project with no container left is gone: `ps` and `ls` must not find
-   * it, nor start a supervisor for it. */
-  if (r == 0 && s->state && s->state->n_containers == 0) {
-    unlink(s->paths.state_file);
-    rmdir(s->paths.logs_dir);
   }
   project_state_free(s->state);
   sup_paths_clear(&s->paths);

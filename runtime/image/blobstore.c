@@ -26,6 +26,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fdio.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 
 #define DIGEST_PREFIX "sha256:"
@@ -143,7 +144,10 @@ void blobstore_close(struct blobstore *bs) {
 
 /* Only call with a checked digest. */
 static char *blob_path_checked(struct blobstore *bs, const char *digest) {
-  return fs_path_join(bs->blob_dir, digest + DIGEST_PREFIX_LEN);
+  char *p = NULL;
+  state_path_join(bs->blob_dir, (const char *const[]){digest + DIGEST_PREFIX_LEN, NULL}, &p,
+                  NULL);
+  return p;
 }
 
 char *blobstore_path(struct blobstore *bs, const char *digest) {

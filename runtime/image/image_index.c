@@ -16,6 +16,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 
 #define RECORD_MAX (64 * 1024)
@@ -24,9 +25,11 @@
 static char *images_dir(const char *store_root) { return fs_path_join(store_root, "images"); }
 
 static char *record_path(const char *store_root, const char *ref) {
-  _cleanup_free_ char *dir = images_dir(store_root);
   _cleanup_free_ char *d = blobstore_digest_of(ref, strlen(ref));
-  return xasprintf("%s/%s.json", dir, d + strlen("sha256:"));
+  _cleanup_free_ char *file = xasprintf("%s.json", d + strlen("sha256:"));
+  char *p = NULL;
+  state_path_join(store_root, (const char *const[]){"images", file, NULL}, &p, NULL);
+  return p; /* a hex digest is always a plain name */
 }
 
 void image_record_free(struct image_record *r) {

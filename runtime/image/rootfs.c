@@ -15,6 +15,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 
 static void layer_tree_freep(struct layer_tree **t) { layer_tree_free(*t); }
@@ -22,7 +23,10 @@ static void layer_tree_freep(struct layer_tree **t) { layer_tree_free(*t); }
 char *rootfs_path(const char *store_root, const char *config_digest) {
   if (blobstore_check_digest(config_digest, NULL) < 0)
     return NULL;
-  return xasprintf("%s/rootfs/%s.ext4", store_root, config_digest + strlen("sha256:"));
+  _cleanup_free_ char *file = xasprintf("%s.ext4", config_digest + strlen("sha256:"));
+  char *p = NULL;
+  state_path_join(store_root, (const char *const[]){"rootfs", file, NULL}, &p, NULL);
+  return p;
 }
 
 /* The config's rootfs.diff_ids (NULL-terminated; NULL when it has none). */

@@ -21,6 +21,7 @@
 #include "runtime/util/fdio.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
+#include "runtime/util/state_path.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/channel.h"
@@ -952,12 +953,14 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
     goto fail;
 
   root = stack_data_root();
-  c->state_dir = xasprintf("%s/containers/%s", root, c->id);
-  if ((r = fs_mkdir_p(c->state_dir, 0700, err)) < 0)
-    goto fail;
   rundir = stack_run_dir();
-  c->run_dir = xasprintf("%s/%.12s", rundir, c->id);
-  if ((r = fs_mkdir_p(c->run_dir, 0700, err)) < 0)
+  char short_id[13];
+  snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+  if ((r = state_path_join(root, (const char *const[]){"containers", c->id, NULL}, &c->state_dir,
+                           err)) < 0 ||
+      (r = state_mkdir(root, (const char *const[]){"containers", c->id, NULL}, 0700, err)) < 0 ||
+      (r = state_path_join(rundir, (const char *const[]){short_id, NULL}, &c->run_dir, err)) < 0 ||
+      (r = state_mkdir(rundir, (const char *const[]){short_id, NULL}, 0700, err)) < 0)
     goto fail;
   write_state(c, "created");
 

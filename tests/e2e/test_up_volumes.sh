@@ -5,7 +5,9 @@
 # `up`, and goes with `down -v` (with the anonymous ones); the bind-mounted
 # host directory stays.  A single file bind-mounted is that file, both
 # ways (read-only where asked), without the VM seeing the files beside it.
-# More shares than a micro-VM has device slots fail with a clear error.
+# More shares than a micro-VM has device slots fail with a clear error, and
+# that first `up` leaves nothing behind.  `down -v` leaves no directory of
+# the project under the state and run roots.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init volumes
@@ -79,6 +81,11 @@ out=$(timeout 120 "$STACK" up -d 2>&1) || fail "second up failed: $out"
 out=$(timeout 120 "$STACK" down -v -t 0 2>&1) || fail "down -v failed: $out"
 [[ $out == *"Volume vol_data  Removed"* ]] || fail "down -v does not name the volume: $out"
 [[ -z $(ls -A "$vols" 2>/dev/null) ]] || fail "volumes left after down -v: $(ls "$vols")"
+# and nothing of the project under the state and run roots: no state,
+# logs, layers, lock files or empty directories
+for d in "$STACK_ROOT/projects/vol" "$STACK_RUN_DIR/projects/vol"; do
+  [[ ! -e $d ]] || fail "down -v left $d: $(find "$d")"
+done
 [[ $(cat host/in.txt) == from-host ]] || fail "down -v touched the bind-mounted directory"
 [[ $(cat conf.txt rw.txt) == $'conf-v2\nrw-guest' ]] || fail "down touched the bind-mounted files"
 
@@ -95,5 +102,8 @@ rc=0
 out=$(timeout 120 "$STACK" up -d 2>&1) || rc=$?
 [[ $rc != 0 && $out == *"1 networks and 4 shared directories (volumes, bind mounts) are too many for one micro-VM: at most 4 together"* ]] ||
   fail "too many shares: rc=$rc $out"
+for d in "$STACK_ROOT/projects/vol" "$STACK_RUN_DIR/projects/vol"; do
+  [[ ! -e $d ]] || fail "the failed first up left $d: $(find "$d")"
+done
 timeout 120 "$STACK" down -t 0 >/dev/null 2>&1
 echo "ok"
