@@ -120,6 +120,8 @@ int cli_down(struct cli_globals *g, int argc, char **argv) {
   cJSON *res = NULL;
   if (cli_project_client(g, false, &paths, &client, &err) < 0)
     goto fail;
+  if (client == NULL)
+    sup_paths_remove_unused(&paths); /* what an earlier stack left */
   if (client == NULL && !volumes)
     return 0; /* nothing is running */
   if (client == NULL) {

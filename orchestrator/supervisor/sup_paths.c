@@ -89,6 +89,17 @@ void sup_paths_remove(struct sup_paths *p) {
   p->removed = true;
 }
 
+void sup_paths_remove_unused(struct sup_paths *p) {
+  if (fs_exists(p->state_file) || (!fs_exists(p->state_dir) && !fs_exists(p->run_dir)))
+    return;
+  /* the lock's directory may be gone (a reboot emptied the run dir) */
+  _cleanup_close_ int lock = sup_paths_mkdirs(p, NULL) == 0
+                                 ? fs_lock_path(p->lock, LOCK_EX | LOCK_NB, NULL)
+                                 : -1;
+  if (lock >= 0 && !fs_exists(p->state_file))
+    sup_paths_remove(p);
+}
+
 void sup_paths_clear(struct sup_paths *p) {
   free(p->project);
   free(p->state_dir);

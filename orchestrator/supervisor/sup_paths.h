@@ -38,6 +38,10 @@ int sup_paths_mkdirs(const struct sup_paths *p, struct stack_error **err);
  * not empty, or not the supervisor's (network.json a failed network
  * clean-up left), stays. */
 void sup_paths_remove(struct sup_paths *p);
+/* The same from outside (`down` when no supervisor runs): only when no
+ * supervisor holds supervisor.lock and there is no state.json, for what an
+ * earlier stack left (lock files, supervisor.log, empty directories). */
+void sup_paths_remove_unused(struct sup_paths *p);
 void sup_paths_clear(struct sup_paths *p);
 
 /* The directory holding every project's state directory (caller frees). */
