@@ -1,7 +1,7 @@
 // module: compose
 /* The Compose loader on untrusted files: YAML (anchors, merge keys, tags),
- * interpolation, schema check, canonical form, same-file extends, merging
- * and profiles.  The input is split at its first NUL byte into a base file
+ * interpolation, schema check, canonical form, same-file extends, merging,
+ * profiles and the checks of names, targets and sizes.  The input is split at its first NUL byte into a base file
  * and an override file. */
 #include <errno.h>
 #include <stddef.h>
@@ -68,8 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     load_part(nul + 1, size - len_a - 1, "override.yaml", &env, &merged);
   char *profiles[] = {"debug", NULL};
   struct stack_error *err = NULL;
-  if (merged)
-    compose_profiles_apply(merged, profiles, NULL, &err);
+  if (merged && compose_profiles_apply(merged, profiles, NULL, &err) == 0) {
+    /* names, targets and sizes, as the loader checks them */
+    compose_validate_runnable(merged, &err);
+  }
   stack_error_free(err);
   cnode_free(merged);
   compose_env_free(&env);
