@@ -473,7 +473,7 @@ static int project_name(struct loader *L, const struct compose_env *env, const s
   }
   _cleanup_free_ char *base = base_of(project_dir);
   *out = compose_normalize_project_name(base);
-  if (**out == '\0')
+  if (**out == '\0' || compose_name_rule(COMPOSE_NAME_PROJECT, *out) != NULL)
     return stack_error_set(err, -EINVAL,
                            "cannot derive a project name from the directory \"%s\"; set one with "
                            "-p or a top-level `name`",
