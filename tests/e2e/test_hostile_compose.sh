@@ -227,7 +227,7 @@ nothing_of() {
   ! ip link show dev "$(bridge "$p" default)" >/dev/null 2>&1 || fail "$p: its bridge is left"
   for c in "$@"; do
     ! ip link show dev "$(tap "$p" default "$c")" >/dev/null 2>&1 || fail "$p: the tap of $c is left"
-    ! pgrep -f -- "-name guest=$c " >/dev/null || fail "$p: the VM of $c still runs"
+    wait_for eval '! pgrep -f -- "-name guest=$c " >/dev/null' || fail "$p: the VM of $c still runs"
   done
   ! nft list table inet "$(table "$p")" >/dev/null 2>&1 || fail "$p: its nftables table is left"
 }
