@@ -44,12 +44,23 @@ void net_tap_name(const char *project, const char *network, const char *containe
   hexname("stkt", md, 11, out, NET_IFNAME_SIZE);
 }
 
+/* The first 6 bytes of md as a unicast, locally administered MAC. */
+static void local_mac(const unsigned char md[32], uint8_t mac[6]) {
+  memcpy(mac, md, 6);
+  mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);
+}
+
+void net_bridge_mac(const char *project, const char *network, uint8_t mac[6]) {
+  unsigned char md[32];
+  digest((const char *[]){"bridge-mac", project, network}, 3, md);
+  local_mac(md, mac);
+}
+
 void net_container_mac(const char *project, const char *network, const char *container,
                        uint8_t mac[6]) {
   unsigned char md[32];
   digest((const char *[]){"mac", project, network, container}, 4, md);
-  memcpy(mac, md, 6);
-  mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* unicast, locally administered */
+  local_mac(md, mac);
 }
 
 void net_format_mac(const uint8_t mac[6], char out[18]) {

@@ -17,6 +17,12 @@ void net_bridge_name(const char *project, const char *network, char out[NET_IFNA
 void net_tap_name(const char *project, const char *network, const char *container,
                   char out[NET_IFNAME_SIZE]);
 
+/* The bridge's own MAC, locally administered unicast, from the same inputs
+ * as its name.  Set at creation, it never changes: without it the kernel
+ * gives a bridge the lowest MAC of its ports and changes it whenever that
+ * port goes, and every guest's ARP entry for the gateway goes stale. */
+void net_bridge_mac(const char *project, const char *network, uint8_t mac[6]);
+
 /* A locally administered unicast MAC from the same inputs as the tap. */
 void net_container_mac(const char *project, const char *network, const char *container,
                        uint8_t mac[6]);

@@ -135,7 +135,9 @@ static bool subnet_contested(struct net_project *p, const struct np_network *n) 
 
 static int create_bridge(struct net_project *p, struct np_network *n, struct stack_error **err) {
   int r;
-  if ((r = netlink_bridge_create(p->nl, n->bridge, n->mtu, err)) < 0 ||
+  uint8_t mac[6];
+  net_bridge_mac(p->project, n->name, mac);
+  if ((r = netlink_bridge_create(p->nl, n->bridge, mac, n->mtu, err)) < 0 ||
       (r = netlink_addr_add(p->nl, n->bridge, n->ipam.gateway, n->subnet.prefix, err)) < 0 ||
       (r = netlink_link_set_up(p->nl, n->bridge, true, err)) < 0)
     return stack_error_prefix(err, "network %s", n->name);
@@ -190,8 +192,11 @@ static int setup_network(struct net_project *p, struct np_network *n,
     if ((r = save_state(p, err)) < 0)
       return r;
     if (saved && netlink_link_exists(n->bridge)) {
-      /* Still there with its guests attached: make sure it is complete. */
-      if ((r = netlink_addr_add(p->nl, n->bridge, n->ipam.gateway, n->subnet.prefix, err)) < 0 ||
+      /* Still there with its guests attached: make sure it is complete.
+       * Its MAC stays what the guests know (one made by an older stack
+       * without a set MAC is pinned where it is). */
+      if ((r = netlink_link_pin_mac(p->nl, n->bridge, err)) < 0 ||
+          (r = netlink_addr_add(p->nl, n->bridge, n->ipam.gateway, n->subnet.prefix, err)) < 0 ||
           (r = netlink_link_set_up(p->nl, n->bridge, true, err)) < 0)
         return stack_error_prefix(err, "network %s", n->name);
       return 0;

@@ -126,8 +126,8 @@ static int check_name(const char *name, struct stack_error **err) {
   return 0;
 }
 
-int netlink_bridge_create(struct netlink *nl, const char *name, unsigned mtu,
-                          struct stack_error **err) {
+int netlink_bridge_create(struct netlink *nl, const char *name, const uint8_t mac[6],
+                          unsigned mtu, struct stack_error **err) {
   int r = check_name(name, err);
   if (r < 0)
     return r;
@@ -136,6 +136,8 @@ int netlink_bridge_create(struct netlink *nl, const char *name, unsigned mtu,
   attr_put(&q, IFLA_IFNAME, name, strlen(name) + 1);
   if (mtu)
     attr_put(&q, IFLA_MTU, &mtu, sizeof(mtu));
+  if (mac)
+    attr_put(&q, IFLA_ADDRESS, mac, 6);
   struct rtattr *li = nest_start(&q, IFLA_LINKINFO);
   attr_put(&q, IFLA_INFO_KIND, "bridge", 6);
   nest_end(&q, li);
@@ -206,6 +208,54 @@ static int setlink(struct netlink *nl, const char *name, unsigned flags, unsigne
   if (r < 0)
     return stack_error_errno(err, r, "cannot %s on %s", what, name);
   return 0;
+}
+
+int netlink_link_pin_mac(struct netlink *nl, const char *name, struct stack_error **err) {
+  int idx = link_index(name, err);
+  if (idx < 0)
+    return idx;
+  struct nlreq q;
+  req_init(&q, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+  q.nh.nlmsg_flags = NLM_F_REQUEST;
+  ((struct ifinfomsg *)NLMSG_DATA(&q.nh))->ifi_index = idx;
+  q.nh.nlmsg_seq = ++nl->seq;
+  struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+  if (sendto(nl->fd, q.buf, q.nh.nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+    return stack_error_errno(err, -errno, "cannot read the MAC of %s", name);
+  _cleanup_free_ char *buf = xmalloc(32768);
+  uint8_t mac[6];
+  bool found = false;
+  for (bool done = false; !done;) {
+    ssize_t len = recv(nl->fd, buf, 32768, 0);
+    if (len < 0) {
+      if (errno == EINTR)
+        continue;
+      return stack_error_errno(err, -errno, "cannot read the MAC of %s", name);
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+         h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != nl->seq)
+        continue;
+      done = true;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        return stack_error_errno(err, e ? e : -EIO, "cannot read the MAC of %s", name);
+      }
+      if (h->nlmsg_type != RTM_NEWLINK)
+        continue;
+      struct ifinfomsg *ifi = NLMSG_DATA(h);
+      int alen = (int)IFLA_PAYLOAD(h);
+      for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+        if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) {
+          memcpy(mac, RTA_DATA(a), 6);
+          found = true;
+        }
+    }
+  }
+  if (!found)
+    return stack_error_set(err, -ENODATA, "network interface %s has no MAC address", name);
+  /* the same address, but set by us: the kernel keeps it from now on */
+  return setlink(nl, name, 0, 0, IFLA_ADDRESS, mac, 6, "set the MAC", err);
 }
 
 int netlink_link_set_master(struct netlink *nl, const char *name, const char *master,

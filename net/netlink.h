@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct stack_error;
@@ -16,10 +17,17 @@ struct netlink;
 int netlink_open(struct netlink **out, struct stack_error **err);
 void netlink_close(struct netlink *nl);
 
-/* Creates a bridge.  -EEXIST (with a message) when a link of that name
- * exists. mtu 0 keeps the default. */
-int netlink_bridge_create(struct netlink *nl, const char *name, unsigned mtu,
-                          struct stack_error **err);
+/* Creates a bridge with the MAC mac (NULL: the kernel's choice, which
+ * then follows the lowest MAC of the bridge's ports: give one).  -EEXIST
+ * (with a message) when a link of that name exists. mtu 0 keeps the
+ * default. */
+int netlink_bridge_create(struct netlink *nl, const char *name, const uint8_t mac[6],
+                          unsigned mtu, struct stack_error **err);
+
+/* Makes the link's current MAC its set one, so that the kernel never
+ * changes it (a bridge made without a MAC follows its ports'); its
+ * neighbours' ARP entries stay valid. */
+int netlink_link_pin_mac(struct netlink *nl, const char *name, struct stack_error **err);
 
 /* Creates a persistent tap (TUNSETIFF + TUNSETPERSIST, IFF_TAP | IFF_NO_PI |
  * IFF_VNET_HDR, the layout QEMU's virtio-net expects) that owner_uid may open

@@ -85,7 +85,7 @@ int main(void) {
   snprintf(fixed_ip, sizeof(fixed_ip), "100.%u.%u.77", 96 + (k >> 8) % 32, k & 0xff);
   struct netlink *nl = NULL;
   CHECK_INTEQ(netlink_open(&nl, &err), 0);
-  CHECK_INTEQ(netlink_bridge_create(nl, ext, 0, &err), 0);
+  CHECK_INTEQ(netlink_bridge_create(nl, ext, NULL, 0, &err), 0);
   struct in_addr ext_gw;
   char gwtxt[32];
   snprintf(gwtxt, sizeof(gwtxt), "100.%u.%u.1", 64 + (k >> 8) % 32, k & 0xff);

@@ -119,6 +119,14 @@ static void test_names(void) {
   net_container_mac("shop", "default", "shop-web-2", m2);
   CHECK(memcmp(m1, m2, 6) != 0);
   CHECK_INTEQ(m1[0] & 3, 2); /* locally administered unicast */
+  uint8_t b1[6], b2[6], b3[6];
+  net_bridge_mac("shop", "default", b1);
+  net_bridge_mac("shop", "default", b2);
+  net_bridge_mac("shop", "back", b3);
+  CHECK(memcmp(b1, b2, 6) == 0); /* stable: a re-created bridge gets it again */
+  CHECK(memcmp(b1, b3, 6) != 0);
+  CHECK(memcmp(b1, m1, 6) != 0);
+  CHECK_INTEQ(b1[0] & 3, 2);
   net_format_mac(m1, s);
   CHECK_INTEQ(strlen(s), 17);
   char tbl[32], tbl2[32];
