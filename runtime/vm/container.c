@@ -279,6 +279,17 @@ static char *console_tail(struct container *c) {
   return xasprintf("; the guest's last messages:\n%s", p);
 }
 
+/* The signal QEMU says it ended on: it catches SIGTERM, SIGINT and SIGHUP,
+ * shuts the VM down and exits 0, saying "terminating on signal N" (QEMU
+ * 2.x to 10); 0 if it says nothing of the kind. */
+static int qemu_terminating_signal(const char *qerr) {
+  const char *p = strstr(qerr, "terminating on signal ");
+  if (p == NULL)
+    return 0;
+  long sig = strtol(p + strlen("terminating on signal "), NULL, 10);
+  return sig > 0 && sig < 65 ? (int)sig : 0;
+}
+
 static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void *data) {
   (void)vm;
   struct container *c = data;
@@ -305,7 +316,16 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   }
   if (!c->have_exit && c->status.error == NULL) {
     const char *qerr = vm_stderr(c->vm);
-    if (term_signal)
+    int sig = term_signal ? term_signal : qemu_terminating_signal(qerr);
+    if (sig && c->times.started) {
+      /* Killed from outside while the process ran: its end, as Docker
+       * reports a killed container's (128 + signal: kill -9 is 137); a
+       * failure for restart policies all the same. */
+      fail(c, "the VM was killed by signal %d (%s) while the process ran (exit code %d)%s%s",
+           sig, strsignal(sig), 128 + sig, *qerr ? "; QEMU said: " : "", qerr);
+      c->status.exit_code = 128 + sig;
+      c->status.signal = sig;
+    } else if (term_signal)
       fail(c, "the VM stopped before the process exited: QEMU was killed by signal %d (%s)%s%s",
            term_signal, strsignal(term_signal), *qerr ? "; QEMU said: " : "", qerr);
     else {

@@ -105,9 +105,12 @@ struct container_opts {
 #define CONTAINER_EXIT_NOTFOUND 127
 
 struct container_status {
-  int exit_code; /* the process's code, 128+signal, or one of CONTAINER_EXIT_* */
-  int signal;    /* the signal that ended it, or 0 */
-  char *error;   /* why the container failed (NULL when the process ran and exited) */
+  /* the process's code, 128+signal (also when the VM was killed by that
+   * signal while the process ran: error then says so), or one of
+   * CONTAINER_EXIT_* (a failure before the process started) */
+  int exit_code;
+  int signal;  /* the signal that ended it (or its VM), or 0 */
+  char *error; /* why the container failed (NULL when the process ran and exited) */
 };
 
 /* Milestones (uv_hrtime() ns, 0 = not reached): for `stack run` timing and

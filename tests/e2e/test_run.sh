@@ -129,7 +129,8 @@ wait $runner
 rc=$?
 [[ $rc == 3 ]] && grep -q got-int "$tmp/io" || fail "SIGINT forwarding: rc=$rc $(cat "$tmp/io")"
 
-# QEMU killed mid-run: a clear error, not a hang
+# QEMU killed mid-run: a clear error, not a hang; 137, as Docker reports a
+# killed container
 timeout 120 "$STACK_BIN" run --rm "$img" sh -c 'echo ready; sleep 300' >"$tmp/ko" 2>"$tmp/ke" &
 runner=$!
 for _ in $(seq 300); do grep -q ready "$tmp/ko" 2>/dev/null && break; sleep 0.1; done
@@ -138,8 +139,8 @@ q=$(our_qemus)
 kill -9 $q 2>/dev/null
 wait $runner
 rc=$?
-[[ $rc == 125 ]] || fail "QEMU killed: rc=$rc, want 125"
-grep -q "killed by signal 9" "$tmp/ke" || fail "QEMU killed: message: $(cat "$tmp/ke")"
+[[ $rc == 137 ]] || fail "QEMU killed: rc=$rc, want 137"
+grep -q "the VM was killed by signal 9" "$tmp/ke" || fail "QEMU killed: message: $(cat "$tmp/ke")"
 
 # nothing left behind
 [[ -z $(our_qemus) ]] || fail "QEMU processes left: $(our_qemus)"
