@@ -39,8 +39,9 @@
  * 10: mounts of fstype "9p+copy" (a new volume gets the image's files).
  * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...).
  * 12: PROTO_START_NO_NEW_PRIVS.
- * 13: CONFIGURE ends with the domain name. */
-#define PROTO_VERSION 13
+ * 13: CONFIGURE ends with the domain name.
+ * 14: TOP/PROCS: the guest lists the container's processes from its /proc. */
+#define PROTO_VERSION 14
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -55,6 +56,12 @@
 #define PROTO_MAX_SYSCTLS 64
 #define PROTO_MAX_FILES 64
 #define PROTO_MAX_STRV 65536
+/* PROCS: at most this many processes, command lines cut to this many
+ * bytes, user names to this many; the guest also stops before the frame
+ * cap (total then says how many there were). */
+#define PROTO_MAX_PROCS 1024
+#define PROTO_PROC_CMD_MAX 4096
+#define PROTO_PROC_USER_MAX 32
 /* Name of the virtio-serial port the guest looks for. */
 #define PROTO_PORT_NAME "stack.ctl"
 
@@ -74,7 +81,9 @@ enum proto_type {
   PROTO_LOG = 13,       /* g->h: str message (guest-side warnings) */
   PROTO_PREPARE = 14,   /* h->g: str root_dev, str data_dev: mount the root now */
   PROTO_PREPARED = 15,  /* g->h: i32 error (0 or -errno), str message */
-  PROTO_TYPE_MAX = 15,
+  PROTO_TOP = 16,       /* h->g: empty; the session field is a request id */
+  PROTO_PROCS = 17,     /* g->h: struct proto_procs, with TOP's request id */
+  PROTO_TYPE_MAX = 17,
 };
 
 /* Capabilities announced in HELLO. */
@@ -189,6 +198,24 @@ struct proto_start {
 };
 
 #define PROTO_CAPS_ALL UINT64_MAX
+
+/* A process of the container, as the guest's /proc shows it (the guest
+ * init itself and kernel threads are not listed). */
+struct proto_proc {
+  uint32_t pid, ppid;
+  uint32_t uid;    /* effective */
+  uint32_t tty;    /* the controlling terminal's device number (0 = none) */
+  uint64_t age_ms; /* since the process started */
+  uint64_t cpu_ms; /* user + system time */
+  const char *user; /* uid's name in the container's /etc/passwd, or "" */
+  const char *cmd;  /* the command line, blank-separated; "[comm]" if empty */
+};
+
+struct proto_procs {
+  uint32_t total; /* processes there are (>= n: the rest did not fit) */
+  uint32_t n;
+  struct proto_proc *procs; /* decoded: malloc'd (free with free()) */
+};
 
 /* ---- frame header ---- */
 
@@ -502,6 +529,76 @@ static inline int proto_dec_exit(const void *p, size_t n, struct proto_exit *e) 
   if (e->kind > PROTO_EXIT_FAILED)
     r.bad = 1;
   return proto_rd_done(&r);
+}
+
+/* PROCS for request id `session`. */
+static inline int proto_enc_procs(struct proto_wr *w, uint16_t session,
+                                  const struct proto_procs *ps) {
+  if (ps->n > PROTO_MAX_PROCS || ps->total < ps->n) {
+    w->bad = 1;
+    return -1;
+  }
+  size_t at = proto_wr_begin(w, PROTO_PROCS, session);
+  proto_wr_u32(w, ps->total);
+  proto_wr_u32(w, ps->n);
+  for (uint32_t i = 0; i < ps->n; i++) {
+    const struct proto_proc *p = &ps->procs[i];
+    if ((p->user && strlen(p->user) > PROTO_PROC_USER_MAX) ||
+        (p->cmd && strlen(p->cmd) > PROTO_PROC_CMD_MAX)) {
+      w->bad = 1;
+      return -1;
+    }
+    proto_wr_u32(w, p->pid);
+    proto_wr_u32(w, p->ppid);
+    proto_wr_u32(w, p->uid);
+    proto_wr_u32(w, p->tty);
+    proto_wr_u64(w, p->age_ms);
+    proto_wr_u64(w, p->cpu_ms);
+    proto_wr_str(w, p->user);
+    proto_wr_str(w, p->cmd);
+  }
+  return proto_wr_end(w, at);
+}
+
+/* The bytes one process takes in PROCS (for a sender that must stay under
+ * PROTO_MAX_PAYLOAD). */
+static inline size_t proto_proc_size(const struct proto_proc *p) {
+  return 32 + 10 + (p->user ? strlen(p->user) : 0) + (p->cmd ? strlen(p->cmd) : 0);
+}
+
+/* On success the caller frees ps->procs (the array only). */
+static inline int proto_dec_procs(const void *p, size_t n, struct proto_procs *ps) {
+  struct proto_rd r = proto_rd_init(p, n);
+  memset(ps, 0, sizeof *ps);
+  ps->total = proto_rd_u32(&r);
+  ps->n = proto_rd_u32(&r);
+  /* each process takes at least 42 bytes: bounds the allocation by the
+   * input */
+  if (r.bad || ps->n > PROTO_MAX_PROCS || ps->total < ps->n || ps->n > (r.len - r.off) / 42)
+    return -1;
+  ps->procs = (struct proto_proc *)calloc((size_t)ps->n + 1, sizeof *ps->procs);
+  if (ps->procs == NULL)
+    return -1;
+  for (uint32_t i = 0; i < ps->n && !r.bad; i++) {
+    struct proto_proc *q = &ps->procs[i];
+    q->pid = proto_rd_u32(&r);
+    q->ppid = proto_rd_u32(&r);
+    q->uid = proto_rd_u32(&r);
+    q->tty = proto_rd_u32(&r);
+    q->age_ms = proto_rd_u64(&r);
+    q->cpu_ms = proto_rd_u64(&r);
+    q->user = proto_rd_str(&r);
+    q->cmd = proto_rd_str(&r);
+    if (strlen(q->user) > PROTO_PROC_USER_MAX || strlen(q->cmd) > PROTO_PROC_CMD_MAX)
+      r.bad = 1;
+  }
+  if (proto_rd_done(&r) < 0) {
+    free(ps->procs);
+    ps->procs = NULL;
+    ps->n = 0;
+    return -1;
+  }
+  return 0;
 }
 
 static inline int proto_enc_configure(struct proto_wr *w, const struct proto_configure *c) {

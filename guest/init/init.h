@@ -113,6 +113,12 @@ struct user_ids {
   char home[256];
 };
 int user_resolve(const char *spec, struct user_ids *out, char *msg, size_t msglen);
+/* uid's name in the root's /etc/passwd; -ENOENT if it has none. */
+int user_name(uid_t uid, char *name, size_t len);
+
+/* procs.c: answers TOP (request id) with PROCS: the container's processes
+ * from /proc, without this init and kernel threads. */
+void procs_send(struct init *in, uint16_t id);
 
 /* spawn.c: starts a session's process (fork + exec) with its stdio wired;
  * returns 0 or -errno with msg set (the host gets an EXIT of kind FAILED). */

@@ -190,6 +190,9 @@ static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *
       ioctl(s->in_fd, TIOCSWINSZ, &ws);
     }
     break;
+  case PROTO_TOP:
+    procs_send(in, h->session);
+    break;
   case PROTO_SHUTDOWN:
     kill(-1, SIGKILL);
     init_poweroff();

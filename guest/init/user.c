@@ -136,3 +136,8 @@ int user_resolve(const char *spec, struct user_ids *out, char *msg, size_t msgle
     out->groups[out->ngroups++] = out->gid;
   return 0;
 }
+
+int user_name(uid_t uid, char *name, size_t len) {
+  struct user_ids ids;
+  return find_passwd(NULL, uid, name, len, &ids);
+}

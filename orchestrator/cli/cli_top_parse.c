@@ -8,53 +8,114 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/xalloc.h"
 
-static bool is_space(char c) { return c == ' ' || c == '\t'; }
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-/* One line (NUL-free copy): five fields, then the command with its spaces. */
-static bool add_line(char *line, struct cli_table *t) {
-  char *cols[TOP_NCOLS];
+char *top_printable(const char *s) {
+  char *out = xstrdup(s);
+  for (unsigned char *p = (unsigned char *)out; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      *p = '?';
+  return out;
+}
+
+/* Splits line (in place) into at most max fields, the last one taking the
+ * rest of the line with single blanks between its words, as docker top
+ * joins them; returns the count. */
+static size_t split(char *line, char **f, size_t max) {
+  size_t n = 0;
   char *p = line;
-  for (int i = 0; i < TOP_NCOLS - 1; i++) {
+  for (;;) {
     while (is_space(*p))
       p++;
-    if (*p == '\0')
-      return false;
-    cols[i] = p;
+    if (*p == '\0' || n == max)
+      break;
+    f[n++] = p;
     while (*p && !is_space(*p))
       p++;
     if (*p == '\0')
-      return false;
+      break;
     *p++ = '\0';
   }
-  while (is_space(*p))
-    p++;
-  size_t n = strlen(p);
-  while (n && (is_space(p[n - 1]) || p[n - 1] == '\r'))
-    p[--n] = '\0';
-  if (n == 0 || p[0] == '[')
-    return false; /* kernel threads have no command line */
-  cols[TOP_NCOLS - 1] = p;
-  static const char *const self[] = TOP_PS_ARGV;
-  _cleanup_free_ char *own = xasprintf("%s %s %s", self[0], self[1], self[2]);
-  if (strcmp(p, own) == 0)
-    return false;
-  cli_table_add(t, (const char *const *)cols);
-  return true;
+  if (n == max && *p) {
+    /* rejoin the rest into the last field */
+    char *last = f[max - 1];
+    size_t o = strlen(last);
+    while (*p) {
+      while (is_space(*p))
+        p++;
+      if (*p == '\0')
+        break;
+      last[o++] = ' ';
+      while (*p && !is_space(*p))
+        last[o++] = *p++;
+    }
+    last[o] = '\0';
+  }
+  return n;
 }
 
-size_t top_parse_ps(const char *text, size_t len, struct cli_table *t) {
-  size_t rows = 0;
-  bool header = true;
+/* Adds the fields as a row (the header: makes the table), control
+ * characters shown as '?'. */
+static void add_printable(struct cli_table *t, char **f, size_t n, bool header) {
+  char **row = xcalloc(n, sizeof(*row));
+  for (size_t i = 0; i < n; i++)
+    row[i] = top_printable(f[i]);
+  if (header)
+    cli_table_init(t, n, (const char *const *)row);
+  else
+    cli_table_add(t, (const char *const *)row);
+  for (size_t i = 0; i < n; i++)
+    free(row[i]);
+  free(row);
+}
+
+static bool has_pid(const uint32_t *pids, size_t n, const char *s) {
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*s < '0' || *s > '9' || *end || v > UINT32_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] == v)
+      return true;
+  return false;
+}
+
+int top_parse_ps(const char *text, size_t len, const uint32_t *pids, size_t n,
+                 struct cli_table *t) {
+  size_t ncols = 0, pid_col = 0, rows = 0;
+  char **f = NULL;
+  bool after_listed = false;
   for (size_t i = 0; i < len;) {
     const char *nl = memchr(text + i, '\n', len - i);
-    size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
-    _cleanup_free_ char *line = xstrndup(text + i, n); /* stops at a NUL byte */
-    i += n + 1;
-    if (header) {
-      header = false; /* "USER PID PPID STAT TT COMMAND" */
+    size_t ll = nl ? (size_t)(nl - (text + i)) : len - i;
+    _cleanup_free_ char *line = xstrndup(text + i, ll); /* stops at a NUL byte */
+    i += ll + 1;
+    if (ncols == 0) {
+      /* the header: at most 64 columns, and one of them PID */
+      char *hf[64];
+      size_t k = split(line, hf, 64);
+      for (pid_col = 0; pid_col < k && strcmp(hf[pid_col], "PID") != 0; pid_col++)
+        ;
+      if (pid_col == k)
+        return -1;
+      ncols = k;
+      add_printable(t, hf, ncols, true);
+      f = xcalloc(ncols, sizeof(*f));
       continue;
     }
-    rows += add_line(line, t);
+    size_t k = split(line, f, ncols);
+    if (k <= pid_col)
+      continue;
+    bool listed = strcmp(f[pid_col], "-") == 0 ? after_listed : has_pid(pids, n, f[pid_col]);
+    if (strcmp(f[pid_col], "-") != 0)
+      after_listed = listed;
+    if (!listed)
+      continue;
+    for (size_t c = k; c < ncols; c++)
+      f[c] = (char *)"";
+    add_printable(t, f, ncols, false);
+    rows++;
   }
-  return rows;
+  free(f);
+  return ncols ? (int)rows : -1;
 }

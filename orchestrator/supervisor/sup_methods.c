@@ -329,7 +329,7 @@ static const struct {
     {"kill", m_kill}, {"exec", m_exec}, {"port", sup_net_port},
     {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
     {"exec_stdin", m_exec_stdin}, {"exec_resize", m_exec_resize},
-    {"exec_signal", m_exec_signal}, {"run", m_run},
+    {"exec_signal", m_exec_signal}, {"run", m_run}, {"top", sup_top},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

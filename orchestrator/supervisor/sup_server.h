@@ -273,6 +273,10 @@ int sup_pause(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
 void sup_pause_resume_quiet(struct supervisor *s, struct sup_ctr *c);
 void sup_pause_conn_gone(struct supervisor *s, struct sup_conn *conn);
 
+/* sup_top.c: `top`, a running container's processes as its guest lists
+ * them (answered when the guest does). */
+int sup_top(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
+            cJSON **result, struct stack_error **err);
 /* sup_stats.c: `stats`, each running container's QEMU's CPU time, memory
  * (PSS) and limit, disk I/O, sampled now. */
 int sup_stats(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,

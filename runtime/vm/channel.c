@@ -86,6 +86,15 @@ static int dispatch(struct channel_parser *p, const struct proto_hdr *h, const u
     if (ops->exited)
       ops->exited(ud, h->session, &e);
     return 0;
+  case PROTO_PROCS: {
+    struct proto_procs ps;
+    if (proto_dec_procs(pl, h->len, &ps) < 0)
+      break;
+    if (ops->procs)
+      ops->procs(ud, h->session, &ps);
+    free(ps.procs);
+    return 0;
+  }
   default:
     return violation(p, ops, ud, "the guest sent a frame of type %u, which only the host sends",
                      h->type);
@@ -286,6 +295,11 @@ int channel_send_resize(struct channel *ch, uint16_t session, unsigned rows, uns
 int channel_send_shutdown(struct channel *ch) {
   struct proto_wr w = {0};
   return send_wr(ch, &w, proto_enc_u32s(&w, PROTO_SHUTDOWN, 0, 0, 0, 0));
+}
+
+int channel_send_top(struct channel *ch, uint16_t id) {
+  struct proto_wr w = {0};
+  return send_wr(ch, &w, proto_enc_u32s(&w, PROTO_TOP, id, 0, 0, 0));
 }
 
 size_t channel_write_queue_size(const struct channel *ch) {

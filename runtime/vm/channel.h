@@ -33,6 +33,8 @@ struct channel_ops {
   void (*closed)(void *data, int error, const char *message);
   /* PREPARED: the root is mounted (a template being built) */
   void (*prepared)(void *data, int32_t error, const char *message);
+  /* PROCS: the answer to TOP request id (strings valid during the call) */
+  void (*procs)(void *data, uint16_t id, const struct proto_procs *procs);
 };
 
 /* The frame parser alone, without I/O (the fuzz target drives it). */
@@ -68,6 +70,9 @@ int channel_send_stdin(struct channel *ch, uint16_t session, const void *p, size
 int channel_send_signal(struct channel *ch, uint16_t session, int signum);
 int channel_send_resize(struct channel *ch, uint16_t session, unsigned rows, unsigned cols);
 int channel_send_shutdown(struct channel *ch);
+/* TOP: asks the guest for the container's processes (answered by PROCS
+ * with the same id). */
+int channel_send_top(struct channel *ch, uint16_t id);
 
 /* Bytes queued and not yet written (for stdin back-pressure). */
 size_t channel_write_queue_size(const struct channel *ch);

@@ -42,6 +42,13 @@ struct exec_session {
   void *data;
 };
 
+/* A TOP request waiting for its PROCS. */
+struct top_request {
+  uint16_t id; /* 0 = free slot */
+  container_top_cb cb;
+  void *data;
+};
+
 struct container {
   uv_loop_t *loop;
   char id[65];
@@ -102,6 +109,8 @@ struct container {
   bool read_only;
   struct exec_session execs[CONTAINER_MAX_EXECS];
   uint16_t next_session;
+  struct top_request tops[CONTAINER_MAX_TOPS];
+  uint16_t next_top;
   bool running;
   /* outcome */
   bool have_exit, reported, vm_exited;
@@ -236,6 +245,18 @@ static void exec_abort_all(struct container *c, const char *why) {
       exec_done(c, &c->execs[i], &st);
 }
 
+/* Unanswered TOP requests end with why (each slot is free before its
+ * callback runs). */
+static void top_abort_all(struct container *c, const char *why) {
+  for (int i = 0; i < CONTAINER_MAX_TOPS; i++) {
+    struct top_request t = c->tops[i];
+    if (t.id == 0)
+      continue;
+    c->tops[i].id = 0;
+    t.cb(t.data, NULL, why);
+  }
+}
+
 static void report(struct container *c) {
   if (c->reported || !c->vm_exited)
     return;
@@ -299,6 +320,7 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   boot_queue_leave(c->ticket);
   c->ticket = NULL;
   exec_abort_all(c, "the container's VM stopped");
+  top_abort_all(c, "the container's VM stopped");
   if (c->timer_open)
     uv_timer_stop(&c->timer);
   if (c->clone_of && c->times.configured == 0 && !c->have_exit && c->status.error == NULL &&
@@ -640,6 +662,19 @@ static void on_closed(void *data, int error, const char *message) {
     fail(c, "the guest broke the control protocol: %s", message);
 }
 
+static void on_procs(void *data, uint16_t id, const struct proto_procs *procs) {
+  struct container *c = data;
+  for (int i = 0; id && i < CONTAINER_MAX_TOPS; i++) {
+    if (c->tops[i].id != id)
+      continue;
+    struct top_request t = c->tops[i];
+    c->tops[i].id = 0;
+    t.cb(t.data, procs, NULL);
+    return;
+  }
+  /* an answer nobody asked for (or asked for no more): dropped */
+}
+
 static const struct channel_ops container_channel_ops = {
     .hello = on_hello,
     .configured = on_configured,
@@ -648,6 +683,7 @@ static const struct channel_ops container_channel_ops = {
     .exited = on_exited,
     .log = on_log,
     .closed = on_closed,
+    .procs = on_procs,
 };
 
 /* ---- life cycle ---- */
@@ -725,6 +761,33 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
   return 0;
 }
 
+int container_top(struct container *c, container_top_cb cb, void *data,
+                  struct stack_error **err) {
+  if (!c->running || c->ch == NULL)
+    return stack_error_set(err, -EAGAIN, "container %s is not running", c->name);
+  struct top_request *t = NULL;
+  for (int i = 0; t == NULL && i < CONTAINER_MAX_TOPS; i++)
+    if (c->tops[i].id == 0)
+      t = &c->tops[i];
+  if (t == NULL)
+    return stack_error_set(err, -EBUSY, "container %s: %d process listings are under way already",
+                           c->name, CONTAINER_MAX_TOPS);
+  uint16_t id = c->next_top;
+  bool taken;
+  do {
+    id = (uint16_t)(id + 1);
+    taken = false;
+    for (int i = 0; i < CONTAINER_MAX_TOPS; i++)
+      taken = taken || c->tops[i].id == id;
+  } while (id == 0 || taken);
+  int r = channel_send_top(c->ch, id);
+  if (r < 0)
+    return stack_error_errno(err, r, "container %s: asking the guest for its processes", c->name);
+  c->next_top = id;
+  *t = (struct top_request){id, cb, data};
+  return 0;
+}
+
 int container_exec_stdin(struct container *c, uint16_t session, const void *p, size_t n) {
   return c->ch && exec_find(c, session) ? channel_send_stdin(c->ch, session, p, n) : -ESRCH;
 }
@@ -770,6 +833,7 @@ static void container_release(struct container *c) {
 void container_free(struct container *c) {
   if (c == NULL)
     return;
+  top_abort_all(c, "the container stopped");
   template_wait_cancel(c->twait);
   c->twait = NULL;
   boot_queue_leave(c->ticket);

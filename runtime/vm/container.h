@@ -181,6 +181,18 @@ int container_exec_stdin(struct container *c, uint16_t session, const void *p, s
 int container_exec_signal(struct container *c, uint16_t session, int signum);
 int container_exec_resize(struct container *c, uint16_t session, unsigned rows, unsigned cols);
 
+/* The container's processes, listed by the guest init from its /proc
+ * (`stack top`): called once, with the list (error NULL), or with procs
+ * NULL and why not when the container stops or is freed first. */
+typedef void (*container_top_cb)(void *data, const struct proto_procs *procs, const char *error);
+
+#define CONTAINER_MAX_TOPS 16
+
+/* Asks for the list once the main process runs (-EAGAIN before that,
+ * -EBUSY with CONTAINER_MAX_TOPS requests unanswered). */
+int container_top(struct container *c, container_top_cb cb, void *data,
+                  struct stack_error **err);
+
 /* Stops the VM if it still runs (SIGKILL), removes sockets, and the state
  * too with opts->remove.  Run the loop afterwards so handles close. */
 void container_free(struct container *c);

@@ -10,7 +10,11 @@
 #include "test.h"
 
 struct seen {
-  int hello, configured, started, out, err, exits, logs, closed, prepared;
+  int hello, configured, started, out, err, exits, logs, closed, prepared, procs;
+  uint16_t procs_id;
+  uint32_t procs_total, procs_n, proc_pid[4], proc_uid[4];
+  uint64_t proc_age[4];
+  char proc_user[4][40], proc_cmd[4][64];
   uint32_t version, pid;
   int32_t cerr;
   int close_err;
@@ -76,8 +80,24 @@ static void h_prepared(void *d, int32_t code, const char *m) {
   (void)m;
 }
 
+static void h_procs(void *d, uint16_t id, const struct proto_procs *ps) {
+  struct seen *s = d;
+  s->procs++;
+  s->procs_id = id;
+  s->procs_total = ps->total;
+  s->procs_n = ps->n;
+  for (uint32_t i = 0; i < ps->n && i < 4; i++) {
+    s->proc_pid[i] = ps->procs[i].pid;
+    s->proc_uid[i] = ps->procs[i].uid;
+    s->proc_age[i] = ps->procs[i].age_ms;
+    snprintf(s->proc_user[i], sizeof s->proc_user[i], "%s", ps->procs[i].user);
+    snprintf(s->proc_cmd[i], sizeof s->proc_cmd[i], "%s", ps->procs[i].cmd);
+  }
+}
+
 static const struct channel_ops ops = {h_hello,  h_configured, h_started, h_output,
-                                       h_exited, h_log,        h_closed,  h_prepared};
+                                       h_exited, h_log,        h_closed,  h_prepared,
+                                       h_procs};
 
 /* A guest conversation: hello, configured, started, output, exit. */
 static struct proto_wr conversation(void) {
@@ -310,7 +330,66 @@ static void test_hostile(void) {
   proto_wr_free(&w);
 }
 
+/* PROCS: round trip, the bounds a guest may not pass, and TOP's frame. */
+static void test_procs(void) {
+  struct proto_proc procs[2] = {
+      {7, 1, 0, 0x8800, 1500, 20, "root", "sh -c sleep 300"},
+      {9, 7, 999, 0, 5ull << 40, 0, "", "[sleep]"},
+  };
+  struct proto_procs ps = {3, 2, procs};
+  struct proto_wr w = {0};
+  CHECK_INTEQ(proto_enc_procs(&w, 5, &ps), 0);
+  CHECK_INTEQ(w.len, PROTO_HDR_SIZE + 8 + proto_proc_size(&procs[0]) + proto_proc_size(&procs[1]));
+  struct seen s = {0};
+  struct channel_parser p = {0};
+  CHECK_INTEQ(channel_parser_feed(&p, w.buf, w.len, &ops, &s), 0);
+  CHECK_INTEQ(s.procs, 1);
+  CHECK_INTEQ(s.procs_id, 5);
+  CHECK_INTEQ(s.procs_total, 3);
+  CHECK_INTEQ(s.procs_n, 2);
+  CHECK_INTEQ(s.proc_pid[1], 9);
+  CHECK_INTEQ(s.proc_uid[1], 999);
+  CHECK(s.proc_age[1] == 5ull << 40);
+  CHECK_STREQ(s.proc_user[0], "root");
+  CHECK_STREQ(s.proc_cmd[0], "sh -c sleep 300");
+  CHECK_STREQ(s.proc_user[1], "");
+  channel_parser_clear(&p);
+  proto_wr_free(&w);
+
+  /* a sender may not exceed the bounds: total below n, too many, too long */
+  struct proto_procs bad = {1, 2, procs};
+  CHECK_INTEQ(proto_enc_procs(&w, 1, &bad), -1);
+  proto_wr_free(&w);
+  char longcmd[PROTO_PROC_CMD_MAX + 2];
+  memset(longcmd, 'x', sizeof longcmd - 1);
+  longcmd[sizeof longcmd - 1] = '\0';
+  struct proto_proc lp = {1, 0, 0, 0, 0, 0, "u", longcmd};
+  struct proto_procs lps = {1, 1, &lp};
+  CHECK_INTEQ(proto_enc_procs(&w, 1, &lps), -1);
+  proto_wr_free(&w);
+  /* ... and a guest that does is cut off */
+  uint8_t frame[PROTO_HDR_SIZE + 8] = {8, 0, 0, 0, PROTO_PROCS, 0, 1, 0,
+                                       1, 0, 0, 0, 2, 0, 0, 0}; /* total 1 < n 2 */
+  memset(&s, 0, sizeof s);
+  CHECK_INTEQ(channel_parser_feed(&p, frame, sizeof frame, &ops, &s), -EBADMSG);
+  CHECK_INTEQ(s.procs, 0);
+  CHECK_INTEQ(s.closed, 1);
+  channel_parser_clear(&p);
+  uint8_t many[PROTO_HDR_SIZE + 8] = {8, 0, 0, 0, PROTO_PROCS, 0, 1, 0,
+                                      0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0}; /* n without data */
+  memset(&s, 0, sizeof s);
+  CHECK_INTEQ(channel_parser_feed(&p, many, sizeof many, &ops, &s), -EBADMSG);
+  channel_parser_clear(&p);
+  /* TOP goes from the host only */
+  CHECK_INTEQ(proto_enc_u32s(&w, PROTO_TOP, 3, 0, 0, 0), 0);
+  memset(&s, 0, sizeof s);
+  CHECK_INTEQ(channel_parser_feed(&p, w.buf, w.len, &ops, &s), -EBADMSG);
+  channel_parser_clear(&p);
+  proto_wr_free(&w);
+}
+
 int main(void) {
+  test_procs();
   test_whole_and_split();
   test_configure_roundtrip();
   test_start_roundtrip();
