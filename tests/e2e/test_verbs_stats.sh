@@ -43,8 +43,10 @@ import json, sys
 rows = {r["Name"]: r for r in map(json.loads, sys.argv[1].splitlines())}
 assert set(rows) == {"vstats-spin-1", "vstats-idle-1"}, rows
 spin, idle = (float(rows[n]["CPUPerc"].rstrip("%")) for n in ("vstats-spin-1", "vstats-idle-1"))
-assert spin > 40, ("a spinning guest", spin)
-assert spin > idle + 20, (spin, idle)
+# a spinning guest gets what the host gives it: on 2 loaded cores that can
+# be well under one core, so it is compared with the idle guest
+assert spin > 10, ("a spinning guest", spin)
+assert spin > 4 * max(idle, 1.0), (spin, idle)
 used = rows["vstats-idle-1"]["MemUsage"].split(" / ")[0]
 assert used.endswith("MiB") and 5 < float(used[:-3]) < 256, used
 for r in rows.values():
