@@ -99,15 +99,15 @@ static void test_large_maps(void) {
     sbuf_printf(&b, "      l%d: b\n", i + 25000);
   }
   struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
   _cleanup_error_ struct stack_error *err = NULL;
   _cleanup_cnode_ struct cnode *m = merged(a.data, b.data, &err);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
   double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
   struct cnode *labels = cnode_map_get(cnode_map_get(cnode_map_get(m, "services"), "s"), "labels");
   CHECK(labels && labels->n == 75000);
   CHECK_STREQ(cnode_map_get_str(labels, "l30000"), "b");
-  CHECK_MSG(s < 10, "merging two 50000-key maps took %.1f s", s);
+  CHECK_MSG(s < 10, "merging two 50000-key maps took %.1f s of CPU", s);
   sbuf_free(&a);
   sbuf_free(&b);
 }
