@@ -9,6 +9,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/paths.h"
 #include "runtime/vm/accel.h"
+#include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qemu.h"
 #include "runtime/vm/template.h"
@@ -90,6 +91,20 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
       cJSON_AddNumberToObject(o, "tsc_khz", (double)host.tsc_khz);
       cJSON_AddStringToObject(o, "tsc_source", host.tsc_source);
       cJSON_AddNumberToObject(o, "host_cpus", host.ncpus);
+      cJSON *j = cJSON_AddObjectToObject(o, "vm_jail");
+      cJSON_AddBoolToObject(j, "enabled", host.jail);
+      if (host.jail)
+        cJSON_AddNumberToObject(j, "uid_base", host.uid_base);
+      cJSON *cg = cJSON_AddObjectToObject(o, "vm_cgroups");
+      if (host.cgroup[0]) {
+        cJSON_AddStringToObject(cg, "dir", host.cgroup);
+        cJSON_AddBoolToObject(cg, "memory", host.cgroup_memory);
+        cJSON_AddBoolToObject(cg, "pids", host.cgroup_pids);
+        if (host.cgroup_pids)
+          cJSON_AddNumberToObject(cg, "pids_max", JAIL_CGROUP_PIDS_MAX);
+      }
+      if (host.cgroup_note[0])
+        cJSON_AddStringToObject(cg, "note", host.cgroup_note);
     }
     cJSON_AddStringToObject(o, "qemu", qemu ? qemu : qerr->msg);
     cJSON_AddNumberToObject(o, "default_cpus", vm_default_cpus());
@@ -129,6 +144,21 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
     else
       printf("TSC:           unknown (tsc_early_khz not passed)\n");
     printf("Host CPUs:     %u\n", host.ncpus);
+    if (host.jail)
+      printf("VM jail:       QEMU runs as uid/gid %u + its pid, in its own mount, network and "
+             "IPC namespaces, with no capabilities (shared directories: DAC_OVERRIDE, FOWNER; "
+             "CHOWN for bind mounts), no_new_privs and seccomp\n",
+             host.uid_base);
+    else
+      printf("VM jail:       off: stack does not run as root (QEMU runs as this user, with "
+             "no_new_privs and seccomp)\n");
+    if (host.cgroup[0])
+      printf("VM cgroups:    %s/vm-<pid>: memory.max %s, pids.max %s%s%s\n", host.cgroup,
+             host.cgroup_memory ? "the guest's memory + QEMU's" : "unset",
+             host.cgroup_pids ? "256" : "unset", host.cgroup_note[0] ? "; " : "",
+             host.cgroup_note);
+    else
+      printf("VM cgroups:    %s\n", host.cgroup_note);
   }
   printf("QEMU:          %s\n", qemu ? qemu : qerr->msg);
   printf("VM defaults:   %u CPUs, %d MiB\n", vm_default_cpus(), VM_DEFAULT_MEM_MIB);

@@ -19,7 +19,8 @@ int compose_validate_schema(const struct cnode *file_tree, struct stack_error **
  * a build; networks, volumes, secrets and configs a service names are
  * defined; depends_on names existing services and has no cycle (the message
  * names it, "a -> b -> a"); no two services publish the same host
- * ip/port/protocol.  Returns 0 or -EINVAL. */
+ * ip/port/protocol; no bind mount shares a sensitive host path without
+ * x-stack-allow-host-paths (compose_host_paths.h).  Returns 0 or -EINVAL. */
 int compose_validate_project(const struct cnode *project, struct stack_error **err);
 
 /* Linux's limit for one argument or environment string (MAX_ARG_STRLEN,

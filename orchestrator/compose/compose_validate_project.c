@@ -1,12 +1,14 @@
 /* Project-level checks on the merged canonical tree: what a per-file schema
  * cannot see (references between services and top-level resources,
- * dependency cycles, two services publishing one host port). */
+ * dependency cycles, two services publishing one host port, bind mounts of
+ * host paths that give the host away: compose_host_paths.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose_canonical_util.h"
 #include "compose_graph.h"
+#include "compose_host_paths.h"
 #include "compose_scalar.h"
 #include "compose_validate.h"
 #include "runtime/util/cleanup.h"
@@ -65,6 +67,18 @@ static int check_service(const struct cnode *project, const struct cnode_pair *s
                      "uses volume \"%s\", which is not defined; add it under the top-level "
                      "\"volumes:\" (or use a path such as ./%s for a bind mount)",
                      src->str, src->str);
+    if (type && strcmp(type, "bind") == 0 && src && src->kind == CNODE_SCALAR &&
+        !compose_host_paths_allowed(project, s)) {
+      _cleanup_free_ char *why = compose_host_path_sensitive(src->str, NULL);
+      if (why) {
+        bool ro = false;
+        const char *ro_text = cnode_map_get_str(v, "read_only");
+        if (ro_text)
+          cscalar_parse_bool(ro_text, &ro);
+        _cleanup_free_ char *msg = compose_host_path_refusal(src->str, why, ro);
+        return cn_fail(err, src, svc, "%s", msg);
+      }
+    }
   }
   int r = check_file_refs(project, svc, cnode_map_get(s, "secrets"), "secrets", err);
   if (r == 0)

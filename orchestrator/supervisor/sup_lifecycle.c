@@ -25,6 +25,7 @@
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
+#include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/vm.h"
 #include "sup_ctr_opts.h"
 #include "sup_net.h"
@@ -407,6 +408,7 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
    * containers that died with their daemon; a stop says 137. */
   int code = stopped ? 137 : 255;
   if (r) {
+    jail_cgroup_release(r->qemu_pid); /* its per-VM cgroup (runtime/vm/jail_cgroup.h) */
     r->status = CTR_EXITED;
     r->exit_code = code;
     r->finished_ms = sup_wall_ms();

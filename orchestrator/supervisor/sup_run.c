@@ -26,6 +26,7 @@
 #include "naming.h"
 #include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
+#include "orchestrator/compose/compose_host_paths.h"
 #include "orchestrator/compose/compose_mount_spec.h"
 #include "procinfo.h"
 #include "runtime/image/image.h"
@@ -75,6 +76,25 @@ struct sup_run {
 };
 
 /* --- small helpers -------------------------------------------------------- */
+
+/* -v's bind mounts follow the Compose file's rule (compose_host_paths.h):
+ * the service or the project must allow a sensitive host path. */
+static int check_host_paths(struct supervisor *s, const struct compose_service *svc,
+                            const struct compose_project *vols, struct stack_error **err) {
+  if (compose_host_paths_allowed(s->project ? s->project->tree : NULL, svc ? svc->node : NULL))
+    return 0;
+  for (size_t i = 0; vols->n_services && i < vols->services[0].n_volumes; i++) {
+    const struct compose_mount *m = &vols->services[0].volumes[i];
+    if (!m->type || strcmp(m->type, "bind") != 0)
+      continue;
+    _cleanup_free_ char *why = compose_host_path_sensitive(m->source, NULL);
+    if (why) {
+      _cleanup_free_ char *msg = compose_host_path_refusal(m->source, why, m->read_only);
+      return stack_error_set(err, -EPERM, "-v/--volume: %s", msg);
+    }
+  }
+  return 0;
+}
 
 /* svc with -v's volumes: each replaces the service's of the same target,
  * or comes after them (*sv and *mounts hold the copy; the strings stay
@@ -679,6 +699,8 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
                                            : s->project         ? s->project->working_dir
                                                                 : "/",
                                            &run->volumes, err)) < 0)
+      goto bad;
+    if (run->volumes && (r = check_host_paths(s, svc, run->volumes, err)) < 0)
       goto bad;
   }
   if (run->cmd && run->cmd[0] == NULL) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "guest/proto.h"
@@ -57,6 +58,16 @@ static bool dir_empty(const char *path) {
     empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
   closedir(d);
   return empty;
+}
+
+/* mapped-xattr where the volume's file system has user xattrs, else
+ * mapped-file (tmpfs before Linux 6.6 has none). */
+static enum vm_share_model volume_model(const char *dir) {
+  if (setxattr(dir, "user.stack.probe", "1", 1, 0) == 0) {
+    removexattr(dir, "user.stack.probe");
+    return VM_SHARE_MAPPED;
+  }
+  return errno == ENOTSUP ? VM_SHARE_MAPPED_FILE : VM_SHARE_MAPPED;
 }
 
 static const struct compose_volume *find_volume(const struct compose_project *p,
@@ -158,7 +169,8 @@ static int bind_file(const struct compose_service *svc, const struct compose_mou
     char *dir = NULL;
     if ((r = state_path_join(binds_dir, (const char *const[]){kind, NULL}, &dir, err)) < 0)
       return r;
-    shares[fb->share[ro]] = (struct vm_share){keep(strings, ns, dir), tag, ro};
+    shares[fb->share[ro]] =
+        (struct vm_share){keep(strings, ns, dir), tag, ro, VM_SHARE_PASSTHROUGH};
     mounts[(*n_mounts)++] = (struct proto_mount){tag, stage, "9p", NINEP_OPTIONS};
   }
   mounts[(*n_mounts)++] = (struct proto_mount){
@@ -243,7 +255,12 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
     bool copy = strcmp(m->type, "volume") == 0 && !m->volume_nocopy && !m->read_only &&
                 dir_empty(dir);
     const char *tag = keep(strings, &ns, xasprintf("vol%zu", *n_shares));
-    shares[(*n_shares)++] = (struct vm_share){keep(strings, &ns, dir), tag, m->read_only};
+    /* a host directory keeps Docker's semantics (the guest's owners and
+     * modes are the host's); a volume, which stack owns, keeps them in
+     * xattrs, so no guest makes a set-user-ID file on the host */
+    enum vm_share_model model =
+        strcmp(m->type, "bind") == 0 ? VM_SHARE_PASSTHROUGH : volume_model(dir);
+    shares[(*n_shares)++] = (struct vm_share){keep(strings, &ns, dir), tag, m->read_only, model};
     mounts[(*n_mounts)++] = (struct proto_mount){tag, keep(strings, &ns, xstrdup(m->target)),
                                                  copy ? "9p+copy" : "9p", NINEP_OPTIONS};
   }

@@ -437,6 +437,10 @@ int ext4_build(struct layer_tree *t, const char *path, struct stack_error **err)
   _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return stack_error_errno(err, -errno, "cannot create %s", path);
+  /* every VM's QEMU reads it under its own uid (runtime/vm/jail.h),
+   * whatever the umask */
+  if (fchmod(fd, 0644) < 0)
+    return stack_error_errno(err, -errno, "cannot chmod %s", path);
   if (ftruncate(fd, (off_t)(s.blocks * BLOCK_SIZE)) < 0)
     return stack_error_errno(err, -errno, "cannot size %s", path);
   b.fd = fd;

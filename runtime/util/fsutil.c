@@ -141,6 +141,24 @@ int fs_exists(const char *path) {
   return lstat(path, &st) == 0;
 }
 
+char *fs_which(const char *name) {
+  if (strchr(name, '/'))
+    return xstrdup(name);
+  const char *path = getenv("PATH");
+  if (!path || !*path)
+    path = "/usr/bin:/bin";
+  _cleanup_free_ char *copy = xstrdup(path);
+  char *save = NULL;
+  for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    char *p = xasprintf("%s/%s", *d ? d : ".", name);
+    struct stat st;
+    if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
+      return p;
+    free(p);
+  }
+  return NULL;
+}
+
 static int fd_pwrite_all(int fd, const char *p, size_t n, off_t off) {
   while (n > 0) {
     ssize_t w = pwrite(fd, p, n, off);

@@ -40,6 +40,11 @@ int fs_lock_path(const char *path, int op, struct stack_error **err);
 /* Returns whether path exists (any type). */
 int fs_exists(const char *path);
 
+/* The executable that execvp() would run for name: name itself when it
+ * holds a '/', else the first executable in $PATH (default
+ * "/usr/bin:/bin").  Newly allocated; NULL when there is none. */
+char *fs_which(const char *name);
+
 /* Copies the regular file src to a new file dst (mode 0600; -EEXIST if it
  * exists), keeping its holes: only the data extents are copied, in the
  * kernel.  For sparse disk images. */

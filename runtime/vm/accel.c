@@ -11,6 +11,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/jail.h"
 #include "runtime/vm/kernel.h"
 
 const char *vm_accel_name(enum vm_accel a) { return a == VM_ACCEL_KVM ? "kvm" : "tcg"; }
@@ -320,5 +321,5 @@ int vm_host_probe(struct vm_host *out, struct stack_error **err) {
   if ((r = probe_tcg_thread(out, err)) < 0)
     return r;
   probe_tsc(cpuinfo, out);
-  return 0;
+  return jail_probe(out, err);
 }

@@ -15,6 +15,7 @@
 #define STACK_VM_ACCEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct stack_error;
 
@@ -38,6 +39,13 @@ struct vm_host {
   char tsc_source[48];      /* where tsc_khz came from */
   unsigned ncpus;           /* online host CPUs */
   enum vm_tcg_thread tcg_thread; /* $STACK_TCG_THREAD, else the config's "tcg_thread" */
+  /* QEMU's jail (jail.h) */
+  bool jail;                /* stack runs as root: each QEMU gets its own uid and mounts */
+  uint32_t uid_base;        /* a QEMU's uid and gid: uid_base + its pid */
+  uint64_t physmem;         /* the host's memory, bytes */
+  char cgroup[200];         /* where per-VM cgroups go; "" = none (jail_cgroup.h) */
+  bool cgroup_memory, cgroup_pids; /* the controllers its children have */
+  char cgroup_note[200];    /* why there are none, or which controller is missing */
 };
 
 /* Probes the host once (reads /proc/cpuinfo, sysfs, the kernel log, the

@@ -26,6 +26,7 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/channel.h"
 #include "runtime/vm/boot_queue.h"
+#include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
@@ -514,7 +515,7 @@ static int copy_net(struct container *c, const struct container_opts *o,
                            PROTO_MAX_MOUNTS);
   for (size_t i = 0; i < o->n_shares; i++)
     c->shares[i] = (struct vm_share){keep(c, o->shares[i].path), keep(c, o->shares[i].tag),
-                                     o->shares[i].readonly};
+                                     o->shares[i].readonly, o->shares[i].model};
   c->n_shares = o->n_shares;
   if (o->n_files > PROTO_MAX_FILES)
     return stack_error_set(err, -E2BIG, "%zu files: at most %d", o->n_files, PROTO_MAX_FILES);
@@ -1147,5 +1148,7 @@ int container_gc(void) {
       removed++;
   }
   closedir(d);
+  /* and the cgroups of VMs that ended while nobody watched */
+  jail_cgroup_gc();
   return removed;
 }

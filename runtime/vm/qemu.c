@@ -191,8 +191,7 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
                           n->mac);
       goto fail;
     }
-    add2(&a, "-netdev",
-         xasprintf("tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, n->tap));
+    add2(&a, "-netdev", xasprintf("tap,id=net%zu,fd=%d,vhost=off", i, QEMU_FD_TAP0 + (int)i));
     if (n->mac)
       add2(&a, "-device", xasprintf("virtio-net-device,netdev=net%zu,mac=%s", i, n->mac));
     else
@@ -211,9 +210,19 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
     if ((r = opt_path("shared directory", sh->path, &p, err)) < 0)
       goto fail;
     /* passthrough: files get the guest's owners and modes on the host, as
-     * with a Docker bind mount */
+     * with a Docker bind mount; mapped: they stay in xattrs (or metadata
+     * files), the host files are QEMU's own */
+    static const char *const models[] = {
+        [VM_SHARE_PASSTHROUGH] = "passthrough",
+        [VM_SHARE_MAPPED] = "mapped-xattr",
+        [VM_SHARE_MAPPED_FILE] = "mapped-file",
+    };
+    if ((unsigned)sh->model > VM_SHARE_MAPPED_FILE) {
+      r = stack_error_set(err, -EINVAL, "share %zu: unknown security model %d", i, sh->model);
+      goto fail;
+    }
     add2(&a, "-fsdev",
-         xasprintf("local,id=fs%zu,path=%s,security_model=passthrough%s", i, p,
+         xasprintf("local,id=fs%zu,path=%s,security_model=%s%s", i, p, models[sh->model],
                    sh->readonly ? ",readonly=on" : ""));
     free(steal_pointer(&p));
     add2(&a, "-device", xasprintf("virtio-9p-device,fsdev=fs%zu,mount_tag=%s", i, sh->tag));

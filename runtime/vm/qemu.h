@@ -30,6 +30,9 @@ struct stack_error;
 #define QEMU_FD_CONTROL 4
 /* A template's state file, read by `migrate-incoming fd:5` (vm.h). */
 #define QEMU_FD_INCOMING 5
+/* The tap of network i is fd QEMU_FD_TAP0 + i (QEMU does not open
+ * /dev/net/tun itself: it has no right to). */
+#define QEMU_FD_TAP0 6
 
 /* The kernel command line for host (extra may be NULL).  Newly allocated. */
 char *qemu_kernel_cmdline(const struct vm_host *host, const char *extra);
@@ -39,8 +42,9 @@ char *qemu_kernel_cmdline(const struct vm_host *host, const char *extra);
 #define QEMU_VIRTIO_SLOTS 8
 
 /* Builds the argv (NULL-terminated, strv) for spec with the resolved kernel
- * and console log path.  The QMP listening socket is fd QEMU_FD_QMP and the
- * control one QEMU_FD_CONTROL (only if spec->control_socket).  Rejects
+ * and console log path.  The QMP listening socket is fd QEMU_FD_QMP, the
+ * control one QEMU_FD_CONTROL (only if spec->control_socket), the taps
+ * QEMU_FD_TAP0 and up.  Rejects
  * values that would inject QEMU options (a ',' in a path, a bad MAC, ...). */
 int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, const char *kernel,
                     const char *console_path, char ***out, struct stack_error **err);

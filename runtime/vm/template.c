@@ -78,24 +78,6 @@ int template_enabled(void) {
   return !(e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0 || strcmp(e, "no") == 0));
 }
 
-/* The executable that PATH lookup would run for name. */
-static char *which(const char *name) {
-  if (strchr(name, '/'))
-    return xstrdup(name);
-  const char *path = getenv("PATH");
-  if (!path || !*path)
-    path = "/usr/bin:/bin";
-  _cleanup_free_ char *copy = xstrdup(path);
-  char *save = NULL;
-  for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-    char *p = xasprintf("%s/%s", *d ? d : ".", name);
-    if (access(p, X_OK) == 0)
-      return p;
-    free(p);
-  }
-  return xstrdup(name);
-}
-
 static void add_identity(struct sbuf *b, const char *what, const char *path) {
   struct stat st;
   if (path && stat(path, &st) == 0)
@@ -135,7 +117,8 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
     return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d", spec->n_shares,
                            PROTO_MAX_MOUNTS);
   for (size_t i = 0; i < spec->n_shares; i++)
-    shares[i] = (struct vm_share){"/share", spec->shares[i].tag, spec->shares[i].readonly};
+    shares[i] = (struct vm_share){"/share", spec->shares[i].tag, spec->shares[i].readonly,
+                                  spec->shares[i].model};
   struct vm_spec norm = *spec;
   norm.name = NULL;
   norm.shares = shares;
@@ -161,7 +144,7 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
     sbuf_puts(&b, argv[i]);
     sbuf_putc(&b, '\0');
   }
-  _cleanup_free_ char *qemu = which(argv[0]);
+  _cleanup_free_ char *qemu = fs_which(argv[0]);
   add_identity(&b, "qemu", qemu);
   add_identity(&b, "kernel", kernel);
   add_identity(&b, "initrd", spec->initrd);
@@ -391,20 +374,6 @@ static void on_prepared(void *data, int32_t error, const char *message) {
     return;
   }
   _cleanup_error_ struct stack_error *e = NULL;
-  int r = uv_pipe_init(b->tc->loop, &b->server, 0);
-  if (r == 0) {
-    b->server.data = b;
-    b->server_open = true;
-    b->handles++;
-    unlink(b->mig_path);
-    r = uv_pipe_bind(&b->server, b->mig_path);
-  }
-  if (r == 0)
-    r = uv_listen((uv_stream_t *)&b->server, 1, on_mig_conn);
-  if (r < 0) {
-    build_fail(b, "migration socket %s: %s", b->mig_path, uv_strerror(r));
-    return;
-  }
   if (qmp_connect(b->tc->loop, vm_qmp_path(b->vm), on_qmp, NULL, b, &b->q, &e) < 0)
     build_fail(b, "%s", e->msg);
 }
@@ -561,16 +530,20 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, ui
   char taps[PROTO_MAX_IFACES][16], macs[PROTO_MAX_IFACES][18];
   struct vm_net nets[PROTO_MAX_IFACES];
   for (size_t i = 0; i < spec->n_nets && i < PROTO_MAX_IFACES; i++) {
-    /* QEMU creates these taps itself and they go when it exits */
+    /* throw-away taps (vm_start() makes them): they go with QEMU */
     snprintf(taps[i], sizeof taps[i], "stkt%08x%u", rnd, (unsigned)(i & 7));
     template_mac(i, macs[i]);
     nets[i] = (struct vm_net){.tap = taps[i], .mac = macs[i]};
   }
-  /* the template's shares point at its own directory: the guest does not
+  /* the template's shares are an empty directory: the guest does not
    * mount them before it is configured, and a clone brings its own */
+  _cleanup_free_ char *empty = fs_path_join(dir, "share");
   struct vm_share shares[PROTO_MAX_MOUNTS];
   for (size_t i = 0; i < spec->n_shares && i < PROTO_MAX_MOUNTS; i++)
-    shares[i] = (struct vm_share){dir, spec->shares[i].tag, spec->shares[i].readonly};
+    shares[i] = (struct vm_share){empty, spec->shares[i].tag, spec->shares[i].readonly,
+                                  spec->shares[i].model};
+  /* QEMU connects to the migration socket by name: it is in its jail */
+  const char *jail_paths[] = {b->mig_path, NULL};
   struct vm_spec ts = *spec;
   ts.name = "stack-template";
   ts.shares = shares;
@@ -581,6 +554,7 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, ui
   ts.qmp_socket = qmp;
   ts.incoming = NULL;
   ts.restored = NULL;
+  ts.jail_paths = jail_paths;
   int fd;
   b->out_fd = open(b->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (b->out_fd < 0) {
@@ -589,9 +563,23 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, ui
   }
   /* a fresh data disk: clones get copies of it as the template left it */
   unlink(data);
-  if ((r = fs_mkdir_p(b->run_dir, 0700, err)) < 0 ||
+  if ((r = fs_mkdir_p(b->run_dir, 0700, err)) < 0 || (r = fs_mkdir_p(empty, 0700, err)) < 0 ||
       (r = vm_create_data_disk(data, data_bytes, err)) < 0)
     goto fail;
+  /* the migration socket listens before QEMU starts, so its jail shows it */
+  if ((r = uv_pipe_init(tc->loop, &b->server, 0)) == 0) {
+    b->server.data = b;
+    b->server_open = true;
+    b->handles++;
+    unlink(b->mig_path);
+    r = uv_pipe_bind(&b->server, b->mig_path);
+  }
+  if (r == 0)
+    r = uv_listen((uv_stream_t *)&b->server, 1, on_mig_conn);
+  if (r < 0) {
+    r = stack_error_set(err, r, "migration socket %s: %s", b->mig_path, uv_strerror(r));
+    goto fail;
+  }
   if ((r = vm_start(tc->loop, &ts, on_vm_exit, b, &b->vm, err)) < 0)
     goto fail;
   if ((fd = vm_connect_control(b->vm, err)) < 0) {

@@ -2,19 +2,31 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "guest/proto.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/jail.h"
+#include "runtime/vm/jail_cgroup.h"
+#include "runtime/vm/jail_str.h"
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qemu.h"
 #include "runtime/vm/qmp.h"
@@ -22,7 +34,9 @@
 #define VM_STDERR_KEEP 16384
 
 struct vm {
-  uv_process_t proc;
+  uv_poll_t proc; /* QEMU's pidfd: readable once it has exited */
+  int pidfd;
+  char *cgroup; /* the directory of its cgroup (jail_cgroup.h), or NULL */
   uv_pipe_t err_pipe;
   vm_exit_cb on_exit;
   void *data;
@@ -132,7 +146,7 @@ static void restore_done(struct vm *vm, int status, const char *error) {
     _cleanup_free_ char *m = xasprintf("stack: restoring the VM template failed: %s", error);
     note_error(vm, m);
     if (!vm->exited)
-      uv_process_kill(&vm->proc, SIGKILL);
+      kill(vm->pid, SIGKILL);
   }
   if (vm->restored)
     vm->restored(vm->data, status, error);
@@ -162,6 +176,7 @@ static void on_restore_qmp(struct qmp *q, int status, void *data) {
 }
 
 static void vm_release(struct vm *vm) {
+  free(vm->cgroup);
   free(vm->name);
   free(vm->console_path);
   free(vm->qmp_path);
@@ -185,13 +200,33 @@ static void maybe_report(struct vm *vm) {
     vm->on_exit(vm, vm->exit_status, vm->term_signal, vm->data);
 }
 
-static void on_proc_exit(uv_process_t *p, int64_t exit_status, int term_signal) {
+static void on_proc_closed(uv_handle_t *h) {
+  struct vm *vm = h->data;
+  close(vm->pidfd);
+  vm->pidfd = -1;
+  on_handle_closed(h);
+}
+
+/* QEMU's pidfd is readable: it has exited; reap it (it is our child, and
+ * nothing else waits for it: libuv reaps only what uv_spawn() started). */
+static void on_proc_exit(uv_poll_t *p, int status, int events) {
+  (void)status;
+  (void)events;
   struct vm *vm = p->data;
+  int ws = 0;
+  pid_t r;
+  while ((r = waitpid(vm->pid, &ws, WNOHANG)) < 0 && errno == EINTR)
+    ;
+  if (r == 0)
+    return; /* not yet */
+  uv_poll_stop(p);
   vm->exited = true;
-  vm->exit_status = exit_status;
-  vm->term_signal = term_signal;
+  vm->exit_status = r > 0 && WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+  vm->term_signal = r > 0 && WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+  if (vm->cgroup)
+    jail_cgroup_remove(vm->cgroup, vm->pid);
   if (vm->freeing)
-    uv_close((uv_handle_t *)&vm->proc, on_handle_closed);
+    uv_close((uv_handle_t *)&vm->proc, on_proc_closed);
   else
     maybe_report(vm);
 }
@@ -223,24 +258,159 @@ static void on_stderr(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, void *data,
+/* Attaches to the tap name (net/ made it persistent), or makes a throw-away
+ * one that goes with the last fd (a template's): QEMU gets the fd. */
+static int open_tap(const char *name, struct stack_error **err) {
+  _cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return stack_error_errno(err, -errno, "cannot open /dev/net/tun for tap %s", name);
+  struct ifreq ifr = {0};
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+    return stack_error_errno(err, -errno, "cannot attach to tap %s", name);
+  return steal_fd(&fd);
+}
+
+/* path made absolute with its symbolic links resolved, so that QEMU's
+ * command line names exactly what its jail shows; a file not made yet
+ * keeps its name in its resolved directory. */
+static char *canon(const char *path) {
+  if (path == NULL)
+    return NULL;
+  char *r = realpath(path, NULL);
+  if (r)
+    return r;
+  _cleanup_free_ char *dir = xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (slash)
+    *slash = '\0';
+  _cleanup_free_ char *rdir = realpath(slash ? (*dir ? dir : "/") : ".", NULL);
+  return rdir ? fs_path_join(rdir, base) : xstrdup(path);
+}
+
+/* The spec with canonical paths (kept strings in *strings). */
+struct canon_spec {
+  struct vm_spec spec;
+  struct vm_share shares[PROTO_MAX_MOUNTS];
+  const char *jail_paths[8];
+  char *strings[8 + PROTO_MAX_MOUNTS + 8];
+  size_t n;
+};
+
+static const char *keep_canon(struct canon_spec *c, const char *path) {
+  if (path == NULL)
+    return NULL;
+  return c->strings[c->n++] = canon(path);
+}
+
+static int canon_spec(const struct vm_spec *spec, struct canon_spec *c, struct stack_error **err) {
+  if (spec->n_shares > PROTO_MAX_MOUNTS)
+    return stack_error_set(err, -E2BIG, "%zu shared directories: at most %d", spec->n_shares,
+                           PROTO_MAX_MOUNTS);
+  c->spec = *spec;
+  c->spec.initrd = keep_canon(c, spec->initrd);
+  c->spec.root_disk = keep_canon(c, spec->root_disk);
+  c->spec.data_disk = keep_canon(c, spec->data_disk);
+  c->spec.state_dir = keep_canon(c, spec->state_dir);
+  for (size_t i = 0; i < spec->n_shares; i++) {
+    c->shares[i] = spec->shares[i];
+    c->shares[i].path = keep_canon(c, spec->shares[i].path);
+  }
+  c->spec.shares = c->shares;
+  size_t k = 0;
+  for (; spec->jail_paths && spec->jail_paths[k]; k++) {
+    if (k + 1 >= sizeof c->jail_paths / sizeof c->jail_paths[0])
+      return stack_error_set(err, -E2BIG, "too many jail paths");
+    c->jail_paths[k] = keep_canon(c, spec->jail_paths[k]);
+  }
+  c->jail_paths[k] = NULL;
+  c->spec.jail_paths = c->jail_paths;
+  return 0;
+}
+
+static void canon_free(struct canon_spec *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->strings[i]);
+  c->n = 0;
+}
+
+/* The fds QEMU starts with: slot i of want becomes fd i. */
+#define VM_FDS (QEMU_FD_TAP0 + PROTO_MAX_IFACES)
+
+struct launch {
+  const char *path;
+  char **argv;
+  const struct jail *jail;
+  int want[VM_FDS]; /* -1 = closed */
+  int nwant;
+};
+
+/* The child: its own session, default signals, the fds in place, the
+ * jail, QEMU.  Between fork and exec: async-signal-safe calls only. */
+static void child(struct launch *l) {
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  for (int sig = 1; sig < NSIG; sig++)
+    sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setsid();
+  /* out of the way of the target numbers first, then into place */
+  for (int i = 0; i < l->nwant; i++)
+    if (l->want[i] >= 0 && l->want[i] < l->nwant &&
+        (l->want[i] = fcntl(l->want[i], F_DUPFD, l->nwant)) < 0)
+      _exit(127);
+  for (int i = 0; i < l->nwant; i++) {
+    if (l->want[i] < 0)
+      close(i);
+    else if (dup2(l->want[i], i) < 0)
+      _exit(127);
+  }
+  close_range((unsigned)l->nwant, ~0U, 0);
+  if (jail_enter(l->jail) < 0)
+    _exit(127);
+  extern char **environ;
+  execve(l->path, l->argv, environ);
+  js_report("cannot run", l->path, errno);
+  _exit(127);
+}
+
+int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit, void *data,
              struct vm **out, struct stack_error **err) {
-  const char *name = spec->name && *spec->name ? spec->name : "vm";
+  const char *name = spec_in->name && *spec_in->name ? spec_in->name : "vm";
   struct vm_host probed;
-  const struct vm_host *host = spec->host;
+  const struct vm_host *host = spec_in->host;
   int r;
   if (!host) {
     if ((r = vm_host_probe(&probed, err)) < 0)
       return r;
     host = &probed;
   }
-  if (!spec->state_dir)
+  if (!spec_in->state_dir)
     return stack_error_set(err, -EINVAL, "VM %s: no state directory", name);
-  _cleanup_free_ char *kernel = NULL;
-  if ((r = kernel_find(spec->kernel, &kernel, NULL, err)) < 0)
+  if (spec_in->n_nets > PROTO_MAX_IFACES)
+    return stack_error_set(err, -E2BIG, "VM %s: %zu networks: at most %d", name, spec_in->n_nets,
+                           PROTO_MAX_IFACES);
+  const char *qemu_name = spec_in->qemu && *spec_in->qemu ? spec_in->qemu : "qemu-system-x86_64";
+  _cleanup_free_ char *qemu = fs_which(qemu_name);
+  if (qemu == NULL)
+    return stack_error_set(err, -ENOENT, "VM %s: cannot find %s in $PATH (install qemu-system-x86)",
+                           name, qemu_name);
+  _cleanup_free_ char *kernel_found = NULL;
+  if ((r = kernel_find(spec_in->kernel, &kernel_found, NULL, err)) < 0)
     return stack_error_prefix(err, "VM %s", name);
+  _cleanup_free_ char *kernel = canon(kernel_found);
+  struct canon_spec cs = {0};
+  if ((r = canon_spec(spec_in, &cs, err)) < 0) {
+    canon_free(&cs);
+    return stack_error_prefix(err, "VM %s", name);
+  }
+  const struct vm_spec *spec = &cs.spec;
 
   struct vm *vm = xcalloc(1, sizeof(*vm));
+  vm->pidfd = -1;
   vm->on_exit = on_exit;
   vm->data = data;
   vm->name = xstrdup(name);
@@ -250,15 +420,30 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
   vm->control_path = spec->control_socket ? xstrdup(spec->control_socket) : NULL;
 
   _cleanup_strv_ char **argv = NULL;
-  _cleanup_close_ int qmp_fd = -1;
-  _cleanup_close_ int ctl_fd = -1;
-  _cleanup_close_ int in_fd = -1;
+  _cleanup_close_ int qmp_fd = -1, ctl_fd = -1, in_fd = -1, null_fd = -1;
+  int err_fds[2] = {-1, -1};
+  int taps[PROTO_MAX_IFACES];
+  size_t n_taps = 0;
+  struct jail *jail = NULL;
   if (spec->incoming && (in_fd = open(spec->incoming, O_RDONLY | O_CLOEXEC)) < 0) {
     r = stack_error_errno(err, -errno, "cannot open the VM template %s", spec->incoming);
     goto fail;
   }
   if ((r = qemu_build_argv(spec, host, kernel, vm->console_path, &argv, err)) < 0)
     goto fail;
+  for (; n_taps < spec->n_nets; n_taps++)
+    if ((taps[n_taps] = open_tap(spec->nets[n_taps].tap, err)) < 0) {
+      r = taps[n_taps];
+      goto fail;
+    }
+  struct jail_opts jo = {
+      .spec = spec, .host = host, .qemu = qemu, .kernel = kernel, .console = vm->console_path};
+  if ((r = jail_new(&jo, &jail, err)) < 0)
+    goto fail;
+  if ((null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 || pipe2(err_fds, O_CLOEXEC) < 0) {
+    r = stack_error_errno(err, -errno, "pipe");
+    goto fail;
+  }
   if ((qmp_fd = listen_at(vm->qmp_path, err)) < 0) {
     r = qmp_fd;
     goto fail;
@@ -268,63 +453,80 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, vo
     goto fail_qmp;
   }
 
-  uv_stdio_container_t stdio[6] = {
-      {.flags = UV_IGNORE},
-      {.flags = UV_IGNORE},
-      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&vm->err_pipe},
-      {.flags = UV_INHERIT_FD, .data.fd = qmp_fd},
-      {.flags = ctl_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = ctl_fd},
-      {.flags = UV_INHERIT_FD, .data.fd = in_fd},
-  };
-  uv_pipe_init(loop, &vm->err_pipe, 0);
-  vm->err_pipe.data = vm;
-  vm->open_handles = 1;
-  uv_process_options_t opts = {
-      .exit_cb = on_proc_exit,
-      .file = argv[0],
-      .args = argv,
-      .stdio = stdio,
-      .stdio_count = in_fd >= 0 ? 6 : ctl_fd >= 0 ? 5 : 4,
-      /* Its own session: a Ctrl-C meant for the guest's process must not kill
-       * QEMU, and a supervisor may outlive (or be outlived by) its VMs. */
-      .flags = UV_PROCESS_DETACHED,
-  };
-  vm->proc.data = vm;
-  r = uv_spawn(loop, &vm->proc, &opts);
-  if (r < 0) {
-    stack_error_set(err, r, "VM %s: cannot start %s: %s%s", name, argv[0], uv_strerror(r),
-                    r == UV_ENOENT ? " (install qemu-system-x86)" : "");
-    /* libuv wants a failed process handle closed too. */
-    vm->open_handles++;
-    uv_close((uv_handle_t *)&vm->proc, on_handle_closed);
-    uv_close((uv_handle_t *)&vm->err_pipe, on_handle_closed);
-    vm->freeing = true;
-    if (vm->control_path)
-      unlink(vm->control_path);
-    unlink(vm->qmp_path);
-    return r;
+  struct launch l = {.path = jail_exec_path(jail), .argv = argv, .jail = jail};
+  l.nwant = QEMU_FD_TAP0 + (int)n_taps;
+  int want[] = {null_fd, null_fd, err_fds[1], qmp_fd, ctl_fd, in_fd};
+  for (int i = 0; i < QEMU_FD_TAP0; i++)
+    l.want[i] = want[i];
+  for (size_t i = 0; i < n_taps; i++)
+    l.want[QEMU_FD_TAP0 + i] = taps[i];
+  /* no signal handler of ours may run in the child before it resets them */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0)
+    child(&l);
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    r = stack_error_errno(err, -fork_errno, "VM %s: cannot start %s", name, qemu);
+    goto fail_ctl;
   }
-  vm->open_handles++;
-  vm->pid = vm->proc.pid;
+  vm->pid = pid;
+  if ((vm->pidfd = pidfd_open(pid, 0)) < 0) {
+    r = stack_error_errno(err, -errno, "VM %s: pidfd_open (Linux 5.3 or later is needed)", name);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    goto fail_ctl;
+  }
+  if (jail_cgroup_dir(jail)[0])
+    vm->cgroup = xstrdup(jail_cgroup_dir(jail));
+  jail_free(jail);
+  jail = NULL;
+  close(err_fds[1]);
+  for (size_t i = 0; i < n_taps; i++)
+    close(taps[i]);
+  canon_free(&cs);
+
+  vm->proc.data = vm;
+  vm->err_pipe.data = vm;
+  uv_poll_init(loop, &vm->proc, vm->pidfd);
+  uv_poll_start(&vm->proc, UV_READABLE, on_proc_exit);
+  uv_pipe_init(loop, &vm->err_pipe, 0);
+  uv_pipe_open(&vm->err_pipe, err_fds[0]);
+  vm->open_handles = 2;
   uv_read_start((uv_stream_t *)&vm->err_pipe, on_alloc, on_stderr);
-  if (spec->incoming) {
+  if (spec_in->incoming) {
     /* The QMP connection queues in the listening socket until QEMU's main
      * loop runs; by then the control socket (connected by the caller right
      * after this returns, and accepted in the same loop iteration) is open,
      * so the restored guest finds its host connected. */
-    vm->restored = spec->restored;
+    vm->restored = spec_in->restored;
     _cleanup_error_ struct stack_error *e = NULL;
     if (qmp_connect(loop, vm->qmp_path, on_restore_qmp, NULL, vm, &vm->restore_qmp, &e) < 0) {
       note_error(vm, e->msg);
-      uv_process_kill(&vm->proc, SIGKILL);
+      kill(vm->pid, SIGKILL);
     }
   }
   *out = vm;
   return 0;
 
+fail_ctl:
+  if (vm->control_path)
+    unlink(vm->control_path);
 fail_qmp:
   unlink(vm->qmp_path);
 fail:
+  for (size_t i = 0; i < n_taps; i++)
+    close(taps[i]);
+  if (err_fds[0] >= 0) {
+    close(err_fds[0]);
+    close(err_fds[1]);
+  }
+  jail_free(jail);
+  canon_free(&cs);
   vm_release(vm);
   return stack_error_prefix(err, "VM %s", name);
 }
@@ -332,10 +534,10 @@ fail:
 int vm_kill(struct vm *vm, int signum, struct stack_error **err) {
   if (vm->exited)
     return stack_error_set(err, -ESRCH, "VM %s: QEMU has already exited", vm->name);
-  int r = uv_process_kill(&vm->proc, signum);
-  if (r < 0)
-    return stack_error_set(err, r, "VM %s: cannot signal QEMU (pid %d): %s", vm->name, vm->pid,
-                           uv_strerror(r));
+  /* not reaped yet: the pid is still ours */
+  if (kill(vm->pid, signum) < 0)
+    return stack_error_errno(err, -errno, "VM %s: cannot signal QEMU (pid %d)", vm->name,
+                             vm->pid);
   return 0;
 }
 
@@ -351,9 +553,9 @@ void vm_free(struct vm *vm) {
   /* A running QEMU is killed and its handle closed only once it has been
    * reaped (on_proc_exit): closing it earlier would leave a zombie. */
   if (vm->exited)
-    uv_close((uv_handle_t *)&vm->proc, on_handle_closed);
+    uv_close((uv_handle_t *)&vm->proc, on_proc_closed);
   else
-    uv_process_kill(&vm->proc, SIGKILL);
+    kill(vm->pid, SIGKILL);
   if (!uv_is_closing((uv_handle_t *)&vm->err_pipe))
     uv_close((uv_handle_t *)&vm->err_pipe, on_handle_closed);
 }

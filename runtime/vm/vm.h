@@ -40,8 +40,24 @@ struct stack_error;
 struct vm;
 
 struct vm_net {
-  const char *tap; /* host tap device name; QEMU opens it (vhost off) */
+  const char *tap; /* host tap device; vm_start() attaches to it (or makes a
+                    * throw-away one) and hands QEMU the fd (vhost off) */
   const char *mac; /* "52:54:00:xx:xx:xx"; NULL = QEMU picks one */
+};
+
+/* How a shared directory keeps owners and modes (QEMU's security_model). */
+enum vm_share_model {
+  /* the guest's owners and modes are the host files' own (passthrough):
+   * bind mounts of host directories, as with Docker -- but QEMU refuses
+   * set-user-ID bits and device nodes (jail_seccomp.h) */
+  VM_SHARE_PASSTHROUGH = 0,
+  /* the guest's owners, modes and special files live in xattrs
+   * (mapped-xattr); host files belong to QEMU's uid with mode 0600/0700:
+   * volumes, which stack owns */
+  VM_SHARE_MAPPED,
+  /* the same in .virtfs_metadata files, where the file system has no user
+   * xattrs (mapped-file) */
+  VM_SHARE_MAPPED_FILE,
 };
 
 /* A host directory shared with the guest over virtio-9p (volumes, bind
@@ -50,6 +66,7 @@ struct vm_share {
   const char *path; /* host directory */
   const char *tag;  /* mount tag: letters, digits, '_' and '-', at most 31 */
   bool readonly;    /* QEMU refuses writes (the guest sees EROFS) */
+  enum vm_share_model model;
 };
 
 struct vm_spec {
@@ -71,6 +88,9 @@ struct vm_spec {
   const char *qmp_socket;     /* path of the QMP socket; NULL = <state_dir>/qmp.sock */
   const struct vm_host *host; /* accelerator and TSC; NULL = vm_host_probe() now */
   const char *qemu;           /* QEMU binary; NULL = qemu-system-x86_64 from PATH */
+  /* NULL-terminated files QEMU opens by name after it started (the template
+   * builder's migration socket): shown in its jail and given to its uid */
+  const char *const *jail_paths;
   /* A template's saved state (template.h) to restore instead of booting:
    * QEMU starts with `-incoming defer` and vm_start() has QMP load the
    * file before the guest runs one instruction.  The rest of the spec must

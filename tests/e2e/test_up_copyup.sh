@@ -3,7 +3,9 @@
 # directory gets the image's files there, with their owners and modes, and
 # the directory's own owner and mode (so an image's non-root user can write
 # its data directory); a volume with content is left alone, and
-# `volume.nocopy` keeps a new one empty.  Mounts go parents first.
+# `volume.nocopy` keeps a new one empty.  Mounts go parents first.  The
+# owners and modes are the guest's (kept in xattrs: mapped-xattr); on the
+# host the volume's files are QEMU's own, mode 0600.
 set -euo pipefail
 source "$STACK_SOURCE_DIR/tests/lib/up.sh"
 source "$STACK_SOURCE_DIR/tests/lib/busybox_tree.sh"
@@ -44,12 +46,17 @@ volumes:
 YAML
 out=$(timeout 120 "$STACK" up -d 2>&1) || fail "up failed: $out"
 vol=$STACK_ROOT/volumes/cu_appdata/_data
+ex() { timeout 60 "$STACK" exec -T "$@"; }
 wait_for test -f "$vol/new.txt" || fail "user 1000 could not write its copied-up data directory: $("$STACK" logs a)"
 [[ $("$STACK" logs --no-log-prefix a) == seed ]] || fail "the image's file was not in the volume: $("$STACK" logs a)"
-[[ $(stat -c '%u:%g %a' "$vol") == "1000:1000 750" ]] || fail "volume root: $(stat -c '%u:%g %a' "$vol")"
-[[ $(stat -c '%u:%g %a' "$vol/seed.txt") == "1000:1000 600" ]] || fail "seed.txt: $(stat -c '%u:%g %a' "$vol/seed.txt")"
-[[ $(cat "$vol/sub/deep.txt") == deep && $(readlink "$vol/link") == seed.txt ]] ||
+[[ $(ex a stat -c '%u:%g %a' /var/lib/app) == "1000:1000 750" ]] || fail "volume root: $(ex a stat -c '%u:%g %a' /var/lib/app)"
+[[ $(ex a stat -c '%u:%g %a' /var/lib/app/seed.txt) == "1000:1000 600" ]] || fail "seed.txt: $(ex a stat -c '%u:%g %a' /var/lib/app/seed.txt)"
+[[ $(cat "$vol/sub/deep.txt") == deep && $(ex a readlink /var/lib/app/link) == seed.txt ]] ||
   fail "the directory tree or the symlink was not copied: $(ls -laR "$vol")"
+# on the host: a file of QEMU's (0600), with the guest's owner in an xattr
+xuid() { python3 -c 'import os,sys; print(int.from_bytes(os.getxattr(sys.argv[1], "user.virtfs.uid"), "little"))' "$1"; }
+[[ $(stat -c '%a' "$vol/seed.txt") == 600 && $(stat -c '%u' "$vol/seed.txt") != 1000 && $(xuid "$vol/seed.txt") == 1000 ]] ||
+  fail "seed.txt on the host: $(stat -c '%u:%g %a' "$vol/seed.txt") $(xuid "$vol/seed.txt")"
 # nocopy: nothing of the image's, only the (empty) mount point of the
 # file bound inside it
 bare=$STACK_ROOT/volumes/cu_bare/_data

@@ -4,10 +4,13 @@
  * log is written, that the disks appear as asked, and that QMP works.
  * Every VM runs under a timeout and is killed by vm_free() whatever happens. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +45,11 @@ struct run {
   int64_t status;
   int sig;
   /* What to do once the guest's TINYINIT line arrived. */
-  enum { ON_LINE_NOTHING, ON_LINE_KILL, ON_LINE_QMP } on_line;
+  enum { ON_LINE_NOTHING, ON_LINE_KILL, ON_LINE_QMP, ON_LINE_INSPECT } on_line;
+  /* ON_LINE_INSPECT: looks at the running QEMU, which is killed after */
+  void (*inspect)(struct run *r, int pid);
+  uint64_t want_caps;
+  const char *state_dir;
   bool line_seen;
   struct qmp *qmp;
   struct sbuf qmp_log; /* "command:result" steps */
@@ -141,6 +148,9 @@ static void on_ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
       strchr(strstr(r->out.data, "TINYINIT"), '\n')) {
     r->line_seen = true;
     if (r->on_line == ON_LINE_KILL) {
+      CHECK(vm_kill(r->vm, SIGKILL, NULL) == 0);
+    } else if (r->on_line == ON_LINE_INSPECT) {
+      r->inspect(r, vm_pid(r->vm));
       CHECK(vm_kill(r->vm, SIGKILL, NULL) == 0);
     } else if (r->on_line == ON_LINE_QMP) {
       _cleanup_error_ struct stack_error *err = NULL;
@@ -275,6 +285,21 @@ static void test_disks(void) {
   t.spec.cpus = 2;
   t.spec.root_disk = root;
   t.spec.data_disk = data;
+  /* A read-only disk is shared by every VM's QEMU, each with its own uid:
+   * one that only root may read is refused, saying why. */
+  if (geteuid() == 0) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct vm *vm = NULL;
+    t.spec.host = &host;
+    CHECK(vm_start(&loop, &t.spec, NULL, NULL, &vm, &err) == -EACCES);
+    CHECK_MSG(err && strstr(err->msg, "root.img is not readable by all (mode 0600)") &&
+                  strstr(err->msg, "chmod a+r"),
+              "%s", err ? err->msg : "");
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+  /* as the image store makes them */
+  CHECK(chmod(root, 0644) == 0);
   struct run r = {0};
   run_vm(&r, &t.spec);
   CHECK_INTEQ(r.status, 0);
@@ -319,6 +344,166 @@ static void test_net(void) {
   const char *out = r.out.data ? r.out.data : "";
   CHECK_MSG(strstr(out, "NET eth0 52:54:00:ab:cd:ef\n"), "guest saw: %s", out);
   run_free(&r);
+}
+
+static char *slurp(const char *path) {
+  char *text = NULL;
+  if (fs_read_file(path, 0, &text, NULL, NULL) < 0)
+    return xstrdup("");
+  return text;
+}
+
+/* The value of "Key:" in /proc/PID/status (tabs and spaces squeezed). */
+static char *status_field(const char *status, const char *key) {
+  const char *p = strstr(status, key);
+  if (!p)
+    return xstrdup("");
+  p += strlen(key);
+  while (*p == ':' || *p == '\t' || *p == ' ')
+    p++;
+  return xstrndup(p, strcspn(p, "\n"));
+}
+
+static bool same_ns(int pid, const char *ns) {
+  char a[64] = "", b[64] = "";
+  _cleanup_free_ char *pa = xasprintf("/proc/%d/ns/%s", pid, ns);
+  _cleanup_free_ char *pb = xasprintf("/proc/self/ns/%s", ns);
+  return readlink(pa, a, sizeof a - 1) > 0 && readlink(pb, b, sizeof b - 1) > 0 &&
+         strcmp(a, b) == 0;
+}
+
+/* QEMU runs jailed (runtime/vm/jail.h): its own uid, the capabilities its
+ * shares need and no other, no_new_privs and seccomp, its own mount,
+ * network and IPC namespaces showing only its files, read-only where it
+ * only reads. */
+static int jailed_pid;
+
+static void inspect_jail(struct run *r, int pid) {
+  jailed_pid = pid;
+  _cleanup_free_ char *path = xasprintf("/proc/%d/status", pid);
+  _cleanup_free_ char *status = slurp(path);
+  uint32_t id = host.uid_base + (uint32_t)pid;
+  _cleanup_free_ char *want_id = xasprintf("%u\t%u\t%u\t%u", id, id, id, id);
+  _cleanup_free_ char *uid = status_field(status, "\nUid");
+  _cleanup_free_ char *gid = status_field(status, "\nGid");
+  _cleanup_free_ char *groups = status_field(status, "\nGroups");
+  CHECK_STREQ(uid, want_id);
+  CHECK_STREQ(gid, want_id);
+  CHECK_STREQ(groups, "");
+  _cleanup_free_ char *want_caps = xasprintf("%016llx", (unsigned long long)r->want_caps);
+  static const char *const sets[] = {"\nCapInh", "\nCapPrm", "\nCapEff", "\nCapBnd", "\nCapAmb"};
+  for (size_t i = 0; i < 5; i++) {
+    _cleanup_free_ char *v = status_field(status, sets[i]);
+    CHECK_MSG(strcmp(v, i == 0 && !r->want_caps ? "0000000000000000" : want_caps) == 0,
+              "%s: %s, want %s", sets[i] + 1, v, want_caps);
+  }
+  _cleanup_free_ char *nnp = status_field(status, "\nNoNewPrivs");
+  _cleanup_free_ char *sec = status_field(status, "\nSeccomp");
+  CHECK_STREQ(nnp, "1");
+  CHECK_STREQ(sec, "2");
+  CHECK(!same_ns(pid, "mnt") && !same_ns(pid, "net") && !same_ns(pid, "ipc"));
+  /* what it sees: its files, no more */
+  _cleanup_free_ char *root = xasprintf("/proc/%d/root", pid);
+  _cleanup_free_ char *console = xasprintf("%s%s/console.log", root, r->state_dir);
+  _cleanup_free_ char *other = xasprintf("%s%s/poweroff", root, tmpdir);
+  _cleanup_free_ char *passwd = xasprintf("%s/etc/passwd", root);
+  _cleanup_free_ char *home = xasprintf("%s/root", root);
+  _cleanup_free_ char *usr = xasprintf("%s/usr/stack-jail-test", root);
+  _cleanup_free_ char *kvm = xasprintf("%s/dev/null", root);
+  CHECK_MSG(fs_exists(console), "%s", console);
+  CHECK(!fs_exists(other) && !fs_exists(passwd) && !fs_exists(home));
+  CHECK(fs_exists(kvm));
+  /* read-only even for root */
+  CHECK(open(usr, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0 && errno == EROFS);
+  _cleanup_free_ char *minfo_path = xasprintf("/proc/%d/mountinfo", pid);
+  _cleanup_free_ char *minfo = slurp(minfo_path);
+  CHECK_MSG(strstr(minfo, " / / ro,nosuid,nodev,noexec") != NULL, "%s", minfo);
+  CHECK_MSG(strstr(minfo, "/proc rw,nosuid,nodev,noexec") && strstr(minfo, "hidepid="), "%s",
+            minfo);
+  /* its per-VM cgroup, when the host has one */
+  _cleanup_free_ char *cg_path = xasprintf("/proc/%d/cgroup", pid);
+  _cleanup_free_ char *cg = slurp(cg_path);
+  _cleanup_free_ char *vmcg = xasprintf("/vm-%d\n", pid);
+  CHECK_MSG(!host.cgroup[0] || strstr(cg, vmcg), "%s", cg);
+}
+
+static void test_jail(void) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "test_jail skipped: not root, QEMU runs as this user\n");
+    return;
+  }
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "jail", "hang");
+  struct run r = {.on_line = ON_LINE_INSPECT, .inspect = inspect_jail, .state_dir = t.dir};
+  run_vm(&r, &t.spec);
+  CHECK(r.line_seen && r.exited);
+  run_free(&r);
+  /* a host directory shared: the capabilities passthrough needs */
+  _cleanup_free_ char *share = new_state_dir("jail-share");
+  struct vm_share sh = {.path = share, .tag = "vol0"};
+  t.spec.shares = &sh;
+  t.spec.n_shares = 1;
+  struct run r2 = {.on_line = ON_LINE_INSPECT, .inspect = inspect_jail, .state_dir = t.dir,
+                   .want_caps = 1 << 0 | 1 << 1 | 1 << 3}; /* CHOWN, DAC_OVERRIDE, FOWNER */
+  run_vm(&r2, &t.spec);
+  CHECK(r2.line_seen && r2.exited);
+  run_free(&r2);
+  /* a volume (mapped-xattr): no CHOWN */
+  sh.model = VM_SHARE_MAPPED;
+  struct run r3 = {.on_line = ON_LINE_INSPECT, .inspect = inspect_jail, .state_dir = t.dir,
+                   .want_caps = 1 << 1 | 1 << 3};
+  run_vm(&r3, &t.spec);
+  CHECK(r3.line_seen && r3.exited);
+  run_free(&r3);
+  /* its cgroup went with it */
+  if (host.cgroup[0]) {
+    _cleanup_free_ char *cg = xasprintf("%s/vm-%d", host.cgroup, jailed_pid);
+    CHECK_MSG(!fs_exists(cg), "%s is left", cg);
+  }
+}
+
+/* Where the host mounts cgroup v2 (hybrid hosts: /sys/fs/cgroup/unified),
+ * or NULL. */
+static char *cgroup2_mount(void) {
+  _cleanup_free_ char *mi = slurp("/proc/self/mountinfo");
+  for (char *line = strtok(mi, "\n"); line; line = strtok(NULL, "\n")) {
+    char *sep = strstr(line, " - cgroup2 ");
+    if (!sep)
+      continue;
+    char mnt[512];
+    if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1)
+      return xstrdup(mnt);
+  }
+  return NULL;
+}
+
+/* The per-VM cgroup on whatever cgroup v2 this host has (here even one
+ * without the memory and pids controllers): QEMU runs in <dir>/vm-<pid>
+ * from its first instruction, and the directory goes with it. */
+static void test_jail_cgroup(void) {
+  _cleanup_free_ char *mnt = geteuid() == 0 ? cgroup2_mount() : NULL;
+  if (!mnt) {
+    fprintf(stderr, "test_jail_cgroup skipped: no cgroup v2 (or not root)\n");
+    return;
+  }
+  _cleanup_free_ char *dir = xasprintf("%s/stack-test-%d", mnt, (int)getpid());
+  if (mkdir(dir, 0755) < 0) {
+    fprintf(stderr, "test_jail_cgroup skipped: cannot create %s: %s\n", dir, strerror(errno));
+    return;
+  }
+  struct vm_host saved = host;
+  snprintf(host.cgroup, sizeof host.cgroup, "%s", dir);
+  host.cgroup_memory = host.cgroup_pids = false;
+  _cleanup_tiny_ struct tiny t;
+  tiny_init(&t, "jail-cgroup", "hang");
+  struct run r = {.on_line = ON_LINE_INSPECT, .inspect = inspect_jail, .state_dir = t.dir};
+  run_vm(&r, &t.spec);
+  CHECK(r.line_seen && r.exited);
+  _cleanup_free_ char *cg = xasprintf("%s/vm-%d", dir, jailed_pid);
+  CHECK_MSG(!fs_exists(cg), "%s is left", cg);
+  run_free(&r);
+  host = saved;
+  CHECK(rmdir(dir) == 0);
 }
 
 static void test_qmp(void) {
@@ -386,6 +571,8 @@ int main(void) {
   test_kill();
   test_disks();
   test_qmp();
+  test_jail();
+  test_jail_cgroup();
   test_net();
   test_bad_kernel();
   free(initrd);
