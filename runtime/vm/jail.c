@@ -52,6 +52,7 @@ struct jail {
   char *console; /* made empty and given to its uid */
   bool kvm;
   uint64_t caps;
+  int last_cap; /* the kernel's highest capability number */
   uint32_t uid_base;
   char *cgroup;
   uint64_t memory_max, pids_max;
@@ -187,6 +188,14 @@ int jail_new(const struct jail_opts *o, struct jail **out, struct stack_error **
   j->enabled = host->jail;
   j->caps = jail_caps(spec->shares, spec->n_shares);
   j->uid_base = host->uid_base;
+  /* the bounding set is emptied up to the kernel's last capability */
+  j->last_cap = 63;
+  _cleanup_free_ char *last = NULL;
+  if (fs_read_file("/proc/sys/kernel/cap_last_cap", 64, &last, NULL, NULL) == 0) {
+    int n = atoi(last);
+    if (n > 0 && n < 64)
+      j->last_cap = n;
+  }
   if (!j->enabled) {
     *out = j;
     return 0;
@@ -296,21 +305,21 @@ static bool jpath(char *buf, const char *root, const char *path) {
   return js_cat(buf, PATH_MAX, root) && js_cat(buf, PATH_MAX, path);
 }
 
-/* mkdir -p of the components of p after its first skip bytes (the jail's
- * root, which exists). */
-static int mkparents(char *p, size_t skip, bool last) {
-  for (char *s = p + skip + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    int r = mkdir(p, 0755);
-    *s = '/';
-    if (r < 0 && errno != EEXIST)
-      return -1;
-  }
-  if (last && mkdir(p, 0755) < 0 && errno != EEXIST)
-    return -1;
-  return 0;
+/* mkdir -p of the directories above p below its first skip bytes (the
+ * jail's root): the deepest first, since an earlier entry has mostly made
+ * the rest. */
+static int mkparents(char *p, size_t skip) {
+  char *slash = strrchr(p + skip + 1, '/');
+  if (slash == NULL)
+    return 0;
+  *slash = '\0';
+  int r = mkdir(p, 0755);
+  if (r < 0 && errno == ENOENT && mkparents(p, skip) == 0)
+    r = mkdir(p, 0755);
+  int e = errno;
+  *slash = '/';
+  errno = e;
+  return r < 0 && e != EEXIST ? -1 : 0;
 }
 
 static int bind_entry(const struct jail_mount *m, const char *target) {
@@ -412,7 +421,8 @@ static int enter_mounts(const struct jail *j, uint32_t id) {
     const struct jail_mount *m = &j->m[i];
     if (m->skip)
       continue;
-    if (!jpath(p, j->root, m->path) || mkparents(p, rl, m->kind == JM_DIR) < 0) {
+    if (!jpath(p, j->root, m->path) || mkparents(p, rl) < 0 ||
+        (m->kind == JM_DIR && mkdir(p, 0755) < 0 && errno != EEXIST)) {
       js_report("cannot make", m->path, errno);
       return -1;
     }
@@ -433,8 +443,8 @@ static int enter_mounts(const struct jail *j, uint32_t id) {
   bool cwd_seen = false;
   for (size_t i = 0; j->cwd && i < j->n; i++)
     cwd_seen |= !j->m[i].skip && j->m[i].kind != JM_FILE && under(j->cwd, j->m[i].path);
-  if (j->cwd && !cwd_seen && jpath(p, j->root, j->cwd))
-    mkparents(p, rl, true);
+  if (j->cwd && !cwd_seen && jpath(p, j->root, j->cwd) && mkparents(p, rl) == 0)
+    mkdir(p, 0755);
   if (make_dev(j->root, id, j->kvm) < 0 || make_proc(j->root) < 0)
     return -1;
   if (chdir(j->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
@@ -455,8 +465,8 @@ static int enter_mounts(const struct jail *j, uint32_t id) {
 
 /* Raw system calls: only this thread exists, and glibc's set*id wrappers
  * would look for others. */
-static int drop_credentials(uint64_t caps, uint32_t id) {
-  for (int c = 0; c < 64; c++)
+static int drop_credentials(uint64_t caps, uint32_t id, int last_cap) {
+  for (int c = 0; c <= last_cap; c++)
     if (!(caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
       js_report("cannot drop a capability from the bounding set", NULL, errno);
       return -1;
@@ -476,7 +486,7 @@ static int drop_credentials(uint64_t caps, uint32_t id) {
       return -1;
     }
     /* ambient: kept across exec (QEMU has no file capabilities) */
-    for (int c = 0; c < 64; c++)
+    for (int c = 0; c <= last_cap; c++)
       if ((caps & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) {
         js_report("cannot keep a capability across exec", NULL, errno);
         return -1;
@@ -520,7 +530,7 @@ int jail_enter(const struct jail *j) {
     }
     close(fd);
   }
-  if (enter_mounts(j, id) < 0 || drop_credentials(j->caps, id) < 0)
+  if (enter_mounts(j, id) < 0 || drop_credentials(j->caps, id, j->last_cap) < 0)
     return -1;
   return lock_down(id);
 }

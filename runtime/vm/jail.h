@@ -6,6 +6,8 @@
  *   - its own uid and gid, uid_base + its pid (numeric: no passwd entry,
  *     unique among running VMs, so one QEMU cannot signal, trace or read
  *     another);
+ *   - its own network namespace (nothing in it: its taps and sockets come
+ *     as fds) and IPC namespace;
  *   - its own mount namespace whose root is an empty read-only tmpfs
  *     holding only what it opens, bound at the same paths as on the host:
  *     /usr (read-only, with /bin, /lib... as on the host), the
