@@ -22,6 +22,17 @@ out=$(timeout 30 "$STACK" system info) || fail "system info: $out"
 grep -q "^Kernel: *$tmp/cache/kernel/k1/vmlinux (from cache)$" <<<"$out" || fail "cache: $out"
 grep -Eq "^Accelerator: *(tcg|kvm) \(.+\)$" <<<"$out" || fail "accelerator: $out"
 grep -q "^QEMU: *QEMU emulator version" <<<"$out" || fail "qemu: $out"
+# QEMU's jail and per-VM cgroups (runtime/vm/jail.h)
+if [[ $(id -u) == 0 ]]; then
+  grep -q "^VM jail: *QEMU runs as uid/gid 1879048192 + its pid, in its own mount, network and IPC namespaces, with no capabilities" <<<"$out" ||
+    fail "vm jail: $out"
+  out2=$(STACK_VM_UID_BASE=100000 STACK_CGROUP=off timeout 30 "$STACK" system info) || fail "STACK_VM_UID_BASE: $out2"
+  grep -q "^VM jail: *QEMU runs as uid/gid 100000 + its pid" <<<"$out2" || fail "STACK_VM_UID_BASE: $out2"
+  grep -q "^VM cgroups: *off (\$STACK_CGROUP)$" <<<"$out2" || fail "STACK_CGROUP=off: $out2"
+  out2=$(STACK_VM_UID_BASE=12 timeout 30 "$STACK" system info) && fail "a uid base of 12 was taken"
+  grep -q "vm_uid_base \"12\" (from \$STACK_VM_UID_BASE): want a number from 65536" <<<"$out2" || fail "bad uid base: $out2"
+fi
+grep -q "^VM cgroups: " <<<"$out" || fail "vm cgroups: $out"
 if [[ -e /dev/kvm ]] && ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
   grep -q "^Accelerator: *tcg (/dev/kvm exists but the CPU has no vmx/svm flag" <<<"$out" ||
     fail "accelerator reason: $out"
