@@ -368,7 +368,9 @@ static void child(struct launch *l) {
     else if (dup2(l->want[i], i) < 0)
       _exit(127);
   }
-  close_range((unsigned)l->nwant, ~0U, 0);
+  if (close_range((unsigned)l->nwant, ~0U, 0) < 0) /* before Linux 5.9 */
+    for (int fd = l->nwant; fd < 65536; fd++)
+      close(fd);
   if (jail_enter(l->jail) < 0)
     _exit(127);
   extern char **environ;
@@ -441,7 +443,7 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
   if ((r = jail_new(&jo, &jail, err)) < 0)
     goto fail;
   if ((null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 || pipe2(err_fds, O_CLOEXEC) < 0) {
-    r = stack_error_errno(err, -errno, "pipe");
+    r = stack_error_errno(err, -errno, "cannot open /dev/null or make a pipe");
     goto fail;
   }
   if ((qmp_fd = listen_at(vm->qmp_path, err)) < 0) {
@@ -470,12 +472,12 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) {
-    r = stack_error_errno(err, -fork_errno, "VM %s: cannot start %s", name, qemu);
+    r = stack_error_errno(err, -fork_errno, "cannot start %s", qemu);
     goto fail_ctl;
   }
   vm->pid = pid;
   if ((vm->pidfd = pidfd_open(pid, 0)) < 0) {
-    r = stack_error_errno(err, -errno, "VM %s: pidfd_open (Linux 5.3 or later is needed)", name);
+    r = stack_error_errno(err, -errno, "pidfd_open (Linux 5.3 or later is needed)");
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
       ;

@@ -1,8 +1,10 @@
 /* One micro-VM: a QEMU `-M microvm` process on a libuv loop.
  *
  * vm_start() builds the command line (qemu.h: the fast-boot recipe of
- * design.md), spawns QEMU with uv_spawn() and reports its exit through a
- * callback.  QEMU's stderr is kept (last 16 KiB) for error messages; the
+ * design.md), forks QEMU into its jail (jail.h: its own uid, namespaces,
+ * no capabilities, seccomp, a cgroup) and reports its exit through a
+ * callback (a pidfd on the loop).  QEMU's stderr is kept (last 16 KiB) for
+ * error messages, with what the jail's set-up said if it failed; the
  * serial console (kernel messages) goes to <state_dir>/console.log.
  *
  * Sockets, and why nothing polls: before spawning, vm_start() creates the
