@@ -49,12 +49,12 @@ br_mac=$(mac_of "$br")
   fail "bridge $br's MAC was not set by stack (addr_assign_type $(cat "/sys/class/net/$br/addr_assign_type"))"
 (( (0x${br_mac:0:2} & 3) == 2 )) || fail "bridge MAC $br_mac is not locally administered unicast"
 
-# the services by their tap's MAC, lowest first (taps from QEMU's command
-# line: ifname=...)
+# the services by their tap's MAC, lowest first (QEMU's tap: the fd it was
+# handed, -netdev tap,fd=6, whose fdinfo names the device)
 for s in "${services[@]}"; do
   pid=$(qemu_of "$project-$s-1")
   [[ -n $pid ]] || fail "no VM for $project-$s-1"
-  tap=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's/.*ifname=\([^,]*\).*/\1/p' | head -1)
+  tap=$(awk '$1 == "iff:" { print $2 }' "/proc/$pid/fdinfo/6" 2>/dev/null)
   [[ -n $tap && -e /sys/class/net/$tap ]] || fail "no tap for $s (QEMU $pid)"
   [[ $(mac_of "$tap") != "$br_mac" ]] || fail "bridge $br has the MAC of tap $tap"
   echo "$(mac_of "$tap") $s"
