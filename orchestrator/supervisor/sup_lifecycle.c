@@ -34,12 +34,6 @@
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
 
-int64_t sup_wall_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name) {
   for (struct sup_ctr *c = s->ctrs; c; c = c->next)
     if (strcmp(c->name, name) == 0)

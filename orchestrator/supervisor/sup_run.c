@@ -789,3 +789,8 @@ void sup_run_progress(struct supervisor *s) {
   for (struct sup_run *run = s->runs; run; run = run->next)
     uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }
+
+void sup_run_conn_gone(struct supervisor *s, struct sup_conn *conn) {
+  if (conn->run)
+    sup_run_progress(s); /* its one-off container's input ends */
+}

@@ -13,26 +13,14 @@
 #include "project_state.h"
 #include "restart_policy.h"
 #include "runtime/util/sbuf.h"
+#include "sup_conn.h"
+#include "sup_events.h"
+#include "sup_loop.h"
 #include "sup_paths.h"
 #include "sup_proto.h"
 
 typedef struct cJSON cJSON;
 struct stack_error;
-
-struct sup_conn {
-  uv_pipe_t pipe; /* first: handles are cast back to the connection */
-  struct supervisor *sup;
-  struct sup_linebuf in;
-  struct sup_conn *prev, *next;
-  cJSON *events_id; /* the id of an "events" request streaming here, or NULL */
-  cJSON *logs_id;   /* the id of a request streaming container output here, or NULL */
-  char **logs_services; /* whose output (NULL: every service) */
-  bool closing;
-  /* sup_run.c: the one-off container this connection runs (NULL: none).
-   * Only sup_run.c reads it, and only through a connection it finds in
-   * sup->conns: a run outlives its client's connection. */
-  struct sup_run *run;
-};
 
 struct container;
 struct image_handle;
@@ -70,11 +58,6 @@ struct sup_ctr {
   struct sup_ctr *next;
 };
 
-struct sup_image {
-  char *ref;
-  struct image_handle *h;
-};
-
 /* A request waiting for containers: `up` (until all started or, attached,
  * until all stopped), `stop` (until all stopped). */
 struct sup_job {
@@ -90,46 +73,8 @@ struct sup_job {
   struct sup_job *next;
 };
 
-struct template_cache;
 struct compose_service;
-struct boot_queue;
 
-struct supervisor {
-  uv_loop_t loop;
-  struct template_cache *templates; /* VM templates being built (runtime/vm/template.h) */
-  struct boot_queue *boots;         /* VMs starting at once (runtime/vm/boot_queue.h) */
-  uv_pipe_t listener;
-  uv_signal_t sigterm, sigint;
-  struct sup_paths paths;
-  struct project_state *state;
-  struct sup_conn *conns;
-  int lock_fd;
-  bool loop_inited;
-  bool stopping;
-  struct compose_project *project; /* as the last `up` loaded it, or NULL */
-  struct sup_ctr *ctrs;
-  struct sup_image *images;
-  size_t n_images;
-  struct sup_job *jobs;
-  struct sup_exec *execs;
-  struct sup_run *runs; /* sup_run.c: one-off containers (`stack run SERVICE`) */
-  struct sup_net *net; /* sup_net.c: the project's networks, or NULL */
-  struct sup_pause_op *pauses; /* sup_pause.c: QMP stop/cont under way */
-};
-
-/* Sends a line (taken over) to a connection. */
-void sup_conn_send(struct sup_conn *c, char *line);
-/* Sends an event (taken over) to every connection streaming events. */
-void sup_emit(struct supervisor *s, cJSON *event);
-/* A container event as `docker compose events --json` prints it. */
-cJSON *sup_container_event(const struct supervisor *s, const struct ps_container *c,
-                           const char *action);
-/* Emits action for container name (with exitCode when exit_code >= 0);
- * nothing when it has no record. */
-void sup_emit_container(struct supervisor *s, const char *name, const char *action,
-                        int exit_code);
-/* Writes the state file; failures are logged, the state in memory stays. */
-int sup_save(struct supervisor *s, struct stack_error **err);
 /* Starts an orderly shutdown: stop listening, finish writes, end the loop. */
 void sup_shutdown(struct supervisor *s);
 /* The same, sending line (taken over) to conn once everything is down
@@ -185,7 +130,6 @@ void sup_progress(struct supervisor *s);
 void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *c);
 /* Frees every runtime (the supervisor ends). */
 void sup_lifecycle_free(struct supervisor *s);
-int64_t sup_wall_ms(void);
 
 /* sup_health.c: health checks through exec sessions in the guest. */
 /* Resolves the container's check (service over image); errors name the
@@ -244,6 +188,8 @@ bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup
 /* Something changed (a container's state, a connection closed): the
  * one-off containers look again at their gate, VM and client. */
 void sup_run_progress(struct supervisor *s);
+/* A connection closed: a one-off container it ran loses its input. */
+void sup_run_conn_gone(struct supervisor *s, struct sup_conn *conn);
 
 /* sup_rollback.c: a failed `up` of a project that had no container.
  * Whether job j (finished) failed because one of its containers could not

@@ -24,87 +24,6 @@
 
 /* --- connections ---------------------------------------------------------- */
 
-struct write_req {
-  uv_write_t req;
-  char *data;
-};
-
-static void on_written(uv_write_t *req, int status) {
-  (void)status; /* a client that went away is not our error */
-  struct write_req *w = (struct write_req *)req;
-  free(w->data);
-  free(w);
-}
-
-static void on_conn_closed(uv_handle_t *h) {
-  struct sup_conn *c = (struct sup_conn *)h;
-  sup_linebuf_free(&c->in);
-  cJSON_Delete(c->events_id);
-  cJSON_Delete(c->logs_id);
-  strv_free(c->logs_services);
-  free(c);
-}
-
-static void conn_close(struct sup_conn *c) {
-  if (c->closing)
-    return;
-  c->closing = true;
-  struct supervisor *s = c->sup;
-  sup_jobs_conn_gone(s, c);
-  sup_exec_conn_gone(s, c);
-  sup_pause_conn_gone(s, c);
-  if (c->run)
-    sup_run_progress(s); /* its one-off container's input ends */
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    s->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
-  uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
-}
-
-static void on_conn_shutdown(uv_shutdown_t *req, int status) {
-  (void)status;
-  conn_close((struct sup_conn *)req->handle);
-  free(req);
-}
-
-/* Closes after the pending writes went out (an error line before closing
- * must reach the client). */
-static void conn_finish(struct sup_conn *c) {
-  if (c->closing)
-    return;
-  uv_read_stop((uv_stream_t *)&c->pipe);
-  uv_shutdown_t *req = xmalloc(sizeof(*req));
-  if (uv_shutdown(req, (uv_stream_t *)&c->pipe, on_conn_shutdown) < 0) {
-    free(req);
-    conn_close(c);
-  }
-}
-
-void sup_conn_send(struct sup_conn *c, char *line) {
-  if (c->closing) {
-    free(line);
-    return;
-  }
-  struct write_req *w = xmalloc(sizeof(*w));
-  w->data = line;
-  uv_buf_t buf = uv_buf_init(line, (unsigned)strlen(line));
-  if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
-    free(line);
-    free(w);
-    conn_close(c);
-  }
-}
-
-void sup_emit(struct supervisor *s, cJSON *event) {
-  for (struct sup_conn *c = s->conns; c; c = c->next)
-    if (c->events_id)
-      sup_conn_send(c, sup_format_event(c->events_id, cJSON_Duplicate(event, true)));
-  cJSON_Delete(event);
-}
-
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)h;
   (void)suggested;
@@ -130,12 +49,12 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
   struct sup_conn *c = (struct sup_conn *)stream;
   _cleanup_free_ char *data = buf->base;
   if (n < 0) {
-    conn_close(c);
+    sup_conn_close(c);
     return;
   }
   if (sup_linebuf_feed(&c->in, data, (size_t)n) < 0) {
     sup_conn_send(c, sup_format_error(NULL, -EMSGSIZE, "request line too long"));
-    conn_finish(c);
+    sup_conn_finish(c);
     return;
   }
   for (;;) {
@@ -154,36 +73,13 @@ static void on_connection(uv_stream_t *server, int status) {
   struct supervisor *s = server->data;
   if (status < 0 || s->stopping)
     return;
-  struct sup_conn *c = xcalloc(1, sizeof(*c));
-  c->sup = s;
-  uv_pipe_init(&s->loop, &c->pipe, 0);
-  if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
-    c->closing = true;
-    uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+  struct sup_conn *c = sup_conn_accept(s, server);
+  if (c == NULL)
     return;
-  }
-  c->next = s->conns;
-  if (s->conns)
-    s->conns->prev = c;
-  s->conns = c;
   uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
-
-int sup_save(struct supervisor *s, struct stack_error **err) {
-  if (s->paths.removed)
-    return 0; /* the project is gone (sup_shutdown_reply()) */
-  _cleanup_error_ struct stack_error *e = NULL;
-  int r = project_state_save(s->state, s->paths.state_file, &e);
-  if (r < 0) {
-    fprintf(stderr, "stack supervisor: %s\n", e->msg);
-    if (err) {
-      *err = steal_pointer(&e);
-    }
-  }
-  return r;
-}
 
 void sup_shutdown(struct supervisor *s) { sup_shutdown_reply(s, NULL, NULL); }
 
@@ -218,7 +114,7 @@ void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line)
   uv_close((uv_handle_t *)&s->sigint, NULL);
   for (struct sup_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    conn_finish(c);
+    sup_conn_finish(c);
   }
 }
 
@@ -273,6 +169,11 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   s->templates = template_cache_new(&s->loop);
   const char *slots = getenv("STACK_BOOT_SLOTS");
   s->boots = boot_queue_new(&s->loop, slots ? (unsigned)strtoul(slots, NULL, 10) : 0);
+  /* what waits for a connection goes with it */
+  sup_conn_on_gone(s, sup_jobs_conn_gone);
+  sup_conn_on_gone(s, sup_exec_conn_gone);
+  sup_conn_on_gone(s, sup_pause_conn_gone);
+  sup_conn_on_gone(s, sup_run_conn_gone);
   uv_pipe_init(&s->loop, &s->listener, 0);
   s->listener.data = s;
   /* The lock is ours: a socket file left there is a dead supervisor's. */
