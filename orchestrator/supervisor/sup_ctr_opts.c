@@ -8,7 +8,7 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/caps.h"
 #include "sup_files.h"
-#include "sup_server.h"
+#include "sup_loop.h"
 #include "sup_volumes.h"
 #include "unhonoured.h"
 
@@ -54,7 +54,7 @@ static char **strv_join2(char *const *a, char *const *b) {
 }
 
 int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, const char *name,
-                       const struct sup_ctr *self, const struct sup_ctr_extra *extra,
+                       bool crowded, const struct sup_ctr_extra *extra,
                        struct sup_ctr_opts *b, struct stack_error **err) {
   static const struct sup_ctr_extra none = {0};
   if (extra == NULL)
@@ -77,7 +77,7 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
       .interactive = svc->stdin_open,
       .mem_mib = sup_service_mem_mib(svc),
       .cpus = cpus,
-      .crowded = sup_crowded(s, self, cpus),
+      .crowded = crowded,
       /* every start makes a fresh VM state: keep none behind */
       .remove = true,
       .templates = s->templates,
@@ -94,7 +94,7 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
   };
   struct container_opts *o = &b->o;
   int r;
-  if ((r = sup_ctr_binds_dir(s, name, &b->binds, err)) < 0 ||
+  if ((r = sup_paths_binds(&s->paths, name, &b->binds, err)) < 0 ||
       (r = sup_service_rlimits(svc, b->rlimits, PROTO_MAX_RLIMITS, &o->n_rlimits, err)) < 0 ||
       (r = sup_service_mounts(svc, b->mounts, PROTO_MAX_MOUNTS, &o->n_mounts, &b->strings,
                               err)) < 0 ||

@@ -6,13 +6,14 @@
 #ifndef STACK_SUPERVISOR_SUP_CTR_OPTS_H
 #define STACK_SUPERVISOR_SUP_CTR_OPTS_H
 
+#include <stdbool.h>
+
 #include "guest/proto.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
 
 struct compose_service;
 struct stack_error;
-struct sup_ctr;
 struct supervisor;
 
 struct sup_ctr_opts {
@@ -36,12 +37,11 @@ struct sup_ctr_extra {
   const struct compose_service *volumes_from;
 };
 
-/* Fills *out for container name of svc (self: its record among the
- * supervisor's containers, for crowding; NULL for a one-off).  Callers
+/* Fills *out for container name of svc (crowded: sup_crowded()).  Callers
  * override what differs (a one-off's command, tty, ...) before starting
  * it.  Errors name the service. */
 int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, const char *name,
-                       const struct sup_ctr *self, const struct sup_ctr_extra *extra,
+                       bool crowded, const struct sup_ctr_extra *extra,
                        struct sup_ctr_opts *out, struct stack_error **err);
 
 void sup_ctr_opts_clear(struct sup_ctr_opts *b);

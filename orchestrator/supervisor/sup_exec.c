@@ -1,10 +1,11 @@
-/* `exec`: a process in a running container, as an exec session in its
- * guest; its output streams back to the client as "output" events (data in
+/* An exec session's output streams back to the client as "output" events (data in
  * base64: output is bytes, JSON strings are text) and the exit code is the
  * result.  With params.interactive the client streams the session's stdin
  * on the same connection ("exec_stdin"), with params.tty its window size
  * ("exec_resize"), and signals ("exec_signal"): notifications that get no
  * reply, so they never interleave with the exec's own replies. */
+#include "sup_exec.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
@@ -16,7 +17,8 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
-#include "sup_server.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
 
 /* One session.  The connection may go first: then conn is NULL and the
  * session only waits for its end. */

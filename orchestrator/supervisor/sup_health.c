@@ -1,7 +1,5 @@
-/* Health checks on the loop: a timer per container runs the check as an
- * exec session in its guest (health.h decides the timing and the status),
- * kills a probe that overruns its timeout, and re-evaluates the dependency
- * gates when the status changes. */
+#include "sup_health.h"
+
 #include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +12,8 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
-#include "sup_server.h"
+#include "sup_ctrs.h"
+#include "sup_events.h"
 
 /* One probe.  It outlives its container's run when the VM goes first:
  * then ctr is NULL and the probe only waits for its callback to free it. */
@@ -25,28 +24,6 @@ struct sup_probe {
   int64_t started_wall;
   bool timed_out;
 };
-
-int sup_health_configure(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
-  health_config_clear(&c->hc);
-  const struct compose_service *svc =
-      s->project ? compose_project_service(s->project, c->service) : NULL;
-  if (svc == NULL)
-    return 0;
-  const struct compose_healthcheck *h = &svc->healthcheck;
-  struct health_spec spec = {h->test, h->disable, h->interval_ns / 1000000,
-                             h->timeout_ns / 1000000, h->start_period_ns / 1000000,
-                             h->start_interval_ns / 1000000, h->retries};
-  struct health_spec ispec = {NULL, false, -1, -1, -1, -1, -1};
-  if (c->img) {
-    const struct image_config *ic = &c->img->config;
-    ispec = (struct health_spec){ic->health_test, false, ic->health_interval_ns / 1000000,
-                                 ic->health_timeout_ns / 1000000,
-                                 ic->health_start_period_ns / 1000000,
-                                 ic->health_start_interval_ns / 1000000, ic->health_retries};
-  }
-  _cleanup_free_ char *where = xasprintf("services.%s", svc->name);
-  return health_config_resolve(&spec, &ispec, where, &c->hc, err);
-}
 
 static void schedule(struct sup_ctr *c);
 
@@ -69,7 +46,7 @@ static void probe_done(struct sup_ctr *c, int exit_code) {
                             health_status_name(c->hs.status));
     sup_emit(s, ev);
     sup_save(s, NULL);
-    sup_progress(s);
+    sup_ctrs_announce(s, c, SUP_CHANGE_HEALTH, -1);
   }
   schedule(c);
 }
@@ -81,8 +58,12 @@ static void on_probe_output(void *data, int fd, const uint8_t *p, size_t n) {
 static void on_probe_exited(void *data, const struct container_status *st) {
   struct sup_probe *p = data;
   struct sup_ctr *c = p->ctr;
-  if (c != NULL && c->probe == p)
-    probe_done(c, p->timed_out ? HEALTH_EXIT_TIMEOUT : st->error ? -1 : st->exit_code);
+  if (c != NULL && c->probe == p) {
+    if (c->rt == NULL)
+      c->probe = NULL; /* the VM was taken away first: no verdict */
+    else
+      probe_done(c, p->timed_out ? HEALTH_EXIT_TIMEOUT : st->error ? -1 : st->exit_code);
+  }
   free(p);
 }
 
@@ -126,7 +107,9 @@ static void schedule(struct sup_ctr *c) {
   uv_timer_start(&c->hc_timer, on_probe_due, (uint64_t)(delay > 0 ? delay : 0), 0);
 }
 
-void sup_health_start(struct supervisor *s, struct sup_ctr *c) {
+static void probes_start(struct supervisor *s, struct sup_ctr *c) {
+  if (c->rt == NULL)
+    return; /* taken away again before this was announced */
   health_start(&c->hs, &c->hc, (int64_t)uv_now(&s->loop));
   struct ps_container *r = record(c);
   if (r)
@@ -134,8 +117,7 @@ void sup_health_start(struct supervisor *s, struct sup_ctr *c) {
   schedule(c);
 }
 
-
-void sup_health_pause(struct sup_ctr *c) {
+static void probes_pause(struct sup_ctr *c) {
   uv_timer_stop(&c->hc_timer);
   if (c->probe) {
     /* freed by its callback, if the runner still calls it; a paused
@@ -145,9 +127,26 @@ void sup_health_pause(struct sup_ctr *c) {
   }
 }
 
-void sup_health_resume(struct sup_ctr *c) { schedule(c); }
-
-void sup_health_stop(struct sup_ctr *c) {
-  sup_health_pause(c);
+static void probes_stop(struct sup_ctr *c) {
+  probes_pause(c);
   c->hs.status = HEALTH_NONE;
+}
+
+void sup_health_on_change(struct supervisor *s, const struct sup_change *ch) {
+  switch (ch->kind) {
+  case SUP_CHANGE_STARTED:
+    probes_start(s, ch->ctr);
+    break;
+  case SUP_CHANGE_ENDED:
+    probes_stop(ch->ctr);
+    break;
+  case SUP_CHANGE_PAUSED: /* no probes (a running one is dropped), the status stays */
+    probes_pause(ch->ctr);
+    break;
+  case SUP_CHANGE_RESUMED:
+    schedule(ch->ctr);
+    break;
+  default:
+    break;
+  }
 }

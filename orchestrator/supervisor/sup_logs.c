@@ -1,6 +1,7 @@
-/* Container output: one file per container in the project's logs
- * directory ("<ms> <o|e> <line>" per line, rotated at LOG_MAX_BYTES with one
- * old file kept), and "log" events to the connections that follow it. */
+/* Log files hold "<ms> <o|e> <line>" per line, rotated at LOG_MAX_BYTES
+ * with one old file kept. */
+#include "sup_logs.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,7 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
-#include "sup_server.h"
+#include "sup_conn.h"
 
 #define LOG_MAX_BYTES (10u << 20)
 #define LOG_MAX_LINE 65536 /* longer lines are cut: a log is not a data channel */
@@ -39,20 +40,32 @@ static char *log_path(const struct supervisor *s, const char *name, bool old) {
   return p;
 }
 
-static void log_open(struct supervisor *s, struct sup_ctr *c) {
-  if (c->log_bytes >= LOG_MAX_BYTES) {
-    _cleanup_free_ char *path = log_path(s, c->name, false);
-    _cleanup_free_ char *old = log_path(s, c->name, true);
-    close(c->log_fd);
-    c->log_fd = -1;
+void sup_log_init(struct sup_log *l, const char *name, const char *service) {
+  *l = (struct sup_log){.name = name, .service = service, .fd = -1};
+}
+
+void sup_log_clear(struct sup_log *l) {
+  for (int i = 0; i < 3; i++)
+    sbuf_free(&l->line[i]);
+  if (l->fd >= 0)
+    close(l->fd);
+  l->fd = -1;
+}
+
+static void log_open(struct supervisor *s, struct sup_log *l) {
+  if (l->bytes >= LOG_MAX_BYTES) {
+    _cleanup_free_ char *path = log_path(s, l->name, false);
+    _cleanup_free_ char *old = log_path(s, l->name, true);
+    close(l->fd);
+    l->fd = -1;
     if (path && old)
       rename(path, old);
   }
-  if (c->log_fd >= 0)
+  if (l->fd >= 0)
     return;
-  c->log_fd = log_open_file(s, c->name, false, O_WRONLY | O_CREAT | O_APPEND);
+  l->fd = log_open_file(s, l->name, false, O_WRONLY | O_CREAT | O_APPEND);
   struct stat st;
-  c->log_bytes = c->log_fd >= 0 && fstat(c->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+  l->bytes = l->fd >= 0 && fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 static bool follows(const struct sup_conn *conn, const char *service) {
@@ -79,23 +92,23 @@ static cJSON *log_event(const char *name, const char *service, int fd, int64_t m
   return ev;
 }
 
-void sup_log_line(struct supervisor *s, struct sup_ctr *c, int fd, const char *line, size_t len) {
+void sup_log_line(struct supervisor *s, struct sup_log *l, int fd, const char *line, size_t len) {
   if (len > LOG_MAX_LINE)
     len = LOG_MAX_LINE;
   int64_t now = sup_wall_ms();
-  log_open(s, c);
-  if (c->log_fd >= 0) {
+  log_open(s, l);
+  if (l->fd >= 0) {
     char head[40];
     int n = snprintf(head, sizeof(head), "%lld %c ", (long long)now, fd == 2 ? 'e' : 'o');
     struct iovec iov[3] = {{head, (size_t)n}, {(void *)line, len}, {"\n", 1}};
-    ssize_t w = writev(c->log_fd, iov, 3);
+    ssize_t w = writev(l->fd, iov, 3);
     if (w > 0)
-      c->log_bytes += (uint64_t)w;
+      l->bytes += (uint64_t)w;
   }
   for (struct sup_conn *conn = s->conns; conn; conn = conn->next)
-    if (follows(conn, c->service))
+    if (follows(conn, l->service))
       sup_conn_send(conn, sup_format_event(conn->logs_id,
-                                           log_event(c->name, c->service, fd, now, line, len)));
+                                           log_event(l->name, l->service, fd, now, line, len)));
 }
 
 struct stored_line {
@@ -212,15 +225,17 @@ int sup_logs_send(struct supervisor *s, struct sup_conn *conn, const cJSON *id,
   return 0;
 }
 
-void sup_log_exit(struct supervisor *s, struct sup_ctr *c, int exit_code) {
+void sup_logs_on_change(struct supervisor *s, const struct sup_change *ch) {
+  if (ch->kind != SUP_CHANGE_EXITED)
+    return;
   for (struct sup_conn *conn = s->conns; conn; conn = conn->next) {
-    if (!follows(conn, c->service))
+    if (!follows(conn, ch->service))
       continue;
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "type", "exit");
-    cJSON_AddStringToObject(ev, "name", c->name);
-    cJSON_AddStringToObject(ev, "service", c->service);
-    cJSON_AddNumberToObject(ev, "exit_code", exit_code);
+    cJSON_AddStringToObject(ev, "name", ch->name);
+    cJSON_AddStringToObject(ev, "service", ch->service);
+    cJSON_AddNumberToObject(ev, "exit_code", ch->exit_code);
     sup_conn_send(conn, sup_format_event(conn->logs_id, ev));
   }
 }
@@ -233,13 +248,13 @@ void sup_logs_remove(struct supervisor *s, const char *name) {
   }
 }
 
-void sup_log_bytes(struct supervisor *s, struct sup_ctr *c, int fd, const uint8_t *p, size_t n) {
+void sup_log_bytes(struct supervisor *s, struct sup_log *l, int fd, const uint8_t *p, size_t n) {
   if (fd != 1 && fd != 2)
     return;
-  struct sbuf *b = &c->line[fd];
+  struct sbuf *b = &l->line[fd];
   for (size_t i = 0; i < n; i++) {
     if (p[i] == '\n') {
-      sup_log_line(s, c, fd, b->data ? b->data : "", b->len);
+      sup_log_line(s, l, fd, b->data ? b->data : "", b->len);
       sbuf_reset(b);
     } else {
       sbuf_putc(b, (char)p[i]);
@@ -247,10 +262,10 @@ void sup_log_bytes(struct supervisor *s, struct sup_ctr *c, int fd, const uint8_
   }
 }
 
-void sup_log_flush(struct supervisor *s, struct sup_ctr *c) {
+void sup_log_flush(struct supervisor *s, struct sup_log *l) {
   for (int fd = 1; fd <= 2; fd++)
-    if (c->line[fd].len) {
-      sup_log_line(s, c, fd, c->line[fd].data, c->line[fd].len);
-      sbuf_reset(&c->line[fd]);
+    if (l->line[fd].len) {
+      sup_log_line(s, l, fd, l->line[fd].data, l->line[fd].len);
+      sbuf_reset(&l->line[fd]);
     }
 }

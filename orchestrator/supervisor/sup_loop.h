@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "project_state.h"
+#include "sup_change.h"
 #include "sup_paths.h"
 
 struct stack_error;
@@ -26,6 +27,7 @@ struct sup_exec;
 struct sup_run;
 struct sup_net;
 struct sup_pause_op;
+struct sup_change_item;
 
 /* An image a container of this supervisor uses, by reference. */
 struct sup_image {
@@ -53,7 +55,11 @@ struct supervisor {
   bool loop_inited;
   bool stopping;
   struct compose_project *project; /* as the last `up` loaded it, or NULL */
-  struct sup_ctr *ctrs;
+  struct sup_ctr *ctrs; /* sup_ctrs.c: the container table */
+  sup_change_fn change_subs[SUP_MAX_CHANGE_SUBS]; /* sup_ctrs.c: its hook */
+  size_t n_change_subs;
+  struct sup_change_item *changes; /* queued while subscribers run */
+  bool announcing;
   struct sup_image *images;
   size_t n_images;
   struct sup_job *jobs;

@@ -1,4 +1,5 @@
-/* The supervisor's request handlers, one per method. */
+#include "sup_methods.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
@@ -11,8 +12,20 @@
 #include "runtime/util/xalloc.h"
 #include "procinfo.h"
 #include "runtime/vm/container.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_events.h"
+#include "sup_exec.h"
+#include "sup_jobs.h"
+#include "sup_logs.h"
 #include "sup_net.h"
-#include "sup_server.h"
+#include "sup_pause.h"
+#include "sup_run.h"
+#include "sup_select.h"
+#include "sup_shutdown.h"
+#include "sup_stats.h"
+#include "sup_top.h"
+#include "sup_up.h"
 
 static cJSON *container_json(const struct ps_container *c) {
   cJSON *o = cJSON_CreateObject();
@@ -42,42 +55,6 @@ static cJSON *container_json(const struct ps_container *c) {
   return o;
 }
 
-/* The containers a request names in params.containers (names or services;
- * all when absent), as indexes into the state; an unknown name is an error. */
-static int select_containers(struct supervisor *s, const cJSON *params, bool **out,
-                             struct stack_error **err) {
-  _cleanup_free_ bool *sel = xcalloc(s->state->n_containers + 1, sizeof(bool));
-  const cJSON *names = cJSON_GetObjectItemCaseSensitive(params, "containers");
-  if (names == NULL) {
-    for (size_t i = 0; i < s->state->n_containers; i++)
-      sel[i] = true;
-    *out = steal_pointer(&sel);
-    return 0;
-  }
-  if (!cJSON_IsArray(names))
-    return stack_error_set(err, -EINVAL, "params.containers must be a list of names");
-  const cJSON *n;
-  cJSON_ArrayForEach(n, names) {
-    if (!cJSON_IsString(n))
-      return stack_error_set(err, -EINVAL, "params.containers must be a list of names");
-    bool found = false;
-    for (size_t i = 0; i < s->state->n_containers; i++) {
-      const struct ps_container *c = &s->state->containers[i];
-      if (strcmp(c->name, n->valuestring) == 0 || strcmp(c->service, n->valuestring) == 0)
-        sel[i] = found = true;
-    }
-    if (!found)
-      return stack_error_set(err, -ENOENT, "no such service or container: %s", n->valuestring);
-  }
-  *out = steal_pointer(&sel);
-  return 0;
-}
-
-int sup_select_containers(struct supervisor *s, const cJSON *params, bool **out,
-                          struct stack_error **err) {
-  return select_containers(s, params, out, err);
-}
-
 static int m_ping(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                   cJSON **result, struct stack_error **err) {
   *result = cJSON_CreateObject();
@@ -90,7 +67,7 @@ static int m_ping(struct supervisor *s, struct sup_conn *c, const struct sup_req
 static int m_ps(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                 cJSON **result, struct stack_error **err) {
   _cleanup_free_ bool *sel = NULL;
-  int r = select_containers(s, req->params, &sel, err);
+  int r = sup_select_containers(s, req->params, &sel, err);
   if (r < 0)
     return r;
   *result = cJSON_CreateObject();
@@ -115,7 +92,7 @@ static int m_events(struct supervisor *s, struct sup_conn *c, const struct sup_r
 static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                 cJSON **result, struct stack_error **err) {
   _cleanup_free_ bool *sel = NULL;
-  int r = select_containers(s, req->params, &sel, err);
+  int r = sup_select_containers(s, req->params, &sel, err);
   if (r < 0)
     return r;
   for (size_t i = 0; i < s->state->n_containers; i++) {
@@ -134,12 +111,8 @@ static int m_rm(struct supervisor *s, struct sup_conn *c, const struct sup_reque
     if (!sel[i])
       continue;
     struct ps_container *ct = &s->state->containers[i];
-    sup_emit(s, sup_container_event(s, ct, "destroy"));
     cJSON_AddItemToArray(removed, cJSON_CreateString(ct->name));
-    _cleanup_free_ char *name = xstrdup(ct->name);
-    sup_ctr_forget(s, name);
-    project_state_remove(s->state, name);
-    sup_logs_remove(s, name);
+    sup_ctr_remove(s, ct->name);
   }
   if ((r = sup_save(s, err)) < 0) {
     cJSON_Delete(*result);
@@ -173,7 +146,7 @@ static int m_up(struct supervisor *s, struct sup_conn *c, const struct sup_reque
 static int m_stop(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                   cJSON **result, struct stack_error **err) {
   _cleanup_free_ bool *sel = NULL;
-  int r = select_containers(s, req->params, &sel, err);
+  int r = sup_select_containers(s, req->params, &sel, err);
   if (r < 0)
     return r;
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(req->params, "timeout");
@@ -190,10 +163,8 @@ static int m_stop(struct supervisor *s, struct sup_conn *c, const struct sup_req
       /* a stopped container stays stopped, also across supervisors */
       s->state->containers[i].user_stopped = true;
     }
-  j->next = s->jobs;
-  s->jobs = j;
   sup_save(s, NULL);
-  sup_progress(s);
+  sup_jobs_add(s, j);
   return 1;
 }
 
@@ -210,7 +181,7 @@ static int m_logs(struct supervisor *s, struct sup_conn *c, const struct sup_req
 static int m_kill(struct supervisor *s, struct sup_conn *c, const struct sup_request *req,
                   cJSON **result, struct stack_error **err) {
   _cleanup_free_ bool *sel = NULL;
-  int r = select_containers(s, req->params, &sel, err);
+  int r = sup_select_containers(s, req->params, &sel, err);
   if (r < 0)
     return r;
   const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req->params, "signal");

@@ -17,7 +17,8 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "net_spec.h"
-#include "sup_server.h"
+#include "sup_conn.h"
+#include "sup_loop.h"
 
 /* What one attached container holds: net/'s answer and the strings the
  * container options point into. */
@@ -65,12 +66,11 @@ static void log_error(const char *what, struct stack_error *e) {
     fprintf(stderr, "stack supervisor: %s: %s\n", what, e->msg);
 }
 
-void sup_net_recover(struct supervisor *s) {
-  for (struct sup_ctr *c = s->ctrs; c; c = c->next)
-    if (c->adopted) {
-      get(s)->adopt = true;
-      return;
-    }
+void sup_net_recover(struct supervisor *s, bool adopted) {
+  if (adopted) {
+    get(s)->adopt = true;
+    return;
+  }
   _cleanup_error_ struct stack_error *e = NULL;
   if (net_project_down_from_state(s->paths.project, NULL, &e) < 0)
     log_error("removing the networks of an earlier run", e);
@@ -213,19 +213,8 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   return 0;
 }
 
-void sup_net_adopt(struct supervisor *s) {
-  if (s->net == NULL || !s->net->adopt || s->project == NULL)
-    return;
-  for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
-    const struct compose_service *svc = compose_project_service(s->project, c->service);
-    if (c->adopted == NULL || svc == NULL)
-      continue;
-    /* the VM is configured already: only the host side is wanted */
-    struct container_opts unused = {0};
-    _cleanup_error_ struct stack_error *e = NULL;
-    if (sup_net_attach(s, c->name, svc, &unused, &e) < 0)
-      log_error(c->name, e);
-  }
+bool sup_net_adopting(const struct supervisor *s) {
+  return s->net != NULL && s->net->adopt && s->project != NULL;
 }
 
 /* Removes the networks once no container uses them: `down` answers only
@@ -234,8 +223,10 @@ static void down_if_unused(struct supervisor *s) {
   struct sup_net *n = s->net;
   if (n->ctrs || (n->np == NULL && !n->adopt))
     return;
-  for (struct sup_ctr *c = s->ctrs; c; c = c->next)
-    if (c->rt || c->adopted)
+  /* a VM that runs (ours, or adopted from a dead supervisor) has its
+   * QEMU recorded; one that boots has its attachment */
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    if (s->state->containers[i].qemu_pid > 0)
       return;
   _cleanup_error_ struct stack_error *e = NULL;
   /* adopted: a dead supervisor's networks, known from the state file */

@@ -7,6 +7,7 @@
 #ifndef STACK_SUPERVISOR_SUP_NET_H
 #define STACK_SUPERVISOR_SUP_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cJSON cJSON;
@@ -19,7 +20,7 @@ struct sup_conn;
 
 /* At supervisor start, after adopting VMs: with none adopted, removes the
  * networks a crashed supervisor left; else the next attach adopts them. */
-void sup_net_recover(struct supervisor *s);
+void sup_net_recover(struct supervisor *s, bool adopted);
 
 /* Connects container `name` of service svc (detaching an earlier
  * attachment first), bringing the project's networks up if needed, and
@@ -29,10 +30,11 @@ void sup_net_recover(struct supervisor *s);
 int sup_net_attach(struct supervisor *s, const char *name, const struct compose_service *svc,
                    struct container_opts *o, struct stack_error **err);
 
-/* Once `up` loaded the model: the VMs adopted from a dead supervisor get
- * their host side back (same taps and addresses, DNS names, published
- * ports). */
-void sup_net_adopt(struct supervisor *s);
+/* Whether the networks are a dead supervisor's, waiting for the VMs
+ * adopted from it to get their host side back (same taps and addresses,
+ * DNS names, published ports) through sup_net_attach() once a project is
+ * loaded (sup_ctrs_net_adopt()). */
+bool sup_net_adopting(const struct supervisor *s);
 
 /* Disconnects a container; unknown names are fine. */
 void sup_net_detach(struct supervisor *s, const char *name);

@@ -112,3 +112,14 @@ void sup_paths_clear(struct sup_paths *p) {
   free(p->start_lock);
   *p = (struct sup_paths){0};
 }
+
+int sup_paths_layer(const struct sup_paths *p, const char *name, char **out,
+                    struct stack_error **err) {
+  _cleanup_free_ char *file = xasprintf("%s.img", name);
+  return state_path_join(p->state_dir, (const char *const[]){"layers", file, NULL}, out, err);
+}
+
+int sup_paths_binds(const struct sup_paths *p, const char *name, char **out,
+                    struct stack_error **err) {
+  return state_path_join(p->state_dir, (const char *const[]){"binds", name, NULL}, out, err);
+}

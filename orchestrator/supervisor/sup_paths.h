@@ -2,6 +2,8 @@
  *   <data root>/projects/<project>/state.json       project_state.h
  *   <data root>/projects/<project>/supervisor.log   the daemon's stderr
  *   <data root>/projects/<project>/logs/            container logs
+ *   <data root>/projects/<project>/layers/<name>.img a container's writable layer
+ *   <data root>/projects/<project>/binds/<name>/    its single-file bind mounts
  *   <run dir>/projects/<project>/supervisor.sock    the control socket
  *   <run dir>/projects/<project>/supervisor.lock    held by the live supervisor
  *   <run dir>/projects/<project>/start.lock         held while one is started
@@ -43,6 +45,17 @@ void sup_paths_remove(struct sup_paths *p);
  * earlier stack left (lock files, supervisor.log, empty directories). */
 void sup_paths_remove_unused(struct sup_paths *p);
 void sup_paths_clear(struct sup_paths *p);
+
+/* Where container name keeps its writable layer between runs of its VM:
+ * <state dir>/layers/<name>.img into *out (caller frees); an error if name
+ * is not a plain file name (state_path_join()). */
+int sup_paths_layer(const struct sup_paths *p, const char *name, char **out,
+                    struct stack_error **err);
+/* The directory through which container name's single-file bind mounts
+ * are shared (sup_volumes.h): <state dir>/binds/<name>, made afresh at each
+ * start, removed with the container.  As above. */
+int sup_paths_binds(const struct sup_paths *p, const char *name, char **out,
+                    struct stack_error **err);
 
 /* The directory holding every project's state directory (caller frees). */
 char *sup_projects_dir(void);

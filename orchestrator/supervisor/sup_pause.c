@@ -1,7 +1,7 @@
-/* `pause` and `unpause`: QMP stop/cont on each container's VM.  The vCPUs
- * halt, the guest's memory stays; health checks wait while it is paused.
- * One short QMP connection per container and request: a paused container
+/* One short QMP connection per container and request: a paused container
  * is rare, a connection per running VM would cost a socket each. */
+#include "sup_pause.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,10 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/qmp.h"
-#include "sup_server.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_events.h"
+#include "sup_select.h"
 
 /* One request: answered when every container's QMP command is done. */
 struct sup_pause_op {
@@ -65,13 +68,10 @@ static void one_done(struct pause_one *one, int status, const char *why) {
   struct sup_ctr *c = sup_ctr_find(s, one->name);
   if (status == 0 && r && c && c->rt) {
     r->status = op->pause ? CTR_PAUSED : CTR_RUNNING;
-    if (op->pause)
-      sup_health_pause(c);
-    else
-      sup_health_resume(c);
     sup_emit(s, sup_container_event(s, r, op->pause ? "pause" : "unpause"));
     cJSON_AddItemToArray(op->done, cJSON_CreateString(one->name));
     sup_save(s, NULL);
+    sup_ctrs_announce(s, c, op->pause ? SUP_CHANGE_PAUSED : SUP_CHANGE_RESUMED, -1);
   } else if (op->error == NULL) {
     op->error = xasprintf("%s container %s: %s", op->pause ? "pausing" : "unpausing", one->name,
                           status == 0 ? "it stopped meanwhile" : why ? why : strerror(-status));

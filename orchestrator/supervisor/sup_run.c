@@ -1,4 +1,4 @@
-/* `run`: Compose's `run SERVICE` -- a one-off container of a service,
+/* A one-off container of a service,
  * owned by the project's supervisor like the service's own containers (on
  * the project's networks with DNS, in `ps`, stopped by `stop`, removed by
  * `down`), named "<project>-<service>-run-<12 hex>" and recorded with
@@ -13,6 +13,8 @@
  * A run keeps no pointer into the service model (a later `up` replaces
  * it) and finds its connection only among the supervisor's live ones: the
  * client may go away at any time, the container goes on. */
+#include "sup_run.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
@@ -39,13 +41,17 @@
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
 #include "sup_ctr_opts.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_events.h"
+#include "sup_gate.h"
+#include "sup_logs.h"
 #include "sup_net.h"
-#include "sup_server.h"
 #include "unhonoured.h"
 
-/* The run is re-evaluated when something changes (sup_run_progress(), from
- * sup_progress() and a closed connection); this slow tick is only a safety
- * net for a change that reaches it another way. */
+/* The run is re-evaluated when something changes (sup_run_on_change(), and
+ * a closed connection); this slow tick is only a safety net for a change
+ * that reaches it another way. */
 #define RUN_TICK_MS 1000
 
 enum run_phase { RUN_WAITING, RUN_RUNNING, RUN_EXITED };
@@ -273,7 +279,6 @@ static void run_finish(struct sup_run *run) {
     c->stopping = false;
     uv_timer_stop(&c->timer); /* a stop's SIGKILL timer */
   }
-  sup_net_detach(s, run->name);
   struct ps_container *r = project_state_find(s->state, run->name);
   if (r && r->status != CTR_EXITED) {
     r->status = CTR_EXITED;
@@ -282,6 +287,8 @@ static void run_finish(struct sup_run *run) {
     r->qemu_pid = 0;
     r->qemu_start_time = 0;
   }
+  /* after the record: the networks go with the last VM that uses them */
+  sup_net_detach(s, run->name);
   if (!run->answered) {
     if (run->error && run->phase == RUN_WAITING) {
       reply(run, sup_format_error(run->id, -EIO, run->error));
@@ -295,15 +302,11 @@ static void run_finish(struct sup_run *run) {
     }
   }
   sup_emit_container(s, run->name, "die", run->exit_code);
-  if (run->remove && r) {
-    sup_emit_container(s, run->name, "destroy", -1);
-    sup_ctr_forget(s, run->name);
-    sup_logs_remove(s, run->name);
-    project_state_remove(s->state, run->name);
-  }
+  if (run->remove && r)
+    sup_ctr_remove(s, run->name);
   run_free(run);
   sup_save(s, NULL);
-  sup_progress(s);
+  sup_ctrs_changed(s);
 }
 
 /* --- the runner's callbacks ----------------------------------------------- */
@@ -326,40 +329,21 @@ static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
    * `stack logs` finds it */
   struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
   if (c)
-    sup_log_bytes(run->sup, c, fd, p, n);
+    sup_log_bytes(run->sup, &c->log, fd, p, n);
 }
 
 static void on_started(void *data) {
   struct sup_run *run = data;
   struct supervisor *s = run->sup;
-  struct sup_ctr *c = sup_ctr_find(s, run->name);
-  if (c) {
-    c->ran = true;
-    sup_health_start(s, c); /* the service's health check, as Compose's run */
-  }
-  struct ps_container *r = project_state_find(s->state, run->name);
-  if (r) {
-    r->status = CTR_RUNNING;
-    r->started_ms = sup_wall_ms();
-    r->exit_code = 0;
-    /* QEMU is our child, running with -name guest=<container name>: noted
-     * so that a supervisor started after this one dies finds it */
-    _cleanup_free_ char *needle = xasprintf("-name guest=%s ", run->name);
-    pid_t pid;
-    uint64_t t;
-    if (proc_find_cmdline(needle, getpid(), &pid) == 0 && proc_start_time(pid, &t, NULL) == 0) {
-      r->qemu_pid = pid;
-      r->qemu_start_time = t;
-    }
-  }
   if (run->detach && !run->answered) {
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "name", run->name);
     reply(run, sup_format_result(run->id, res));
   }
-  sup_emit_container(s, run->name, "start", -1);
-  sup_save(s, NULL);
-  sup_progress(s);
+  /* recorded, its health check started (as Compose's run), announced */
+  struct sup_ctr *c = sup_ctr_find(s, run->name);
+  if (c)
+    sup_ctr_mark_started(s, c);
 }
 
 static void run_tick(uv_timer_t *t);
@@ -368,7 +352,7 @@ static void on_exited(void *data, const struct container_status *st) {
   struct sup_run *run = data;
   struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
   if (c)
-    sup_log_flush(run->sup, c);
+    sup_ctr_mark_ended(run->sup, c); /* its last output, no more timers or probes */
   run->exit_code = st->exit_code;
   if (st->error) {
     free(run->error);
@@ -376,11 +360,6 @@ static void on_exited(void *data, const struct container_status *st) {
     fprintf(stderr, "stack supervisor: container %s: %s\n", run->name, st->error);
   }
   run->phase = RUN_EXITED;
-  /* a stop's SIGKILL timer must not reach the ended runner, nor a probe */
-  if (c) {
-    uv_timer_stop(&c->timer);
-    sup_health_stop(c);
-  }
   /* the runner is freed outside its own callback */
   uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }
@@ -414,7 +393,8 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
       .volumes_from = with_volumes(&sv, svc, run, &extra_mounts),
   };
   __attribute__((cleanup(sup_ctr_opts_clear))) struct sup_ctr_opts b = {0};
-  int r = sup_ctr_opts_build(s, svc, run->name, NULL, &extra, &b, err);
+  int r = sup_ctr_opts_build(s, svc, run->name, sup_crowded(s, NULL, sup_service_cpus(svc)),
+                             &extra, &b, err);
   if (r < 0)
     return r;
   struct container_opts *o = &b.o;
@@ -454,7 +434,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
   v.networks = nets;
   if ((r = sup_net_attach(s, run->name, &v, o, err)) < 0)
     return r;
-  if ((r = sup_health_configure(s, c, err)) < 0) {
+  if ((r = sup_ctr_health_configure(s, c, err)) < 0) {
     sup_net_detach(s, run->name);
     return r;
   }
@@ -631,7 +611,7 @@ static int run_load(struct supervisor *s, const cJSON *params, const char *servi
                            p->name, s->paths.project);
   compose_project_free(s->project);
   s->project = steal_pointer(&p);
-  sup_net_adopt(s);
+  sup_ctrs_net_adopt(s);
   if (s->state->working_dir == NULL) {
     s->state->working_dir = xstrdup(s->project->working_dir);
     strv_free(s->state->config_files);
@@ -783,14 +763,23 @@ bad:
   return r;
 }
 
-void sup_run_progress(struct supervisor *s) {
+static void run_progress(struct supervisor *s) {
   /* from the loop, not inside the caller (which may be a runner's own
    * callback, or in the middle of removing a container) */
   for (struct sup_run *run = s->runs; run; run = run->next)
     uv_timer_start(&run->tick, run_tick, 0, RUN_TICK_MS);
 }
 
+void sup_run_on_change(struct supervisor *s, const struct sup_change *ch) {
+  /* the end of a process is followed by its EXITED or DIED; pausing
+   * changes nothing a run waits for */
+  if (ch->kind == SUP_CHANGE_ENDED || ch->kind == SUP_CHANGE_PAUSED ||
+      ch->kind == SUP_CHANGE_RESUMED)
+    return;
+  run_progress(s);
+}
+
 void sup_run_conn_gone(struct supervisor *s, struct sup_conn *conn) {
   if (conn->run)
-    sup_run_progress(s); /* its one-off container's input ends */
+    run_progress(s); /* its one-off container's input ends */
 }

@@ -1,6 +1,8 @@
 /* `stats`: what each running container's VM costs the host, sampled from
  * its QEMU process now.  CPU is cumulative: the client turns two samples
  * into a percentage, as Docker does with its previous reading. */
+#include "sup_stats.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +17,8 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/vm/vm.h"
 #include "sup_net.h"
-#include "sup_server.h"
+#include "sup_proto.h"
+#include "sup_select.h"
 
 /* The guest's RAM: QEMU's "-m <n>M" (qemu.c writes it so), which holds
  * also for a VM an earlier supervisor started. */

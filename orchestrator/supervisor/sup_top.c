@@ -4,6 +4,8 @@
  * the guest answers, is {"total": N, "processes": [{pid, ppid, uid, user,
  * tty, age_ms, cpu_ms, cmd}...]} with the guest's words, unchecked (the
  * client formats them). */
+#include "sup_top.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +13,9 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
-#include "sup_server.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_proto.h"
 
 struct sup_top_req {
   struct supervisor *sup;

@@ -1,6 +1,5 @@
-/* `up` and `start`: load the project as the client sees it, decide which
- * containers to create, recreate, keep or remove (config hashes), and queue
- * their start behind their dependencies. */
+#include "sup_up.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +18,12 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_events.h"
+#include "sup_jobs.h"
 #include "sup_net.h"
-#include "sup_server.h"
+#include "sup_rollback.h"
 
 static bool strv_has(char **v, const char *x) {
   for (; v && *v; v++)
@@ -125,15 +128,6 @@ static const struct image_handle *image_for(struct supervisor *s, const char *re
   return h;
 }
 
-char *sup_command_text(char *const *ep, char *const *cmd) {
-  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-  for (char *const *p = ep; p && *p; p++)
-    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
-  for (char *const *p = cmd; p && *p; p++)
-    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
-  return sbuf_steal(&b);
-}
-
 static int service_hash(const struct compose_service *svc, const struct image_handle *img,
                         char out[65], struct stack_error **err) {
   _cleanup_free_ char *text = NULL;
@@ -204,13 +198,8 @@ static int converge_service(struct supervisor *s, const struct compose_service *
   /* Replicas past the wanted count go, the highest numbers first. */
   for (size_t i = s->state->n_containers; i-- > 0;) {
     struct ps_container *rec = &s->state->containers[i];
-    if (strcmp(rec->service, svc->name) == 0 && rec->number > replicas) {
-      sup_emit(s, sup_container_event(s, rec, "destroy"));
-      _cleanup_free_ char *name = xstrdup(rec->name);
-      sup_ctr_forget(s, name);
-      sup_logs_remove(s, name);
-      project_state_remove(s->state, name);
-    }
+    if (strcmp(rec->service, svc->name) == 0 && rec->number > replicas)
+      sup_ctr_remove(s, rec->name);
   }
   for (unsigned num = 1; num <= replicas; num++) {
     _cleanup_free_ char *name =
@@ -220,10 +209,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
                                              strcmp(rec->config_hash, hash) != 0)));
     if (stale) {
       *recreated |= rec->status == CTR_RUNNING || rec->status == CTR_RESTARTING;
-      sup_emit(s, sup_container_event(s, rec, "destroy"));
-      sup_ctr_forget(s, name);
-      sup_logs_remove(s, name);
-      project_state_remove(s->state, name);
+      sup_ctr_remove(s, name);
       rec = NULL;
     }
     if (rec == NULL) {
@@ -328,11 +314,7 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
       sbuf_printf(&orphans, "%s%s", orphans.len ? " " : "", rec->name);
       continue;
     }
-    sup_emit(s, sup_container_event(s, rec, "destroy"));
-    _cleanup_free_ char *name = xstrdup(rec->name);
-    sup_ctr_forget(s, name);
-    sup_logs_remove(s, name);
-    project_state_remove(s->state, name);
+    sup_ctr_remove(s, rec->name);
   }
   if (orphans.len) {
     cJSON *ev = cJSON_CreateObject();
@@ -349,7 +331,7 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
   /* The new model replaces the old one: the runtimes point into it. */
   compose_project_free(s->project);
   s->project = steal_pointer(&p);
-  sup_net_adopt(s);
+  sup_ctrs_net_adopt(s);
   if (!start_only) {
     free(s->state->working_dir);
     s->state->working_dir = xstrdup(s->project->working_dir);
@@ -427,9 +409,7 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
       cJSON_AddItemToArray(arr, cJSON_CreateString(j->watch[i]));
     sup_conn_send(conn, sup_format_event(j->id, ev));
   }
-  j->next = s->jobs;
-  s->jobs = j;
-  sup_progress(s);
+  sup_jobs_add(s, j);
   return 1;
 }
 

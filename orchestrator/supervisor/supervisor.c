@@ -19,8 +19,18 @@
 #include "runtime/vm/boot_queue.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/template.h"
+#include "sup_conn.h"
+#include "sup_ctrs.h"
+#include "sup_exec.h"
+#include "sup_health.h"
+#include "sup_jobs.h"
+#include "sup_logs.h"
+#include "sup_loop.h"
+#include "sup_methods.h"
 #include "sup_net.h"
-#include "sup_server.h"
+#include "sup_pause.h"
+#include "sup_run.h"
+#include "sup_shutdown.h"
 
 /* --- connections ---------------------------------------------------------- */
 
@@ -81,43 +91,6 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* --- lifecycle ------------------------------------------------------------ */
 
-void sup_shutdown(struct supervisor *s) { sup_shutdown_reply(s, NULL, NULL); }
-
-void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line) {
-  if (s->stopping) {
-    if (conn)
-      sup_conn_send(conn, line);
-    else
-      free(line);
-    return;
-  }
-  s->stopping = true;
-  unlink(s->paths.socket);
-  sup_lifecycle_free(s);
-  template_cache_free(s->templates); /* a template VM being built is killed */
-  s->templates = NULL;
-  boot_queue_free(s->boots);
-  s->boots = NULL;
-  sup_net_down(s);
-  sup_save(s, NULL);
-  /* A project with no container left is gone: `ps` and `ls` must not find
-   * it, nor start a supervisor for it, and nothing of it stays on disk.
-   * Done before the answer, so that `down` returns once it is so. */
-  if (s->state && s->state->n_containers == 0)
-    sup_paths_remove(&s->paths);
-  if (conn)
-    sup_conn_send(conn, line);
-  else
-    free(line);
-  uv_close((uv_handle_t *)&s->listener, NULL);
-  uv_close((uv_handle_t *)&s->sigterm, NULL);
-  uv_close((uv_handle_t *)&s->sigint, NULL);
-  for (struct sup_conn *c = s->conns, *next; c; c = next) {
-    next = c->next;
-    sup_conn_finish(c);
-  }
-}
-
 static void on_signal(uv_signal_t *h, int signum) {
   (void)signum;
   sup_shutdown(h->data);
@@ -169,6 +142,13 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   s->templates = template_cache_new(&s->loop);
   const char *slots = getenv("STACK_BOOT_SLOTS");
   s->boots = boot_queue_new(&s->loop, slots ? (unsigned)strtoul(slots, NULL, 10) : 0);
+  /* The container table's subscribers, in this order: a container's
+   * health status is known before anyone judges it, its followers hear
+   * of its exit before the request that shows it ends. */
+  sup_ctrs_subscribe(s, sup_health_on_change);
+  sup_ctrs_subscribe(s, sup_logs_on_change);
+  sup_ctrs_subscribe(s, sup_run_on_change);
+  sup_ctrs_subscribe(s, sup_jobs_on_change);
   /* what waits for a connection goes with it */
   sup_conn_on_gone(s, sup_jobs_conn_gone);
   sup_conn_on_gone(s, sup_exec_conn_gone);
@@ -195,7 +175,7 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   for (size_t i = 0; i < s->state->n_containers; i++)
     if (s->state->containers[i].qemu_pid > 0)
       sup_adopt(s, &s->state->containers[i]);
-  sup_net_recover(s);
+  sup_net_recover(s, sup_ctrs_adopted(s));
   container_gc(); /* states of --rm containers whose owner died */
   return 0;
 }
@@ -227,6 +207,7 @@ int supervisor_run(const struct supervisor_opts *o, struct stack_error **err) {
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
   }
+  sup_jobs_free(s); /* gone with their connections already */
   project_state_free(s->state);
   sup_paths_clear(&s->paths);
   if (s->lock_fd >= 0)

@@ -1,6 +1,5 @@
-/* Containers on the supervisor's loop: start through the container runner,
- * output, exit, restart by policy, user stops, dependency gates and the
- * requests that wait for them. */
+#include "sup_ctrs.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,29 +9,69 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include "dep_gate.h"
-#include "procinfo.h"
-#include "health.h"
-#include "naming.h"
 #include "orchestrator/compose/compose_model.h"
+#include "procinfo.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/util/sbuf.h"
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/vm.h"
 #include "sup_ctr_opts.h"
+#include "sup_events.h"
 #include "sup_net.h"
-#include "sup_server.h"
 #include "unhonoured.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
+
+/* --- the state-change hook ------------------------------------------------ */
+
+/* A change waiting for the subscribers to finish the one before. */
+struct sup_change_item {
+  struct sup_change ch;
+  struct sup_change_item *next;
+};
+
+void sup_ctrs_subscribe(struct supervisor *s, sup_change_fn fn) {
+  if (s->n_change_subs >= SUP_MAX_CHANGE_SUBS)
+    abort(); /* a programming error: raise SUP_MAX_CHANGE_SUBS */
+  s->change_subs[s->n_change_subs++] = fn;
+}
+
+void sup_ctrs_announce(struct supervisor *s, struct sup_ctr *c, enum sup_change_kind kind,
+                       int exit_code) {
+  struct sup_change_item *it = xcalloc(1, sizeof(*it));
+  it->ch = (struct sup_change){kind, c, c ? c->name : NULL, c ? c->service : NULL, exit_code};
+  struct sup_change_item **tail = &s->changes;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = it;
+  /* A change made by a subscriber waits in the queue: the outermost call
+   * announces it once every subscriber saw the current one.  A container
+   * in the queue is not freed meanwhile: that happens on the loop
+   * (on_ctr_timer_closed()), never during an announcement. */
+  if (s->announcing)
+    return;
+  s->announcing = true;
+  while (s->changes) {
+    struct sup_change_item *cur = s->changes;
+    s->changes = cur->next;
+    for (size_t i = 0; i < s->n_change_subs; i++)
+      s->change_subs[i](s, &cur->ch);
+    free(cur);
+  }
+  s->announcing = false;
+}
+
+void sup_ctrs_changed(struct supervisor *s) { sup_ctrs_announce(s, NULL, SUP_CHANGE_REQUESTS, -1); }
+
+/* --- the table ------------------------------------------------------------ */
 
 struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name) {
   for (struct sup_ctr *c = s->ctrs; c; c = c->next)
@@ -49,7 +88,7 @@ struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *
   c->sup = s;
   c->name = xstrdup(name);
   c->service = xstrdup(service);
-  c->log_fd = -1;
+  sup_log_init(&c->log, c->name, c->service);
   uv_timer_init(&s->loop, &c->timer);
   c->timer.data = c;
   uv_timer_init(&s->loop, &c->hc_timer);
@@ -64,12 +103,14 @@ static struct ps_container *record(struct sup_ctr *c) {
   return project_state_find(c->sup->state, c->name);
 }
 
-static void changed(struct sup_ctr *c, const char *action, int exit_code) {
+/* A change is complete: event, state file, then the subscribers. */
+static void changed(struct sup_ctr *c, const char *action, enum sup_change_kind kind,
+                    int exit_code) {
   struct supervisor *s = c->sup;
   if (action)
     sup_emit_container(s, c->name, action, exit_code);
   sup_save(s, NULL);
-  sup_progress(s);
+  sup_ctrs_announce(s, c, kind, exit_code);
 }
 
 static void forget_vm(struct ps_container *r) {
@@ -79,11 +120,20 @@ static void forget_vm(struct ps_container *r) {
   }
 }
 
+char *sup_command_text(char *const *ep, char *const *cmd) {
+  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+  for (char *const *p = ep; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  for (char *const *p = cmd; p && *p; p++)
+    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
+  return sbuf_steal(&b);
+}
+
 /* --- the runner's callbacks ---------------------------------------------- */
 
 static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
   struct sup_ctr *c = data;
-  sup_log_bytes(c->sup, c, fd, p, n);
+  sup_log_bytes(c->sup, &c->log, fd, p, n);
 }
 
 /* Notes the VM's QEMU (pid and start time) in the state, so that a
@@ -99,8 +149,8 @@ static void record_vm(struct sup_ctr *c, struct ps_container *r) {
   }
 }
 
-static void on_started(void *data) {
-  struct sup_ctr *c = data;
+void sup_ctr_mark_started(struct supervisor *s, struct sup_ctr *c) {
+  (void)s;
   c->ran = true;
   struct ps_container *r = record(c);
   if (r) {
@@ -109,18 +159,29 @@ static void on_started(void *data) {
     r->exit_code = 0;
     record_vm(c, r); /* QEMU surely runs by now */
   }
-  sup_health_start(c->sup, c);
-  changed(c, "start", -1);
+  changed(c, "start", SUP_CHANGE_STARTED, -1);
+}
+
+void sup_ctr_mark_ended(struct supervisor *s, struct sup_ctr *c) {
+  sup_log_flush(s, &c->log);
+  /* a stop's SIGKILL timer must not reach the ended runner, nor a probe */
+  uv_timer_stop(&c->timer);
+  sup_ctrs_announce(s, c, SUP_CHANGE_ENDED, -1);
+}
+
+static void on_started(void *data) {
+  struct sup_ctr *c = data;
+  sup_ctr_mark_started(c->sup, c);
 }
 
 static void after_exit(uv_timer_t *t);
 
 static void on_exited(void *data, const struct container_status *st) {
   struct sup_ctr *c = data;
-  sup_log_flush(c->sup, c);
+  sup_log_flush(c->sup, &c->log);
   if (st->error) {
     _cleanup_free_ char *msg = xasprintf("stack: %s", st->error);
-    sup_log_line(c->sup, c, 2, msg, strlen(msg));
+    sup_log_line(c->sup, &c->log, 2, msg, strlen(msg));
     fprintf(stderr, "stack supervisor: container %s: %s\n", c->name, st->error);
   }
   if (!c->ran && st->error) {
@@ -130,7 +191,6 @@ static void on_exited(void *data, const struct container_status *st) {
   }
   c->exit_code = st->exit_code;
   c->crashed = st->error != NULL && c->ran;
-  sup_health_stop(c);
   struct ps_container *r = record(c);
   if (r) {
     r->status = CTR_EXITED;
@@ -139,6 +199,7 @@ static void on_exited(void *data, const struct container_status *st) {
     r->health = HEALTH_NONE;
     forget_vm(r);
   }
+  sup_ctrs_announce(c->sup, c, SUP_CHANGE_ENDED, -1); /* no more probes */
   /* The runner is freed outside its own callback. */
   uv_timer_stop(&c->timer);
   uv_timer_start(&c->timer, after_exit, 0, 0);
@@ -173,8 +234,7 @@ static void after_exit(uv_timer_t *t) {
   }
   if (again)
     uv_timer_start(&c->timer, do_restart, (uint64_t)delay, 0);
-  sup_log_exit(s, c, c->exit_code);
-  changed(c, "die", c->exit_code);
+  changed(c, "die", SUP_CHANGE_EXITED, c->exit_code);
 }
 
 static void unwatch(struct sup_ctr *c);
@@ -212,6 +272,28 @@ bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_
   return vcpus > (unsigned long)(host > 0 ? host : 1);
 }
 
+int sup_ctr_health_configure(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
+  health_config_clear(&c->hc);
+  const struct compose_service *svc =
+      s->project ? compose_project_service(s->project, c->service) : NULL;
+  if (svc == NULL)
+    return 0;
+  const struct compose_healthcheck *h = &svc->healthcheck;
+  struct health_spec spec = {h->test, h->disable, h->interval_ns / 1000000,
+                             h->timeout_ns / 1000000, h->start_period_ns / 1000000,
+                             h->start_interval_ns / 1000000, h->retries};
+  struct health_spec ispec = {NULL, false, -1, -1, -1, -1, -1};
+  if (c->img) {
+    const struct image_config *ic = &c->img->config;
+    ispec = (struct health_spec){ic->health_test, false, ic->health_interval_ns / 1000000,
+                                 ic->health_timeout_ns / 1000000,
+                                 ic->health_start_period_ns / 1000000,
+                                 ic->health_start_interval_ns / 1000000, ic->health_retries};
+  }
+  _cleanup_free_ char *where = xasprintf("services.%s", svc->name);
+  return health_config_resolve(&spec, &ispec, where, &c->hc, err);
+}
+
 /* The layer's directory made, and a layer kept from an earlier run checked:
  * QEMU opens it by path, so it must be a file of ours, not a symlink. */
 static int prepare_layer(struct supervisor *s, const char *name, char **out,
@@ -234,7 +316,7 @@ static int prepare_layer(struct supervisor *s, const char *name, char **out,
                            "the writable layer of %s under %s/layers is not a regular file; "
                            "remove it",
                            name, s->paths.state_dir);
-  return sup_ctr_layer_path(s, name, out, err);
+  return sup_paths_layer(&s->paths, name, out, err);
 }
 
 int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err) {
@@ -249,7 +331,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
                           c->name, c->service);
   } else {
     __attribute__((cleanup(sup_ctr_opts_clear))) struct sup_ctr_opts b = {0};
-    if ((ret = sup_ctr_opts_build(s, svc, c->name, c, NULL, &b, err)) < 0)
+    if ((ret = sup_ctr_opts_build(s, svc, c->name, sup_crowded(s, c, sup_service_cpus(svc)),
+                                  NULL, &b, err)) < 0)
       goto failed;
     struct container_opts *o = &b.o;
     /* the container's writable layer outlives its VM, as a Docker
@@ -260,7 +343,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
       goto failed;
     o->data_disk = layer;
     static const struct container_io io = {on_output, on_started, on_exited};
-    if ((ret = sup_health_configure(s, c, err)) < 0 ||
+    if ((ret = sup_ctr_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;
     c->ran = false;
@@ -282,7 +365,8 @@ failed:
     r->exit_code = CONTAINER_EXIT_FAILED;
     r->finished_ms = sup_wall_ms();
   }
-  changed(c, "die", CONTAINER_EXIT_FAILED);
+  /* inside a subscriber (a start by sup_jobs.c) this is queued */
+  changed(c, "die", SUP_CHANGE_DIED, CONTAINER_EXIT_FAILED);
   return ret;
 }
 
@@ -291,7 +375,7 @@ static void on_kill_timeout(uv_timer_t *t) {
   /* the guest did not end after SIGKILL: take the VM away */
   fprintf(stderr, "stack supervisor: container %s: the VM did not stop; killing it\n", c->name);
   sup_ctr_kill_now(c->sup, c);
-  changed(c, "die", 137);
+  changed(c, "die", SUP_CHANGE_DIED, 137);
 }
 
 static void on_stop_timeout(uv_timer_t *t) {
@@ -335,7 +419,6 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
   if (c->stopping)
     return;
   c->stopping = true;
-  sup_pause_resume_quiet(s, c); /* a paused guest would not see the signal */
   const struct compose_service *svc =
       s->project ? compose_project_service(s->project, c->service) : NULL;
   const char *sig = svc && svc->stop_signal ? svc->stop_signal
@@ -353,7 +436,6 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
 
 void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
   uv_timer_stop(&c->timer);
-  sup_health_stop(c);
   c->pending_start = false;
   c->stopping = false;
   struct ps_container *r = record(c);
@@ -364,8 +446,10 @@ void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
     unwatch(c);
   }
   if (c->rt) {
-    container_free(c->rt);
+    /* no probe may reach the runner from here on, even a late callback */
+    struct container *rt = c->rt;
     c->rt = NULL;
+    container_free(rt);
   }
   if (had_vm && r) {
     r->status = CTR_EXITED;
@@ -373,6 +457,7 @@ void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c) {
     r->finished_ms = sup_wall_ms();
     forget_vm(r);
   }
+  sup_ctrs_announce(s, c, SUP_CHANGE_ENDED, -1);
 }
 
 /* --- VMs of an earlier supervisor ----------------------------------------- */
@@ -395,7 +480,6 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
   struct ps_container *r = record(c);
   bool stopped = c->stopping;
   unwatch(c);
-  sup_net_detach(c->sup, c->name);
   c->stopping = false;
   uv_timer_stop(&c->timer);
   /* Not our child: its exit status is lost.  Docker says 255 for
@@ -409,7 +493,9 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
     r->health = HEALTH_NONE;
     forget_vm(r);
   }
-  changed(c, "die", code);
+  /* after the record: the networks go with the last VM that uses them */
+  sup_net_detach(c->sup, c->name);
+  changed(c, "die", SUP_CHANGE_DIED, code);
 }
 
 void sup_adopt(struct supervisor *s, struct ps_container *r) {
@@ -428,294 +514,52 @@ void sup_adopt(struct supervisor *s, struct ps_container *r) {
           (int)r->qemu_pid);
 }
 
-/* --- gates and waiting requests ------------------------------------------ */
-
-static void fail_jobs(struct supervisor *s, const char *name, const char *msg);
-
-enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_service *svc,
-                                  const char *name, char **error, char ***warnings) {
-  _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
-  _cleanup_free_ struct dep_container *all =
-      xcalloc(s->state->n_containers + 1, sizeof(*all));
-  size_t n = 0, used = 0;
-  for (size_t i = 0; i < svc->n_depends_on; i++) {
-    const struct compose_dependency *d = &svc->depends_on[i];
-    const struct compose_service *ds = compose_project_service(s->project, d->service);
-    if (ds == NULL)
-      continue; /* disabled by a profile */
-    struct dep_input *in = &deps[n++];
-    in->service = d->service;
-    in->condition = d->condition == COMPOSE_DEP_HEALTHY               ? DEP_HEALTHY
-                    : d->condition == COMPOSE_DEP_COMPLETED_SUCCESSFULLY ? DEP_COMPLETED_OK
-                                                                       : DEP_STARTED;
-    in->required = d->required;
-    in->containers = all + used;
-    for (size_t k = 0; k < s->state->n_containers; k++) {
-      const struct ps_container *r = &s->state->containers[k];
-      /* one-off containers (`run SERVICE`, number 0) are not the service */
-      if (strcmp(r->service, d->service) != 0 || r->number == 0)
-        continue;
-      struct sup_ctr *dc = sup_ctr_find(s, r->name);
-      struct dep_container *x = &all[used++];
-      x->name = r->name;
-      x->status = r->status;
-      /* a container that waits or boots has not started yet */
-      if (dc && (dc->pending_start || (dc->rt && !dc->ran)))
-        x->status = CTR_CREATED;
-      x->exit_code = r->exit_code;
-      x->start_failed = dc && dc->start_failed;
-      /* known once it started: before that it waits anyway */
-      x->has_healthcheck = dc && dc->hc.argv != NULL;
-      x->health = r->health;
-      in->n_containers++;
-    }
-    /* No container at all: not part of this run (--no-deps), nothing to
-     * wait for. */
-    in->scale = (unsigned)in->n_containers;
-  }
-  return dep_gate(name, deps, n, error, warnings);
-}
-
-/* Judges one waiting container's dependencies. */
-static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **error) {
-  const struct compose_service *svc = compose_project_service(s->project, c->service);
-  *error = NULL;
-  if (svc == NULL)
-    return DEP_GO;
-  _cleanup_strv_ char **warnings = NULL;
-  enum dep_verdict v = sup_service_gate(s, svc, c->name, error, &warnings);
-  for (size_t i = 0; warnings && warnings[i]; i++) {
-    _cleanup_free_ char *w = xasprintf("WARNING: %s", warnings[i]);
-    sup_log_line(s, c, 2, w, strlen(w));
-  }
-  return v;
-}
-
-static bool job_has(const struct sup_job *j, const char *name) {
-  for (size_t i = 0; j->names[i]; i++)
-    if (strcmp(j->names[i], name) == 0)
+bool sup_ctrs_adopted(const struct supervisor *s) {
+  for (const struct sup_ctr *c = s->ctrs; c; c = c->next)
+    if (c->adopted)
       return true;
   return false;
 }
 
-static void job_free(struct sup_job *j) {
-  cJSON_Delete(j->id);
-  strv_free(j->names);
-  strv_free(j->watch);
-  free(j);
-}
-
-static void job_unlink(struct supervisor *s, struct sup_job *j) {
-  for (struct sup_job **pp = &s->jobs; *pp; pp = &(*pp)->next)
-    if (*pp == j) {
-      *pp = j->next;
-      break;
-    }
-  if (j->attached && j->conn->logs_id) {
-    cJSON_Delete(j->conn->logs_id);
-    j->conn->logs_id = NULL;
-    strv_free(j->conn->logs_services);
-    j->conn->logs_services = NULL;
-  }
-}
-
-static void fail_jobs(struct supervisor *s, const char *name, const char *msg) {
-  for (struct sup_job *j = s->jobs, *next; j; j = next) {
-    next = j->next;
-    if (j->is_stop || !job_has(j, name))
+void sup_ctrs_net_adopt(struct supervisor *s) {
+  if (!sup_net_adopting(s))
+    return;
+  for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
+    const struct compose_service *svc = compose_project_service(s->project, c->service);
+    if (c->adopted == NULL || svc == NULL)
       continue;
-    job_unlink(s, j);
-    sup_conn_send(j->conn, sup_format_error(j->id, -EIO, msg));
-    job_free(j);
+    /* the VM is configured already: only the host side is wanted */
+    struct container_opts unused = {0};
+    _cleanup_error_ struct stack_error *e = NULL;
+    if (sup_net_attach(s, c->name, svc, &unused, &e) < 0)
+      fprintf(stderr, "stack supervisor: %s: %s\n", c->name, e->msg);
   }
 }
 
-/* Whether an attached up waits for container name to stop: those of the
- * attached services, or all when no service is attached. */
-static bool job_watches(const struct sup_job *j, const char *name) {
-  if (j->watch == NULL || j->watch[0] == NULL)
-    return true;
-  for (size_t i = 0; j->watch[i]; i++)
-    if (strcmp(j->watch[i], name) == 0)
-      return true;
-  return false;
-}
-
-static bool job_done(struct supervisor *s, const struct sup_job *j, char **failure) {
-  for (size_t i = 0; j->names[i]; i++) {
-    struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
-    if (c == NULL)
-      continue;
-    if (c->pending_start)
-      return false;
-    if (!j->is_stop && c->start_failed && !*failure) {
-      *failure = xasprintf("Error response from daemon: container %s could not be started: %s",
-                           c->name, c->error ? c->error : "unknown error");
-      /* attached, as with Compose: say so now, not once the others stop */
-      if (j->attached)
-        return true;
-    }
-    if (j->is_stop || (j->attached && job_watches(j, c->name))) {
-      struct ps_container *r = record(c);
-      if (c->rt || c->adopted || (r && r->status == CTR_RESTARTING))
-        return false;
-    } else if (c->rt && !c->ran) {
-      return false;
-    } else if (j->wait) {
-      /* --wait: running (no health check can be run yet, see gate()) */
-      struct ps_container *r = record(c);
-      if (r && r->status == CTR_RESTARTING)
-        return false;
-      if (!c->rt && !*failure)
-        *failure = xasprintf("container %s exited (%d)", c->name, r ? r->exit_code : -1);
-      else if (c->rt && c->hs.status == HEALTH_STARTING)
-        return false;
-      else if (c->rt && c->hs.status == HEALTH_UNHEALTHY && !*failure)
-        *failure = xasprintf("container %s is unhealthy", c->name);
-    }
-  }
-  return true;
-}
-
-static cJSON *job_result(struct supervisor *s, const struct sup_job *j) {
-  cJSON *res = cJSON_CreateObject();
-  cJSON *arr = cJSON_AddArrayToObject(res, "containers");
-  for (size_t i = 0; j->names[i]; i++) {
-    struct ps_container *r = project_state_find(s->state, j->names[i]);
-    if (r == NULL)
-      continue;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", r->name);
-    cJSON_AddStringToObject(o, "service", r->service);
-    cJSON_AddStringToObject(o, "status", ctr_status_name(r->status));
-    cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
-    cJSON_AddItemToArray(arr, o);
-  }
-  return res;
-}
-
-/* Whether a container of the job still runs that depends on c's service:
- * stopping goes in reverse dependency order. */
-static bool dependents_run(struct supervisor *s, const struct sup_job *j, const struct sup_ctr *c) {
-  for (size_t i = 0; s->project && j->names[i]; i++) {
-    struct sup_ctr *o = sup_ctr_find(s, j->names[i]);
-    const struct compose_service *svc =
-        o && (o->rt || o->adopted) ? compose_project_service(s->project, o->service) : NULL;
-    for (size_t k = 0; svc && k < svc->n_depends_on; k++)
-      if (strcmp(svc->depends_on[k].service, c->service) == 0)
-        return true;
-  }
-  return false;
-}
-
-static void stop_step(struct supervisor *s, struct sup_job *j) {
-  for (size_t i = 0; j->names[i]; i++) {
-    struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
-    if (c == NULL || c->stopping)
-      continue;
-    if (c->rt == NULL || !dependents_run(s, j, c))
-      sup_ctr_stop(s, c, j->timeout_ms);
-  }
-}
-
-void sup_progress(struct supervisor *s) {
-  sup_run_progress(s);
-  if (s->stopping)
-    return; /* no container or request is left to wait for */
-  for (struct sup_job *j = s->jobs; j; j = j->next)
-    if (j->is_stop)
-      stop_step(s, j);
-  if (s->project) {
-    for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
-      if (!c->pending_start)
-        continue;
-      _cleanup_free_ char *error = NULL;
-      enum dep_verdict v = gate(s, c, &error);
-      if (v == DEP_WAIT)
-        continue;
-      c->pending_start = false;
-      if (v == DEP_FAIL) {
-        fprintf(stderr, "stack supervisor: %s: %s\n", c->name, error);
-        fail_jobs(s, c->name, error);
-        continue;
-      }
-      _cleanup_error_ struct stack_error *err = NULL;
-      if (sup_ctr_start(s, c, &err) < 0) {
-        fprintf(stderr, "stack supervisor: %s\n", err->msg);
-        return; /* sup_ctr_start() came back here already */
-      }
-    }
-  }
-  for (struct sup_job *j = s->jobs, *next; j; j = next) {
-    next = j->next;
-    _cleanup_free_ char *failure = NULL;
-    if (!job_done(s, j, &failure))
-      continue;
-    job_unlink(s, j);
-    char *reply = failure ? sup_format_error(j->id, -EIO, failure)
-                          : sup_format_result(j->id, job_result(s, j));
-    if (failure && sup_rollback_due(s, j)) {
-      sup_rollback(s, j->conn, reply); /* every other job is gone with it */
-      job_free(j);
-      return;
-    }
-    sup_conn_send(j->conn, reply);
-    job_free(j);
-  }
-}
-
-void sup_jobs_conn_gone(struct supervisor *s, struct sup_conn *conn) {
-  for (struct sup_job *j = s->jobs, *next; j; j = next) {
-    next = j->next;
-    if (j->conn != conn)
-      continue;
-    for (struct sup_job **pp = &s->jobs; *pp; pp = &(*pp)->next)
-      if (*pp == j) {
-        *pp = j->next;
-        break;
-      }
-    job_free(j);
-  }
-}
+/* --- removal -------------------------------------------------------------- */
 
 static void on_ctr_timer_closed(uv_handle_t *h) {
   struct sup_ctr *c = h->data;
   if (--c->open_handles > 0)
     return;
   health_config_clear(&c->hc);
-  for (int i = 0; i < 3; i++)
-    sbuf_free(&c->line[i]);
+  sup_log_clear(&c->log);
   free(c->name);
   free(c->service);
   free(c->error);
-  if (c->log_fd >= 0)
-    close(c->log_fd);
   free(c);
-}
-
-int sup_ctr_layer_path(const struct supervisor *s, const char *name, char **out,
-                       struct stack_error **err) {
-  _cleanup_free_ char *file = xasprintf("%s.img", name);
-  return state_path_join(s->paths.state_dir, (const char *const[]){"layers", file, NULL}, out,
-                         err);
-}
-
-int sup_ctr_binds_dir(const struct supervisor *s, const char *name, char **out,
-                      struct stack_error **err) {
-  return state_path_join(s->paths.state_dir, (const char *const[]){"binds", name, NULL}, out,
-                         err);
 }
 
 void sup_ctr_forget(struct supervisor *s, const char *name) {
   _cleanup_free_ char *layer = NULL, *binds = NULL;
-  sup_ctr_layer_path(s, name, &layer, NULL);
-  sup_ctr_binds_dir(s, name, &binds, NULL);
+  sup_paths_layer(&s->paths, name, &layer, NULL);
+  sup_paths_binds(&s->paths, name, &binds, NULL);
   for (struct sup_ctr **pp = &s->ctrs; *pp; pp = &(*pp)->next) {
     struct sup_ctr *c = *pp;
     if (strcmp(c->name, name) != 0)
       continue;
-    *pp = c->next;
     sup_ctr_kill_now(s, c);
+    *pp = c->next;
     sup_net_forget(s, name);
     uv_close((uv_handle_t *)&c->timer, on_ctr_timer_closed);
     uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
@@ -728,7 +572,15 @@ void sup_ctr_forget(struct supervisor *s, const char *name) {
     fs_rm_rf(binds, NULL);
 }
 
-void sup_lifecycle_free(struct supervisor *s) {
+void sup_ctr_remove(struct supervisor *s, const char *name) {
+  _cleanup_free_ char *copy = xstrdup(name); /* name may be the record's */
+  sup_emit_container(s, copy, "destroy", -1);
+  sup_ctr_forget(s, copy);
+  sup_logs_remove(s, copy);
+  project_state_remove(s->state, copy);
+}
+
+void sup_ctrs_free(struct supervisor *s) {
   for (struct sup_ctr *c = s->ctrs, *next; c; c = next) {
     next = c->next;
     sup_ctr_kill_now(s, c);
@@ -736,18 +588,4 @@ void sup_lifecycle_free(struct supervisor *s) {
     uv_close((uv_handle_t *)&c->hc_timer, on_ctr_timer_closed);
   }
   s->ctrs = NULL;
-  for (struct sup_job *j = s->jobs, *next; j; j = next) {
-    next = j->next;
-    job_free(j);
-  }
-  s->jobs = NULL;
-  for (size_t i = 0; i < s->n_images; i++) {
-    free(s->images[i].ref);
-    image_handle_free(s->images[i].h);
-  }
-  free(s->images);
-  s->images = NULL;
-  s->n_images = 0;
-  compose_project_free(s->project);
-  s->project = NULL;
 }

@@ -1,0 +1,114 @@
+/* The container table: the project's containers on the supervisor's loop
+ * and their lifecycle -- start through the container runner, output to the
+ * logs, exit, restart by policy, user stops and kills, VMs adopted from an
+ * earlier supervisor, removal.  Each change is recorded in the project state,
+ * emitted as a container event and announced through the state-change hook
+ * (sup_change.h), which is how the modules above learn of it: this module
+ * never names them. */
+#ifndef STACK_SUPERVISOR_SUP_CTRS_H
+#define STACK_SUPERVISOR_SUP_CTRS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "health.h"
+#include "project_state.h"
+#include "restart_policy.h"
+#include "sup_change.h"
+#include "sup_logs.h"
+#include "sup_loop.h"
+
+struct container;
+struct image_handle;
+struct stack_error;
+struct sup_probe;
+
+/* A container's life on this loop: its runner (runtime/vm/container.h)
+ * while it runs, its restart state, its output.  Its record in the
+ * project state (by name) holds what must survive us. */
+struct sup_ctr {
+  struct supervisor *sup;
+  char *name;
+  char *service;
+  struct container *rt;            /* NULL when no VM runs */
+  const struct image_handle *img;  /* in sup->images */
+  struct restart_policy policy;
+  struct restart_state rs;
+  uv_timer_t timer; /* restart delay, stop grace period, deferred clean-up */
+  uint64_t started_at; /* uv_now() */
+  bool pending_start;  /* waits for its dependencies (sup_jobs.c starts it) */
+  bool start_failed;
+  bool stopping;       /* a user stop is under way */
+  bool ran;            /* the main process started in this run */
+  int exit_code;       /* of the last run, until after_exit() handles it */
+  bool crashed;        /* the last run ended without the process's status */
+  char *error;         /* why the last start failed, or NULL */
+  struct sup_log log;
+  /* its health check, resolved at each start (argv NULL: none); the
+   * probes are sup_health.c's */
+  struct health_config hc;
+  struct health_state hs;
+  uv_timer_t hc_timer;     /* the next probe, or the running probe's timeout */
+  struct sup_probe *probe; /* the running probe, or NULL */
+  int open_handles;        /* timers not yet closed */
+  uv_poll_t *adopted;      /* a VM found running by this supervisor (pidfd), or NULL */
+  struct sup_ctr *next;
+};
+
+struct sup_ctr *sup_ctr_find(struct supervisor *s, const char *name);
+struct sup_ctr *sup_ctr_get(struct supervisor *s, const char *name, const char *service);
+/* Boots the container's VM and runs its process; failures are recorded
+ * on the container (start_failed), announced (DIED) and returned. */
+int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **err);
+/* Whether a VM with own_vcpus (0 = the default) started now shares the
+ * host with more vCPUs than it has cores: the project's containers that
+ * run or are about to start, other than self, counted (one-off containers
+ * other than the one starting are not).  Such a VM gets one TCG thread. */
+bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_vcpus);
+/* A user stop: stop signal, then SIGKILL after timeout_ms (-1: the
+ * service's grace period); no policy restarts it.  A paused VM must be
+ * resumed first (sup_pause_resume_quiet()). */
+void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);
+/* Kills at once and forgets the runner (recreate, remove); announces
+ * ENDED. */
+void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
+/* Watches the VM of a container that a previous supervisor started and
+ * that still runs (r->qemu_pid, checked): `ps` reports it, `stop`/`down`
+ * end it. */
+void sup_adopt(struct supervisor *s, struct ps_container *r);
+/* Whether a VM adopted from a dead supervisor runs. */
+bool sup_ctrs_adopted(const struct supervisor *s);
+/* Once a project is loaded: the adopted VMs get their networks' host side
+ * back (sup_net_adopting()). */
+void sup_ctrs_net_adopt(struct supervisor *s);
+/* Forgets a container's runtime, its writable layer and bind directory
+ * (its record is removed or recreated). */
+void sup_ctr_forget(struct supervisor *s, const char *name);
+/* Removes a stopped container: "destroy" event, runtime, logs, record. */
+void sup_ctr_remove(struct supervisor *s, const char *name);
+/* Resolves the container's health check (service over image); errors
+ * name the service. */
+int sup_ctr_health_configure(struct supervisor *s, struct sup_ctr *c, struct stack_error **err);
+/* For a runner that is not the table's own (a one-off run's): its main
+ * process started (recorded, "start" emitted, STARTED announced) ... */
+void sup_ctr_mark_started(struct supervisor *s, struct sup_ctr *c);
+/* ... and ended (last output logged, timers stopped, ENDED announced). */
+void sup_ctr_mark_ended(struct supervisor *s, struct sup_ctr *c);
+/* Frees every runtime (the supervisor ends). */
+void sup_ctrs_free(struct supervisor *s);
+
+/* The state-change hook.  Registers fn (subscribers run in registration
+ * order). */
+void sup_ctrs_subscribe(struct supervisor *s, sup_change_fn fn);
+/* Announces a change of c (see sup_change.h for when it runs). */
+void sup_ctrs_announce(struct supervisor *s, struct sup_ctr *c, enum sup_change_kind kind,
+                       int exit_code);
+/* Announces that a request added or ended work (SUP_CHANGE_REQUESTS). */
+void sup_ctrs_changed(struct supervisor *s);
+
+/* The command a container runs as `ps` shows it (entrypoint then command,
+ * joined by blanks).  Newly allocated. */
+char *sup_command_text(char *const *ep, char *const *cmd);
+
+#endif
