@@ -21,7 +21,7 @@
 #include "runtime/util/paths.h"
 #include "runtime/util/xalloc.h"
 #include "orchestrator/supervisor/naming.h"
-#include "orchestrator/supervisor/unhonoured.h"
+#include "orchestrator/supervisor/service_resources.h"
 #include "runtime/vm/caps.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/template.h"

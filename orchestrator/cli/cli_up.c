@@ -15,7 +15,7 @@
 #include "cli_project.h"
 #include "orchestrator/compose/compose_graph.h"
 #include "orchestrator/compose/compose_load.h"
-#include "orchestrator/supervisor/unhonoured.h"
+#include "orchestrator/supervisor/service_warnings.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"

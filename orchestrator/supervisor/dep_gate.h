@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "container_status.h"
+#include "ctr_status.h"
 #include "health.h"
 
 enum dep_condition {

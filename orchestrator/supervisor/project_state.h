@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "container_status.h"
+#include "ctr_status.h"
 #include "health.h"
 
 struct stack_error;

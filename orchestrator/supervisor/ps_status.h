@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "container_status.h"
+#include "ctr_status.h"
 #include "health.h"
 
 /* The STATUS column for a container (times in ms since the epoch). */

@@ -48,9 +48,16 @@ int sup_client_open(const struct sup_paths *p, const char *exe, struct sup_clien
   int r = sup_client_connect(p, out, NULL);
   if (r != -ENOENT && r != -ECONNREFUSED)
     return r < 0 ? sup_client_connect(p, out, err) : 0;
-  r = sup_daemon_start(p, exe, err);
-  if (r < 0)
-    return r;
+  {
+    _cleanup_close_ int lock = -1;
+    if ((r = sup_daemon_lock(p, &lock, err)) < 0)
+      return r;
+    /* someone else may have started it while we waited for the lock */
+    if (sup_client_connect(p, out, NULL) == 0)
+      return 0;
+    if ((r = sup_daemon_start(p, exe, lock, err)) < 0)
+      return r;
+  }
   return sup_client_connect(p, out, err);
 }
 

@@ -26,7 +26,7 @@
 #include "sup_ctr_opts.h"
 #include "sup_events.h"
 #include "sup_net.h"
-#include "unhonoured.h"
+#include "service_resources.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
 

@@ -15,7 +15,6 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
-#include "sup_client.h"
 #include "sup_paths.h"
 #include "supervisor.h"
 
@@ -81,20 +80,19 @@ static int wait_ready(int fd, const struct sup_paths *p, struct stack_error **er
                          len ? buf : "it exited; see its log");
 }
 
-int sup_daemon_start(const struct sup_paths *p, const char *exe, struct stack_error **err) {
+int sup_daemon_lock(const struct sup_paths *p, int *fd, struct stack_error **err) {
   int r = sup_paths_mkdirs(p, err);
   if (r < 0)
     return r;
   _cleanup_close_ int lock = fs_lock_path(p->start_lock, LOCK_EX, err);
   if (lock < 0)
     return lock;
-  /* Someone else may have started it while we waited for the lock. */
-  struct sup_client *c = NULL;
-  if (sup_client_connect(p, &c, NULL) == 0) {
-    sup_client_free(c);
-    return 0;
-  }
+  *fd = steal_fd(&lock);
+  return 0;
+}
 
+int sup_daemon_start(const struct sup_paths *p, const char *exe, int lock,
+                     struct stack_error **err) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0)
     return stack_error_errno(err, -errno, "cannot create a pipe");

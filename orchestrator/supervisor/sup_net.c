@@ -16,7 +16,7 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
-#include "net_spec.h"
+#include "sup_net_spec.h"
 #include "sup_conn.h"
 #include "sup_loop.h"
 
@@ -78,7 +78,7 @@ void sup_net_recover(struct supervisor *s, bool adopted) {
 
 static int project_up(struct supervisor *s, struct sup_net *n, struct stack_error **err) {
   size_t k;
-  _cleanup_free_ struct net_network_spec *specs = net_spec_networks(s->project, &k);
+  _cleanup_free_ struct net_network_spec *specs = sup_net_spec_networks(s->project, &k);
   struct net_project_spec spec = {
       .project = s->paths.project,
       .networks = specs,
@@ -152,11 +152,11 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
   k->service = xstrdup(svc->name);
   struct ps_container *rec = project_state_find(s->state, name);
   k->number = rec ? rec->number : 1;
-  k->extra_hosts = net_spec_hosts(svc);
+  k->extra_hosts = sup_net_spec_hosts(svc);
   bool no_net = svc->network_mode != NULL || svc->n_networks == 0;
   int r = 0;
   if (!no_net) {
-    _cleanup_free_ struct net_endpoint_spec *eps = net_spec_endpoints(svc);
+    _cleanup_free_ struct net_endpoint_spec *eps = sup_net_spec_endpoints(svc);
     _cleanup_free_ struct net_port_spec *ports = NULL;
     size_t n_links = 0, n_extra = 0;
     while (svc->links && svc->links[n_links])
@@ -176,7 +176,7 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
         .n_extra_hosts = n_extra,
         .n_ports = svc->n_ports,
     };
-    if ((r = net_spec_ports(svc, &ports, err)) == 0 && (r = ensure_up(s, n, svc, err)) == 0) {
+    if ((r = sup_net_spec_ports(svc, &ports, err)) == 0 && (r = ensure_up(s, n, svc, err)) == 0) {
       cs.ports = ports;
       r = net_attach_container(n->np, &cs, &k->net, err);
     }
@@ -201,7 +201,7 @@ int sup_net_attach(struct supervisor *s, const char *name, const struct compose_
     if (a->default_route && k->gateways[0] == NULL)
       k->gateways[0] = xstrdup(a->gateway);
   }
-  k->resolv = net_spec_resolv(svc, na ? k->net.att[0].dns : NULL);
+  k->resolv = sup_net_spec_resolv(svc, na ? k->net.att[0].dns : NULL);
   record_addresses(s, name, &k->net);
   o->nets = k->nets;
   o->n_nets = na;

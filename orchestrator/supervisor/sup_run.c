@@ -47,7 +47,7 @@
 #include "sup_gate.h"
 #include "sup_logs.h"
 #include "sup_net.h"
-#include "unhonoured.h"
+#include "service_resources.h"
 
 /* The run is re-evaluated when something changes (sup_run_on_change(), and
  * a closed connection); this slow tick is only a safety net for a change

@@ -16,7 +16,7 @@
  *             it; an `external` volume must exist
  *   anonymous <data root>/volumes/<container>-anon-<hash of target>/_data:
  *             kept across restarts of the container, removed by `down -v`
- *   tmpfs     not here (unhonoured.h, sup_service_mounts())
+ *   tmpfs     not here (service_resources.h, sup_service_mounts())
  */
 #ifndef STACK_SUPERVISOR_SUP_VOLUMES_H
 #define STACK_SUPERVISOR_SUP_VOLUMES_H

@@ -4,7 +4,8 @@
 
 #include "orchestrator/compose/compose_model.h"
 #include "guest/proto.h"
-#include "orchestrator/supervisor/unhonoured.h"
+#include "orchestrator/supervisor/service_resources.h"
+#include "orchestrator/supervisor/service_warnings.h"
 #include "test.h"
 
 int main(void) {

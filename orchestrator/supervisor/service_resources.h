@@ -1,19 +1,14 @@
-/* How a service's keys map onto its VM, and which keys the VM runtime does
- * not honour yet.  `up` names
- * them instead of silently running the service without them (docs/
- * compose-compat.md, "runtime" column). */
-#ifndef STACK_SUPERVISOR_UNHONOURED_H
-#define STACK_SUPERVISOR_UNHONOURED_H
+/* How a service's keys map onto its VM: memory, vCPUs, process and
+ * resource limits, the file systems the guest mounts, sysctls, security
+ * options.  Pure translation of the Compose model. */
+#ifndef STACK_SUPERVISOR_SERVICE_RESOURCES_H
+#define STACK_SUPERVISOR_SERVICE_RESOURCES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct compose_service;
-
-/* A ", "-separated list of the keys svc sets that stack cannot honour yet,
- * or NULL when there are none.  Caller frees. */
-char *sup_unhonoured_keys(const struct compose_service *svc);
 
 /* The VM's memory in MiB and vCPUs from `mem_limit` / `cpus`, else
  * `deploy.resources.limits`; 0 = the VM default. */

@@ -4,7 +4,7 @@
 
 #include "net/net_project.h"
 #include "orchestrator/compose/compose_model.h"
-#include "orchestrator/supervisor/net_spec.h"
+#include "orchestrator/supervisor/sup_net_spec.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "test.h"
@@ -30,7 +30,7 @@ static void test_networks(void) {
   struct compose_project p = {.name = "p", .services = svcs, .n_services = 2,
                               .networks = nets, .n_networks = 4};
   size_t n;
-  _cleanup_free_ struct net_network_spec *ns = net_spec_networks(&p, &n);
+  _cleanup_free_ struct net_network_spec *ns = sup_net_spec_networks(&p, &n);
   CHECK_INTEQ(n, 2); /* unused and ext are used by no service */
   CHECK_STREQ(ns[0].name, "front");
   CHECK_STREQ(ns[0].subnet, "10.8.0.0/24");
@@ -41,13 +41,13 @@ static void test_networks(void) {
   CHECK(ns[1].gateway == NULL); /* "" in the model: not set */
 
   svcs[0].networks[1].name = "ext";
-  _cleanup_free_ struct net_network_spec *ns2 = net_spec_networks(&p, &n);
+  _cleanup_free_ struct net_network_spec *ns2 = sup_net_spec_networks(&p, &n);
   CHECK_INTEQ(n, 3);
   CHECK_STREQ(ns2[2].name, "ext");
   CHECK(ns2[2].external);
   CHECK_STREQ(ns2[2].external_name, "shared");
 
-  _cleanup_free_ struct net_endpoint_spec *eps = net_spec_endpoints(&svcs[1]);
+  _cleanup_free_ struct net_endpoint_spec *eps = sup_net_spec_endpoints(&svcs[1]);
   CHECK_STREQ(eps[0].network, "back");
   CHECK_STREQ(eps[0].ipv4_address, "10.9.0.5");
   CHECK_INTEQ(eps[0].n_aliases, 1);
@@ -57,7 +57,7 @@ static void test_networks(void) {
 static int ports_of(struct compose_port *cp, size_t n, struct net_port_spec **out) {
   struct compose_service svc = {.name = "web", .ports = cp, .n_ports = n};
   struct stack_error *err = NULL;
-  int r = net_spec_ports(&svc, out, &err);
+  int r = sup_net_spec_ports(&svc, out, &err);
   if (r < 0) {
     CHECK(strstr(err->msg, "service web: ports[") != NULL);
     stack_error_free(err);
@@ -101,23 +101,23 @@ static void test_guest_files(void) {
   char *dns[] = {"9.9.9.9", NULL}, *search[] = {"a.test", "b.test", NULL},
        *opt[] = {"ndots:2", "timeout:1", NULL};
   struct compose_service svc = {.name = "x", .dns = dns, .dns_search = search, .dns_opt = opt};
-  _cleanup_free_ char *r = net_spec_resolv(&svc, "10.0.0.1");
+  _cleanup_free_ char *r = sup_net_spec_resolv(&svc, "10.0.0.1");
   CHECK_STREQ(r, "nameserver 10.0.0.1\nnameserver 9.9.9.9\nsearch a.test b.test\n"
                  "options ndots:2 timeout:1\n");
   struct compose_service plain = {.name = "y"};
-  CHECK(net_spec_resolv(&plain, NULL) == NULL); /* the image's own */
-  _cleanup_free_ char *r2 = net_spec_resolv(&plain, "10.0.0.1");
+  CHECK(sup_net_spec_resolv(&plain, NULL) == NULL); /* the image's own */
+  _cleanup_free_ char *r2 = sup_net_spec_resolv(&plain, "10.0.0.1");
   CHECK_STREQ(r2, "nameserver 10.0.0.1\n");
 
   char *hosts[] = {"db=10.0.0.9", "old:10.0.0.8", "v6=fd00::1", "junk", NULL};
   struct compose_service h = {.name = "z", .extra_hosts = hosts};
-  _cleanup_strv_ char **lines = net_spec_hosts(&h);
+  _cleanup_strv_ char **lines = sup_net_spec_hosts(&h);
   CHECK_STREQ(lines[0], "10.0.0.9\tdb");
   CHECK_STREQ(lines[1], "10.0.0.8\told");
   CHECK_STREQ(lines[2], "fd00::1\tv6");
   CHECK_STREQ(lines[3], "junk");
   CHECK(lines[4] == NULL);
-  _cleanup_strv_ char **none = net_spec_hosts(&plain);
+  _cleanup_strv_ char **none = sup_net_spec_hosts(&plain);
   CHECK(none != NULL && none[0] == NULL);
 }
 

@@ -1,6 +1,6 @@
 /* The lifecycle status of a container, with Docker's names. */
-#ifndef STACK_SUPERVISOR_CONTAINER_STATUS_H
-#define STACK_SUPERVISOR_CONTAINER_STATUS_H
+#ifndef STACK_SUPERVISOR_CTR_STATUS_H
+#define STACK_SUPERVISOR_CTR_STATUS_H
 
 enum ctr_status {
   CTR_CREATED,    /* exists, never started (or a start is pending) */

@@ -1,4 +1,4 @@
-#include "unhonoured.h"
+#include "service_resources.h"
 
 #include <errno.h>
 #include <string.h>
@@ -10,12 +10,6 @@
 #include "runtime/vm/rlimits.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
-
-static void add(struct sbuf *b, const char *key) {
-  if (b->len)
-    sbuf_puts(b, ", ");
-  sbuf_puts(b, key);
-}
 
 /* A security_opt "key[=:]value" split: *value is NULL when there is none. */
 static size_t opt_key(const char *opt, const char **value) {
@@ -45,23 +39,6 @@ bool sup_security_opt_honoured(const char *opt) {
   /* the guest applies no seccomp profile: unconfined is what it gets */
   return opt_is(opt, k, "no-new-privileges") ||
          (opt_is(opt, k, "seccomp") && v && strcmp(v, "unconfined") == 0);
-}
-
-char *sup_unhonoured_keys(const struct compose_service *svc) {
-  struct sbuf b = SBUF_INIT;
-  for (char **o = svc->security_opt; o && *o; o++)
-    if (!sup_security_opt_honoured(*o)) {
-      _cleanup_free_ char *what = xasprintf("security_opt %s", *o);
-      add(&b, what);
-    }
-  for (size_t i = 0; i < svc->n_volumes; i++) {
-    const char *t = svc->volumes[i].type;
-    if (!t || (strcmp(t, "tmpfs") != 0 && strcmp(t, "bind") != 0 && strcmp(t, "volume") != 0)) {
-      add(&b, "volumes of type npipe, cluster or image");
-      break;
-    }
-  }
-  return b.len ? sbuf_steal(&b) : NULL;
 }
 
 unsigned long long sup_service_mem_mib(const struct compose_service *svc) {

@@ -1,4 +1,4 @@
-#include "container_status.h"
+#include "ctr_status.h"
 
 #include <string.h>
 

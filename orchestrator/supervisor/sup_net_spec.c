@@ -1,5 +1,5 @@
 /* Compose model -> net/ specs and guest files. */
-#include "net_spec.h"
+#include "sup_net_spec.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@ static bool uses(const struct compose_service *svc, const char *key) {
   return false;
 }
 
-struct net_network_spec *net_spec_networks(const struct compose_project *p, size_t *n) {
+struct net_network_spec *sup_net_spec_networks(const struct compose_project *p, size_t *n) {
   struct net_network_spec *specs = xcalloc(p->n_networks + 1, sizeof(*specs));
   size_t k = 0;
   for (size_t i = 0; i < p->n_networks; i++) {
@@ -50,7 +50,7 @@ struct net_network_spec *net_spec_networks(const struct compose_project *p, size
   return specs;
 }
 
-struct net_endpoint_spec *net_spec_endpoints(const struct compose_service *svc) {
+struct net_endpoint_spec *sup_net_spec_endpoints(const struct compose_service *svc) {
   struct net_endpoint_spec *eps = xcalloc(svc->n_networks + 1, sizeof(*eps));
   for (size_t i = 0; i < svc->n_networks; i++) {
     const struct compose_service_network *sn = &svc->networks[i];
@@ -81,7 +81,7 @@ static int parse_port_range(const char *text, uint16_t *lo, uint16_t *hi) {
   return 0;
 }
 
-int net_spec_ports(const struct compose_service *svc, struct net_port_spec **out,
+int sup_net_spec_ports(const struct compose_service *svc, struct net_port_spec **out,
                    struct stack_error **err) {
   _cleanup_free_ struct net_port_spec *ps = xcalloc(svc->n_ports + 1, sizeof(*ps));
   for (size_t i = 0; i < svc->n_ports; i++) {
@@ -116,7 +116,7 @@ static void line(struct sbuf *b, const char *word, char **v) {
   sbuf_puts(b, "\n");
 }
 
-char *net_spec_resolv(const struct compose_service *svc, const char *dns) {
+char *sup_net_spec_resolv(const struct compose_service *svc, const char *dns) {
   _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
   if (dns && *dns)
     sbuf_printf(&b, "nameserver %s\n", dns);
@@ -127,7 +127,7 @@ char *net_spec_resolv(const struct compose_service *svc, const char *dns) {
   return b.len ? sbuf_steal(&b) : NULL;
 }
 
-char **net_spec_hosts(const struct compose_service *svc) {
+char **sup_net_spec_hosts(const struct compose_service *svc) {
   size_t n = 0;
   while (svc->extra_hosts && svc->extra_hosts[n])
     n++;
