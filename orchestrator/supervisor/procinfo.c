@@ -1,6 +1,5 @@
 #include "procinfo.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -72,43 +71,4 @@ bool proc_is_same(pid_t pid, uint64_t start_time) {
     return false;
   const char *state = strrchr(text, ')') + 2;
   return t == start_time && *state != 'Z' && *state != 'X';
-}
-
-static pid_t parent_of(long pid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-  _cleanup_free_ char *text = NULL;
-  if (fs_read_file(path, 4096, &text, NULL, NULL) < 0)
-    return -1;
-  const char *p = strrchr(text, ')');
-  int ppid;
-  return p && sscanf(p, ") %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
-}
-
-int proc_find_cmdline(const char *needle, pid_t parent, pid_t *out) {
-  _cleanup_closedir_ DIR *d = opendir("/proc");
-  if (d == NULL)
-    return -errno;
-  size_t nlen = strlen(needle);
-  for (struct dirent *e; (e = readdir(d));) {
-    char *end;
-    long pid = strtol(e->d_name, &end, 10);
-    if (*end || pid <= 0)
-      continue;
-    char path[64], buf[4096];
-    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
-      continue;
-    for (ssize_t i = 0; i < n; i++)
-      if (buf[i] == '\0')
-        buf[i] = ' ';
-    buf[n] = '\0';
-    if (memmem(buf, (size_t)n, needle, nlen) && (parent == 0 || parent_of(pid) == parent)) {
-      *out = (pid_t)pid;
-      return 0;
-    }
-  }
-  return -ESRCH;
 }

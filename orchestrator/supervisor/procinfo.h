@@ -24,9 +24,4 @@ int proc_parse_stat_field(const char *stat, int field, uint64_t *out);
 /* Whether pid is still the process that had start_time (not a zombie). */
 bool proc_is_same(pid_t pid, uint64_t start_time);
 
-/* The first child of parent (0: any process) whose command line contains
- * needle (its arguments joined by spaces); -ESRCH if none.  Finds the QEMU
- * of a container by its -name: the runner does not tell its pid. */
-int proc_find_cmdline(const char *needle, pid_t parent, pid_t *out);
-
 #endif

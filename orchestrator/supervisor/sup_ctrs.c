@@ -120,11 +120,10 @@ static void forget_vm(struct ps_container *r) {
   }
 }
 
-char *sup_command_text(char *const *ep, char *const *cmd) {
+char *sup_command_text(const struct image_config *ic, char *const *ep, char *const *cmd) {
+  _cleanup_strv_ char **argv = container_argv(ic, ep, cmd);
   _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-  for (char *const *p = ep; p && *p; p++)
-    sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
-  for (char *const *p = cmd; p && *p; p++)
+  for (char **p = argv; p && *p; p++)
     sbuf_printf(&b, "%s%s", b.len ? " " : "", *p);
   return sbuf_steal(&b);
 }
@@ -139,11 +138,9 @@ static void on_output(void *data, int fd, const uint8_t *p, size_t n) {
 /* Notes the VM's QEMU (pid and start time) in the state, so that a
  * supervisor started after this one dies finds it. */
 static void record_vm(struct sup_ctr *c, struct ps_container *r) {
-  /* QEMU is our child, running with -name guest=<container name> */
-  _cleanup_free_ char *needle = xasprintf("-name guest=%s ", c->name);
-  pid_t pid;
+  pid_t pid = c->rt ? container_qemu_pid(c->rt) : 0;
   uint64_t t;
-  if (proc_find_cmdline(needle, getpid(), &pid) == 0 && proc_start_time(pid, &t, NULL) == 0) {
+  if (pid > 0 && proc_start_time(pid, &t, NULL) == 0) {
     r->qemu_pid = pid;
     r->qemu_start_time = t;
   }

@@ -20,6 +20,7 @@
 #include "sup_loop.h"
 
 struct container;
+struct image_config;
 struct image_handle;
 struct stack_error;
 struct sup_probe;
@@ -107,8 +108,9 @@ void sup_ctrs_announce(struct supervisor *s, struct sup_ctr *c, enum sup_change_
 /* Announces that a request added or ended work (SUP_CHANGE_REQUESTS). */
 void sup_ctrs_changed(struct supervisor *s);
 
-/* The command a container runs as `ps` shows it (entrypoint then command,
- * joined by blanks).  Newly allocated. */
-char *sup_command_text(char *const *ep, char *const *cmd);
+/* The command a container of image ic with these entrypoint and command
+ * overrides (NULL: the image's) runs, as `ps` shows it: the VM's argv
+ * (container_argv()) joined by blanks.  Newly allocated. */
+char *sup_command_text(const struct image_config *ic, char *const *ep, char *const *cmd);
 
 #endif

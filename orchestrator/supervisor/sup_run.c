@@ -26,16 +26,14 @@
 
 #include "dep_gate.h"
 #include "naming.h"
-#include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
+#include "orchestrator/compose/compose_cli_specs.h"
 #include "orchestrator/compose/compose_host_paths.h"
-#include "orchestrator/compose/compose_mount_spec.h"
 #include "procinfo.h"
 #include "runtime/image/image.h"
 #include "runtime/util/base64.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
-#include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
@@ -47,6 +45,7 @@
 #include "sup_gate.h"
 #include "sup_logs.h"
 #include "sup_net.h"
+#include "sup_project.h"
 #include "service_resources.h"
 
 /* The run is re-evaluated when something changes (sup_run_on_change(), and
@@ -68,8 +67,7 @@ struct sup_run {
   char **cap_add, **cap_drop; /* added to the service's */
   struct compose_project *volumes; /* -v: its one service's volumes, or NULL */
   bool tty, interactive, detach, remove, service_ports, use_aliases;
-  struct compose_port *ports; /* -p, as Compose ports */
-  size_t n_ports;
+  struct compose_project *ports; /* -p: its one service's ports, or NULL */
   unsigned rows, cols;
   enum run_phase phase;
   struct container *rt;
@@ -157,72 +155,39 @@ static void reply(struct sup_run *run, char *line) {
     free(line);
 }
 
-/* -p: "[IP:][HOST:]CONTAINER[/PROTO]" (HOST may be a range, as in a
- * Compose file's short syntax). */
-static int parse_publish(const char *spec, struct compose_port *p, struct stack_error **err) {
-  _cleanup_free_ char *s = xstrdup(spec);
-  char *proto = strchr(s, '/');
-  if (proto)
-    *proto++ = 0;
-  char *parts[3] = {0};
+/* Whether every port of p's one service is tcp or udp (what a VM's
+ * network publishes). */
+static bool ports_supported(const struct compose_project *p) {
+  const struct compose_service *v = p->n_services ? &p->services[0] : NULL;
+  for (size_t i = 0; v && i < v->n_ports; i++)
+    if (strcmp(v->ports[i].protocol, "tcp") != 0 && strcmp(v->ports[i].protocol, "udp") != 0)
+      return false;
+  return true;
+}
+
+/* -p: read as a Compose file's short port syntax ("[IP:][HOST:]CONTAINER
+ * [/PROTO]", HOST may be a range), all into *out; an error names the
+ * first spec that is wrong. */
+static int parse_publish(char **specs, struct compose_project **out, struct stack_error **err) {
   size_t n = 0;
-  bool ok = true;
-  for (char *tok = s; tok && ok; n++) {
-    ok = n < 3;
-    parts[n < 3 ? n : 2] = tok;
-    char *colon = strchr(tok, ':');
-    if (colon)
-      *colon++ = 0;
-    tok = colon;
-  }
-  const char *target = ok ? parts[n - 1] : "";
-  char *end;
-  long t = strtol(target, &end, 10);
-  if (!ok || *target == 0 || *end || t < 1 || t > 65535 ||
-      (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
-    return stack_error_set(err, -EINVAL,
-                           "invalid --publish \"%s\": use "
-                           "[IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]",
-                           spec);
-  *p = (struct compose_port){.target = (uint16_t)t};
-  p->protocol = xstrdup(proto ? proto : "tcp");
-  p->mode = xstrdup("ingress");
-  if (n >= 2 && *parts[n - 2])
-    p->published = xstrdup(parts[n - 2]);
-  if (n == 3 && *parts[0])
-    p->host_ip = xstrdup(parts[0]);
-  return 0;
-}
-
-static void ports_free(struct compose_port *p, size_t n) {
+  while (specs && specs[n])
+    n++;
+  if (n == 0)
+    return 0;
+  if (compose_port_specs(specs, n, out, NULL) == 0 && ports_supported(*out))
+    return 0;
+  compose_project_free(*out);
+  *out = NULL;
   for (size_t i = 0; i < n; i++) {
-    free(p[i].host_ip);
-    free(p[i].published);
-    free(p[i].protocol);
-    free(p[i].mode);
+    _cleanup_compose_project_ struct compose_project *one = NULL;
+    if (compose_port_specs(&specs[i], 1, &one, NULL) < 0 || !ports_supported(one))
+      return stack_error_set(err, -EINVAL,
+                             "invalid --publish \"%s\": use "
+                             "[IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]",
+                             specs[i]);
   }
-  free(p);
-}
-
-
-
-/* The image from the supervisor's cache of handles (which outlives the
- * run: the container's record may be started again); the CLI pulled it. */
-static const struct image_handle *run_image(struct supervisor *s, const struct compose_service *svc,
-                                            struct stack_error **err) {
-  for (size_t i = 0; i < s->n_images; i++)
-    if (strcmp(s->images[i].ref, svc->image) == 0)
-      return s->images[i].h;
-  _cleanup_free_ char *root = stack_data_root();
-  struct image_get_opts o = {.platform = svc->platform, .pull = IMAGE_PULL_MISSING, .quiet = true};
-  if (svc->pull_policy && strcmp(svc->pull_policy, "never") == 0)
-    o.pull = IMAGE_PULL_NEVER;
-  struct image_handle *h = NULL;
-  if (image_get(root, svc->image, &o, &h, err) < 0)
-    return NULL;
-  s->images = xrealloc(s->images, (s->n_images + 1) * sizeof(*s->images));
-  s->images[s->n_images++] = (struct sup_image){xstrdup(svc->image), h};
-  return h;
+  return stack_error_set(err, -EINVAL, "invalid --publish: use "
+                                       "[IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]");
 }
 
 /* --- the end of a run ----------------------------------------------------- */
@@ -239,7 +204,7 @@ static void run_fields_free(struct sup_run *run) {
   strv_free(run->cap_add);
   strv_free(run->cap_drop);
   compose_project_free(run->volumes);
-  ports_free(run->ports, run->n_ports);
+  compose_project_free(run->ports);
 }
 
 static void on_tick_closed(uv_handle_t *h) {
@@ -414,8 +379,9 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
    * -p publishes its own */
   struct compose_service v = *svc;
   if (!run->service_ports) {
-    v.ports = run->ports;
-    v.n_ports = run->n_ports;
+    const struct compose_service *pub = run->ports ? &run->ports->services[0] : NULL;
+    v.ports = pub ? pub->ports : NULL;
+    v.n_ports = pub ? pub->n_ports : 0;
   }
   /* DNS: the run container answers to its own name only, not to the
    * service's name, container_name, hostname or aliases; with
@@ -583,35 +549,13 @@ bool sup_run_input(struct supervisor *s, struct sup_conn *conn, const struct sup
  * model, as with `up` (a run may be the first request of a project). */
 static int run_load(struct supervisor *s, const cJSON *params, const char *service,
                     struct stack_error **err) {
-  _cleanup_strv_ char **files = NULL, **env_files = NULL, **profiles = NULL, **environ_ = NULL;
-  int r;
-  if ((r = sup_param_strv(params, "files", true, &files, err)) < 0 ||
-      (r = sup_param_strv(params, "env_files", true, &env_files, err)) < 0 ||
-      (r = sup_param_strv(params, "profiles", true, &profiles, err)) < 0 ||
-      (r = sup_param_strv(params, "environ", true, &environ_, err)) < 0)
-    return r;
-  static char *empty_env[] = {NULL};
-  char *services[] = {(char *)service, NULL};
-  struct compose_load_opts o = {
-      .files = files && files[0] ? files : NULL,
-      .env_files = env_files && env_files[0] ? env_files : NULL,
-      .profiles = profiles && profiles[0] ? profiles : NULL,
-      .project_name = sup_param_str(params, "project_name"),
-      .project_dir = sup_param_str(params, "project_dir"),
-      .services = services, /* a service behind a profile runs when named */
-      .environ = environ_ ? environ_ : empty_env,
-      .working_dir = sup_param_str(params, "working_dir"),
-  };
+  _cleanup_strv_ char **files = NULL;
+  char *services[] = {(char *)service, NULL}; /* a service behind a profile runs when named */
   _cleanup_compose_project_ struct compose_project *p = NULL;
-  if ((r = compose_load(&o, &p, err)) < 0)
+  int r = sup_project_load(s, params, services, &p, &files, err);
+  if (r < 0)
     return r;
-  if (strcmp(p->name, s->paths.project) != 0)
-    return stack_error_set(err, -EINVAL,
-                           "the files describe project %s, but this is the supervisor of %s",
-                           p->name, s->paths.project);
-  compose_project_free(s->project);
-  s->project = steal_pointer(&p);
-  sup_ctrs_net_adopt(s);
+  sup_project_use(s, steal_pointer(&p));
   if (s->state->working_dir == NULL) {
     s->state->working_dir = xstrdup(s->project->working_dir);
     strv_free(s->state->config_files);
@@ -639,7 +583,8 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
                            "service %s has no image: building images is not supported; set "
                            "image:",
                            service);
-  const struct image_handle *img = run_image(s, svc, err);
+  /* the CLI pulled it */
+  const struct image_handle *img = sup_project_image(s, svc, true, err);
   if (img == NULL)
     return stack_error_prefix(err, "service %s", service);
 
@@ -647,18 +592,14 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   run->sup = s;
   run->service = xstrdup(service);
   /* the request's overrides, checked before anything is created */
-  const cJSON *publish = cJSON_GetObjectItemCaseSensitive(p, "publish");
-  const cJSON *x;
-  const cJSON *pub = cJSON_IsArray(publish) ? publish : NULL;
-  run->ports = xcalloc((size_t)cJSON_GetArraySize(pub) + 1, sizeof(*run->ports));
-  cJSON_ArrayForEach(x, pub) {
-    if (!cJSON_IsString(x)) {
+  {
+    _cleanup_strv_ char **publish = NULL;
+    if (sup_param_strv(p, "publish", false, &publish, NULL) < 0) {
       r = stack_error_set(err, -EINVAL, "params.publish must be a list of strings");
       goto bad;
     }
-    if ((r = parse_publish(x->valuestring, &run->ports[run->n_ports], err)) < 0)
+    if ((r = parse_publish(publish, &run->ports, err)) < 0)
       goto bad;
-    run->n_ports++;
   }
   if ((r = sup_param_strv(p, "argv", true, &run->cmd, err)) < 0 ||
       (r = sup_param_strv(p, "entrypoint", true, &run->entrypoint, err)) < 0 ||
@@ -732,10 +673,10 @@ int sup_run(struct supervisor *s, struct sup_conn *conn, const struct sup_reques
   struct ps_container *rec = project_state_add(s->state, run->name, service, 0);
   rec->image = xstrdup(svc->image);
   rec->image_id = xstrdup(img->config_digest);
-  rec->command = sup_command_text(run->entrypoint ? run->entrypoint
-                              : svc->entrypoint ? svc->entrypoint
-                                                : img->config.entrypoint,
-                              run->cmd ? run->cmd : svc->command ? svc->command : img->config.cmd);
+  /* what the VM will run (run_start() overrides the service's options
+   * with these) */
+  rec->command = sup_command_text(&img->config, run->entrypoint ? run->entrypoint : svc->entrypoint,
+                                  run->cmd ? run->cmd : svc->command);
   rec->created_ms = sup_wall_ms();
   sup_emit_container(s, run->name, "create", -1);
   struct sup_ctr *c = sup_ctr_get(s, run->name, service);

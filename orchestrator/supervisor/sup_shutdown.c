@@ -3,13 +3,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "orchestrator/compose/compose_model.h"
-#include "runtime/image/image.h"
 #include "runtime/vm/boot_queue.h"
 #include "runtime/vm/template.h"
 #include "sup_conn.h"
 #include "sup_ctrs.h"
 #include "sup_net.h"
+#include "sup_project.h"
 
 void sup_shutdown(struct supervisor *s) { sup_shutdown_reply(s, NULL, NULL); }
 
@@ -24,15 +23,7 @@ void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line)
   s->stopping = true;
   unlink(s->paths.socket);
   sup_ctrs_free(s);
-  for (size_t i = 0; i < s->n_images; i++) {
-    free(s->images[i].ref);
-    image_handle_free(s->images[i].h);
-  }
-  free(s->images);
-  s->images = NULL;
-  s->n_images = 0;
-  compose_project_free(s->project);
-  s->project = NULL;
+  sup_project_free(s);
   template_cache_free(s->templates); /* a template VM being built is killed */
   s->templates = NULL;
   boot_queue_free(s->boots);

@@ -10,12 +10,10 @@
 #include "naming.h"
 #include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_graph.h"
-#include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
-#include "runtime/util/paths.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 #include "sup_conn.h"
@@ -23,6 +21,7 @@
 #include "sup_events.h"
 #include "sup_jobs.h"
 #include "sup_net.h"
+#include "sup_project.h"
 #include "sup_rollback.h"
 
 static bool strv_has(char **v, const char *x) {
@@ -79,55 +78,6 @@ static int attach_set(const struct compose_project *p, const size_t *want, size_
   return 0;
 }
 
-static int load(struct supervisor *s, const cJSON *params, struct compose_project **out,
-                char ***files, struct stack_error **err) {
-  _cleanup_strv_ char **env_files = NULL, **profiles = NULL, **environ_ = NULL, **services = NULL;
-  int r;
-  if ((r = sup_param_strv(params, "files", false, files, err)) < 0 ||
-      (r = sup_param_strv(params, "env_files", false, &env_files, err)) < 0 ||
-      (r = sup_param_strv(params, "profiles", false, &profiles, err)) < 0 ||
-      (r = sup_param_strv(params, "environ", false, &environ_, err)) < 0 ||
-      (r = sup_param_strv(params, "services", false, &services, err)) < 0)
-    return r;
-  static char *empty_env[] = {NULL};
-  struct compose_load_opts o = {
-      .files = *files,
-      .env_files = env_files,
-      .profiles = profiles,
-      .project_name = sup_param_str(params, "project_name"),
-      .project_dir = sup_param_str(params, "project_dir"),
-      .services = services,
-      .environ = environ_ ? environ_ : empty_env,
-      .working_dir = sup_param_str(params, "working_dir"),
-  };
-  if ((r = compose_load(&o, out, err)) < 0)
-    return r;
-  if (strcmp((*out)->name, s->paths.project) != 0) {
-    r = stack_error_set(err, -EINVAL,
-                        "the files describe project %s, but this is the supervisor of %s",
-                        (*out)->name, s->paths.project);
-    compose_project_free(*out);
-    *out = NULL;
-  }
-  return r;
-}
-
-static const struct image_handle *image_for(struct supervisor *s, const char *ref,
-                                            const char *platform, bool quiet,
-                                            struct stack_error **err) {
-  for (size_t i = 0; i < s->n_images; i++)
-    if (strcmp(s->images[i].ref, ref) == 0)
-      return s->images[i].h;
-  _cleanup_free_ char *root = stack_data_root();
-  struct image_get_opts o = {.platform = platform, .pull = IMAGE_PULL_MISSING, .quiet = quiet};
-  struct image_handle *h = NULL;
-  if (image_get(root, ref, &o, &h, err) < 0)
-    return NULL;
-  s->images = xrealloc(s->images, (s->n_images + 1) * sizeof(*s->images));
-  s->images[s->n_images++] = (struct sup_image){xstrdup(ref), h};
-  return h;
-}
-
 static int service_hash(const struct compose_service *svc, const struct image_handle *img,
                         char out[65], struct stack_error **err) {
   _cleanup_free_ char *text = NULL;
@@ -171,8 +121,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     return 0;
   }
   const struct image_handle *img =
-      svc->image ? image_for(s, svc->image, svc->platform, sup_param_true(params, "quiet_pull"), err)
-                 : NULL;
+      svc->image ? sup_project_image(s, svc, sup_param_true(params, "quiet_pull"), err) : NULL;
   if (img == NULL)
     return svc->image ? -EIO
                       : stack_error_set(err, -EINVAL,
@@ -217,8 +166,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
       rec->config_hash = xstrdup(hash);
       rec->image = xstrdup(svc->image);
       rec->image_id = xstrdup(img->config_digest);
-      rec->command = sup_command_text(svc->entrypoint ? svc->entrypoint : img->config.entrypoint,
-                                      svc->command ? svc->command : img->config.cmd);
+      rec->command = sup_command_text(&img->config, svc->entrypoint, svc->command);
       rec->created_ms = sup_wall_ms();
       sup_emit(s, sup_container_event(s, rec, "create"));
     }
@@ -270,9 +218,9 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
   bool start_only = sup_param_true(params, "start_only");
   _cleanup_strv_ char **files = NULL, **wanted = NULL;
   _cleanup_compose_project_ struct compose_project *p = NULL;
-  int r = load(s, params, &p, &files, err);
+  int r = sup_param_strv(params, "services", false, &wanted, err);
   if (r == 0)
-    r = sup_param_strv(params, "services", false, &wanted, err);
+    r = sup_project_load(s, params, wanted, &p, &files, err);
   if (r < 0)
     return r;
   _cleanup_compose_graph_ struct compose_graph *g = NULL;
@@ -329,9 +277,7 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
   }
 
   /* The new model replaces the old one: the runtimes point into it. */
-  compose_project_free(s->project);
-  s->project = steal_pointer(&p);
-  sup_ctrs_net_adopt(s);
+  sup_project_use(s, steal_pointer(&p));
   if (!start_only) {
     free(s->state->working_dir);
     s->state->working_dir = xstrdup(s->project->working_dir);
@@ -360,7 +306,7 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
     struct sup_ctr *c = svc ? sup_ctr_get(s, rec->name, rec->service) : NULL;
     if (c && c->img == NULL && svc->image) {
       _cleanup_error_ struct stack_error *e = NULL;
-      c->img = image_for(s, svc->image, svc->platform, true, &e);
+      c->img = sup_project_image(s, svc, true, &e);
       policy_for(svc, &c->policy, NULL);
     }
   }

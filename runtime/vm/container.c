@@ -122,6 +122,8 @@ struct container {
 const char *container_id(const struct container *c) { return c->id; }
 const char *container_state_dir(const struct container *c) { return c->state_dir; }
 const struct container_times *container_times(const struct container *c) { return &c->times; }
+int container_qemu_pid(const struct container *c) { return c->vm ? vm_pid(c->vm) : 0; }
+
 const char *container_qmp_path(const struct container *c) {
   return c->vm ? vm_qmp_path(c->vm) : NULL;
 }
@@ -141,17 +143,15 @@ static void strv_push(char ***v, size_t *n, const char *s) {
   (*v)[*n] = NULL;
 }
 
-/* Entrypoint + command as Docker combines them: --entrypoint drops the
- * image's CMD too. */
-static char **build_argv(const struct image_config *ic, const struct container_opts *o) {
+char **container_argv(const struct image_config *ic, char *const *entrypoint, char *const *cmd) {
   char **v = NULL;
   size_t n = 0;
-  char *const *ep = o->entrypoint ? o->entrypoint : ic->entrypoint;
-  char *const *cmd = strv_len(o->cmd) ? o->cmd : o->entrypoint ? NULL : ic->cmd;
+  char *const *ep = entrypoint ? entrypoint : ic->entrypoint;
+  char *const *c = strv_len(cmd) ? cmd : entrypoint ? NULL : ic->cmd;
   for (size_t i = 0; ep && ep[i]; i++)
     strv_push(&v, &n, ep[i]);
-  for (size_t i = 0; cmd && cmd[i]; i++)
-    strv_push(&v, &n, cmd[i]);
+  for (size_t i = 0; c && c[i]; i++)
+    strv_push(&v, &n, c[i]);
   return v;
 }
 
@@ -1002,7 +1002,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->image_ref = xstrdup(image->ref ? image->ref : "");
   c->hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(c->id, 12);
   c->domainname = o->domainname && *o->domainname ? xstrdup(o->domainname) : NULL;
-  c->argv = build_argv(&image->config, o);
+  c->argv = container_argv(&image->config, o->entrypoint, o->cmd);
   c->env = build_env(&image->config, o, c->hostname);
   c->user = xstrdup(o->user ? o->user : image->config.user ? image->config.user : "");
   c->workdir = xstrdup(o->workdir           ? o->workdir

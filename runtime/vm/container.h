@@ -16,6 +16,8 @@
 
 #include "guest/proto.h"
 
+struct image_config;
+
 struct stack_error;
 struct image_handle;
 struct template_cache;
@@ -104,6 +106,12 @@ struct container_opts {
 #define CONTAINER_EXIT_NOEXEC 126
 #define CONTAINER_EXIT_NOTFOUND 127
 
+/* The argv the container runs: entrypoint + command as Docker combines
+ * them (an entrypoint override drops the image's CMD too; an empty command
+ * is the image's); NULL-terminated, caller frees (strv).  The VM runs
+ * exactly this, and `ps` shows it. */
+char **container_argv(const struct image_config *ic, char *const *entrypoint, char *const *cmd);
+
 struct container_status {
   /* the process's code, 128+signal (also when the VM was killed by that
    * signal while the process ran: error then says so), or one of
@@ -140,6 +148,8 @@ const char *container_id(const struct container *c);
 /* Its state directory. */
 const char *container_state_dir(const struct container *c);
 const struct container_times *container_times(const struct container *c);
+/* The pid of its VM's QEMU (our child), or 0 when none runs. */
+int container_qemu_pid(const struct container *c);
 /* The path of its VM's QMP socket (pause/unpause), or NULL when no VM runs. */
 const char *container_qmp_path(const struct container *c);
 

@@ -5,8 +5,9 @@
 # and the service's environment apply; the run container resolves db by
 # name; --no-deps on a fresh project starts nothing else; the image form
 # still works in the same directory; -d prints the name, the container
-# shows in ps, and runs the service's health check; -v adds mounts; `down` removes a kept
-# (non --rm) run container.
+# shows in ps, and runs the service's health check; -v adds mounts; ps shows
+# the command the VM runs (an entrypoint drops the image's CMD); `down`
+# removes a kept (non --rm) run container.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init compose-run
@@ -34,6 +35,9 @@ services:
     depends_on:
       db:
         condition: service_healthy
+  idle:
+    image: busybox:amd64
+    entrypoint: ["echo", "from-entrypoint"]
 YAML
 
 run() { timeout 300 "$STACK" run "$@" </dev/null; }
@@ -158,6 +162,18 @@ wait $pid || rc=$?
 out=$(run --name "$project-kept" app sh -c 'echo kept; exit 5' 2>"$tmp/err") && fail "kept: rc 0"
 [[ $out == kept ]] || fail "kept: '$out'"
 ps_names | grep -q "^$project-kept app exited" || fail "kept run container: $(ps_names)"
+
+# an entrypoint without a command drops the image's CMD (busybox's "sh"),
+# in the VM and in what ps shows
+out=$(run --name "$project-ep" idle 2>"$tmp/err") || fail "entrypoint only: $(cat "$tmp/err")"
+[[ $out == from-entrypoint ]] || fail "entrypoint only: '$out'"
+cmd=$("$STACK" ps -a --format json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l) if l.strip() else None
+    if r and r["Name"] == sys.argv[1]:
+        print(r["Command"])' "$project-ep")
+[[ $cmd == '"echo from-entrypoint"' ]] || fail "ps Command after an entrypoint: $cmd"
 
 # down removes all of it, the running and the kept run containers too
 timeout 120 "$STACK" down -t 1 2>"$tmp/err" >/dev/null || fail "down: $(cat "$tmp/err")"
