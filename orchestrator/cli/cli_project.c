@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
 #include "orchestrator/supervisor/naming.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
+#include "orchestrator/supervisor/sup_proto.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/paths.h"
 #include "runtime/image/image.h"
@@ -85,6 +87,19 @@ void cli_project_load_params(const struct cli_globals *g, cJSON *params) {
   if (cwd)
     cJSON_AddStringToObject(params, "working_dir", cwd);
   add_strv(params, "environ", environ);
+}
+
+void cli_project_model_param(const struct compose_project *p, cJSON *params) {
+  cJSON *model = cJSON_CreateObject();
+  cJSON_AddItemToObject(model, "tree", compose_emit_json_tree(p->tree, false));
+  cJSON_AddStringToObject(model, "working_dir", p->working_dir);
+  _cleanup_free_ char *params_text = cJSON_PrintUnformatted(params);
+  _cleanup_free_ char *model_text = cJSON_PrintUnformatted(model);
+  if (params_text && model_text &&
+      strlen(params_text) + strlen(model_text) + 256 < SUP_MAX_LINE)
+    cJSON_AddItemToObject(params, "model", model);
+  else
+    cJSON_Delete(model);
 }
 
 int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char *arg,

@@ -33,6 +33,13 @@ typedef struct cJSON cJSON;
  * working directory and the environment (for interpolation). */
 void cli_project_load_params(const struct cli_globals *g, cJSON *params);
 
+struct compose_project;
+/* Adds the project this command loaded, as the supervisor builds its
+ * model from it (params.model: its normalised tree and directory), so that
+ * the supervisor does not load the files again.  Left out when it would
+ * not fit in a request line: the supervisor loads the files then. */
+void cli_project_model_param(const struct compose_project *p, cJSON *params);
+
 /* Parses a -t/--timeout value (seconds, >= 0) for verb; prints the error
  * and returns -1 when it is not one. */
 int cli_parse_timeout(const struct cli_globals *g, const char *verb, const char *arg,

@@ -150,7 +150,8 @@ static void wait_stopped(struct up_ctx *u) {
  * here, and the supervisor's loop never waits on a registry.  The services
  * named and what they depend on, as --pull (pull, the default "policy":
  * each service's pull_policy) says: by default only what is missing. */
-static int pull_images(struct cli_globals *g, char **services, const char *pull, bool quiet) {
+static int pull_images(struct cli_globals *g, char **services, const char *pull, bool quiet,
+                       cJSON *params) {
   struct compose_load_opts o;
   cli_project_load_opts(g, &o);
   o.services = services;
@@ -181,7 +182,10 @@ static int pull_images(struct cli_globals *g, char **services, const char *pull,
       fprintf(stderr, "WARN: service %s: %s not supported by stack's VM runtime yet: ignored\n",
               sv->name, ignored);
   }
-  return cli_pull_images(p, order, n, pull, quiet);
+  if (cli_pull_images(p, order, n, pull, quiet) < 0)
+    return -1;
+  cli_project_model_param(p, params);
+  return 0;
 }
 
 static void print_progress(const cJSON *res) {
@@ -365,7 +369,7 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     cJSON_AddTrueToObject(params, "wait");
   cli_project_load_params(g, params);
   if (pull_images(g, optind < argc ? argv + optind : NULL, pull,
-                  cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull"))) < 0) {
+                  cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull")), params) < 0) {
     cJSON_Delete(params);
     return 1;
   }

@@ -335,14 +335,21 @@ static cJSON *json_node(const struct cnode *n, struct cpath *path, const struct 
     return a;
   }
   cJSON *o = cJSON_CreateObject();
-  _cleanup_free_ struct keyed *k = ordered(n, path, od);
+  /* od NULL: the tree's own order */
+  _cleanup_free_ struct keyed *k = od ? ordered(n, path, od) : NULL;
   for (size_t i = 0; i < n->n; i++) {
-    const char *key = k[i].pair->key->str;
+    const struct cnode_pair *pair = k ? k[i].pair : &n->pairs[i];
+    const char *key = pair->key->str;
     path->segs[path->depth++] = key;
-    cJSON_AddItemToObject(o, key, json_node(k[i].pair->value, path, od, escape_dollar));
+    cJSON_AddItemToObject(o, key, json_node(pair->value, path, od, escape_dollar));
     path->depth--;
   }
   return o;
+}
+
+cJSON *compose_emit_json_tree(const struct cnode *n, bool escape_dollar) {
+  struct cpath path = {.depth = 0};
+  return json_node(n, &path, NULL, escape_dollar);
 }
 
 static int emit_json(struct sbuf *out, const struct cnode *project, bool escape_dollar,

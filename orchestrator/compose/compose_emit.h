@@ -19,6 +19,14 @@ enum compose_emit_format { COMPOSE_EMIT_YAML, COMPOSE_EMIT_JSON };
 int compose_emit(FILE *out, const struct cnode *project, enum compose_emit_format fmt,
                  bool escape_dollar, struct stack_error **err);
 
+typedef struct cJSON cJSON;
+
+/* A tree (the project's, or a subtree such as a service's node) as the
+ * JSON output holds its values, as cJSON values in memory (no text to parse
+ * back), its mapping keys in the tree's own order.  Caller frees with
+ * cJSON_Delete(). */
+cJSON *compose_emit_json_tree(const struct cnode *n, bool escape_dollar);
+
 /* The same into a newly allocated string (*text, caller frees). */
 int compose_emit_string(char **text, const struct cnode *project, enum compose_emit_format fmt,
                         bool escape_dollar, struct stack_error **err);

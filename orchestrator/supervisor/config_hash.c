@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/compose/compose_emit.h"
+#include "orchestrator/compose/compose_model.h"
 #include "runtime/image/blobstore.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -89,4 +91,12 @@ int config_hash(const cJSON *service, const char *image_id, char out[65],
     return stack_error_set(err, -EIO, "sha256 failed while hashing a service configuration");
   memcpy(out, digest + 7, 65);
   return 0;
+}
+
+int config_hash_service(const struct compose_service *svc, const char *image_id, char out[65],
+                        struct stack_error **err) {
+  cJSON *j = compose_emit_json_tree(svc->node, false);
+  int r = config_hash(j, image_id, out, err);
+  cJSON_Delete(j);
+  return r;
 }

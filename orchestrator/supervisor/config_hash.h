@@ -15,4 +15,12 @@ struct stack_error;
 int config_hash(const cJSON *service, const char *image_id, char out[65],
                 struct stack_error **err);
 
+struct compose_service;
+
+/* config_hash() of a service of the model: its normalised node as JSON
+ * values in memory (compose_emit_json_tree()), the same bytes as
+ * `stack config --format json` would give for it. */
+int config_hash_service(const struct compose_service *svc, const char *image_id, char out[65],
+                        struct stack_error **err);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "orchestrator/compose/compose_load.h"
 #include "orchestrator/compose/compose_model.h"
+#include "orchestrator/compose/compose_tree_json.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -24,6 +25,16 @@ int sup_project_load(struct supervisor *s, const cJSON *params, char *const *ser
       (r = sup_param_strv(params, "profiles", false, &profiles, err)) < 0 ||
       (r = sup_param_strv(params, "environ", false, &environ_, err)) < 0)
     return r;
+  const cJSON *model = cJSON_GetObjectItemCaseSensitive(params, "model");
+  if (model) {
+    /* the client loaded the files (and reported what was wrong in them):
+     * its result, not the files again */
+    r = compose_project_from_json(cJSON_GetObjectItemCaseSensitive(model, "tree"),
+                                  sup_param_str(model, "working_dir"), out, err);
+    if (r < 0)
+      return stack_error_prefix(err, "params.model");
+    goto loaded;
+  }
   static char *empty_env[] = {NULL};
   struct compose_load_opts o = {
       .files = *files,
@@ -37,6 +48,7 @@ int sup_project_load(struct supervisor *s, const cJSON *params, char *const *ser
   };
   if ((r = compose_load(&o, out, err)) < 0)
     return r;
+loaded:
   if (strcmp((*out)->name, s->paths.project) != 0) {
     r = stack_error_set(err, -EINVAL,
                         "the files describe project %s, but this is the supervisor of %s",

@@ -16,10 +16,12 @@ struct compose_service;
 struct image_handle;
 struct stack_error;
 
-/* Loads the project params describe (files, env_files, profiles, environ,
- * project_name, project_dir, working_dir) with services enabled beyond
- * their profiles (NULL: none named); *files gets params.files (caller
- * frees).  The files must describe this supervisor's project. */
+/* The project params describe: params.model when the client sends the
+ * project it loaded (its normalised tree and directory: the files are not
+ * read again), else loaded from the files (files, env_files, profiles,
+ * environ, project_name, project_dir, working_dir) with services enabled
+ * beyond their profiles (NULL: none named).  *files gets params.files
+ * (caller frees).  It must be this supervisor's project. */
 int sup_project_load(struct supervisor *s, const cJSON *params, char *const *services,
                      struct compose_project **out, char ***files, struct stack_error **err);
 /* Makes p (taken over) the supervisor's model: the containers' runtimes

@@ -8,7 +8,6 @@
 
 #include "config_hash.h"
 #include "naming.h"
-#include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_graph.h"
 #include "orchestrator/compose/compose_model.h"
 #include "runtime/image/image.h"
@@ -20,7 +19,6 @@
 #include "sup_ctrs.h"
 #include "sup_events.h"
 #include "sup_jobs.h"
-#include "sup_net.h"
 #include "sup_project.h"
 #include "sup_rollback.h"
 
@@ -78,18 +76,6 @@ static int attach_set(const struct compose_project *p, const size_t *want, size_
   return 0;
 }
 
-static int service_hash(const struct compose_service *svc, const struct image_handle *img,
-                        char out[65], struct stack_error **err) {
-  _cleanup_free_ char *text = NULL;
-  int r = compose_emit_string(&text, svc->node, COMPOSE_EMIT_JSON, false, err);
-  if (r < 0)
-    return r;
-  cJSON *j = cJSON_Parse(text);
-  r = config_hash(j, img->config_digest, out, err);
-  cJSON_Delete(j);
-  return r;
-}
-
 static int policy_for(const struct compose_service *svc, struct restart_policy *p,
                       struct stack_error **err) {
   _cleanup_free_ char *where = xasprintf("services.%s", svc->name);
@@ -129,7 +115,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
                                         "supported; set image:",
                                         svc->name);
   char hash[65];
-  int r = service_hash(svc, img, hash, err);
+  int r = config_hash_service(svc, img->config_digest, hash, err);
   if (r < 0)
     return r;
   struct restart_policy policy;
