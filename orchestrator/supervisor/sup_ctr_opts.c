@@ -7,10 +7,10 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/caps.h"
+#include "service_resources.h"
 #include "sup_files.h"
 #include "sup_loop.h"
 #include "sup_volumes.h"
-#include "service_resources.h"
 
 /* The service's environment with over's K=V entries over it. */
 static char **env_over(const struct compose_service *svc, char *const *over) {

@@ -23,10 +23,10 @@
 #include "runtime/vm/container.h"
 #include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/vm.h"
+#include "service_resources.h"
 #include "sup_ctr_opts.h"
 #include "sup_events.h"
 #include "sup_net.h"
-#include "service_resources.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
 

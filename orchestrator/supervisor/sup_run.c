@@ -26,9 +26,9 @@
 
 #include "dep_gate.h"
 #include "naming.h"
-#include "orchestrator/compose/compose_model.h"
 #include "orchestrator/compose/compose_cli_specs.h"
 #include "orchestrator/compose/compose_host_paths.h"
+#include "orchestrator/compose/compose_model.h"
 #include "procinfo.h"
 #include "runtime/image/image.h"
 #include "runtime/util/base64.h"
@@ -38,15 +38,15 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/vm.h"
-#include "sup_ctr_opts.h"
+#include "service_resources.h"
 #include "sup_conn.h"
+#include "sup_ctr_opts.h"
 #include "sup_ctrs.h"
 #include "sup_events.h"
 #include "sup_gate.h"
 #include "sup_logs.h"
 #include "sup_net.h"
 #include "sup_project.h"
-#include "service_resources.h"
 
 /* The run is re-evaluated when something changes (sup_run_on_change(), and
  * a closed connection); this slow tick is only a safety net for a change
