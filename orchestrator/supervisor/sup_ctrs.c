@@ -339,7 +339,7 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     if ((ret = prepare_layer(s, c->name, &layer, err)) < 0)
       goto failed;
     o->data_disk = layer;
-    static const struct container_io io = {on_output, on_started, on_exited};
+    static const struct container_io io = {.output = on_output, .started = on_started, .exited = on_exited};
     if ((ret = sup_ctr_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;

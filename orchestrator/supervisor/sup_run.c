@@ -404,7 +404,7 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
     sup_net_detach(s, run->name);
     return r;
   }
-  static const struct container_io io = {on_output, on_started, on_exited};
+  static const struct container_io io = {.output = on_output, .started = on_started, .exited = on_exited};
   c->ran = false;
   c->start_failed = false;
   c->started_at = uv_now(&s->loop);

@@ -19,6 +19,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fdio.h"
+#include "runtime/util/fs_space.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
 #include "runtime/util/state_path.h"
@@ -28,6 +29,7 @@
 #include "runtime/vm/boot_queue.h"
 #include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/kernel.h"
+#include "runtime/vm/qmp.h"
 #include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
 
@@ -41,6 +43,18 @@ struct exec_session {
   uint16_t id; /* 0 = free slot */
   const struct container_exec_io *io;
   void *data;
+  uint64_t deadline; /* uv_now() by which the guest must start it; 0 once started */
+};
+
+/* A container_pause() or container_resume() waiting for QEMU's answer. */
+struct vm_op {
+  struct container *c; /* NULL once container_free() answered it */
+  bool pause;
+  container_done_cb cb;
+  void *data;
+  bool sending;    /* inside qmp_execute(): a failure now is returned, not called back */
+  int early_error; /* that failure */
+  struct vm_op *next;
 };
 
 /* A TOP request waiting for its PROCS. */
@@ -71,8 +85,10 @@ struct container {
   struct boot_ticket *ticket; /* a start slot held or waited for */
   char *pending_clone;        /* what boot() restores once the slot is ours */
   char tmacs[PROTO_MAX_IFACES][18];
-  uv_timer_t timer;
+  uv_timer_t timer; /* the boot's timeout, then exec sessions' start deadlines */
+  uv_timer_t space_timer; /* while paused on a full file system */
   bool timer_open;
+  int open_timers;
   const struct container_io *io;
   void *data;
   bool remove;
@@ -113,6 +129,18 @@ struct container {
   struct top_request tops[CONTAINER_MAX_TOPS];
   uint16_t next_top;
   bool running;
+  /* the VM's state from QEMU's events (container_vm_state()); vms's
+   * strings are these */
+  struct container_vm_state vms;
+  char *vms_disk, *vms_reason, *vms_fs;
+  bool io_stop;        /* QEMU stopped the VM on a failed write: its STOP comes */
+  bool pause_asked;    /* a container_pause() in flight: the STOP is ours */
+  bool resume_asked;   /* the same for container_resume() and RESUME */
+  bool user_paused;    /* paused by request: never resumed by the runner */
+  bool auto_resuming;  /* the runner's cont is in flight */
+  bool told_io_report; /* a failed write reported to the guest was said once */
+  uint64_t space_floor; /* free bytes under the disk when its write failed */
+  struct vm_op *ops;
   /* outcome */
   bool have_exit, reported, vm_exited;
   struct container_status status;
@@ -126,6 +154,9 @@ int container_qemu_pid(const struct container *c) { return c->vm ? vm_pid(c->vm)
 
 const char *container_qmp_path(const struct container *c) {
   return c->vm ? vm_qmp_path(c->vm) : NULL;
+}
+const struct container_vm_state *container_vm_state(const struct container *c) {
+  return &c->vms;
 }
 
 /* ---- the command and its environment, from the image and the options ---- */
@@ -322,8 +353,10 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
   c->ticket = NULL;
   exec_abort_all(c, "the container's VM stopped");
   top_abort_all(c, "the container's VM stopped");
-  if (c->timer_open)
+  if (c->timer_open) {
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->space_timer);
+  }
   if (c->clone_of && c->times.configured == 0 && !c->have_exit && c->status.error == NULL &&
       !term_signal) {
     /* QEMU could not restore the template (or its guest died before it
@@ -358,6 +391,282 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
     }
   }
   report(c);
+}
+
+/* ---- paused and resumed: QEMU's events on the VM's QMP connection ---- */
+
+static void vms_clear_io(struct container *c) {
+  free(c->vms_disk);
+  free(c->vms_reason);
+  free(c->vms_fs);
+  c->vms_disk = c->vms_reason = c->vms_fs = NULL;
+  c->vms.disk = c->vms.reason = c->vms.fs = NULL;
+  c->vms.nospace = false;
+}
+
+static void notify_vm_state(struct container *c) {
+  if (c->io->vm_state)
+    c->io->vm_state(c->data, &c->vms);
+}
+
+/* The free space under the VM's disk beyond what it had when a write
+ * failed (c->space_floor): the file system's own floor (blocks kept for
+ * root or for its metadata, which QEMU may or may not take) is whatever it
+ * was then, so no guess about the file system or QEMU's privileges is
+ * needed.  -errno when it cannot be read. */
+static int space_beyond_floor(const struct container *c, struct fs_space *out) {
+  int r = fs_space_get(c->vms_disk, true, out, NULL);
+  if (r < 0)
+    return r;
+  out->avail = out->avail > c->space_floor ? out->avail - c->space_floor : 0;
+  return 0;
+}
+
+/* The VM is paused on a full file system, not by request: worth
+ * checking its free space. */
+static bool waits_for_space(const struct container *c) {
+  return c->vms.paused && c->vms.nospace && !c->user_paused && c->vms_disk && !c->vm_exited;
+}
+
+static void on_space_check(uv_timer_t *t);
+
+static void space_check_arm(struct container *c) {
+  if (!waits_for_space(c))
+    uv_timer_stop(&c->space_timer);
+  else if (!uv_is_active((uv_handle_t *)&c->space_timer))
+    uv_timer_start(&c->space_timer, on_space_check, CONTAINER_SPACE_CHECK_MS,
+                   CONTAINER_SPACE_CHECK_MS);
+}
+
+/* QEMU answered a stop or cont (or could not: the VM went away). */
+static void on_op_reply(struct qmp *q, int status, const cJSON *ret, const char *desc,
+                        void *data) {
+  (void)q, (void)ret;
+  struct vm_op *op = data;
+  if (op->sending) {
+    op->early_error = status < 0 ? status : -EIO;
+    return;
+  }
+  struct container *c = op->c;
+  if (status < 0 && status != -EIO)
+    desc = "the container's VM stopped";
+  if (c) {
+    for (struct vm_op **pp = &c->ops; *pp; pp = &(*pp)->next)
+      if (*pp == op) {
+        *pp = op->next;
+        break;
+      }
+    if (op->cb == NULL && !op->pause) { /* the runner's own resume */
+      c->auto_resuming = false;
+      if (status < 0)
+        fprintf(stderr, "stack: %s: resuming the VM failed: %s\n", c->name, desc);
+    }
+    if (op->pause && c->pause_asked) {
+      /* no STOP came: the VM was paused already (QEMU stopped it on a
+       * failed write); from now on it waits for a request to resume */
+      c->pause_asked = false;
+      if (status == 0) {
+        c->user_paused = true;
+        c->vms.by_request = true;
+        space_check_arm(c);
+        notify_vm_state(c);
+      }
+    }
+    if (!op->pause)
+      c->resume_asked = false;
+  }
+  if (op->cb)
+    op->cb(op->data, status, status == 0 ? NULL : desc ? desc : strerror(-status));
+  free(op);
+}
+
+/* Sends stop (pause) or cont on the VM's QMP connection; cb NULL: the
+ * runner's own resume. */
+static int vm_op_send(struct container *c, bool pause, container_done_cb cb, void *data,
+                      struct stack_error **err) {
+  struct qmp *q = c->vm && !c->vm_exited ? vm_qmp(c->vm) : NULL;
+  if (q == NULL)
+    return stack_error_set(err, -ESRCH, "container %s: its VM is not running", c->name);
+  struct vm_op *op = xcalloc(1, sizeof *op);
+  op->c = c;
+  op->pause = pause;
+  op->cb = cb;
+  op->data = data;
+  op->sending = true;
+  int r = pause ? qmp_stop(q, on_op_reply, op, err) : qmp_cont(q, on_op_reply, op, err);
+  op->sending = false;
+  if (r < 0 || op->early_error < 0) {
+    r = r < 0 ? r : stack_error_set(err, op->early_error, "its VM's QMP connection closed");
+    free(op);
+    return stack_error_prefix(err, "container %s", c->name);
+  }
+  op->next = c->ops;
+  c->ops = op;
+  if (pause)
+    c->pause_asked = true;
+  else if (cb)
+    c->resume_asked = true;
+  return 0;
+}
+
+static void on_space_check(uv_timer_t *t) {
+  struct container *c = t->data;
+  if (!waits_for_space(c)) {
+    uv_timer_stop(t);
+    return;
+  }
+  struct fs_space sp;
+  if (c->auto_resuming || space_beyond_floor(c, &sp) < 0 || !fs_space_room(&sp))
+    return;
+  if (vm_op_send(c, false, NULL, NULL, NULL) == 0)
+    c->auto_resuming = true;
+}
+
+static void on_qmp_event(void *data, const char *event, const cJSON *event_data) {
+  struct container *c = data;
+  if (strcmp(event, "BLOCK_IO_ERROR") == 0) {
+    struct qmp_io_error e;
+    if (qmp_io_error_parse(event_data, &e) < 0)
+      return;
+    const char *path = strcmp(e.device, "data") == 0   ? c->disk
+                       : strcmp(e.device, "root") == 0 ? c->root_disk
+                                                       : NULL;
+    if (strcmp(e.action, "stop") != 0) {
+      if (!c->told_io_report)
+        fprintf(stderr, "stack: %s: a %s of disk %s failed (%s); the guest got the error\n",
+                c->name, *e.operation ? e.operation : "transfer", path ? path : e.device,
+                *e.reason ? e.reason : "I/O error");
+      c->told_io_report = true;
+      return;
+    }
+    /* QEMU keeps the failed request and stops the VM (STOP follows, or
+     * came already for an earlier request); cont retries it */
+    bool had = c->vms_disk != NULL;
+    if (had && c->vms.nospace && e.nospace)
+      return;
+    vms_clear_io(c);
+    c->vms_disk = xstrdup(path ? path : *e.device ? e.device : "(unnamed)");
+    c->vms_reason = xstrdup(*e.reason ? e.reason : e.nospace ? strerror(ENOSPC) : "I/O error");
+    c->vms_fs = path ? fs_mount_point(path) : NULL;
+    c->vms.disk = c->vms_disk;
+    c->vms.reason = c->vms_reason;
+    c->vms.fs = c->vms_fs;
+    c->vms.nospace = e.nospace && path != NULL;
+    struct fs_space sp;
+    c->space_floor = c->vms.nospace && fs_space_get(path, true, &sp, NULL) == 0 ? sp.avail : 0;
+    c->io_stop = true;
+    if (c->vms.paused) { /* a write in flight failed after the stop */
+      space_check_arm(c);
+      if (!had)
+        notify_vm_state(c);
+    }
+    return;
+  }
+  if (strcmp(event, "STOP") == 0) {
+    c->vms.paused = true;
+    c->vms.by_request = c->pause_asked;
+    if (c->pause_asked)
+      c->user_paused = true;
+    c->pause_asked = false;
+    if (!c->io_stop)
+      vms_clear_io(c);
+    c->io_stop = false;
+    space_check_arm(c);
+    write_state(c, "paused");
+    notify_vm_state(c);
+    return;
+  }
+  if (strcmp(event, "RESUME") == 0) {
+    c->vms.paused = false;
+    c->vms.by_request = c->resume_asked;
+    c->resume_asked = false;
+    c->user_paused = false;
+    c->io_stop = false;
+    vms_clear_io(c);
+    space_check_arm(c);
+    write_state(c, c->running ? "running" : "created");
+    notify_vm_state(c);
+  }
+}
+
+/* Why the VM does not run, for errors: "container X is paused: ...". */
+static char *paused_text(const struct container *c) {
+  if (c->vms.disk && c->vms.nospace && !c->user_paused)
+    return xasprintf("container %s is paused: its disk %s is full (%s); free space on %s, then "
+                     "unpause it (it also resumes by itself once there is room)",
+                     c->name, c->vms.disk, c->vms.reason, c->vms.fs ? c->vms.fs : c->vms.disk);
+  if (c->vms.disk)
+    return xasprintf("container %s is paused: a write to its disk %s failed (%s); unpause it "
+                     "to retry",
+                     c->name, c->vms.disk, c->vms.reason);
+  return xasprintf("container %s is paused: unpause it first", c->name);
+}
+
+int container_pause(struct container *c, container_done_cb cb, void *data,
+                    struct stack_error **err) {
+  return vm_op_send(c, true, cb, data, err);
+}
+
+static void done_nothing(void *data, int status, const char *error) {
+  (void)data, (void)status, (void)error;
+}
+
+int container_resume(struct container *c, bool force, container_done_cb cb, void *data,
+                     struct stack_error **err) {
+  if (!force && c->vms.paused && c->vms.nospace && c->vms_disk) {
+    struct fs_space sp;
+    if (space_beyond_floor(c, &sp) == 0 && sp.avail < (1u << 20))
+      return stack_error_set(err, -ENOSPC,
+                             "container %s: its disk %s is still full (%llu bytes freed on %s "
+                             "since it filled up): free space there first (the VM resumes by "
+                             "itself once there is room)",
+                             c->name, c->vms_disk, (unsigned long long)sp.avail,
+                             c->vms.fs ? c->vms.fs : c->vms_disk);
+  }
+  return vm_op_send(c, false, cb ? cb : done_nothing, data, err);
+}
+
+/* ---- exec sessions the guest does not start ---- */
+
+static void on_exec_deadline(uv_timer_t *t);
+
+/* The timer (free once the guest said HELLO) goes off at the first start
+ * deadline. */
+static void exec_deadline_arm(struct container *c) {
+  uint64_t first = 0;
+  for (int i = 0; i < CONTAINER_MAX_EXECS; i++) {
+    const struct exec_session *x = &c->execs[i];
+    if (x->id && x->deadline && (first == 0 || x->deadline < first))
+      first = x->deadline;
+  }
+  if (first == 0 || c->vm_exited)
+    return;
+  uint64_t now = uv_now(c->loop);
+  uv_timer_start(&c->timer, on_exec_deadline, first > now ? first - now : 0, 0);
+}
+
+static void on_exec_deadline(uv_timer_t *t) {
+  struct container *c = t->data;
+  uint64_t now = uv_now(c->loop);
+  for (int i = 0; i < CONTAINER_MAX_EXECS; i++) {
+    struct exec_session *x = &c->execs[i];
+    if (!x->id || !x->deadline || x->deadline > now)
+      continue;
+    /* should the guest start it after all, it ends at once */
+    if (c->ch)
+      channel_send_signal(c->ch, x->id, SIGKILL);
+    _cleanup_free_ char *paused = c->vms.paused ? paused_text(c) : NULL;
+    _cleanup_free_ char *why =
+        paused ? xasprintf("the command did not start within %d s: %s",
+                           CONTAINER_EXEC_START_TIMEOUT_MS / 1000, paused)
+               : xasprintf("the command did not start within %d s: the guest of container %s "
+                           "does not answer (hung or overloaded; its kernel messages are in %s)",
+                           CONTAINER_EXEC_START_TIMEOUT_MS / 1000, c->name,
+                           c->vm ? vm_console_path(c->vm) : "its console log");
+    struct container_status st = {.exit_code = CONTAINER_EXIT_FAILED, .error = why};
+    exec_done(c, x, &st);
+  }
+  exec_deadline_arm(c);
 }
 
 /* ---- the guest's side of the conversation ---- */
@@ -581,8 +890,12 @@ static void on_configured(void *data, int32_t error, const char *message) {
 static void on_started(void *data, uint16_t session, uint32_t pid) {
   (void)pid;
   struct container *c = data;
-  if (session != 0)
+  if (session != 0) {
+    struct exec_session *x = exec_find(c, session);
+    if (x)
+      x->deadline = 0;
     return;
+  }
   c->running = true;
   c->times.started = uv_hrtime();
   boot_queue_leave(c->ticket); /* started: the next VM may start */
@@ -715,6 +1028,10 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
                    struct stack_error **err) {
   if (!c->running || c->ch == NULL)
     return stack_error_set(err, -EAGAIN, "container %s is not running", c->name);
+  if (c->vms.paused) {
+    _cleanup_free_ char *why = paused_text(c);
+    return stack_error_set(err, -EAGAIN, "%s", why);
+  }
   if (o->argv == NULL || o->argv[0] == NULL)
     return stack_error_set(err, -EINVAL, "exec in %s: no command given", c->name);
   struct exec_session *x = NULL;
@@ -758,6 +1075,9 @@ int container_exec(struct container *c, const struct container_exec_opts *o,
   x->id = c->next_session;
   x->io = io;
   x->data = data;
+  x->deadline = uv_now(c->loop) + CONTAINER_EXEC_START_TIMEOUT_MS;
+  if (!uv_is_active((uv_handle_t *)&c->timer))
+    exec_deadline_arm(c);
   *session = x->id;
   return 0;
 }
@@ -806,7 +1126,11 @@ size_t container_stdin_pending(const struct container *c) {
   return c->early_stdin.len + (c->ch ? channel_write_queue_size(c->ch) : 0);
 }
 
-static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+static void on_timer_closed(uv_handle_t *h) {
+  struct container *c = h->data;
+  if (--c->open_timers == 0)
+    free(c);
+}
 
 static void container_release(struct container *c) {
   strv_free(c->argv);
@@ -829,6 +1153,7 @@ static void container_release(struct container *c) {
   free(c->clone_of);
   free(c->pending_clone);
   sbuf_free(&c->early_stdin);
+  vms_clear_io(c);
 }
 
 void container_free(struct container *c) {
@@ -839,6 +1164,16 @@ void container_free(struct container *c) {
   c->twait = NULL;
   boot_queue_leave(c->ticket);
   c->ticket = NULL;
+  /* nobody may wait for an answer that cannot come: requests end here */
+  for (struct vm_op *op = c->ops; op; op = op->next) {
+    container_done_cb cb = op->cb;
+    op->c = NULL; /* freed when vm_free() closes QMP */
+    op->cb = NULL;
+    if (cb)
+      cb(op->data, -ESRCH, "the container's VM was stopped");
+  }
+  c->ops = NULL;
+  exec_abort_all(c, "the container's VM was stopped");
   channel_close(c->ch);
   c->ch = NULL;
   if (c->vm)
@@ -849,10 +1184,12 @@ void container_free(struct container *c) {
   if (c->remove && c->state_dir)
     fs_rm_rf(c->state_dir, NULL);
   container_release(c);
-  if (c->timer_open)
+  if (c->timer_open) {
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-  else
+    uv_close((uv_handle_t *)&c->space_timer, on_timer_closed);
+  } else {
     free(c);
+  }
 }
 
 /* The VM of the container as vm_start() wants it; for a clone the network
@@ -903,6 +1240,7 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
     return r;
   struct vm_spec spec;
   vm_spec_of(c, &spec);
+  spec.qmp_event = on_qmp_event; /* not a template's: its builder speaks QMP itself */
   struct vm_net nets[PROTO_MAX_IFACES];
   if (clone_of) {
     c->clone_of = xstrdup(clone_of);
@@ -1066,7 +1404,10 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->boots = o->boots;
   uv_timer_init(loop, &c->timer);
   c->timer.data = c;
+  uv_timer_init(loop, &c->space_timer);
+  c->space_timer.data = c;
   c->timer_open = true;
+  c->open_timers = 2;
 
   /* a writable disk kept from an earlier run holds that run's files: a
    * template's guest has its own disk mounted, so this one boots cold */

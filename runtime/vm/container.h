@@ -128,6 +128,32 @@ struct container_times {
   bool cloned; /* the VM was restored from a template (hello = restored) */
 };
 
+/* Whether the VM runs, and why not.  The runner keeps a QMP connection
+ * to each VM (vm_spec.qmp_event) and learns from QEMU's events. */
+struct container_vm_state {
+  bool paused; /* the vCPUs are stopped: the guest does nothing */
+  /* paused by container_pause(), resumed by container_resume() (else by
+   * QEMU or, resuming, by the runner) */
+  bool by_request;
+  /* Paused by QEMU because a write to a disk failed (QEMU stops a VM whose
+   * disk write fails with ENOSPC rather than fail the guest's write): the
+   * disk's host file, QEMU's reason ("No space left on device"), whether
+   * it was ENOSPC, and the mount point of the file system holding the
+   * disk.  NULL (false) otherwise.  While the VM is paused for a full file
+   * system and not by request, the runner looks at its free space every
+   * CONTAINER_SPACE_CHECK_MS and resumes the VM once it has room again
+   * (fs_space_room() of the space freed since the write failed); the
+   * write is then retried. */
+  const char *disk, *reason, *fs;
+  bool nospace;
+};
+
+#define CONTAINER_SPACE_CHECK_MS 2000
+/* An exec session that the guest did not start within this time ends with
+ * an error (its VM is paused, hung or too slow): a client never waits on it
+ * forever. */
+#define CONTAINER_EXEC_START_TIMEOUT_MS 30000
+
 struct container_io {
   /* fd 1 or 2 */
   void (*output)(void *data, int fd, const uint8_t *p, size_t n);
@@ -135,6 +161,9 @@ struct container_io {
   void (*started)(void *data);
   /* Called once, after the VM is gone: st is valid during the call. */
   void (*exited)(void *data, const struct container_status *st);
+  /* The VM was paused or resumed (QMP STOP or RESUME, whoever caused it);
+   * st is valid during the call.  May be NULL. */
+  void (*vm_state)(void *data, const struct container_vm_state *st);
 };
 
 /* Creates the container's state, boots its VM and runs the main process;
@@ -150,8 +179,29 @@ const char *container_state_dir(const struct container *c);
 const struct container_times *container_times(const struct container *c);
 /* The pid of its VM's QEMU (our child), or 0 when none runs. */
 int container_qemu_pid(const struct container *c);
-/* The path of its VM's QMP socket (pause/unpause), or NULL when no VM runs. */
+/* The path of its VM's QMP socket, or NULL when no VM runs.  The runner
+ * holds the VM's one QMP connection: use container_pause() and friends. */
 const char *container_qmp_path(const struct container *c);
+/* Whether its VM runs or is paused, and why (valid until the next change
+ * or container_free()). */
+const struct container_vm_state *container_vm_state(const struct container *c);
+
+/* Called once when QEMU answered (status 0) or could not (-errno, error
+ * says why): after the call that started it returned, or within
+ * container_free(). */
+typedef void (*container_done_cb)(void *data, int status, const char *error);
+/* QMP stop: the vCPUs halt, the guest's memory stays (`pause`).  -ESRCH
+ * when no VM runs. */
+int container_pause(struct container *c, container_done_cb cb, void *data,
+                    struct stack_error **err);
+/* QMP cont (`unpause`), also of a VM that QEMU paused on a failed disk
+ * write (the write is retried).  Without force, a VM paused because its
+ * disk's file system is full is refused with -ENOSPC while that file
+ * system has not had 1 MiB freed since (it would only stop again): the error
+ * says where to free space.  force (a stop must reach the guest) resumes
+ * it anyway. */
+int container_resume(struct container *c, bool force, container_done_cb cb, void *data,
+                     struct stack_error **err);
 
 /* Stdin for the main process (n == 0: end of input), signals, window size.
  * Each returns 0 or -errno (-EPIPE when the guest is gone). */
@@ -182,8 +232,10 @@ struct container_exec_io {
 #define CONTAINER_MAX_EXECS 32
 
 /* Starts an exec session once the main process runs (-EAGAIN before
- * that, -EBUSY with CONTAINER_MAX_EXECS running); *session identifies it
- * for the calls below. */
+ * that or while the VM is paused, -EBUSY with CONTAINER_MAX_EXECS
+ * running); *session identifies it for the calls below.  A session the
+ * guest does not start within CONTAINER_EXEC_START_TIMEOUT_MS ends with an
+ * error (and is killed should it start later). */
 int container_exec(struct container *c, const struct container_exec_opts *o,
                    const struct container_exec_io *io, void *data, uint16_t *session,
                    struct stack_error **err);
@@ -204,7 +256,10 @@ int container_top(struct container *c, container_top_cb cb, void *data,
                   struct stack_error **err);
 
 /* Stops the VM if it still runs (SIGKILL), removes sockets, and the state
- * too with opts->remove.  Run the loop afterwards so handles close. */
+ * too with opts->remove.  Exec sessions still open end first (their
+ * exited callback, with an error), and so do pause and resume requests
+ * (their callback, with -ESRCH).  Run the loop afterwards so handles
+ * close. */
 void container_free(struct container *c);
 
 /* Removes the state of --rm containers whose owner (the `stack run` or the

@@ -322,6 +322,23 @@ int qmp_query_status(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_er
   return qmp_execute(q, "query-status", NULL, cb, data, err);
 }
 
+static const char *str_member(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int qmp_io_error_parse(const cJSON *event_data, struct qmp_io_error *out) {
+  *out = (struct qmp_io_error){"", "", "", "", false};
+  if (!cJSON_IsObject(event_data))
+    return -EPROTO;
+  out->device = str_member(event_data, "device");
+  out->operation = str_member(event_data, "operation");
+  out->action = str_member(event_data, "action");
+  out->reason = str_member(event_data, "reason");
+  out->nospace = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(event_data, "nospace"));
+  return *out->action ? 0 : -EPROTO;
+}
+
 void qmp_close(struct qmp *q) {
   if (!q)
     return;

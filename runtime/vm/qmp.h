@@ -15,6 +15,7 @@
 #define STACK_VM_QMP_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <uv.h>
 
 struct stack_error;
@@ -51,6 +52,23 @@ int qmp_quit(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **er
 int qmp_system_powerdown(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
 /* query-status: ret has "status" ("running", "paused", ...) and "running". */
 int qmp_query_status(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
+
+/* A BLOCK_IO_ERROR event's data (QEMU's words; strings borrowed from the
+ * event, valid as long as it).  QEMU pauses the VM on a write that failed
+ * with ENOSPC (a drive's werror=enospc, the default) and says so here with
+ * action "stop" and nospace true, then sends STOP. */
+struct qmp_io_error {
+  const char *device;    /* the drive's id ("data"), or "" */
+  const char *operation; /* "read" or "write", or "" */
+  const char *action;    /* "stop", "report" or "ignore", or "" */
+  const char *reason;    /* "No space left on device", ..., or "" */
+  bool nospace;
+};
+
+/* Reads a BLOCK_IO_ERROR event's data into *out; -EPROTO when it is not
+ * an object with an action (QEMU is not trusted: the fields
+ * are checked, never assumed). */
+int qmp_io_error_parse(const cJSON *event_data, struct qmp_io_error *out);
 
 /* Closes the connection; pending replies get -ECONNRESET; on_state is not
  * called.  The memory goes when libuv has closed the handle. */

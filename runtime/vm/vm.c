@@ -44,8 +44,13 @@ struct vm {
   char *console_path;
   char *qmp_path;
   char *control_path; /* NULL without a control channel */
-  struct qmp *restore_qmp; /* loading a template's state (spec->incoming) */
+  /* QMP: loading a template's state (spec->incoming), and for the VM's
+   * life with spec->qmp_event; NULL once closed */
+  struct qmp *qmp;
+  bool qmp_keep;  /* spec->qmp_event: open until QEMU exits */
+  bool restoring; /* the restore's migrate-incoming is not answered yet */
   void (*restored)(void *data, int status, const char *error);
+  void (*qmp_event)(void *data, const char *event, const cJSON *event_data);
   char errbuf[VM_STDERR_KEEP + 1];
   size_t errlen;
   int pid;
@@ -71,6 +76,7 @@ const char *vm_stderr(const struct vm *vm) { return vm->errbuf; }
 const char *vm_console_path(const struct vm *vm) { return vm->console_path; }
 const char *vm_qmp_path(const struct vm *vm) { return vm->qmp_path; }
 const char *vm_control_path(const struct vm *vm) { return vm->control_path; }
+struct qmp *vm_qmp(const struct vm *vm) { return vm->qmp_keep ? vm->qmp : NULL; }
 
 static int unix_addr(const char *path, struct sockaddr_un *sa, struct stack_error **err) {
   memset(sa, 0, sizeof(*sa));
@@ -140,8 +146,13 @@ static void note_error(struct vm *vm, const char *msg) {
 }
 
 static void restore_done(struct vm *vm, int status, const char *error) {
-  qmp_close(vm->restore_qmp);
-  vm->restore_qmp = NULL;
+  if (!vm->restoring)
+    return;
+  vm->restoring = false;
+  if (!vm->qmp_keep || status < 0) {
+    qmp_close(vm->qmp);
+    vm->qmp = NULL;
+  }
   if (status < 0) {
     _cleanup_free_ char *m = xasprintf("stack: restoring the VM template failed: %s", error);
     note_error(vm, m);
@@ -160,12 +171,20 @@ static void on_restore_reply(struct qmp *q, int status, const cJSON *ret, const 
   restore_done(vm, status, status < 0 ? (error_desc ? error_desc : strerror(-status)) : NULL);
 }
 
-static void on_restore_qmp(struct qmp *q, int status, void *data) {
+static void on_qmp_state(struct qmp *q, int status, void *data) {
   struct vm *vm = data;
   if (status < 0) {
-    restore_done(vm, status, "QEMU's QMP connection closed");
+    if (vm->restoring) {
+      restore_done(vm, status, "QEMU's QMP connection closed");
+      return;
+    }
+    /* QEMU is going away: its exit callback says how */
+    qmp_close(vm->qmp);
+    vm->qmp = NULL;
     return;
   }
+  if (!vm->restoring)
+    return;
   cJSON *args = cJSON_CreateObject();
   char uri[16];
   snprintf(uri, sizeof uri, "fd:%d", QEMU_FD_INCOMING);
@@ -173,6 +192,14 @@ static void on_restore_qmp(struct qmp *q, int status, void *data) {
   _cleanup_error_ struct stack_error *e = NULL;
   if (qmp_execute(q, "migrate-incoming", args, on_restore_reply, vm, &e) < 0)
     restore_done(vm, -EIO, e->msg);
+}
+
+static void on_qmp_event(struct qmp *q, const char *event, const cJSON *event_data,
+                         void *data) {
+  (void)q;
+  struct vm *vm = data;
+  if (vm->qmp_event && !vm->freeing)
+    vm->qmp_event(vm->data, event, event_data);
 }
 
 static void vm_release(struct vm *vm) {
@@ -500,14 +527,18 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
   uv_pipe_open(&vm->err_pipe, err_fds[0]);
   vm->open_handles = 2;
   uv_read_start((uv_stream_t *)&vm->err_pipe, on_alloc, on_stderr);
-  if (spec_in->incoming) {
+  vm->qmp_keep = spec_in->qmp_event != NULL;
+  vm->qmp_event = spec_in->qmp_event;
+  if (spec_in->incoming || vm->qmp_keep) {
     /* The QMP connection queues in the listening socket until QEMU's main
      * loop runs; by then the control socket (connected by the caller right
      * after this returns, and accepted in the same loop iteration) is open,
      * so the restored guest finds its host connected. */
     vm->restored = spec_in->restored;
+    vm->restoring = spec_in->incoming != NULL;
     _cleanup_error_ struct stack_error *e = NULL;
-    if (qmp_connect(loop, vm->qmp_path, on_restore_qmp, NULL, vm, &vm->restore_qmp, &e) < 0) {
+    if (qmp_connect(loop, vm->qmp_path, on_qmp_state, on_qmp_event, vm, &vm->qmp, &e) < 0) {
+      vm->qmp = NULL;
       note_error(vm, e->msg);
       kill(vm->pid, SIGKILL);
     }
@@ -547,8 +578,8 @@ void vm_free(struct vm *vm) {
   if (!vm)
     return;
   vm->freeing = true;
-  qmp_close(vm->restore_qmp);
-  vm->restore_qmp = NULL;
+  qmp_close(vm->qmp);
+  vm->qmp = NULL;
   if (vm->control_path)
     unlink(vm->control_path);
   unlink(vm->qmp_path);

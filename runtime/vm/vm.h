@@ -38,7 +38,9 @@
 
 #include "runtime/vm/accel.h"
 
+typedef struct cJSON cJSON;
 struct stack_error;
+struct qmp;
 struct vm;
 
 struct vm_net {
@@ -103,6 +105,13 @@ struct vm_spec {
    * refused (status < 0, then QEMU is killed and the exit callback
    * follows).  May be NULL. */
   void (*restored)(void *data, int status, const char *error);
+  /* QMP for the VM's life: vm_start() keeps one QMP connection open until
+   * QEMU exits and passes its events here (BLOCK_IO_ERROR, STOP, RESUME,
+   * ...) with the exit callback's data; commands go through vm_qmp().  It
+   * costs a socket on each side and ~30 KB of QEMU's memory.  QEMU takes
+   * one QMP client at a time: with this set, nobody else can connect to
+   * vm_qmp_path().  NULL: QMP is only used to restore a template. */
+  void (*qmp_event)(void *data, const char *event, const cJSON *event_data);
 };
 
 #define VM_DEFAULT_MEM_MIB 1024
@@ -136,6 +145,11 @@ const char *vm_stderr(const struct vm *vm);
 const char *vm_console_path(const struct vm *vm);
 const char *vm_qmp_path(const struct vm *vm);
 const char *vm_control_path(const struct vm *vm);
+
+/* The VM's own QMP connection (spec->qmp_event) for commands
+ * (qmp_execute(), ...; they are queued until QMP is ready), or NULL
+ * without one or once it closed (QEMU exited). */
+struct qmp *vm_qmp(const struct vm *vm);
 
 /* Connects to the control socket (see above: succeeds at once, no retry);
  * returns a connected, blocking, close-on-exec fd or -errno. */

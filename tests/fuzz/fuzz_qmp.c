@@ -5,6 +5,7 @@
  * matched against real ones. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -17,7 +18,10 @@ static void on_reply(struct qmp *q, int status, const cJSON *ret, const char *de
 }
 
 static void on_event(struct qmp *q, const char *event, const cJSON *event_data, void *d) {
-  (void)q, (void)event, (void)event_data, (void)d;
+  (void)q, (void)event, (void)d;
+  struct qmp_io_error e;
+  if (qmp_io_error_parse(event_data, &e) == 0 && e.nospace && strcmp(e.action, "stop") == 0)
+    (void)strlen(e.device); /* the fields are strings, never NULL */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

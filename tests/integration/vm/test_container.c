@@ -25,6 +25,7 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
 #include "runtime/vm/kernel.h"
+#include "helper_busybox.h"
 #include "test.h"
 
 #define TIMEOUT_MS 120000
@@ -126,29 +127,6 @@ static void on_timeout(uv_timer_t *t) {
   uv_stop(&s->loop);
 }
 
-static int make_tree(const char *root) {
-  static const char *const applets[] = {"sh", "echo", "cat", "sleep", "id", "ip", "grep", "stty", NULL};
-  _cleanup_free_ char *bin = xasprintf("%s/bin", root);
-  _cleanup_free_ char *etc = xasprintf("%s/etc", root);
-  if (fs_mkdir_p(bin, 0755, NULL) < 0 || fs_mkdir_p(etc, 0755, NULL) < 0)
-    return -1;
-  _cleanup_free_ char *bb = xasprintf("%s/busybox", bin);
-  char *data = NULL;
-  size_t len = 0;
-  if (fs_read_file("/bin/busybox", 0, &data, &len, NULL) < 0)
-    return -1;
-  int r = fs_write_file_atomic(bb, data, len, 0755, NULL);
-  free(data);
-  for (int i = 0; r == 0 && applets[i]; i++) {
-    _cleanup_free_ char *l = xasprintf("%s/%s", bin, applets[i]);
-    r = symlink("busybox", l);
-  }
-  _cleanup_free_ char *pw = xasprintf("%s/passwd", etc);
-  if (r == 0)
-    r = fs_write_file_atomic(pw, "root:x:0:0:root:/root:/bin/sh\n", 30, 0644, NULL);
-  return r;
-}
-
 /* ---- a run to completion, for the network and ulimit checks ---- */
 
 struct simple {
@@ -225,7 +203,7 @@ static void test_network(struct image_handle *img) {
                              .nets = &net, .n_nets = 1, .gateways = gws,
                              .resolv_conf = "nameserver 10.77.0.1\n", .extra_hosts = extra,
                              .rlimits = &rl, .n_rlimits = 1};
-  static const struct container_io io = {s_output, NULL, s_exited};
+  static const struct container_io io = {.output = s_output, .exited = s_exited};
   struct container *c = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   int r = container_start(&loop, img, &o, &io, &s, &c, &err);
@@ -261,7 +239,7 @@ static void test_bad_root(const struct image_handle *img) {
   struct simple s = {.loop = &loop, .code = -1};
   char *cmd[] = {"true", NULL};
   struct container_opts o = {.cmd = cmd, .remove = true, .mem_mib = 256};
-  static const struct container_io io = {s_output, NULL, s_exited};
+  static const struct container_io io = {.output = s_output, .exited = s_exited};
   struct container *c = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   int r = container_start(&loop, &bad, &o, &io, &s, &c, &err);
@@ -294,7 +272,7 @@ int main(void) {
   _cleanup_free_ char *tree = xasprintf("%s/tree", tmpdir);
   setenv("STACK_ROOT", root, 1);
   setenv("STACK_RUN_DIR", run, 1);
-  CHECK_INTEQ(make_tree(tree), 0);
+  CHECK_INTEQ(busybox_tree(tree), 0);
   struct image_handle *img = NULL;
   int r = image_import(root, tree, "ctrtest:latest", NULL, &err);
   CHECK_MSG(r == 0, "%s", err ? err->msg : "");
@@ -313,7 +291,7 @@ int main(void) {
     char *cmd[] = {"sh", "-c", "echo main $FOO; sleep 60", NULL};
     char *env[] = {"FOO=from-run", NULL};
     struct container_opts o = {.cmd = cmd, .env = env, .remove = true, .mem_mib = 256};
-    static const struct container_io io = {on_output, on_started, on_exited};
+    static const struct container_io io = {.output = on_output, .started = on_started, .exited = on_exited};
     r = container_start(&s.loop, img, &o, &io, &s, &s.c, &err);
     CHECK_MSG(r == 0, "%s", err ? err->msg : "");
     if (r == 0)

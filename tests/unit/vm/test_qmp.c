@@ -76,9 +76,47 @@ static void test_garbage(void) {
   qmp_free_unconnected(q);
 }
 
+/* BLOCK_IO_ERROR as QEMU 7.2 sends it when a write hits ENOSPC, and what a
+ * lying QEMU could send instead. */
+static void test_io_error(void) {
+  struct qmp_io_error e;
+  cJSON *d = cJSON_Parse("{\"device\": \"data\", \"node-name\": \"#block312\", "
+                         "\"reason\": \"No space left on device\", \"operation\": \"write\", "
+                         "\"action\": \"stop\", \"nospace\": true}");
+  CHECK_INTEQ(qmp_io_error_parse(d, &e), 0);
+  CHECK_STREQ(e.device, "data");
+  CHECK_STREQ(e.operation, "write");
+  CHECK_STREQ(e.action, "stop");
+  CHECK_STREQ(e.reason, "No space left on device");
+  CHECK(e.nospace);
+  cJSON_Delete(d);
+  /* another error is reported to the guest: no nospace member */
+  d = cJSON_Parse("{\"device\": \"data\", \"operation\": \"read\", \"action\": \"report\", "
+                  "\"reason\": \"Input/output error\"}");
+  CHECK_INTEQ(qmp_io_error_parse(d, &e), 0);
+  CHECK(!e.nospace);
+  CHECK_STREQ(e.action, "report");
+  cJSON_Delete(d);
+  /* wrong types are not believed; no action is not an event we act on */
+  d = cJSON_Parse("{\"device\": 3, \"action\": \"stop\", \"nospace\": \"yes\", \"reason\": []}");
+  CHECK_INTEQ(qmp_io_error_parse(d, &e), 0);
+  CHECK_STREQ(e.device, "");
+  CHECK_STREQ(e.reason, "");
+  CHECK(!e.nospace);
+  cJSON_Delete(d);
+  d = cJSON_Parse("{\"device\": \"data\", \"action\": 1}");
+  CHECK_INTEQ(qmp_io_error_parse(d, &e), -EPROTO);
+  cJSON_Delete(d);
+  d = cJSON_Parse("[]");
+  CHECK_INTEQ(qmp_io_error_parse(d, &e), -EPROTO);
+  cJSON_Delete(d);
+  CHECK_INTEQ(qmp_io_error_parse(NULL, &e), -EPROTO);
+}
+
 int main(void) {
   test_session();
   test_garbage();
+  test_io_error();
   sbuf_free(&log_);
   TEST_DONE();
 }
