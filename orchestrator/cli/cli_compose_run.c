@@ -340,7 +340,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   /* input goes out from other threads while this one reads the replies */
   struct cli_exec_input *in = detach ? NULL : cli_exec_input_start(client, true, tty);
   cJSON *res = NULL;
-  int r = sup_client_resume(client, cli_exec_output_write, NULL, &res, &err);
+  int r = sup_client_resume(client, cli_exec_input_event, in, &res, &err);
   if (in)
     cli_exec_input_stop(in);
   if (r < 0) {

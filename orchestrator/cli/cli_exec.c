@@ -114,7 +114,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv) {
   }
   /* input goes out from other threads while this one reads the replies */
   struct cli_exec_input *in = cli_exec_input_start(client, true, tty);
-  int r = sup_client_resume(client, cli_exec_output_write, NULL, &res, &err);
+  int r = sup_client_resume(client, cli_exec_input_event, in, &res, &err);
   cli_exec_input_stop(in);
   if (r < 0) {
     stack_error_print(err);
