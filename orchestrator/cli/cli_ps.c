@@ -132,7 +132,9 @@ int cli_ps(struct cli_globals *g, int argc, char **argv) {
       continue;
     int health = health_status_parse(str(ct, "health"));
     _cleanup_free_ char *status_text =
-        ps_status_text((enum ctr_status)ctr_status_parse(st), (int)num(ct, "exit_code"),
+        ps_status_text((enum ctr_status)ctr_status_parse(st),
+                       cJSON_GetStringValue(cJSON_GetObjectItem(ct, "pause_reason")),
+                       (int)num(ct, "exit_code"),
                        health < 0 ? HEALTH_NONE : (enum health_status)health,
                        (int64_t)num(ct, "started"), (int64_t)num(ct, "finished"), now);
     _cleanup_free_ char *ago = human_duration(now - (int64_t)num(ct, "created"));

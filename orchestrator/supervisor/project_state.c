@@ -23,6 +23,7 @@ static void container_clear(struct ps_container *c) {
   free(c->image_id);
   free(c->command);
   free(c->disk);
+  free(c->pause_reason);
   for (size_t i = 0; i < c->n_addresses; i++) {
     free(c->addresses[i].network);
     free(c->addresses[i].ip);
@@ -124,6 +125,7 @@ static int read_container(struct reader *rd, const cJSON *o, struct ps_container
       (r = get_str(rd, o, ctx, "command", false, &c->command)) < 0 ||
       (r = get_str(rd, o, ctx, "disk", false, &c->disk)) < 0 ||
       (r = get_str(rd, o, ctx, "status", true, &status)) < 0 ||
+      (r = get_str(rd, o, ctx, "pause_reason", false, &c->pause_reason)) < 0 ||
       (r = get_str(rd, o, ctx, "health", false, &health)) < 0 ||
       (r = get_int(rd, o, ctx, "number", 0, 1e9, &number)) < 0 ||
       (r = get_int(rd, o, ctx, "exit_code", -1, 255, &exit_code)) < 0 ||
@@ -262,6 +264,8 @@ char *project_state_format(const struct project_state *s) {
     add_str(o, "image_id", c->image_id);
     add_str(o, "command", c->command);
     add_str(o, "status", ctr_status_name(c->status));
+    if (c->status == CTR_PAUSED)
+      add_str(o, "pause_reason", c->pause_reason);
     cJSON_AddNumberToObject(o, "exit_code", c->exit_code);
     add_str(o, "health", health_status_name(c->health));
     cJSON_AddNumberToObject(o, "restart_count", c->restart_count);

@@ -36,6 +36,9 @@ struct ps_container {
   char *image_id;    /* its config digest */
   char *command;     /* the command as `ps` shows it, NULL if unknown */
   enum ctr_status status;
+  /* paused by QEMU, not by a user: "disk full" (its disk's file system is
+   * full: it resumes once there is room) or "I/O error"; NULL otherwise */
+  char *pause_reason;
   int exit_code;
   enum health_status health;
   unsigned restart_count;

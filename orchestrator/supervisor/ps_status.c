@@ -5,8 +5,9 @@
 #include "runtime/util/humanize.h"
 #include "runtime/util/xalloc.h"
 
-char *ps_status_text(enum ctr_status status, int exit_code, enum health_status health,
-                     int64_t started_ms, int64_t finished_ms, int64_t now_ms) {
+char *ps_status_text(enum ctr_status status, const char *pause_reason, int exit_code,
+                     enum health_status health, int64_t started_ms, int64_t finished_ms,
+                     int64_t now_ms) {
   int64_t since_start = now_ms > started_ms ? now_ms - started_ms : 0;
   int64_t since_end = now_ms > finished_ms ? now_ms - finished_ms : 0;
   char *d = NULL, *out = NULL;
@@ -14,7 +15,9 @@ char *ps_status_text(enum ctr_status status, int exit_code, enum health_status h
   case CTR_RUNNING:
   case CTR_PAUSED:
     d = human_duration(since_start);
-    if (status == CTR_PAUSED)
+    if (status == CTR_PAUSED && pause_reason && *pause_reason)
+      out = xasprintf("Up %s (Paused: %s)", d, pause_reason);
+    else if (status == CTR_PAUSED)
       out = xasprintf("Up %s (Paused)", d);
     else if (health != HEALTH_NONE)
       out = xasprintf("Up %s (%s)", d, health_status_name(health));

@@ -23,6 +23,7 @@
 #include "runtime/vm/container.h"
 #include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/vm.h"
+#include "pause_text.h"
 #include "service_resources.h"
 #include "sup_ctr_opts.h"
 #include "sup_events.h"
@@ -117,6 +118,8 @@ static void forget_vm(struct ps_container *r) {
   if (r) {
     r->qemu_pid = 0;
     r->qemu_start_time = 0;
+    free(r->pause_reason);
+    r->pause_reason = NULL;
   }
 }
 
@@ -171,6 +174,74 @@ static void on_started(void *data) {
   sup_ctr_mark_started(c->sup, c);
 }
 
+void sup_ctr_mark_vm_state(struct supervisor *s, struct sup_ctr *c,
+                           const struct container_vm_state *st) {
+  struct ps_container *r = record(c);
+  const char *reason = pause_reason(st);
+  _cleanup_free_ char *line = NULL;
+  free(c->vm_message);
+  c->vm_message = NULL;
+  if (st->paused) {
+    c->vm_message = pause_message(st, c->service);
+    if (reason) { /* QEMU's doing, not a user's: the log says why and what to do */
+      line = xstrdup(c->vm_message);
+      free(c->pause_fs);
+      c->pause_fs = st->fs ? xstrdup(st->fs) : NULL;
+    }
+    if (r && (r->status == CTR_RUNNING || r->status == CTR_PAUSED)) {
+      r->status = CTR_PAUSED;
+      free(r->pause_reason);
+      r->pause_reason = reason ? xstrdup(reason) : NULL;
+    }
+  } else {
+    if (!st->by_request && c->pause_fs) /* the runner's: space came back */
+      line = pause_resumed_message(c->pause_fs);
+    free(c->pause_fs);
+    c->pause_fs = NULL;
+    if (r && r->status == CTR_PAUSED)
+      r->status = CTR_RUNNING;
+    if (r) {
+      free(r->pause_reason);
+      r->pause_reason = NULL;
+    }
+  }
+  if (line) {
+    fprintf(stderr, "stack supervisor: container %s: %s\n", c->name, line);
+    _cleanup_free_ char *msg = xasprintf("stack: %s", line);
+    sup_log_line(s, &c->log, 2, msg, strlen(msg));
+  }
+  if (r) {
+    cJSON *ev = sup_container_event(s, r, st->paused ? "pause" : "unpause");
+    cJSON *attrs = cJSON_GetObjectItem(ev, "attributes");
+    if (reason) {
+      cJSON_AddStringToObject(attrs, "reason", reason);
+      cJSON_AddStringToObject(attrs, "disk", st->disk);
+      if (st->fs)
+        cJSON_AddStringToObject(attrs, "filesystem", st->fs);
+    }
+    sup_emit(s, ev);
+  }
+  changed(c, NULL, st->paused ? SUP_CHANGE_PAUSED : SUP_CHANGE_RESUMED, -1);
+}
+
+cJSON *sup_ctr_vm_event(const struct sup_ctr *c, bool paused) {
+  cJSON *ev = cJSON_CreateObject();
+  cJSON_AddStringToObject(ev, "type", "vm");
+  cJSON_AddBoolToObject(ev, "paused", paused);
+  _cleanup_free_ char *resumed = paused ? NULL : pause_resumed_message(NULL);
+  _cleanup_free_ char *msg = xasprintf("container %s: %s", c->name,
+                                       paused && c->vm_message ? c->vm_message
+                                       : paused                ? "the VM is paused"
+                                                               : resumed);
+  cJSON_AddStringToObject(ev, "message", msg);
+  return ev;
+}
+
+static void on_vm_state(void *data, const struct container_vm_state *st) {
+  struct sup_ctr *c = data;
+  sup_ctr_mark_vm_state(c->sup, c, st);
+}
+
 static void after_exit(uv_timer_t *t);
 
 static void on_exited(void *data, const struct container_status *st) {
@@ -188,6 +259,10 @@ static void on_exited(void *data, const struct container_status *st) {
   }
   c->exit_code = st->exit_code;
   c->crashed = st->error != NULL && c->ran;
+  free(c->vm_message);
+  c->vm_message = NULL;
+  free(c->pause_fs);
+  c->pause_fs = NULL;
   struct ps_container *r = record(c);
   if (r) {
     r->status = CTR_EXITED;
@@ -339,7 +414,8 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     if ((ret = prepare_layer(s, c->name, &layer, err)) < 0)
       goto failed;
     o->data_disk = layer;
-    static const struct container_io io = {.output = on_output, .started = on_started, .exited = on_exited};
+    static const struct container_io io = {
+        .output = on_output, .started = on_started, .exited = on_exited, .vm_state = on_vm_state};
     if ((ret = sup_ctr_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;
@@ -544,6 +620,8 @@ static void on_ctr_timer_closed(uv_handle_t *h) {
   free(c->name);
   free(c->service);
   free(c->error);
+  free(c->vm_message);
+  free(c->pause_fs);
   free(c);
 }
 

@@ -20,6 +20,7 @@
 #include "sup_loop.h"
 
 struct container;
+struct container_vm_state;
 struct image_config;
 struct image_handle;
 struct stack_error;
@@ -54,6 +55,10 @@ struct sup_ctr {
   struct sup_probe *probe; /* the running probe, or NULL */
   int open_handles;        /* timers not yet closed */
   uv_poll_t *adopted;      /* a VM found running by this supervisor (pidfd), or NULL */
+  /* while its VM is paused: what its waiting clients are told
+   * (pause_text.h); NULL while it runs */
+  char *vm_message;
+  char *pause_fs; /* the file system a QEMU pause waited for, for the resume's line */
   struct sup_ctr *next;
 };
 
@@ -96,6 +101,17 @@ int sup_ctr_health_configure(struct supervisor *s, struct sup_ctr *c, struct sta
 void sup_ctr_mark_started(struct supervisor *s, struct sup_ctr *c);
 /* ... and ended (last output logged, timers stopped, ENDED announced). */
 void sup_ctr_mark_ended(struct supervisor *s, struct sup_ctr *c);
+/* ... and its VM was paused or resumed (the runner's vm_state): recorded
+ * with the reason `ps` shows, a "pause"/"unpause" event (with the reason),
+ * a line in its log when QEMU paused it on a failed write or the runner
+ * resumed it, PAUSED/RESUMED announced.  The table's own runners report
+ * here by themselves. */
+void sup_ctr_mark_vm_state(struct supervisor *s, struct sup_ctr *c,
+                           const struct container_vm_state *st);
+/* The "vm" event for the clients of c's exec sessions and one-off run
+ * after its VM was paused (c->vm_message says why) or resumed: type "vm",
+ * paused, message.  Newly allocated. */
+cJSON *sup_ctr_vm_event(const struct sup_ctr *c, bool paused);
 /* Frees every runtime (the supervisor ends). */
 void sup_ctrs_free(struct supervisor *s);
 

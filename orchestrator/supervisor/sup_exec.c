@@ -69,6 +69,15 @@ static void on_exited(void *data, const struct container_status *st) {
   free(e);
 }
 
+void sup_exec_on_change(struct supervisor *s, const struct sup_change *ch) {
+  if ((ch->kind != SUP_CHANGE_PAUSED && ch->kind != SUP_CHANGE_RESUMED) || ch->ctr == NULL)
+    return;
+  for (struct sup_exec *e = s->execs; e; e = e->next)
+    if (e->conn && ch->ctr->rt == e->rt && strcmp(e->ctr_name, ch->name) == 0)
+      sup_conn_send(e->conn, sup_format_event(e->id, sup_ctr_vm_event(
+                                                        ch->ctr, ch->kind == SUP_CHANGE_PAUSED)));
+}
+
 void sup_exec_conn_gone(struct supervisor *s, struct sup_conn *conn) {
   for (struct sup_exec *e = s->execs; e; e = e->next)
     if (e->conn == conn) {

@@ -38,6 +38,8 @@ static cJSON *container_json(const struct ps_container *c) {
   if (c->command)
     cJSON_AddStringToObject(o, "command", c->command);
   cJSON_AddStringToObject(o, "status", ctr_status_name(c->status));
+  if (c->status == CTR_PAUSED && c->pause_reason)
+    cJSON_AddStringToObject(o, "pause_reason", c->pause_reason);
   cJSON_AddNumberToObject(o, "exit_code", c->exit_code);
   cJSON_AddStringToObject(o, "health", health_status_name(c->health));
   cJSON_AddNumberToObject(o, "restart_count", c->restart_count);

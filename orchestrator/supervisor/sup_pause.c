@@ -1,5 +1,7 @@
-/* One short QMP connection per container and request: a paused container
- * is rare, a connection per running VM would cost a socket each. */
+/* Through each runner's QMP connection (container_pause(),
+ * container_resume()); the runner reports the change itself (its
+ * vm_state callback, sup_ctr_mark_vm_state()), so a request here only
+ * gathers the answers. */
 #include "sup_pause.h"
 
 #include <cjson/cJSON.h>
@@ -12,16 +14,14 @@
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/container.h"
-#include "runtime/vm/qmp.h"
 #include "sup_conn.h"
 #include "sup_ctrs.h"
-#include "sup_events.h"
 #include "sup_select.h"
 
 /* One request: answered when every container's QMP command is done. */
 struct sup_pause_op {
   struct supervisor *sup;
-  struct sup_conn *conn; /* NULL: nobody waits (a resume before a stop, or the client went) */
+  struct sup_conn *conn; /* NULL: the client went */
   cJSON *id;
   bool pause;
   int pending;
@@ -33,7 +33,6 @@ struct sup_pause_op {
 struct pause_one {
   struct sup_pause_op *op;
   char *name;
-  struct qmp *q;
 };
 
 static void op_finish(struct sup_pause_op *op) {
@@ -59,57 +58,30 @@ static void op_finish(struct sup_pause_op *op) {
   free(op);
 }
 
-/* The QMP command of one container ended (status 0: done). */
-static void one_done(struct pause_one *one, int status, const char *why) {
+/* QEMU answered for one container (status 0: done). */
+static void one_done(void *data, int status, const char *why) {
+  struct pause_one *one = data;
   struct sup_pause_op *op = one->op;
-  struct supervisor *s = op->sup;
-  qmp_close(one->q);
-  struct ps_container *r = project_state_find(s->state, one->name);
-  struct sup_ctr *c = sup_ctr_find(s, one->name);
-  if (status == 0 && r && c && c->rt) {
-    r->status = op->pause ? CTR_PAUSED : CTR_RUNNING;
-    sup_emit(s, sup_container_event(s, r, op->pause ? "pause" : "unpause"));
+  if (status == 0)
     cJSON_AddItemToArray(op->done, cJSON_CreateString(one->name));
-    sup_save(s, NULL);
-    sup_ctrs_announce(s, c, op->pause ? SUP_CHANGE_PAUSED : SUP_CHANGE_RESUMED, -1);
-  } else if (op->error == NULL) {
+  else if (op->error == NULL)
     op->error = xasprintf("%s container %s: %s", op->pause ? "pausing" : "unpausing", one->name,
-                          status == 0 ? "it stopped meanwhile" : why ? why : strerror(-status));
-  }
+                          why ? why : strerror(-status));
   free(one->name);
   free(one);
   if (--op->pending == 0)
     op_finish(op);
 }
 
-static void on_reply(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
-                     void *data) {
-  (void)q, (void)ret;
-  one_done(data, status, error_desc);
-}
-
-static void on_state(struct qmp *q, int status, void *data) {
-  struct pause_one *one = data;
-  _cleanup_error_ struct stack_error *err = NULL;
-  if (status < 0) {
-    /* failed before the command was queued (pending ones were failed first) */
-    one_done(one, status, "cannot reach the VM's QMP socket");
-    return;
-  }
-  int r = one->op->pause ? qmp_stop(q, on_reply, one, &err) : qmp_cont(q, on_reply, one, &err);
-  if (r < 0)
-    one_done(one, r, err ? err->msg : NULL);
-}
-
 /* Starts the QMP command for one container; 0 or -errno. */
 static int one_start(struct sup_pause_op *op, struct sup_ctr *c, struct stack_error **err) {
-  const char *path = container_qmp_path(c->rt);
-  if (path == NULL)
+  if (c->rt == NULL)
     return stack_error_set(err, -ESRCH, "container %s has no VM", c->name);
   struct pause_one *one = xcalloc(1, sizeof(*one));
   one->op = op;
   one->name = xstrdup(c->name);
-  int r = qmp_connect(&op->sup->loop, path, on_state, NULL, one, &one->q, err);
+  int r = op->pause ? container_pause(c->rt, one_done, one, err)
+                    : container_resume(c->rt, false, one_done, one, err);
   if (r < 0) {
     free(one->name);
     free(one);
@@ -148,7 +120,7 @@ int sup_pause(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
     if (!sel[i] || ct->status != from)
       continue;
     struct sup_ctr *c = sup_ctr_find(s, ct->name);
-    if (c == NULL || c->rt == NULL || container_qmp_path(c->rt) == NULL)
+    if (c == NULL || c->rt == NULL)
       return stack_error_set(err, -EPERM,
                              "container %s runs in a VM started by an earlier supervisor: "
                              "it cannot be %s (restart it with stack restart %s)",
@@ -172,12 +144,11 @@ void sup_pause_resume_quiet(struct supervisor *s, struct sup_ctr *c) {
   struct ps_container *r = project_state_find(s->state, c->name);
   if (r == NULL || r->status != CTR_PAUSED || c->rt == NULL)
     return;
-  struct sup_pause_op *op = op_new(s, NULL, NULL, false);
+  /* forced: also on a full disk (the guest may end without writing; it
+   * pauses again at its next write, and the stop's SIGKILL ends it) */
   _cleanup_error_ struct stack_error *e = NULL;
-  if (one_start(op, c, &e) < 0)
+  if (container_resume(c->rt, true, NULL, NULL, &e) < 0)
     fprintf(stderr, "stack supervisor: unpausing %s: %s\n", c->name, e->msg);
-  if (--op->pending == 0)
-    op_finish(op);
 }
 
 void sup_pause_conn_gone(struct supervisor *s, struct sup_conn *conn) {

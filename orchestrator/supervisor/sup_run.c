@@ -311,6 +311,18 @@ static void on_started(void *data) {
     sup_ctr_mark_started(s, c);
 }
 
+/* recorded by the table; its client is told (it may give up waiting) */
+static void on_vm_state(void *data, const struct container_vm_state *st) {
+  struct sup_run *run = data;
+  struct sup_ctr *c = sup_ctr_find(run->sup, run->name);
+  if (c == NULL)
+    return;
+  sup_ctr_mark_vm_state(run->sup, c, st);
+  struct sup_conn *conn = run->detach ? NULL : conn_live(run);
+  if (conn)
+    sup_conn_send(conn, sup_format_event(run->id, sup_ctr_vm_event(c, st->paused)));
+}
+
 static void run_tick(uv_timer_t *t);
 
 static void on_exited(void *data, const struct container_status *st) {
@@ -404,7 +416,8 @@ static int run_start(struct sup_run *run, const struct compose_service *svc,
     sup_net_detach(s, run->name);
     return r;
   }
-  static const struct container_io io = {.output = on_output, .started = on_started, .exited = on_exited};
+  static const struct container_io io = {
+      .output = on_output, .started = on_started, .exited = on_exited, .vm_state = on_vm_state};
   c->ran = false;
   c->start_failed = false;
   c->started_at = uv_now(&s->loop);

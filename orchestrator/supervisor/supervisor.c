@@ -148,6 +148,7 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   sup_ctrs_subscribe(s, sup_health_on_change);
   sup_ctrs_subscribe(s, sup_logs_on_change);
   sup_ctrs_subscribe(s, sup_run_on_change);
+  sup_ctrs_subscribe(s, sup_exec_on_change);
   sup_ctrs_subscribe(s, sup_jobs_on_change);
   /* what waits for a connection goes with it */
   sup_conn_on_gone(s, sup_jobs_conn_gone);

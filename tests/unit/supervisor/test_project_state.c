@@ -40,6 +40,9 @@ static void test_roundtrip(const char *dir) {
   c->status = CTR_EXITED;
   c->exit_code = 3;
   c->user_stopped = true;
+  c = project_state_add(s, "demo-cache-1", "cache", 1);
+  c->status = CTR_PAUSED;
+  c->pause_reason = xstrdup("disk full");
   char id0[65];
   memcpy(id0, s->containers[0].id, 65);
   CHECK(strcmp(s->containers[0].id, s->containers[1].id) != 0);
@@ -50,7 +53,11 @@ static void test_roundtrip(const char *dir) {
 
   s = NULL;
   CHECK_INTEQ(project_state_load(path, "demo", &s, &err), 0);
-  CHECK_INTEQ(s->n_containers, 2);
+  CHECK_INTEQ(s->n_containers, 3);
+  c = project_state_find(s, "demo-cache-1");
+  CHECK(c && c->status == CTR_PAUSED);
+  CHECK_STREQ(c ? c->pause_reason : NULL, "disk full");
+  CHECK(project_state_remove(s, "demo-cache-1"));
   CHECK_STREQ(s->working_dir, "/src/demo");
   CHECK_STREQ(s->config_files[0], "/src/demo/compose.yaml");
   c = project_state_find(s, "demo-web-1");
