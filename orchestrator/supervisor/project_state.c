@@ -310,7 +310,11 @@ int project_state_load(const char *path, const char *project, struct project_sta
 
 int project_state_save(const struct project_state *s, const char *path, struct stack_error **err) {
   _cleanup_free_ char *text = project_state_format(s);
-  return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+  int r = fs_write_file_atomic(path, text, strlen(text), 0600, err);
+  if (r < 0)
+    stack_error_prefix(err, "cannot save the project state (%s keeps its previous content)",
+                       path);
+  return r;
 }
 
 /* --- editing ------------------------------------------------------------ */

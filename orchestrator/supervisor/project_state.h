@@ -75,7 +75,9 @@ char *project_state_format(const struct project_state *s);
 /* Loads path; a missing file gives an empty state for `project`. */
 int project_state_load(const char *path, const char *project, struct project_state **out,
                        struct stack_error **err);
-/* Writes path atomically (temp file, fsync, rename). */
+/* Writes path atomically (temp file, fsync, rename): when that fails (a
+ * full file system: -ENOSPC), path keeps its previous content and the
+ * error says so. */
 int project_state_save(const struct project_state *s, const char *path, struct stack_error **err);
 
 /* The container named name, or NULL. */

@@ -19,7 +19,9 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/util/fs_space.h"
 #include "sup_conn.h"
+#include "sup_events.h"
 
 #define LOG_MAX_BYTES (10u << 20)
 #define LOG_MAX_LINE 65536 /* longer lines are cut: a log is not a data channel */
@@ -44,15 +46,32 @@ void sup_log_init(struct sup_log *l, const char *name, const char *service) {
   *l = (struct sup_log){.name = name, .service = service, .fd = -1};
 }
 
+static void unlist(struct sup_log *l) {
+  if (l->sup == NULL)
+    return;
+  for (struct sup_log **pp = &l->sup->logs_failing; *pp; pp = &(*pp)->next_failing)
+    if (*pp == l) {
+      *pp = l->next_failing;
+      break;
+    }
+  l->sup = NULL;
+  l->next_failing = NULL;
+}
+
 void sup_log_clear(struct sup_log *l) {
+  unlist(l);
   for (int i = 0; i < 3; i++)
     sbuf_free(&l->line[i]);
   if (l->fd >= 0)
     close(l->fd);
   l->fd = -1;
+  log_hold_clear(&l->hold);
+  free(l->fs);
+  l->fs = NULL;
 }
 
-static void log_open(struct supervisor *s, struct sup_log *l) {
+/* Opens (or rotates) the file: its fd, or -errno. */
+static int log_open(struct supervisor *s, struct sup_log *l) {
   if (l->bytes >= LOG_MAX_BYTES) {
     _cleanup_free_ char *path = log_path(s, l->name, false);
     _cleanup_free_ char *old = log_path(s, l->name, true);
@@ -62,10 +81,122 @@ static void log_open(struct supervisor *s, struct sup_log *l) {
       rename(path, old);
   }
   if (l->fd >= 0)
-    return;
-  l->fd = log_open_file(s, l->name, false, O_WRONLY | O_CREAT | O_APPEND);
+    return l->fd;
+  int fd = log_open_file(s, l->name, false, O_WRONLY | O_CREAT | O_APPEND);
+  if (fd < 0)
+    return fd;
+  l->fd = fd;
   struct stat st;
-  l->bytes = l->fd >= 0 && fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+  l->bytes = fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+  return l->fd;
+}
+
+/* The line that replaces those that did not fit in memory. */
+static char *lost_line(void *ctx, uint64_t lost, int error) {
+  struct sup_log *l = ctx;
+  if (error == ENOSPC || error == EDQUOT)
+    return xasprintf("%lld e stack: %llu log lines lost: %s on %s\n", (long long)sup_wall_ms(),
+                     (unsigned long long)lost,
+                     error == ENOSPC ? "no space left" : "disk quota exceeded",
+                     l->fs ? l->fs : "the log's file system");
+  return xasprintf("%lld e stack: %llu log lines lost: the log file could not be written (%s)\n",
+                   (long long)sup_wall_ms(), (unsigned long long)lost, strerror(error));
+}
+
+static void on_log_retry(uv_timer_t *t);
+
+/* A container event about its log (log-error, log-resumed). */
+static void log_event_emit(struct supervisor *s, struct sup_log *l, const char *action,
+                           const char *error, uint64_t lost) {
+  struct ps_container *r = project_state_find(s->state, l->name);
+  if (r == NULL)
+    return;
+  cJSON *ev = sup_container_event(s, r, action);
+  cJSON *attrs = cJSON_GetObjectItem(ev, "attributes");
+  _cleanup_free_ char *path = log_path(s, l->name, false);
+  if (path)
+    cJSON_AddStringToObject(attrs, "file", path);
+  if (error)
+    cJSON_AddStringToObject(attrs, "error", error);
+  if (l->fs)
+    cJSON_AddStringToObject(attrs, "filesystem", l->fs);
+  if (!error) {
+    char n[32];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)lost);
+    cJSON_AddStringToObject(attrs, "lost", n);
+  }
+  sup_emit(s, ev);
+}
+
+/* Writes text (whole lines, or nothing to retry) and says once when the
+ * file cannot be written, and again when it can. */
+static void log_write(struct supervisor *s, struct sup_log *l, const char *text, size_t len) {
+  int fd = log_open(s, l);
+  uint64_t lost = l->hold.lost;
+  switch (log_hold_write(&l->hold, fd, &l->bytes, text, len, lost_line, l)) {
+  case LOG_HOLD_OK:
+  case LOG_HOLD_FAILING:
+    return;
+  case LOG_HOLD_FAILED: {
+    _cleanup_free_ char *path = log_path(s, l->name, false);
+    free(l->fs);
+    l->fs = path ? fs_mount_point(path) : NULL;
+    const char *why = strerror(l->hold.error);
+    fprintf(stderr,
+            "stack supervisor: container %s: cannot write its log %s: %s; its lines wait in "
+            "memory (up to %u KiB, those beyond are counted) and are written once it can be "
+            "(free space on %s)\n",
+            l->name, path ? path : "", why, LOG_HOLD_MAX >> 10, l->fs ? l->fs : "its file system");
+    log_event_emit(s, l, "log-error", why, 0);
+    if (l->sup == NULL) {
+      l->sup = s;
+      l->next_failing = s->logs_failing;
+      s->logs_failing = l;
+    }
+    if (s->log_retry == NULL) {
+      s->log_retry = xcalloc(1, sizeof *s->log_retry);
+      uv_timer_init(&s->loop, s->log_retry);
+      s->log_retry->data = s;
+    }
+    if (!uv_is_active((uv_handle_t *)s->log_retry))
+      uv_timer_start(s->log_retry, on_log_retry, SUP_LOG_RETRY_MS, SUP_LOG_RETRY_MS);
+    return;
+  }
+  case LOG_HOLD_RECOVERED:
+    fprintf(stderr, "stack supervisor: container %s: its log is written again (%llu lines lost)\n",
+            l->name, (unsigned long long)lost);
+    log_event_emit(s, l, "log-resumed", NULL, lost);
+    unlist(l);
+    return;
+  }
+}
+
+static void on_log_retry(uv_timer_t *t) {
+  struct supervisor *s = t->data;
+  for (struct sup_log *l = s->logs_failing, *next; l; l = next) {
+    next = l->next_failing;
+    log_write(s, l, "", 0);
+  }
+  if (s->logs_failing == NULL)
+    uv_timer_stop(t);
+}
+
+static void on_retry_closed(uv_handle_t *h) { free(h); }
+
+void sup_logs_shutdown(struct supervisor *s) {
+  for (struct sup_log *l = s->logs_failing, *next; l; l = next) {
+    next = l->next_failing;
+    log_write(s, l, "", 0);
+  }
+  for (struct sup_log *l = s->logs_failing; l; l = l->next_failing)
+    fprintf(stderr, "stack supervisor: container %s: %llu log lines lost: its log could not be "
+            "written (%s)\n",
+            l->name, (unsigned long long)log_hold_waiting_lines(&l->hold),
+            strerror(l->hold.error));
+  if (s->log_retry) {
+    uv_close((uv_handle_t *)s->log_retry, on_retry_closed);
+    s->log_retry = NULL;
+  }
 }
 
 static bool follows(const struct sup_conn *conn, const char *service) {
@@ -96,15 +227,11 @@ void sup_log_line(struct supervisor *s, struct sup_log *l, int fd, const char *l
   if (len > LOG_MAX_LINE)
     len = LOG_MAX_LINE;
   int64_t now = sup_wall_ms();
-  log_open(s, l);
-  if (l->fd >= 0) {
-    char head[40];
-    int n = snprintf(head, sizeof(head), "%lld %c ", (long long)now, fd == 2 ? 'e' : 'o');
-    struct iovec iov[3] = {{head, (size_t)n}, {(void *)line, len}, {"\n", 1}};
-    ssize_t w = writev(l->fd, iov, 3);
-    if (w > 0)
-      l->bytes += (uint64_t)w;
-  }
+  _cleanup_sbuf_ struct sbuf text = SBUF_INIT;
+  sbuf_printf(&text, "%lld %c ", (long long)now, fd == 2 ? 'e' : 'o');
+  sbuf_append(&text, line, len);
+  sbuf_putc(&text, '\n');
+  log_write(s, l, text.data, text.len);
   for (struct sup_conn *conn = s->conns; conn; conn = conn->next)
     if (follows(conn, l->service))
       sup_conn_send(conn, sup_format_event(conn->logs_id,

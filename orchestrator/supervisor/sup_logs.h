@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log_hold.h"
 #include "runtime/util/sbuf.h"
 #include "sup_change.h"
 #include "sup_loop.h"
@@ -23,7 +24,16 @@ struct sup_log {
   struct sbuf line[3];        /* partial output lines, by fd */
   int fd;                     /* its log file, -1 until the first line */
   uint64_t bytes;
+  /* Lines that could not be written (a full file system): they wait,
+   * retried every SUP_LOG_RETRY_MS, and the file gets "stack: N log lines
+   * lost: ..." for those that did not fit (log_hold.h). */
+  struct log_hold hold;
+  char *fs;                   /* where space ran out, for the messages */
+  struct supervisor *sup;     /* set while it waits in sup->logs_failing */
+  struct sup_log *next_failing;
 };
+
+#define SUP_LOG_RETRY_MS 2000
 
 void sup_log_init(struct sup_log *l, const char *name, const char *service);
 void sup_log_clear(struct sup_log *l);
@@ -36,6 +46,9 @@ void sup_log_bytes(struct supervisor *s, struct sup_log *l, int fd, const uint8_
 /* Logs what l->line holds once its process ended (a last line without
  * its newline). */
 void sup_log_flush(struct supervisor *s, struct sup_log *l);
+/* The supervisor ends: a last try to write what waits, then what is lost
+ * is said in its own log. */
+void sup_logs_shutdown(struct supervisor *s);
 /* Deletes a container's log files (it was removed or recreated). */
 void sup_logs_remove(struct supervisor *s, const char *name);
 

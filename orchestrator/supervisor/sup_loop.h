@@ -28,6 +28,7 @@ struct sup_run;
 struct sup_net;
 struct sup_pause_op;
 struct sup_change_item;
+struct sup_log;
 
 /* An image a container of this supervisor uses, by reference. */
 struct sup_image {
@@ -67,10 +68,20 @@ struct supervisor {
   struct sup_run *runs; /* sup_run.c: one-off containers (`stack run SERVICE`) */
   struct sup_net *net; /* sup_net.c: the project's networks, or NULL */
   struct sup_pause_op *pauses; /* sup_pause.c: QMP stop/cont under way */
+  struct sup_log *logs_failing; /* sup_logs.c: logs whose lines wait for room */
+  uv_timer_t *log_retry;        /* sup_logs.c: retries them, NULL until needed */
+  bool save_failing;            /* the state file could not be written */
+  uv_timer_t *save_retry;       /* sup_save() again, NULL until needed */
 };
 
-/* Writes the state file; failures are logged, the state in memory stays. */
+/* Writes the state file, atomically: a write that fails (a full file
+ * system) leaves the previous file as it was.  The failure is said once in
+ * the supervisor's log; the state in memory stays and is saved again every
+ * SUP_SAVE_RETRY_MS (and at every change) until it works. */
 int sup_save(struct supervisor *s, struct stack_error **err);
+#define SUP_SAVE_RETRY_MS 2000
+/* The supervisor ends: no more retries (after its last sup_save()). */
+void sup_save_shutdown(struct supervisor *s);
 /* Milliseconds since the epoch (the times the state records). */
 int64_t sup_wall_ms(void);
 

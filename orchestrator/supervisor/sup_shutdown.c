@@ -7,6 +7,7 @@
 #include "runtime/vm/template.h"
 #include "sup_conn.h"
 #include "sup_ctrs.h"
+#include "sup_logs.h"
 #include "sup_net.h"
 #include "sup_project.h"
 
@@ -23,6 +24,7 @@ void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line)
   s->stopping = true;
   unlink(s->paths.socket);
   sup_ctrs_free(s);
+  sup_logs_shutdown(s); /* what the containers said last, if it can be written now */
   sup_project_free(s);
   template_cache_free(s->templates); /* a template VM being built is killed */
   s->templates = NULL;
@@ -30,6 +32,7 @@ void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line)
   s->boots = NULL;
   sup_net_down(s);
   sup_save(s, NULL);
+  sup_save_shutdown(s);
   /* A project with no container left is gone: `ps` and `ls` must not find
    * it, nor start a supervisor for it, and nothing of it stays on disk.
    * Done before the answer, so that `down` returns once it is so. */

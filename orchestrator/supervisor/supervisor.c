@@ -132,13 +132,16 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
     return r;
   /* VMs that died while no supervisor watched are accounted for before
    * anyone can ask. */
-  if (project_state_reconcile(s->state, sup_wall_ms(), pid_alive, NULL) > 0 &&
-      (r = sup_save(s, err)) < 0)
-    return r;
+  /* a state that cannot be saved now (a full disk) is saved once the
+   * loop runs, below */
+  if (project_state_reconcile(s->state, sup_wall_ms(), pid_alive, NULL) > 0)
+    sup_save(s, NULL);
 
   if ((r = uv_loop_init(&s->loop)) < 0)
     return stack_error_set(err, r, "cannot start the event loop: %s", uv_strerror(r));
   s->loop_inited = true;
+  if (s->save_failing)
+    sup_save(s, NULL); /* retried from now on */
   s->templates = template_cache_new(&s->loop);
   const char *slots = getenv("STACK_BOOT_SLOTS");
   s->boots = boot_queue_new(&s->loop, slots ? (unsigned)strtoul(slots, NULL, 10) : 0);
