@@ -20,8 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "helper_busybox.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
@@ -69,17 +67,7 @@ static void fail_now(const char *why) {
   uv_stop(&S->loop);
 }
 
-static int qemu_pid(struct container *c) {
-  _cleanup_free_ char *path = fs_path_join(container_state_dir(c), "container.json");
-  _cleanup_free_ char *text = NULL;
-  if (fs_read_file(path, 1 << 20, &text, NULL, NULL) < 0)
-    return -1;
-  cJSON *j = cJSON_Parse(text);
-  const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "qemu_pid");
-  int pid = cJSON_IsNumber(p) ? (int)p->valuedouble : -1;
-  cJSON_Delete(j);
-  return pid;
-}
+static int qemu_pid(struct container *c) { return container_qemu_pid(c); }
 
 static void x_output(void *d, int fd, const uint8_t *p, size_t n) {
   (void)d, (void)fd;
