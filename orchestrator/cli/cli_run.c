@@ -74,7 +74,17 @@ struct run_state {
   bool done;
   int exit_code;
   char *error;
+  /* signals asking to end (SIGTERM, SIGHUP, SIGQUIT) are forwarded; a
+   * second one, GIVE_UP_AFTER_MS after the first, or one while the VM is
+   * paused (it cannot act on it), and the VM is stopped here */
+  int ends;
+  uv_timer_t give_up;
+  bool give_up_inited;
+  bool paused;
+  bool gave_up;
 };
+
+#define GIVE_UP_AFTER_MS 10000
 
 static void push(char ***v, size_t *n, const char *s) {
   *v = xrealloc(*v, (*n + 2) * sizeof **v);
@@ -234,9 +244,70 @@ static void on_stdin(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   free(buf->base);
 }
 
+static const char *sig_name(int sig) {
+  const char *n = sigabbrev_np(sig);
+  return n ? n : "a signal";
+}
+
+/* Stops waiting for the process: the VM goes with us (container_free()). */
+static void give_up(struct run_state *rs, int signum, const char *why) {
+  if (rs->gave_up || rs->done)
+    return;
+  rs->gave_up = true;
+  if (rs->raw)
+    uv_tty_reset_mode();
+  fprintf(stderr, "%sstack: %s: stopping the container's VM\n", rs->raw ? "\r\n" : "", why);
+  rs->exit_code = 128 + signum;
+  uv_stop(&rs->loop);
+}
+
+static void on_give_up_timer(uv_timer_t *t) {
+  struct run_state *rs = t->data;
+  char why[128];
+  snprintf(why, sizeof why, "the process did not end within %d s of SIG%s",
+           GIVE_UP_AFTER_MS / 1000, sig_name(rs->ends));
+  give_up(rs, rs->ends, why);
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
   struct run_state *rs = h->data;
   container_signal(rs->c, signum);
+  bool ends = signum == SIGTERM || signum == SIGHUP || signum == SIGQUIT;
+  char why[256];
+  if (rs->paused && (ends || signum == SIGINT)) {
+    snprintf(why, sizeof why, "SIG%s, and the VM is paused (it cannot act on it)",
+             sig_name(signum));
+    give_up(rs, signum, why);
+  } else if (ends && rs->ends) {
+    snprintf(why, sizeof why, "SIG%s again", sig_name(signum));
+    give_up(rs, signum, why);
+  } else if (ends) {
+    rs->ends = signum;
+    if (!rs->give_up_inited) {
+      uv_timer_init(&rs->loop, &rs->give_up);
+      rs->give_up.data = rs;
+      rs->give_up_inited = true;
+    }
+    uv_timer_start(&rs->give_up, on_give_up_timer, GIVE_UP_AFTER_MS, 0);
+  }
+}
+
+/* A VM that QEMU paused on a full disk is said, and so is its resume; a
+ * signal then ends the run (on_signal()). */
+static void on_vm_state(void *data, const struct container_vm_state *st) {
+  struct run_state *rs = data;
+  rs->paused = st->paused;
+  const char *nl = rs->raw ? "\r\n" : "";
+  if (st->paused && st->nospace)
+    fprintf(stderr,
+            "%sstack: the VM is paused: its disk %s is full (%s); free space on %s: it resumes "
+            "by itself once there is room (a signal stops it)\n",
+            nl, st->disk, st->reason, st->fs ? st->fs : st->disk);
+  else if (st->paused && st->disk)
+    fprintf(stderr, "%sstack: the VM is paused: a write to its disk %s failed (%s)\n", nl,
+            st->disk, st->reason);
+  else if (!st->paused && !st->by_request)
+    fprintf(stderr, "%sstack: the VM resumed\n", nl);
 }
 
 static void on_winch(uv_signal_t *h, int signum) {
@@ -490,7 +561,8 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   } else {
     out_tty = false;
   }
-  static const struct container_io io = {.output = on_output, .exited = on_exited};
+  static const struct container_io io = {
+      .output = on_output, .exited = on_exited, .vm_state = on_vm_state};
   co.templates = template_cache_new(&rs.loop);
   int r = container_start(&rs.loop, img, &co, &io, &rs, &rs.c, &err);
   if (r < 0) {
@@ -529,6 +601,8 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   template_cache_free(co.templates);
   for (int i = 0; i < rs.nsigs; i++)
     uv_close((uv_handle_t *)&rs.sigs[i], close_cb);
+  if (rs.give_up_inited)
+    uv_close((uv_handle_t *)&rs.give_up, close_cb);
   if (rs.have_winch)
     uv_close((uv_handle_t *)&rs.winch, close_cb);
   if (uv_is_active((uv_handle_t *)&rs.tty_in) || rs.tty_in.type == UV_TTY)

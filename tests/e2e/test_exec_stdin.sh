@@ -3,7 +3,9 @@
 # binary, EOF included) and the command's exit code; a pty by default when
 # stdin is a terminal (driven through util-linux script), with typed input
 # reaching it, its size and resizes; none when stdin is not a terminal;
-# Ctrl-C forwarded; a dead client's session gets EOF.
+# Ctrl-C forwarded; a dead client's session gets EOF; a command that
+# ignores SIGTERM does not hold `stack exec` (given up 10 s after
+# a SIGTERM, at once on a second one).
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 command -v script >/dev/null || { echo "SKIP: no script(1) (util-linux)"; exit 77; }
@@ -80,4 +82,36 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 wait_for eval '[[ $(x -T box cat /tmp/marker </dev/null 2>/dev/null) == done ]]' || fail "input not ended when the client died"
 kill "$holder" 2>/dev/null || true
+
+# a command that ignores SIGTERM: one SIGTERM (what timeout(1) sends) must
+# still end stack exec, 10 s after it forwarded it, saying it gave up
+"$STACK" exec -T box sh -c 'trap "" TERM; echo started; sleep 100' >"$tmp/out3" </dev/null 2>"$tmp/err" &
+pid=$!
+(sleep 60 && kill -9 "$pid") >/dev/null 2>&1 &
+watchdog=$!
+wait_for grep -q started "$tmp/out3" || fail "exec (TERM once) did not start"
+start=$SECONDS
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+kill "$watchdog" 2>/dev/null || true
+((rc == 128 + 15)) || fail "TERM once: exit code $rc: $(cat "$tmp/err")"
+((SECONDS - start >= 9 && SECONDS - start < 30)) || fail "gave up after $((SECONDS - start)) s"
+grep -q "the command did not end within 10 s of SIGTERM: giving up" "$tmp/err" || fail "said: $(cat "$tmp/err")"
+# a second SIGTERM gives up at once
+"$STACK" exec -T box sh -c 'trap "" TERM; echo started; sleep 100' >"$tmp/out4" </dev/null 2>"$tmp/err" &
+pid=$!
+(sleep 60 && kill -9 "$pid") >/dev/null 2>&1 &
+watchdog=$!
+wait_for grep -q started "$tmp/out4" || fail "exec (TERM twice) did not start"
+kill -TERM "$pid"
+sleep 0.5
+start=$SECONDS
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+kill "$watchdog" 2>/dev/null || true
+((rc == 128 + 15)) || fail "TERM twice: exit code $rc: $(cat "$tmp/err")"
+((SECONDS - start < 5)) || fail "TERM twice took $((SECONDS - start)) s"
+grep -q "SIGTERM again: giving up" "$tmp/err" || fail "said: $(cat "$tmp/err")"
 echo ok
