@@ -62,6 +62,7 @@ struct top_request {
   uint16_t id; /* 0 = free slot */
   container_top_cb cb;
   void *data;
+  uint64_t deadline; /* uv_now() by which the guest must answer */
 };
 
 struct container {
@@ -639,6 +640,9 @@ static void exec_deadline_arm(struct container *c) {
     if (x->id && x->deadline && (first == 0 || x->deadline < first))
       first = x->deadline;
   }
+  for (int i = 0; i < CONTAINER_MAX_TOPS; i++)
+    if (c->tops[i].id && (first == 0 || c->tops[i].deadline < first))
+      first = c->tops[i].deadline;
   if (first == 0 || c->vm_exited)
     return;
   uint64_t now = uv_now(c->loop);
@@ -665,6 +669,21 @@ static void on_exec_deadline(uv_timer_t *t) {
                            c->vm ? vm_console_path(c->vm) : "its console log");
     struct container_status st = {.exit_code = CONTAINER_EXIT_FAILED, .error = why};
     exec_done(c, x, &st);
+  }
+  for (int i = 0; i < CONTAINER_MAX_TOPS; i++) {
+    struct top_request req = c->tops[i];
+    if (req.id == 0 || req.deadline > now)
+      continue;
+    c->tops[i].id = 0; /* its late answer is dropped */
+    _cleanup_free_ char *paused = c->vms.paused ? paused_text(c) : NULL;
+    _cleanup_free_ char *why =
+        paused ? xasprintf("the guest did not list its processes within %d s: %s",
+                           CONTAINER_EXEC_START_TIMEOUT_MS / 1000, paused)
+               : xasprintf("the guest of container %s did not list its processes within %d s "
+                           "(hung or overloaded; its kernel messages are in %s)",
+                           c->name, CONTAINER_EXEC_START_TIMEOUT_MS / 1000,
+                           c->vm ? vm_console_path(c->vm) : "its console log");
+    req.cb(req.data, NULL, why);
   }
   exec_deadline_arm(c);
 }
@@ -1086,6 +1105,10 @@ int container_top(struct container *c, container_top_cb cb, void *data,
                   struct stack_error **err) {
   if (!c->running || c->ch == NULL)
     return stack_error_set(err, -EAGAIN, "container %s is not running", c->name);
+  if (c->vms.paused) {
+    _cleanup_free_ char *why = paused_text(c);
+    return stack_error_set(err, -EAGAIN, "%s", why);
+  }
   struct top_request *t = NULL;
   for (int i = 0; t == NULL && i < CONTAINER_MAX_TOPS; i++)
     if (c->tops[i].id == 0)
@@ -1105,7 +1128,9 @@ int container_top(struct container *c, container_top_cb cb, void *data,
   if (r < 0)
     return stack_error_errno(err, r, "container %s: asking the guest for its processes", c->name);
   c->next_top = id;
-  *t = (struct top_request){id, cb, data};
+  *t = (struct top_request){id, cb, data, uv_now(c->loop) + CONTAINER_EXEC_START_TIMEOUT_MS};
+  if (!uv_is_active((uv_handle_t *)&c->timer))
+    exec_deadline_arm(c);
   return 0;
 }
 

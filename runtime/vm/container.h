@@ -149,9 +149,9 @@ struct container_vm_state {
 };
 
 #define CONTAINER_SPACE_CHECK_MS 2000
-/* An exec session that the guest did not start within this time ends with
- * an error (its VM is paused, hung or too slow): a client never waits on it
- * forever. */
+/* An exec session that the guest did not start, or a process listing it
+ * did not answer, within this time ends with an error (its VM is paused,
+ * hung or too slow): a client never waits on it forever. */
 #define CONTAINER_EXEC_START_TIMEOUT_MS 30000
 
 struct container_io {
@@ -245,13 +245,15 @@ int container_exec_resize(struct container *c, uint16_t session, unsigned rows, 
 
 /* The container's processes, listed by the guest init from its /proc
  * (`stack top`): called once, with the list (error NULL), or with procs
- * NULL and why not when the container stops or is freed first. */
+ * NULL and why not when the container stops or is freed first, or the
+ * guest did not answer within CONTAINER_EXEC_START_TIMEOUT_MS. */
 typedef void (*container_top_cb)(void *data, const struct proto_procs *procs, const char *error);
 
 #define CONTAINER_MAX_TOPS 16
 
-/* Asks for the list once the main process runs (-EAGAIN before that,
- * -EBUSY with CONTAINER_MAX_TOPS requests unanswered). */
+/* Asks for the list once the main process runs (-EAGAIN before that or
+ * while the VM is paused, -EBUSY with CONTAINER_MAX_TOPS requests
+ * unanswered). */
 int container_top(struct container *c, container_top_cb cb, void *data,
                   struct stack_error **err);
 

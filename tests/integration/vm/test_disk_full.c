@@ -6,9 +6,10 @@
  * message naming the disk and where to free space; a resume is refused
  * while the file system is full; once the host frees space the runner
  * resumes the VM by itself and the guest's write completes.  Then a
- * user's pause and resume (by request), and an exec session in a VM that
- * does not answer (QEMU stopped with SIGSTOP) ends with an error after
- * CONTAINER_EXEC_START_TIMEOUT_MS instead of waiting forever. */
+ * user's pause and resume (by request), and an exec session and a process
+ * listing in a VM that does not answer (QEMU stopped with SIGSTOP) end
+ * with an error after CONTAINER_EXEC_START_TIMEOUT_MS instead of waiting
+ * forever. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -55,6 +56,7 @@ struct state {
   uint64_t resumed_after;
   uint64_t hung_exec_at;
   struct sbuf exec_out;
+  bool top_timed_out;
   bool done;
   int exit_code;
 };
@@ -99,6 +101,14 @@ static void hung_exited(void *d, const struct container_status *st) {
   CHECK_INTEQ(container_signal(S->c, SIGTERM), 0);
 }
 
+static void top_answered(void *d, const struct proto_procs *procs, const char *error) {
+  (void)d;
+  CHECK(procs == NULL);
+  CHECK_MSG(error && strstr(error, "did not list its processes within"), "%s",
+            error ? error : "(a list)");
+  S->top_timed_out = true;
+}
+
 static void start_hung_exec(void) {
   static const struct container_exec_io io = {.output = x_output, .exited = hung_exited};
   int pid = qemu_pid(S->c);
@@ -114,6 +124,8 @@ static void start_hung_exec(void) {
   uint16_t session;
   _cleanup_error_ struct stack_error *err = NULL;
   CHECK_INTEQ(container_exec(S->c, &o, &io, NULL, &session, &err), 0);
+  /* a process listing does not wait forever either */
+  CHECK_INTEQ(container_top(S->c, top_answered, NULL, &err), 0);
 }
 
 static void on_user_resumed(void *d, int status, const char *error) {
@@ -148,6 +160,10 @@ static void on_vm_state(void *d, const struct container_vm_state *st) {
       CHECK_MSG(err && strstr(err->msg, "is paused: its disk") && strstr(err->msg, disk) &&
                     strstr(err->msg, "free space on") && strstr(err->msg, mnt),
                 "%s", err ? err->msg : "");
+      stack_error_free(err);
+      err = NULL;
+      CHECK_INTEQ(container_top(s->c, top_answered, NULL, &err), -EAGAIN);
+      CHECK_MSG(err && strstr(err->msg, "is paused: its disk"), "%s", err ? err->msg : "");
       stack_error_free(err);
       err = NULL;
       /* still full: a resume would only stop again */
@@ -315,6 +331,7 @@ int main(void) {
   CHECK_INTEQ(s.exit_code, 128 + SIGTERM);
   CHECK_INTEQ(s.pauses, 2);
   CHECK_INTEQ(s.resumes, 2);
+  CHECK(s.top_timed_out);
   printf("resumed %llu ms after the space was freed\n", (unsigned long long)s.resumed_after);
   container_free(s.c);
   uv_close((uv_handle_t *)&s.timer, NULL);
