@@ -577,7 +577,8 @@ static void on_qmp_event(void *data, const char *event, const cJSON *event_data)
     notify_vm_state(c);
     return;
   }
-  if (strcmp(event, "RESUME") == 0) {
+  /* a restored clone starts with a RESUME: only a paused VM resumes */
+  if (strcmp(event, "RESUME") == 0 && c->vms.paused) {
     c->vms.paused = false;
     c->vms.by_request = c->resume_asked;
     c->resume_asked = false;
