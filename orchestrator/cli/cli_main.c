@@ -7,8 +7,6 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/xalloc.h"
 
-#define STACK_VERSION "0.1.0"
-
 static void strv_push(char ***v, const char *s) {
   size_t n = 0;
   while (*v && (*v)[n])

@@ -22,6 +22,26 @@ out=$(timeout 30 "$STACK" system info) || fail "system info: $out"
 grep -q "^Kernel: *$tmp/cache/kernel/k1/vmlinux (from cache)$" <<<"$out" || fail "cache: $out"
 grep -Eq "^Accelerator: *(tcg|kvm) \(.+\)$" <<<"$out" || fail "accelerator: $out"
 grep -q "^QEMU: *QEMU emulator version" <<<"$out" || fail "qemu: $out"
+
+# `stack version` names what VMs run with; --short and --format json as
+# `docker compose version`; an unknown flag is named.
+vout=$(timeout 30 "$STACK" version) || fail "version: $vout"
+grep -Eq "^stack version [0-9]+\.[0-9]+\.[0-9]+$" <<<"$vout" || fail "version line: $vout"
+grep -q "^ QEMU: *QEMU emulator version" <<<"$vout" || fail "version qemu: $vout"
+grep -q "^ Kernel: *$tmp/cache/kernel/k1/vmlinux$" <<<"$vout" || fail "version kernel: $vout"
+grep -Eq "^ Accelerator: *(tcg|kvm) \(.+\)$" <<<"$vout" || fail "version accelerator: $vout"
+short=$(timeout 30 "$STACK" version --short) || fail "version --short"
+[[ $short =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "version --short: $short"
+json=$(timeout 30 "$STACK" version --format json) || fail "version --format json"
+python3 - "$short" "$tmp/cache/kernel/k1/vmlinux" "$json" <<'PY' || fail "version json: $json"
+import json, re, sys
+v = json.loads(sys.argv[3])
+assert v["version"] == sys.argv[1] and v["kernel"] == sys.argv[2], v
+assert v["qemu"].startswith("QEMU emulator version"), v
+assert re.fullmatch(r"tcg|kvm", v["accelerator"]), v
+PY
+err=$(timeout 30 "$STACK" version --bogus 2>&1) && fail "version --bogus should fail"
+grep -q "unknown flag: --bogus" <<<"$err" || fail "version --bogus: $err"
 # QEMU's jail and per-VM cgroups (runtime/vm/jail.h)
 if [[ $(id -u) == 0 ]]; then
   grep -q "^VM jail: *QEMU runs as uid/gid 1879048192 + its pid, in its own mount, network and IPC namespaces, with no capabilities" <<<"$out" ||
