@@ -15,7 +15,7 @@
 #include "cli_project.h"
 #include "orchestrator/compose/compose_graph.h"
 #include "orchestrator/compose/compose_load.h"
-#include "orchestrator/supervisor/service_warnings.h"
+#include "orchestrator/supervisor/compose_support.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
@@ -146,6 +146,38 @@ static void wait_stopped(struct up_ctx *u) {
   sup_client_free(steal_pointer(&u->stopper));
 }
 
+/* One warning per project, network, volume, secret, config and service
+ * that sets keys stack does not honour (compose_support.h), naming each with
+ * its reason: nothing is dropped silently. */
+static void warn_unhonoured(const struct compose_project *p, const size_t *order, size_t n) {
+  static const char *const what = "not supported by stack's VM runtime, ignored";
+  _cleanup_free_ char *top = cs_unhonoured(CS_TOP, p->tree);
+  if (top)
+    fprintf(stderr, "WARN: project %s: %s: %s\n", p->name, what, top);
+  static const struct {
+    const char *section, *noun;
+    enum cs_scope scope;
+  } sections[] = {{"networks", "network", CS_NETWORK},
+                  {"volumes", "volume", CS_VOLUME},
+                  {"secrets", "secret", CS_SECRET},
+                  {"configs", "config", CS_CONFIG}};
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    const struct cnode *sec = cnode_map_get(p->tree, sections[i].section);
+    for (size_t j = 0; sec && sec->kind == CNODE_MAP && j < sec->n; j++) {
+      _cleanup_free_ char *keys = cs_unhonoured(sections[i].scope, sec->pairs[j].value);
+      if (keys)
+        fprintf(stderr, "WARN: %s %s: %s: %s\n", sections[i].noun, sec->pairs[j].key->str, what,
+                keys);
+    }
+  }
+  for (size_t k = 0; k < n; k++) {
+    const struct compose_service *sv = &p->services[order[k]];
+    _cleanup_free_ char *keys = cs_unhonoured(CS_SERVICE, sv->node);
+    if (keys)
+      fprintf(stderr, "WARN: service %s: %s: %s\n", sv->name, what, keys);
+  }
+}
+
 /* Images come before the supervisor is asked: a pull shows its progress
  * here, and the supervisor's loop never waits on a registry.  The services
  * named and what they depend on, as --pull (pull, the default "policy":
@@ -175,13 +207,7 @@ static int pull_images(struct cli_globals *g, char **services, const char *pull,
       want[n_want++] = i;
   }
   size_t n = compose_graph_closure(graph, want, n_want, order);
-  for (size_t k = 0; k < n; k++) {
-    const struct compose_service *sv = &p->services[order[k]];
-    _cleanup_free_ char *ignored = sup_unhonoured_keys(sv);
-    if (ignored)
-      fprintf(stderr, "WARN: service %s: %s not supported by stack's VM runtime yet: ignored\n",
-              sv->name, ignored);
-  }
+  warn_unhonoured(p, order, n);
   if (cli_pull_images(p, order, n, pull, quiet) < 0)
     return -1;
   cli_project_model_param(p, params);

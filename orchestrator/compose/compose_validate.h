@@ -33,7 +33,7 @@ int compose_validate_project(const struct cnode *project, struct stack_error **e
 /* Checks, on the merged tree before normalisation, what starting a
  * container would refuse (compose_validate_runnable.c): names that become
  * files under stack's state (compose_names.h), mount and file targets,
- * working_dir, sizes of the command and environment.  Errors name
+ * working_dir, network_mode, sizes of the command and environment.  Errors name
  * file:line:col and the field ("services.web.container_name: ...");
  * returns 0 or -EINVAL. */
 int compose_validate_runnable(const struct cnode *project, struct stack_error **err);

@@ -8,6 +8,7 @@
  *               become files under stack's state must be plain names
  *   paths       mount, tmpfs, secret and config targets and working_dir
  *               are absolute paths in the container, without ".."
+ *   network     network_mode other than none, which a VM cannot share
  *   sizes       one environment variable or command word at most
  *               COMPOSE_ARG_MAX bytes, a service's command, entrypoint and
  *               environment together at most COMPOSE_EXEC_MAX
@@ -214,6 +215,32 @@ static int check_sizes(const char *svc, const struct cnode *s, struct stack_erro
   return 0;
 }
 
+/* network_mode: only `none` means something for a service with its own VM
+ * and network stack; the rest would fail at start, after the project's
+ * networks and the container were made. */
+static int check_network_mode(const char *svc, const struct cnode *s, struct stack_error **err) {
+  const struct cnode *nm = cnode_map_get(s, "network_mode");
+  const char *mode = scalar(nm);
+  if (mode == NULL || strcmp(mode, "none") == 0)
+    return 0;
+  if (strcmp(mode, "host") == 0)
+    return cn_fail(err, nm, NULL,
+                   "services.%.*s.network_mode: \"host\" is not possible: each service runs in "
+                   "its own VM, whose network stack cannot be the host's; remove it and publish "
+                   "the ports the service listens on with `ports:`",
+                   SHOWN, svc);
+  if (strncmp(mode, "service:", 8) == 0 || strncmp(mode, "container:", 10) == 0)
+    return cn_fail(err, nm, NULL,
+                   "services.%.*s.network_mode: \"%.*s\" is not possible: each service runs in "
+                   "its own VM with its own network stack, which it cannot share with another; "
+                   "put both services on one network with `networks:` instead",
+                   SHOWN, svc, SHOWN, mode);
+  return cn_fail(err, nm, NULL,
+                 "services.%.*s.network_mode: \"%.*s\" is not supported: stack gives a service "
+                 "its project's networks (`networks:`) or none (`network_mode: none`)",
+                 SHOWN, svc, SHOWN, mode);
+}
+
 int compose_validate_runnable(const struct cnode *project, struct stack_error **err) {
   const char *pname = cnode_map_get_str(project, "name");
   const struct cnode *services = cnode_map_get(project, "services");
@@ -240,6 +267,8 @@ int compose_validate_runnable(const struct cnode *project, struct stack_error **
                     "more than %d; use a shorter service or project name, or container_name",
                     SHOWN, svc, pname, len, COMPOSE_CONTAINER_NAME_MAX);
     }
+    if (r == 0)
+      r = check_network_mode(svc, s, err);
     if (r == 0)
       r = check_mounts(svc, s, err);
     if (r == 0)

@@ -2,8 +2,8 @@
 # Hostile Compose files, as a careful user would try them: a container name
 # that climbs out of stack's state towards a canary directory with a
 # victim.img and victim.log, volume names and targets with "..", a 10 MB
-# environment variable, an alias bomb, deep nesting, a dependency cycle and
-# a bad name in every field that takes one.  Each is refused by `config`
+# environment variable, an alias bomb, deep nesting, a dependency cycle,
+# network_mode: host, and a bad name in every field that takes one.  Each is refused by `config`
 # and by `up` with an error naming the file position and the field, and
 # exit code 1; afterwards nothing was made for any of them: no supervisor,
 # no file under STACK_ROOT or STACK_RUN_DIR, no bridge, tap or nftables
@@ -189,6 +189,15 @@ $svc
   b:
 $svc
     depends_on: [a]
+YAML
+# a network stack a VM cannot share: refused at load, before anything is made
+refused hnetmode 'compose.yaml:6:19: services.a.network_mode: "host" is not possible' 'own VM' \
+  'ports:' <<YAML
+name: hnetmode
+services:
+  a:
+$svc
+    network_mode: host
 YAML
 
 # the same names from the command line

@@ -28,7 +28,7 @@ out=$(timeout 120 "$STACK" up 2>&1) || fail "up failed: $out"
 [[ $out == *"cg=0::/stack-ctr max=5"* ]] || fail "pids_limit: no cgroup: $out"
 [[ $out == *"can't fork"* ]] || fail "pids_limit: 8 children forked under a limit of 5: $out"
 [[ $out != *pids_limit* ]] || fail "pids_limit named as not supported: $out"
-[[ $out == *"WARN: service a: volumes of type npipe, cluster or image not supported by stack's VM runtime yet: ignored"* ]] ||
+[[ $out == *"WARN: service a: not supported by stack's VM runtime, ignored: volumes of type npipe (/x) (only bind, volume and tmpfs mounts exist in a VM)"* ]] ||
   fail "no warning naming the npipe volume: $out"
 timeout 60 "$STACK" down >/dev/null 2>&1
 
