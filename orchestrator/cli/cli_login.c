@@ -1,6 +1,8 @@
 /* `stack login [-u USER] [-p PASS | --password-stdin] REGISTRY` and
  * `stack logout REGISTRY`: credentials checked against the registry, then
- * kept (mode 0600) in stack's auth.json next to its config file. */
+ * kept by the credential helper Docker's config.json names for the registry
+ * (credHelpers, credsStore), as `docker login` does, else (mode 0600) in
+ * stack's auth.json next to its config file. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,11 @@ int cli_login(struct cli_globals *g, int argc, char **argv) {
   if (r < 0) {
     stack_error_print(err);
     return 1;
+  }
+  _cleanup_free_ char *helper = NULL;
+  if (credentials_helper(host, &helper, NULL) == 0 && helper) {
+    printf("Login Succeeded (credentials saved by docker-credential-%s)\n", helper);
+    return 0;
   }
   _cleanup_free_ char *path = credentials_path();
   printf("Login Succeeded (credentials saved in %s)\n", path);
