@@ -10,6 +10,11 @@
 #include "../proto.h"
 
 #define INIT_MAX_SESSIONS 64
+/* Every process's open-file limit (soft and hard) unless the container
+ * sets its own: Docker's default (the kernel's fs.nr_open), not the 1024
+ * a Linux PID 1 starts with, which databases warn about.  A service's
+ * `ulimits: nofile` or `--ulimit nofile=` replaces it. */
+#define INIT_NOFILE 1048576
 /* Bytes of stdin kept for a process that does not read it: beyond this the
  * host's frames are dropped (the host is told through a LOG frame). */
 #define INIT_STDIN_MAX (1u << 20)
@@ -81,6 +86,11 @@ int mounts_extra(const struct proto_configure *c, char *msg, size_t msglen);
 int copyup(const char *src, const char *dst, char *msg, size_t msglen);
 /* Whether dir has no entry (1), or cannot be read or has one (0). */
 int copyup_is_empty(const char *dir);
+
+/* memory.c: with a template's shared RAM (PROTO_CMDLINE_SHARED_RAM on the
+ * kernel command line), turns free page reporting off.  Once, at boot,
+ * after the early mounts. */
+void memory_setup(void);
 
 /* sysconf.c: hostname, /etc files, clock, random seed.
  * sysconf_bind_etc(), between mounts_overlay() and mounts_switch(), mounts

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -328,6 +329,10 @@ int main(void) {
   in->port = in->timerfd = in->retryfd = -1;
 
   mounts_early();
+  /* inherited by every process the init starts (spawn.c applies a
+   * container's own ulimits over it) */
+  struct rlimit nofile = {INIT_NOFILE, INIT_NOFILE};
+  int nofile_err = setrlimit(RLIMIT_NOFILE, &nofile) < 0 ? errno : 0;
   int con = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (con >= 0) {
     dup2(con, 1);
@@ -335,6 +340,9 @@ int main(void) {
     if (con > 2)
       close(con);
   }
+  memory_setup();
+  if (nofile_err)
+    fprintf(stderr, "stack-init: RLIMIT_NOFILE %d: %s\n", INIT_NOFILE, strerror(nofile_err));
   in->port = port_open();
   if (in->port < 0) {
     fprintf(stderr, "stack-init: no control port %s: %s\n", PROTO_PORT_NAME, strerror(-in->port));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A service's ulimits reach its process, and pids_limit caps its processes
-# (exec sessions join the same cgroup); a container that cannot start makes
+# (exec sessions join the same cgroup), and without ulimits nofile is
+# Docker's 1048576; a container that cannot start makes
 # an attached `up` fail at once with the reason; keys the VM runtime does not
 # honour yet are named, not silently dropped; stdin_open keeps stdin open.
 set -euo pipefail
@@ -61,6 +62,10 @@ sleep 1
 # deploy.resources.limits.pids; an exec session joins the container's cgroup
 out=$(timeout 60 "$STACK" exec -T open sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/stack-ctr/pids.max')
 [[ $out == $'0::/stack-ctr\n50' ]] || fail "exec session's cgroup: $out"
+# without ulimits, open files are limited as under Docker (1048576), not
+# by a PID 1's 1024
+out=$(timeout 60 "$STACK" exec -T open sh -c 'ulimit -n; ulimit -Hn')
+[[ $out == $'1048576\n1048576' ]] || fail "default nofile limit (soft, hard): $out"
 timeout 60 "$STACK" down -t 0 >/dev/null 2>&1
 mv compose.keep compose.yaml
 
