@@ -64,6 +64,11 @@
 #define PROTO_PROC_USER_MAX 32
 /* Name of the virtio-serial port the guest looks for. */
 #define PROTO_PORT_NAME "stack.ctl"
+/* On the kernel command line of a VM whose RAM is a VM template's file,
+ * which its clones map read-only (runtime/vm/template.h): the init turns
+ * the balloon's free page reporting off, since QEMU refuses to discard
+ * pages of such a file. */
+#define PROTO_CMDLINE_SHARED_RAM "stack.ram=shared"
 
 enum proto_type {
   PROTO_HELLO = 1,      /* g->h: u32 version, u32 caps, str kernel release */

@@ -13,11 +13,42 @@
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/jail.h"
 #include "runtime/vm/kernel.h"
+#include "runtime/vm/qemu_probe.h"
 
 const char *vm_accel_name(enum vm_accel a) { return a == VM_ACCEL_KVM ? "kvm" : "tcg"; }
 
 const char *vm_tcg_thread_name(enum vm_tcg_thread t) {
   return t == VM_TCG_THREAD_SINGLE ? "single" : t == VM_TCG_THREAD_MULTI ? "multi" : "auto";
+}
+
+const char *vm_template_ram_name(enum vm_template_ram t) {
+  return t == VM_TEMPLATE_RAM_SHARED ? "shared" : t == VM_TEMPLATE_RAM_PRIVATE ? "private" : "auto";
+}
+
+unsigned vm_tcg_cache_mib(const struct vm_host *host, unsigned mib) {
+  if (host->accel == VM_ACCEL_KVM)
+    return 0;
+  if (mib)
+    return mib;
+  return host->tcg_cache_mib ? host->tcg_cache_mib : VM_TCG_CACHE_DEFAULT_MIB;
+}
+
+int vm_tcg_cache_parse(const char *text, unsigned *mib) {
+  if (text == NULL || *text < '0' || *text > '9')
+    return -EINVAL;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno)
+    return -EINVAL;
+  if (strcmp(end, "G") == 0 || strcmp(end, "GiB") == 0 || strcmp(end, "g") == 0)
+    v *= 1024;
+  else if (*end && strcmp(end, "M") != 0 && strcmp(end, "MiB") != 0 && strcmp(end, "m") != 0)
+    return -EINVAL;
+  if (v < VM_TCG_CACHE_MIN_MIB || v > 64 * 1024)
+    return -EINVAL;
+  *mib = (unsigned)v;
+  return 0;
 }
 
 bool vm_tcg_single(const struct vm_host *host, unsigned cpus, bool crowded) {
@@ -67,6 +98,66 @@ static int probe_tcg_thread(struct vm_host *out, struct stack_error **err) {
                            "unknown TCG threading \"%s\" in %s: use \"auto\", \"single\" or "
                            "\"multi\"",
                            v, src);
+  return 0;
+}
+
+/* The TCG cache size: $STACK_TCG_CACHE, else the config file's
+ * "tcg_cache", else VM_TCG_CACHE_DEFAULT_MIB. */
+static int probe_tcg_cache(struct vm_host *out, struct stack_error **err) {
+  _cleanup_free_ char *v = NULL, *src = NULL;
+  int r = setting("STACK_TCG_CACHE", "tcg_cache", &v, &src, err);
+  if (r < 0)
+    return r;
+  if (!v || !*v) {
+    out->tcg_cache_mib = VM_TCG_CACHE_DEFAULT_MIB;
+    snprintf(out->tcg_cache_src, sizeof out->tcg_cache_src, "default");
+    return 0;
+  }
+  if (vm_tcg_cache_parse(v, &out->tcg_cache_mib) < 0)
+    return stack_error_set(err, -EINVAL,
+                           "bad TCG cache size \"%s\" in %s: give MiB (or \"1G\"), at least %d",
+                           v, src, VM_TCG_CACHE_MIN_MIB);
+  snprintf(out->tcg_cache_src, sizeof out->tcg_cache_src, "%s", src);
+  return 0;
+}
+
+/* QEMU's version (cached: qemu_probe.h) and whether templates share
+ * their RAM: $STACK_TEMPLATE_RAM, else the config file's "template_ram". */
+static int probe_template_ram(struct vm_host *out, struct stack_error **err) {
+  _cleanup_free_ char *v = NULL, *src = NULL;
+  int r = setting("STACK_TEMPLATE_RAM", "template_ram", &v, &src, err);
+  if (r < 0)
+    return r;
+  if (!v || !*v || strcmp(v, "auto") == 0)
+    out->template_ram = VM_TEMPLATE_RAM_AUTO;
+  else if (strcmp(v, "shared") == 0)
+    out->template_ram = VM_TEMPLATE_RAM_SHARED;
+  else if (strcmp(v, "private") == 0)
+    out->template_ram = VM_TEMPLATE_RAM_PRIVATE;
+  else
+    return stack_error_set(err, -EINVAL,
+                           "unknown template RAM mode \"%s\" in %s: use \"auto\", \"shared\" or "
+                           "\"private\"",
+                           v, src);
+  _cleanup_free_ char *qemu = fs_which("qemu-system-x86_64");
+  out->qemu_version = qemu ? qemu_probe_version(qemu) : 0;
+  bool able = out->qemu_version >= QEMU_VERSION_SHARED_RAM;
+  if (out->template_ram == VM_TEMPLATE_RAM_PRIVATE) {
+    snprintf(out->shared_ram_note, sizeof out->shared_ram_note, "private (requested by %s)", src);
+  } else if (!able) {
+    if (out->template_ram == VM_TEMPLATE_RAM_SHARED)
+      return stack_error_set(err, -ENOTSUP,
+                             "shared template RAM requested by %s needs QEMU 8.2 or later (%s): "
+                             "install QEMU from bookworm-backports or choose \"private\"",
+                             src, out->qemu_version ? "this QEMU is older" : "no QEMU found");
+    snprintf(out->shared_ram_note, sizeof out->shared_ram_note,
+             "private (QEMU %s: shared needs 8.2 or later)",
+             out->qemu_version ? "too old" : "unknown");
+  } else {
+    out->shared_ram = true;
+    snprintf(out->shared_ram_note, sizeof out->shared_ram_note, "shared (%s)",
+             out->template_ram == VM_TEMPLATE_RAM_SHARED ? "requested" : "QEMU 8.2 or later");
+  }
   return 0;
 }
 
@@ -318,7 +409,8 @@ int vm_host_probe(struct vm_host *out, struct stack_error **err) {
   r = vm_accel_decide(cpuinfo, access("/dev/kvm", F_OK) == 0, override, override_src, out, err);
   if (r < 0)
     return r;
-  if ((r = probe_tcg_thread(out, err)) < 0)
+  if ((r = probe_tcg_thread(out, err)) < 0 || (r = probe_tcg_cache(out, err)) < 0 ||
+      (r = probe_template_ram(out, err)) < 0)
     return r;
   probe_tsc(cpuinfo, out);
   return jail_probe(out, err);

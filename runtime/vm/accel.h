@@ -32,6 +32,26 @@ enum vm_accel { VM_ACCEL_TCG = 0, VM_ACCEL_KVM = 1 };
  * about 10 ms less): the guest's two CPUs really run at once. */
 enum vm_tcg_thread { VM_TCG_THREAD_AUTO = 0, VM_TCG_THREAD_SINGLE = 1, VM_TCG_THREAD_MULTI = 2 };
 
+/* Whether a VM template's RAM is one file that its clones map read-only
+ * and copy-on-write (template.h).  AUTO: shared where QEMU can (8.2 and
+ * later).  Shared RAM costs a clone only the pages it writes, but QEMU
+ * refuses to discard pages of a read-only file, so a clone's freed memory
+ * is not returned to the host (its balloon's free page reporting is off);
+ * private RAM is a copy per clone, and freed memory goes back. */
+enum vm_template_ram {
+  VM_TEMPLATE_RAM_AUTO = 0,
+  VM_TEMPLATE_RAM_SHARED = 1,
+  VM_TEMPLATE_RAM_PRIVATE = 2
+};
+
+/* TCG's translation cache (QEMU's tb-size) when neither the VM nor
+ * $STACK_TCG_CACHE / the config's "tcg_cache" says otherwise, in MiB.
+ * QEMU's own default is 1 GiB (at most an eighth of the host's memory),
+ * all of which a busy guest fills: measured in docs/how-it-works.md. */
+#define VM_TCG_CACHE_DEFAULT_MIB 64
+/* the smallest tb-size accepted: below it QEMU re-translates constantly */
+#define VM_TCG_CACHE_MIN_MIB 4
+
 struct vm_host {
   enum vm_accel accel;
   char reason[160];         /* why this accelerator, one line */
@@ -39,6 +59,14 @@ struct vm_host {
   char tsc_source[48];      /* where tsc_khz came from */
   unsigned ncpus;           /* online host CPUs */
   enum vm_tcg_thread tcg_thread; /* $STACK_TCG_THREAD, else the config's "tcg_thread" */
+  unsigned tcg_cache_mib;   /* $STACK_TCG_CACHE, else the config's "tcg_cache", else the default */
+  char tcg_cache_src[48];   /* where tcg_cache_mib came from */
+  /* QEMU (qemu-system-x86_64 from $PATH), probed once and cached
+   * (qemu_probe.h) */
+  unsigned qemu_version;    /* QEMU_VERSION(major, minor, micro); 0 = unknown */
+  enum vm_template_ram template_ram; /* $STACK_TEMPLATE_RAM, else the config's "template_ram" */
+  bool shared_ram;          /* templates share their RAM: the policy and QEMU allow it */
+  char shared_ram_note[120]; /* why or why not, one line */
   /* QEMU's jail (jail.h) */
   bool jail;                /* stack runs as root: each QEMU gets its own uid and mounts */
   uint32_t uid_base;        /* a QEMU's uid and gid: uid_base + its pid */
@@ -61,6 +89,17 @@ bool vm_tcg_single(const struct vm_host *host, unsigned cpus, bool crowded);
 
 /* "auto", "single" or "multi". */
 const char *vm_tcg_thread_name(enum vm_tcg_thread t);
+
+/* "auto", "shared" or "private". */
+const char *vm_template_ram_name(enum vm_template_ram t);
+
+/* The TCG translation cache a VM asking for mib MiB (0 = the host's
+ * default) gets, in MiB; 0 under KVM, which has none. */
+unsigned vm_tcg_cache_mib(const struct vm_host *host, unsigned mib);
+
+/* Parses a TCG cache size in MiB ("64", "64M", "64MiB", "1G"); -EINVAL
+ * unless it is at least VM_TCG_CACHE_MIN_MIB and at most 64 GiB. */
+int vm_tcg_cache_parse(const char *text, unsigned *mib);
 
 /* The accelerator's name as QEMU spells it ("kvm", "tcg"). */
 const char *vm_accel_name(enum vm_accel a);

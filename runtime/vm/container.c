@@ -78,6 +78,7 @@ struct container {
   struct vm_host host;
   char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp;
   uint64_t mem_mib, disk_bytes;
+  unsigned tcg_cache_mib;
   bool disk_reused; /* opts->data_disk existed: its files are kept */
   unsigned cpus;
   bool crowded;
@@ -1229,6 +1230,7 @@ static void vm_spec_of(struct container *c, struct vm_spec *spec) {
       .root_disk = c->root_disk,
       .data_disk = c->disk,
       .mem_mib = c->mem_mib,
+      .tcg_cache_mib = c->tcg_cache_mib,
       .cpus = c->cpus,
       .crowded = c->crowded,
       .nets = c->vm_nets,
@@ -1280,6 +1282,9 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
     spec.nets = nets;
     spec.incoming = c->clone_of;
     spec.restored = on_restored;
+    /* the template's key says how it was built: its RAM is a file when the
+     * host shares template RAM */
+    spec.ram = c->host.shared_ram ? VM_RAM_TEMPLATE_CLONE : VM_RAM_ANON;
   }
   r = vm_start(c->loop, &spec, on_vm_exit, c, &c->vm, err);
   if (r < 0)
@@ -1425,6 +1430,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->ctl = fs_path_join(c->run_dir, "ctl.sock");
   c->qmp = fs_path_join(c->run_dir, "qmp.sock");
   c->mem_mib = o->mem_mib;
+  c->tcg_cache_mib = o->tcg_cache_mib;
   c->cpus = o->cpus;
   c->crowded = o->crowded;
   c->boots = o->boots;

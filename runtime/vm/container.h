@@ -48,6 +48,7 @@ struct container_opts {
   bool interactive;        /* keep stdin open */
   unsigned rows, cols;     /* initial window size with tty */
   uint64_t mem_mib;        /* 0 = the VM default */
+  unsigned tcg_cache_mib;  /* TCG translation cache, MiB; 0 = the host's default (accel.h) */
   unsigned cpus;           /* 0 = the VM default */
   bool crowded;            /* starts among other VMs (accel.h, vm_tcg_single()) */
   const char *kernel;      /* NULL = kernel_find() */

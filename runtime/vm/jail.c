@@ -227,6 +227,15 @@ int jail_new(const struct jail_opts *o, struct jail **out, struct stack_error **
     jail_free(j);
     return r;
   }
+  /* a template's RAM file: the build's guest writes it, clones read it */
+  if (spec->ram == VM_RAM_TEMPLATE_CLONE && (r = add_file(j, spec->ram_file, RO_DATA, err)) < 0) {
+    jail_free(j);
+    return r;
+  }
+  if (spec->ram == VM_RAM_TEMPLATE_BUILD && spec->ram_file && fs_exists(spec->ram_file)) {
+    add_file(j, spec->ram_file, RW_DATA, NULL);
+    give(j, spec->ram_file);
+  }
   if (spec->data_disk && fs_exists(spec->data_disk)) {
     add_file(j, spec->data_disk, RW_DATA, NULL);
     give(j, spec->data_disk);
@@ -271,7 +280,9 @@ int jail_new(const struct jail_opts *o, struct jail **out, struct stack_error **
   j->kvm = host->accel == VM_ACCEL_KVM;
   if (host->cgroup[0]) {
     j->cgroup = xstrdup(host->cgroup);
-    j->memory_max = host->cgroup_memory ? jail_cgroup_memory_max(host, spec->mem_mib) : 0;
+    j->memory_max = host->cgroup_memory
+                        ? jail_cgroup_memory_max(host, spec->mem_mib, spec->tcg_cache_mib)
+                        : 0;
     j->pids_max = host->cgroup_pids ? JAIL_CGROUP_PIDS_MAX : 0;
   }
   *out = j;

@@ -120,15 +120,11 @@ void jail_cgroup_probe(struct vm_host *host) {
                                                         : "pids");
 }
 
-uint64_t jail_cgroup_memory_max(const struct vm_host *host, uint64_t mem_mib) {
+uint64_t jail_cgroup_memory_max(const struct vm_host *host, uint64_t mem_mib,
+                                unsigned tcg_cache_mib) {
   uint64_t ram = (mem_mib ? mem_mib : VM_DEFAULT_MEM_MIB) << 20;
-  uint64_t cache = 0;
-  if (host->accel == VM_ACCEL_TCG) {
-    /* QEMU 7.2's default tb-size: 1 GiB, at most an eighth of the host */
-    cache = 1ULL << 30;
-    if (host->physmem && host->physmem / 8 < cache)
-      cache = host->physmem / 8;
-  }
+  /* the tb-size the command line gives (qemu.c): QEMU allocates no more */
+  uint64_t cache = (uint64_t)vm_tcg_cache_mib(host, tcg_cache_mib) << 20;
   return ram + cache + ((uint64_t)JAIL_QEMU_OVERHEAD_MIB << 20);
 }
 

@@ -36,10 +36,12 @@
 /* Fills host->cgroup, cgroup_memory, cgroup_pids and cgroup_note. */
 void jail_cgroup_probe(struct vm_host *host);
 
-/* memory.max for a guest of mem_mib MiB (0 = VM_DEFAULT_MEM_MIB): its RAM,
- * TCG's translation cache (QEMU's default: 1 GiB, at most an eighth of
- * the host's memory), and JAIL_QEMU_OVERHEAD_MIB. */
-uint64_t jail_cgroup_memory_max(const struct vm_host *host, uint64_t mem_mib);
+/* memory.max for a guest of mem_mib MiB (0 = VM_DEFAULT_MEM_MIB) with a
+ * TCG translation cache of tcg_cache_mib (0 = the host's default; none
+ * under KVM; vm_tcg_cache_mib()): its RAM, the cache and
+ * JAIL_QEMU_OVERHEAD_MIB. */
+uint64_t jail_cgroup_memory_max(const struct vm_host *host, uint64_t mem_mib,
+                                unsigned tcg_cache_mib);
 
 /* In the child, between fork and exec: makes <dir>/vm-<pid>, writes the
  * limits (0 = leave) and moves the calling process there.  Returns 0, or

@@ -141,16 +141,35 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   }
   /* pit=off only because the command line presets lapic_timer_period and the
    * CPU has ARAT (design.md, "Fast boot"). */
+  uint64_t mem_mib = spec->mem_mib ? spec->mem_mib : VM_DEFAULT_MEM_MIB;
+  bool ram_file = spec->ram != VM_RAM_ANON;
+  if (ram_file) {
+    /* a template's RAM as one file (template.h): the build writes it
+     * (share=on); a clone maps it copy-on-write from a read-only open
+     * (QEMU >= 8.2), so no clone can change it for the others */
+    if ((r = opt_path("RAM file", spec->ram_file, &p, err)) < 0)
+      goto fail;
+    add2(&a, "-object",
+         xasprintf("memory-backend-file,id=ram,size=%lluM,mem-path=%s,%s",
+                   (unsigned long long)mem_mib, p,
+                   spec->ram == VM_RAM_TEMPLATE_BUILD ? "share=on"
+                                                      : "share=off,readonly=on,rom=off"));
+    free(steal_pointer(&p));
+  }
+  const char *backend = ram_file ? ",memory-backend=ram" : "";
   if (kvm) {
-    add2(&a, "-M", xstrdup("microvm,accel=kvm,acpi=off,pit=off"));
+    add2(&a, "-M", xasprintf("microvm,accel=kvm,acpi=off,pit=off%s", backend));
   } else {
-    add2(&a, "-M", xstrdup("microvm,acpi=off,pit=off"));
+    add2(&a, "-M", xasprintf("microvm,acpi=off,pit=off%s", backend));
+    /* tb-size bounds the translation cache, which otherwise grows to 1 GiB
+     * with the code a guest runs */
     add2(&a, "-accel",
-         xasprintf("tcg,thread=%s", vm_tcg_single(host, spec->cpus, spec->crowded) ? "single" : "multi"));
+         xasprintf("tcg,thread=%s,tb-size=%u",
+                   vm_tcg_single(host, spec->cpus, spec->crowded) ? "single" : "multi",
+                   vm_tcg_cache_mib(host, spec->tcg_cache_mib)));
   }
   add2(&a, "-cpu", xstrdup(kvm ? "host" : "qemu64,+arat"));
-  add2(&a, "-m", xasprintf("%lluM", (unsigned long long)(spec->mem_mib ? spec->mem_mib
-                                                                          : VM_DEFAULT_MEM_MIB)));
+  add2(&a, "-m", xasprintf("%lluM", (unsigned long long)mem_mib));
   add2(&a, "-smp", xasprintf("%u", spec->cpus ? spec->cpus : vm_default_cpus()));
   add(&a, xstrdup("-nodefaults"));
   add(&a, xstrdup("-no-user-config"));
@@ -162,7 +181,14 @@ int qemu_build_argv(const struct vm_spec *spec, const struct vm_host *host, cons
   add2(&a, "-kernel", xstrdup(kernel));
   if (spec->initrd && *spec->initrd)
     add2(&a, "-initrd", xstrdup(spec->initrd));
-  add2(&a, "-append", qemu_kernel_cmdline(host, spec->cmdline_extra));
+  {
+    _cleanup_free_ char *extra = NULL;
+    if (ram_file)
+      extra = xasprintf("%s%s%s", PROTO_CMDLINE_SHARED_RAM,
+                        spec->cmdline_extra && *spec->cmdline_extra ? " " : "",
+                        spec->cmdline_extra ? spec->cmdline_extra : "");
+    add2(&a, "-append", qemu_kernel_cmdline(host, extra ? extra : spec->cmdline_extra));
+  }
 
   if ((r = opt_path("console log", console_path, &p, err)) < 0)
     goto fail;

@@ -314,6 +314,16 @@ int qmp_quit(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **er
   return qmp_execute(q, "quit", NULL, cb, data, err);
 }
 
+cJSON *qmp_ignore_shared_args(void) {
+  cJSON *args = cJSON_CreateObject();
+  cJSON *caps = cJSON_AddArrayToObject(args, "capabilities");
+  cJSON *cap = cJSON_CreateObject();
+  cJSON_AddStringToObject(cap, "capability", "x-ignore-shared");
+  cJSON_AddBoolToObject(cap, "state", 1);
+  cJSON_AddItemToArray(caps, cap);
+  return args;
+}
+
 int qmp_system_powerdown(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err) {
   return qmp_execute(q, "system_powerdown", NULL, cb, data, err);
 }

@@ -50,6 +50,10 @@ int qmp_stop(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **er
 int qmp_cont(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
 int qmp_quit(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
 int qmp_system_powerdown(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
+/* The arguments of migrate-set-capabilities turning x-ignore-shared on:
+ * a RAM block backed by a named file is not put into (or expected in) the
+ * migration stream (a template's shared RAM, template.h).  Newly made. */
+cJSON *qmp_ignore_shared_args(void);
 /* query-status: ret has "status" ("running", "paused", ...) and "running". */
 int qmp_query_status(struct qmp *q, qmp_reply_cb cb, void *data, struct stack_error **err);
 

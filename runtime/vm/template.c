@@ -31,7 +31,7 @@
 #include "runtime/vm/qmp.h"
 
 /* Bump when what a template holds or how clones use it changes. */
-#define TEMPLATE_FORMAT 2
+#define TEMPLATE_FORMAT 3
 /* At most this many templates are kept: the least recently used go first
  * (each is a ~50 MB state file). */
 #define TEMPLATE_KEEP 12
@@ -50,6 +50,7 @@ struct build {
   struct template_cache *tc;
   char *key;
   char *dir, *state_path, *tmp_path, *run_dir, *mig_path;
+  char *ram_tmp; /* the RAM file being written (shared RAM), else NULL */
   int lock_fd, out_fd;
   struct vm *vm;
   struct channel *ch;
@@ -128,6 +129,8 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
   norm.control_socket = "/ctl";
   norm.qmp_socket = "/qmp";
   norm.incoming = NULL;
+  norm.ram = host->shared_ram ? VM_RAM_TEMPLATE_BUILD : VM_RAM_ANON;
+  norm.ram_file = "/ram";
   _cleanup_strv_ char **argv = NULL;
   if ((r = qemu_build_argv(&norm, host, kernel, "/console", &argv, err)) < 0)
     return r;
@@ -158,6 +161,15 @@ static int shape_key(const struct vm_spec *spec, uint64_t data_bytes, char **out
   return 0;
 }
 
+char *template_ram_path(const char *state_path, unsigned long long state_ino) {
+  _cleanup_free_ char *dir = xstrdup(state_path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  _cleanup_free_ char *name = xasprintf("ram.%llu", state_ino);
+  return fs_path_join(slash ? dir : ".", name);
+}
+
 char *template_data_disk(const char *state_path) {
   _cleanup_free_ char *dir = xstrdup(state_path);
   char *slash = strrchr(dir, '/');
@@ -175,6 +187,7 @@ static void build_release(struct build *b) {
   free(b->tmp_path);
   free(b->run_dir);
   free(b->mig_path);
+  free(b->ram_tmp);
   free(b);
 }
 
@@ -213,6 +226,8 @@ static void build_finish(struct build *b, const char *state_path, const char *er
   b->out_fd = -1;
   if (b->tmp_path)
     unlink(b->tmp_path);
+  if (b->ram_tmp)
+    unlink(b->ram_tmp);
   if (b->mig_path)
     unlink(b->mig_path);
   if (b->run_dir)
@@ -251,6 +266,37 @@ static void on_vm_exit(struct vm *vm, int64_t status, int sig, void *data) {
              (long long)status, sig, *qerr ? ": " : "", qerr);
 }
 
+/* Puts the RAM file where clones of the state find it: ram.<the state
+ * file's inode> (template_ram_path()), readable by every VM's QEMU and
+ * writable by none; RAM files of earlier builds go (clones still running
+ * keep theirs: they have it open). */
+static int commit_ram(struct build *b) {
+  struct stat st;
+  if (stat(b->tmp_path, &st) < 0) {
+    build_fail(b, "cannot stat %s: %s", b->tmp_path, strerror(errno));
+    return -1;
+  }
+  _cleanup_free_ char *ram = template_ram_path(b->state_path, st.st_ino);
+  if (chown(b->ram_tmp, geteuid(), getegid()) < 0 || chmod(b->ram_tmp, 0644) < 0 ||
+      rename(b->ram_tmp, ram) < 0) {
+    build_fail(b, "cannot install %s: %s", ram, strerror(errno));
+    return -1;
+  }
+  free(b->ram_tmp);
+  b->ram_tmp = NULL;
+  DIR *d = opendir(b->dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    if (strncmp(de->d_name, "ram.", 4) != 0 || strcmp(de->d_name, strrchr(ram, '/') + 1) == 0)
+      continue;
+    _cleanup_free_ char *old = fs_path_join(b->dir, de->d_name);
+    unlink(old);
+  }
+  if (d)
+    closedir(d);
+  return 0;
+}
+
 static void on_query(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
                      void *data) {
   (void)q;
@@ -265,6 +311,8 @@ static void on_query(struct qmp *q, int status, const cJSON *ret, const char *er
                cJSON_IsString(desc) ? desc->valuestring : error_desc ? error_desc : "");
     return;
   }
+  if (b->ram_tmp && commit_ram(b) < 0)
+    return;
   if (rename(b->tmp_path, b->state_path) < 0) {
     build_fail(b, "cannot rename %s: %s", b->tmp_path, strerror(errno));
     return;
@@ -345,6 +393,28 @@ static void on_migrate(struct qmp *q, int status, const cJSON *ret, const char *
     build_fail(b, "QMP migrate: %s", error_desc ? error_desc : strerror(-status));
 }
 
+static void start_migrate(struct qmp *q, struct build *b) {
+  cJSON *args = cJSON_CreateObject();
+  _cleanup_free_ char *uri = xasprintf("unix:%s", b->mig_path);
+  cJSON_AddStringToObject(args, "uri", uri);
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (qmp_execute(q, "migrate", args, on_migrate, b, &e) < 0)
+    build_fail(b, "%s", e->msg);
+}
+
+static void on_caps(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                    void *data) {
+  (void)ret;
+  struct build *b = data;
+  if (b->done)
+    return;
+  if (status < 0) {
+    build_fail(b, "QMP migrate-set-capabilities: %s", error_desc ? error_desc : strerror(-status));
+    return;
+  }
+  start_migrate(q, b);
+}
+
 static void on_qmp(struct qmp *q, int status, void *data) {
   struct build *b = data;
   if (b->done)
@@ -353,11 +423,14 @@ static void on_qmp(struct qmp *q, int status, void *data) {
     build_fail(b, "QMP connection closed");
     return;
   }
-  cJSON *args = cJSON_CreateObject();
-  _cleanup_free_ char *uri = xasprintf("unix:%s", b->mig_path);
-  cJSON_AddStringToObject(args, "uri", uri);
+  if (b->ram_tmp == NULL) {
+    start_migrate(q, b);
+    return;
+  }
+  /* the RAM stays in its file, which clones map: the state holds the
+   * devices only */
   _cleanup_error_ struct stack_error *e = NULL;
-  if (qmp_execute(q, "migrate", args, on_migrate, b, &e) < 0)
+  if (qmp_execute(q, "migrate-set-capabilities", qmp_ignore_shared_args(), on_caps, b, &e) < 0)
     build_fail(b, "%s", e->msg);
 }
 
@@ -555,6 +628,26 @@ static int build_start(struct template_cache *tc, const struct vm_spec *spec, ui
   ts.incoming = NULL;
   ts.restored = NULL;
   ts.jail_paths = jail_paths;
+  const struct vm_host *host = spec->host;
+  struct vm_host probed;
+  if (!host) {
+    if ((r = vm_host_probe(&probed, err)) < 0)
+      goto fail;
+    host = &probed;
+  }
+  if (host->shared_ram) {
+    b->ram_tmp = fs_path_join(dir, "ram.tmp");
+    _cleanup_close_ int rfd = open(b->ram_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (rfd < 0) {
+      r = stack_error_errno(err, -errno, "cannot create %s", b->ram_tmp);
+      goto fail;
+    }
+    ts.ram = VM_RAM_TEMPLATE_BUILD;
+    ts.ram_file = b->ram_tmp;
+  } else {
+    ts.ram = VM_RAM_ANON;
+    ts.ram_file = NULL;
+  }
   int fd;
   b->out_fd = open(b->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (b->out_fd < 0) {
@@ -671,16 +764,24 @@ void template_stats(size_t *count, unsigned long long *bytes) {
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.')
       continue;
-    static const char *const files[] = {"state", "data.img"};
-    struct stat st;
-    for (size_t i = 0; i < 2; i++) {
-      _cleanup_free_ char *f = xasprintf("%s/%s/%s", root, de->d_name, files[i]);
+    _cleanup_free_ char *dir = fs_path_join(root, de->d_name);
+    DIR *td = opendir(dir);
+    struct dirent *te;
+    while (td && (te = readdir(td)) != NULL) {
+      /* the state, the writable disk and the RAM file (shared RAM) */
+      bool state = strcmp(te->d_name, "state") == 0;
+      if (!state && strcmp(te->d_name, "data.img") != 0 && strncmp(te->d_name, "ram.", 4) != 0)
+        continue;
+      struct stat st;
+      _cleanup_free_ char *f = fs_path_join(dir, te->d_name);
       if (stat(f, &st) == 0) {
         *bytes += (unsigned long long)st.st_blocks * 512ULL;
-        if (i == 0)
+        if (state)
           (*count)++;
       }
     }
+    if (td)
+      closedir(td);
   }
   closedir(d);
 }

@@ -26,10 +26,22 @@
  *     taps are the clone's own;
  *   - clock and RNG: CONFIGURE sets the wall clock and seeds the RNG.
  *
- * The RAM is saved in the state file itself (no shared memory file):
- * QEMU 7.2 punches holes into a shared file when a clone's balloon reports
- * free pages, which would corrupt every other clone of the template; with
- * private RAM free page reporting returns memory as it does for a cold VM.
+ * RAM (vm_host.shared_ram, accel.h): with QEMU 8.2 or later the
+ * template's guest runs with its RAM in a file, ram.<the state file's
+ * inode> beside the state (share=on), and is saved with x-ignore-shared:
+ * the state holds the devices only (~40 KB).  A clone maps that file
+ * copy-on-write from a read-only open (readonly=on,rom=off): it costs the
+ * host only the pages it writes, and nothing it does reaches the file.
+ * QEMU refuses to discard pages of a read-only file, so clones run with
+ * free page reporting off (guest/init/memory.c) and keep what they once
+ * used.  Naming the RAM file by the state's inode pairs the two: a clone
+ * holds its state file open, so no rebuild can reuse that inode number
+ * while the clone opens the RAM file.  With older QEMU (or
+ * template_ram "private") the RAM is saved in the state file itself:
+ * QEMU 7.2 punches holes into a file-backed RAM block's file when a
+ * clone's balloon reports free pages, even for a private mapping, which
+ * would corrupt every other clone; with private RAM free page reporting
+ * returns memory as it does for a cold VM.
  */
 #ifndef STACK_VM_TEMPLATE_H
 #define STACK_VM_TEMPLATE_H
@@ -52,6 +64,10 @@ void template_mac(size_t i, char out[18]);
 struct template_cache *template_cache_new(uv_loop_t *loop);
 /* Stops builds in progress (their VMs are killed); waiters are not called. */
 void template_cache_free(struct template_cache *tc);
+
+/* The RAM file of the template whose state file (at state_path) has inode
+ * state_ino (newly allocated). */
+char *template_ram_path(const char *state_path, unsigned long long state_ino);
 
 /* The template's data disk next to its state file (newly allocated): a
  * clone's writable disk starts as a copy of it (fs_copy_sparse()). */

@@ -30,6 +30,7 @@
 #include "runtime/vm/kernel.h"
 #include "runtime/vm/qemu.h"
 #include "runtime/vm/qmp.h"
+#include "runtime/vm/template.h"
 
 #define VM_STDERR_KEEP 16384
 
@@ -49,6 +50,7 @@ struct vm {
   struct qmp *qmp;
   bool qmp_keep;  /* spec->qmp_event: open until QEMU exits */
   bool restoring; /* the restore's migrate-incoming is not answered yet */
+  bool ignore_shared; /* the restore maps the template's RAM file */
   void (*restored)(void *data, int status, const char *error);
   void (*qmp_event)(void *data, const char *event, const cJSON *event_data);
   char errbuf[VM_STDERR_KEEP + 1];
@@ -171,6 +173,27 @@ static void on_restore_reply(struct qmp *q, int status, const cJSON *ret, const 
   restore_done(vm, status, status < 0 ? (error_desc ? error_desc : strerror(-status)) : NULL);
 }
 
+static void restore_start(struct qmp *q, struct vm *vm) {
+  cJSON *args = cJSON_CreateObject();
+  char uri[16];
+  snprintf(uri, sizeof uri, "fd:%d", QEMU_FD_INCOMING);
+  cJSON_AddStringToObject(args, "uri", uri);
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (qmp_execute(q, "migrate-incoming", args, on_restore_reply, vm, &e) < 0)
+    restore_done(vm, -EIO, e->msg);
+}
+
+static void on_restore_caps(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                            void *data) {
+  (void)ret;
+  struct vm *vm = data;
+  if (status < 0) {
+    restore_done(vm, status, error_desc ? error_desc : strerror(-status));
+    return;
+  }
+  restore_start(q, vm);
+}
+
 static void on_qmp_state(struct qmp *q, int status, void *data) {
   struct vm *vm = data;
   if (status < 0) {
@@ -185,12 +208,14 @@ static void on_qmp_state(struct qmp *q, int status, void *data) {
   }
   if (!vm->restoring)
     return;
-  cJSON *args = cJSON_CreateObject();
-  char uri[16];
-  snprintf(uri, sizeof uri, "fd:%d", QEMU_FD_INCOMING);
-  cJSON_AddStringToObject(args, "uri", uri);
+  if (!vm->ignore_shared) {
+    restore_start(q, vm);
+    return;
+  }
+  /* the RAM is the template's file, not in the state */
   _cleanup_error_ struct stack_error *e = NULL;
-  if (qmp_execute(q, "migrate-incoming", args, on_restore_reply, vm, &e) < 0)
+  if (qmp_execute(q, "migrate-set-capabilities", qmp_ignore_shared_args(), on_restore_caps, vm,
+                  &e) < 0)
     restore_done(vm, -EIO, e->msg);
 }
 
@@ -341,6 +366,7 @@ static int canon_spec(const struct vm_spec *spec, struct canon_spec *c, struct s
   c->spec.root_disk = keep_canon(c, spec->root_disk);
   c->spec.data_disk = keep_canon(c, spec->data_disk);
   c->spec.state_dir = keep_canon(c, spec->state_dir);
+  c->spec.ram_file = keep_canon(c, spec->ram_file);
   for (size_t i = 0; i < spec->n_shares; i++) {
     c->shares[i] = spec->shares[i];
     c->shares[i].path = keep_canon(c, spec->shares[i].path);
@@ -449,6 +475,7 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
   vm->control_path = spec->control_socket ? xstrdup(spec->control_socket) : NULL;
 
   _cleanup_strv_ char **argv = NULL;
+  _cleanup_free_ char *ram_file = NULL;
   _cleanup_close_ int qmp_fd = -1, ctl_fd = -1, in_fd = -1, null_fd = -1;
   int err_fds[2] = {-1, -1};
   int taps[PROTO_MAX_IFACES];
@@ -458,6 +485,21 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
     r = stack_error_errno(err, -errno, "cannot open the VM template %s", spec->incoming);
     goto fail;
   }
+  if (spec->incoming && spec->ram == VM_RAM_TEMPLATE_CLONE && !spec->ram_file) {
+    struct stat st;
+    if (fstat(in_fd, &st) < 0) {
+      r = stack_error_errno(err, -errno, "cannot stat the VM template %s", spec->incoming);
+      goto fail;
+    }
+    ram_file = template_ram_path(spec->incoming, (unsigned long long)st.st_ino);
+    if (access(ram_file, R_OK) < 0) {
+      r = stack_error_errno(err, -errno, "the VM template %s has no RAM file %s", spec->incoming,
+                            ram_file);
+      goto fail;
+    }
+    cs.spec.ram_file = ram_file;
+  }
+  vm->ignore_shared = spec->incoming && spec->ram == VM_RAM_TEMPLATE_CLONE;
   if ((r = qemu_build_argv(spec, host, kernel, vm->console_path, &argv, err)) < 0)
     goto fail;
   for (; n_taps < spec->n_nets; n_taps++)

@@ -73,6 +73,13 @@ struct vm_share {
   enum vm_share_model model;
 };
 
+/* How the guest's RAM is backed. */
+enum vm_ram {
+  VM_RAM_ANON = 0,       /* QEMU's own memory (a template's RAM then travels in its state) */
+  VM_RAM_TEMPLATE_BUILD, /* ram_file, shared: the guest writes the file (a template's build) */
+  VM_RAM_TEMPLATE_CLONE, /* ram_file opened read-only and mapped copy-on-write (a clone) */
+};
+
 struct vm_spec {
   const char *name;           /* for messages, and QEMU's -name */
   const char *state_dir;      /* must exist; console.log goes here */
@@ -82,6 +89,13 @@ struct vm_spec {
   const char *root_disk;      /* read-only ext4 image; NULL = none */
   const char *data_disk;      /* writable disk (vm_create_data_disk()); NULL = none */
   uint64_t mem_mib;           /* 0 = VM_DEFAULT_MEM_MIB */
+  unsigned tcg_cache_mib;     /* TCG's translation cache; 0 = the host's default (accel.h) */
+  /* A template's RAM file (template.h) and how this VM uses it (needs QEMU
+   * 8.2 or later for clones): the kernel command line then says
+   * stack.ram=shared, and the guest turns its free page reporting off
+   * (QEMU refuses to discard pages of a read-only file). */
+  enum vm_ram ram;
+  const char *ram_file;
   unsigned cpus;              /* 0 = vm_default_cpus() */
   bool crowded;               /* starts among other VMs: see vm_tcg_single() */
   const struct vm_net *nets;  /* n_nets entries */
@@ -97,7 +111,10 @@ struct vm_spec {
   const char *const *jail_paths;
   /* A template's saved state (template.h) to restore instead of booting:
    * QEMU starts with `-incoming defer` and vm_start() has QMP load the
-   * file before the guest runs one instruction.  The rest of the spec must
+   * file before the guest runs one instruction.  With ram
+   * VM_RAM_TEMPLATE_CLONE (and ram_file NULL) the RAM is the template's
+   * file beside it (template_ram_path() of the open state file's inode),
+   * and x-ignore-shared is set before the restore.  The rest of the spec must
    * describe the same machine as the template's (disks and taps may be
    * other files and devices; network MACs must be template_mac()'s). */
   const char *incoming;

@@ -7,6 +7,7 @@
 #include "runtime/util/error.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/vm/qemu.h"
+#include "runtime/vm/qemu_probe.h"
 #include "test.h"
 
 /* The argv joined with '|' for easy matching. */
@@ -43,8 +44,11 @@ static void test_full(void) {
   CHECK(qemu_build_argv(&spec, &tcg, "/k/vmlinux", "/s/console.log", &argv, &err) == 0);
   _cleanup_free_ char *j = joined(argv);
   CHECK_STREQ(argv[0], "qemu-system-x86_64");
-  /* cpus given explicitly: a thread per vCPU */
-  CHECK(strstr(j, "|-M|microvm,acpi=off,pit=off|-accel|tcg,thread=multi|") != NULL);
+  /* cpus given explicitly: a thread per vCPU; the translation cache is
+   * bounded (the host's default) */
+  CHECK(strstr(j, "|-M|microvm,acpi=off,pit=off|-accel|tcg,thread=multi,tb-size=64|") != NULL);
+  CHECK(strstr(j, "memory-backend") == NULL);
+  CHECK(strstr(j, "stack.ram=shared") == NULL);
   CHECK(strstr(j, "|-cpu|qemu64,+arat|") != NULL);
   CHECK(strstr(j, "|-m|512M|-smp|2|") != NULL);
   CHECK(strstr(j, "|-nodefaults|-no-user-config|-no-reboot|-display|none|") != NULL);
@@ -117,6 +121,79 @@ static void test_tcg_thread(void) {
     CHECK(strstr(j, "accel=tcg") == NULL);
   }
   CHECK_STREQ(vm_tcg_thread_name(VM_TCG_THREAD_AUTO), "auto");
+}
+
+/* The translation cache: the VM's own size, else the host's, else the
+ * default; none under KVM. */
+static void test_tcg_cache(void) {
+  struct vm_spec spec = {.state_dir = "/s", .tcg_cache_mib = 16};
+  struct vm_host h = tcg;
+  _cleanup_strv_ char **a = NULL, **b = NULL, **c = NULL;
+  CHECK(qemu_build_argv(&spec, &h, "/k", "/s/c.log", &a, NULL) == 0);
+  _cleanup_free_ char *ja = joined(a);
+  CHECK(strstr(ja, ",tb-size=16|") != NULL);
+  spec.tcg_cache_mib = 0;
+  h.tcg_cache_mib = 128;
+  CHECK(qemu_build_argv(&spec, &h, "/k", "/s/c.log", &b, NULL) == 0);
+  _cleanup_free_ char *jb = joined(b);
+  CHECK(strstr(jb, ",tb-size=128|") != NULL);
+  CHECK(qemu_build_argv(&spec, &kvm, "/k", "/s/c.log", &c, NULL) == 0);
+  _cleanup_free_ char *jc = joined(c);
+  CHECK(strstr(jc, "tb-size") == NULL);
+  CHECK_INTEQ(vm_tcg_cache_mib(&kvm, 32), 0);
+  CHECK_INTEQ(vm_tcg_cache_mib(&tcg, 0), VM_TCG_CACHE_DEFAULT_MIB);
+  unsigned mib = 0;
+  CHECK(vm_tcg_cache_parse("32", &mib) == 0 && mib == 32);
+  CHECK(vm_tcg_cache_parse("48MiB", &mib) == 0 && mib == 48);
+  CHECK(vm_tcg_cache_parse("1G", &mib) == 0 && mib == 1024);
+  CHECK(vm_tcg_cache_parse("2", &mib) == -EINVAL);
+  CHECK(vm_tcg_cache_parse("-8", &mib) == -EINVAL);
+  CHECK(vm_tcg_cache_parse("64k", &mib) == -EINVAL);
+  CHECK(vm_tcg_cache_parse("", &mib) == -EINVAL);
+  CHECK(vm_tcg_cache_parse("99999999999999999999", &mib) == -EINVAL);
+}
+
+/* A template's RAM file: written through a shared mapping by the build,
+ * mapped copy-on-write from a read-only open by a clone; both tell the
+ * guest (stack.ram=shared) so that it does not report free pages. */
+static void test_ram_file(void) {
+  struct vm_spec spec = {.state_dir = "/s", .mem_mib = 256, .ram = VM_RAM_TEMPLATE_BUILD,
+                         .ram_file = "/t/ram,1"};
+  _cleanup_strv_ char **a = NULL, **b = NULL;
+  CHECK(qemu_build_argv(&spec, &tcg, "/k", "/s/c.log", &a, NULL) == 0);
+  _cleanup_free_ char *ja = joined(a);
+  CHECK(strstr(ja, "|-object|memory-backend-file,id=ram,size=256M,mem-path=/t/ram,,1,share=on|") !=
+        NULL);
+  CHECK(strstr(ja, "|-M|microvm,acpi=off,pit=off,memory-backend=ram|") != NULL);
+  CHECK(strstr(ja, "|-m|256M|") != NULL);
+  CHECK(strstr(ja, " stack.ram=shared") != NULL);
+  spec.ram = VM_RAM_TEMPLATE_CLONE;
+  spec.cmdline_extra = "x=1";
+  CHECK(qemu_build_argv(&spec, &kvm, "/k", "/s/c.log", &b, NULL) == 0);
+  _cleanup_free_ char *jb = joined(b);
+  CHECK(strstr(jb, "mem-path=/t/ram,,1,share=off,readonly=on,rom=off|") != NULL);
+  CHECK(strstr(jb, "|-M|microvm,accel=kvm,acpi=off,pit=off,memory-backend=ram|") != NULL);
+  CHECK(strstr(jb, " stack.ram=shared x=1|") != NULL);
+  char **bad = NULL;
+  spec.ram_file = "/t/\nram";
+  CHECK(qemu_build_argv(&spec, &kvm, "/k", "/s/c.log", &bad, NULL) == -EINVAL);
+  spec.ram_file = NULL;
+  CHECK(qemu_build_argv(&spec, &kvm, "/k", "/s/c.log", &bad, NULL) == -EINVAL);
+}
+
+static void test_version(void) {
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"),
+              QEMU_VERSION(7, 2, 22));
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)"), 100002);
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 8.2.0"), QEMU_VERSION(8, 2, 0));
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 9.1"), QEMU_VERSION(9, 1, 0));
+  CHECK(qemu_parse_version("QEMU emulator version 8.1.5") < QEMU_VERSION_SHARED_RAM);
+  CHECK(qemu_parse_version("QEMU emulator version 8.2.1") >= QEMU_VERSION_SHARED_RAM);
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version x"), 0);
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 9"), 0);
+  CHECK_INTEQ(qemu_parse_version("QEMU emulator version 9.100.1"), 0);
+  CHECK_INTEQ(qemu_parse_version(""), 0);
+  CHECK_INTEQ(qemu_parse_version(NULL), 0);
 }
 
 static void test_rejects(void) {
@@ -211,6 +288,9 @@ int main(void) {
   test_full();
   test_minimal_kvm();
   test_tcg_thread();
+  test_tcg_cache();
+  test_ram_file();
+  test_version();
   test_rejects();
   TEST_DONE();
 }
