@@ -44,6 +44,10 @@ int cli_image_push(struct cli_globals *g, int argc, char **argv);
 int cli_login(struct cli_globals *g, int argc, char **argv);
 int cli_logout(struct cli_globals *g, int argc, char **argv);
 int cli_system(struct cli_globals *g, int argc, char **argv);
+/* `system ksm` (cli_system_ksm.c); argv[0] is "ksm" */
+int cli_system_ksm(struct cli_globals *g, int argc, char **argv);
+/* The "KSM:" line of `system info`. */
+void cli_print_ksm_line(void);
 /* cli_ps.c, cli_ls.c, cli_events.c: `stack ps`, `stack ls`, `stack events`
  * (through the project's supervisor); cli_supervisor.c: the supervisor
  * daemon itself (`stack supervisor PROJECT`). */

@@ -17,10 +17,12 @@
 
 static void usage(FILE *f, const char *prog) {
   fprintf(f,
-          "Usage: %s system info [--format text|json] [--kernel PATH]\n\n"
-          "Show the guest kernel, the accelerator chosen and why, the host TSC rate,\n"
-          "the QEMU version and where stack keeps its files.\n",
-          prog);
+          "Usage: %s system info [--format text|json] [--kernel PATH]\n"
+          "       %s system ksm [status | on [--pages N] [--sleep-ms MS] | off [--unmerge]]\n\n"
+          "info: show the guest kernel, the accelerator chosen and why, the host TSC rate,\n"
+          "the QEMU version, how VM templates share memory and where stack keeps its files.\n"
+          "ksm: show or set the host's kernel samepage merging (stack system ksm --help).\n",
+          prog, prog);
 }
 
 static int system_info(struct cli_globals *g, int argc, char **argv) {
@@ -107,6 +109,15 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
         cJSON_AddStringToObject(cg, "note", host.cgroup_note);
     }
     cJSON_AddStringToObject(o, "qemu", qemu ? qemu : qerr->msg);
+    if (!herr) {
+      cJSON *m = cJSON_AddObjectToObject(o, "memory");
+      cJSON_AddStringToObject(m, "template_ram", host.shared_ram ? "shared" : "private");
+      cJSON_AddStringToObject(m, "template_ram_note", host.shared_ram_note);
+      if (host.accel == VM_ACCEL_TCG) {
+        cJSON_AddNumberToObject(m, "tcg_cache_mib", host.tcg_cache_mib);
+        cJSON_AddStringToObject(m, "tcg_cache_source", host.tcg_cache_src);
+      }
+    }
     cJSON_AddNumberToObject(o, "default_cpus", vm_default_cpus());
     cJSON_AddNumberToObject(o, "default_memory_mib", VM_DEFAULT_MEM_MIB);
     cJSON_AddStringToObject(o, "store_root", root);
@@ -161,6 +172,13 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
       printf("VM cgroups:    %s\n", host.cgroup_note);
   }
   printf("QEMU:          %s\n", qemu ? qemu : qerr->msg);
+  if (!herr) {
+    printf("Template RAM:  %s\n", host.shared_ram_note);
+    if (host.accel == VM_ACCEL_TCG)
+      printf("TCG cache:     %u MiB per VM (%s; a service's x-stack-tcg-cache overrides it)\n",
+             host.tcg_cache_mib, host.tcg_cache_src);
+  }
+  cli_print_ksm_line();
   printf("VM defaults:   %u CPUs, %d MiB\n", vm_default_cpus(), VM_DEFAULT_MEM_MIB);
   printf("Store root:    %s\n", root);
   printf("Run dir:       %s\n", run);
@@ -174,6 +192,8 @@ static int system_info(struct cli_globals *g, int argc, char **argv) {
 int cli_system(struct cli_globals *g, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "info") == 0)
     return system_info(g, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "ksm") == 0)
+    return cli_system_ksm(g, argc - 1, argv + 1);
   if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
     usage(stdout, g->progname);
     return 0;

@@ -7,6 +7,7 @@
 #include "orchestrator/compose/compose_model.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
+#include "runtime/vm/accel.h"
 #include "runtime/vm/rlimits.h"
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
@@ -153,4 +154,23 @@ char **sup_service_sysctls(const struct compose_service *svc) {
 uint64_t sup_service_pids_max(const struct compose_service *svc) {
   int64_t n = svc->pids_limit > 0 ? svc->pids_limit : svc->deploy.pids_limit;
   return n > 0 ? (uint64_t)n : 0;
+}
+
+int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,
+                          struct stack_error **err) {
+  *mib = 0;
+  const struct cnode *map = svc->node;
+  const struct cnode *v =
+      map && map->kind == CNODE_MAP ? cnode_map_get(map, SUP_TCG_CACHE_KEY) : NULL;
+  if (v == NULL)
+    return 0;
+  if (v->kind != CNODE_SCALAR || vm_tcg_cache_parse(v->str, mib) < 0) {
+    *mib = 0;
+    return stack_error_set(err, -EINVAL,
+                           "%s:%u:%u: service %s: %s must be a size in MiB (\"64\", \"64M\", "
+                           "\"1G\") of at least %d",
+                           v->src && v->src->path ? v->src->path : "compose file", v->line, v->col,
+                           svc->name, SUP_TCG_CACHE_KEY, VM_TCG_CACHE_MIN_MIB);
+  }
+  return 0;
 }

@@ -28,6 +28,13 @@ uint64_t sup_service_pids_max(const struct compose_service *svc);
 struct proto_rlimit;
 struct stack_error;
 
+/* The service's `x-stack-tcg-cache` (TCG's translation cache in MiB, or
+ * "64M", "1G"): *mib is 0 when it is not set (the host's default).  A bad
+ * value is an error naming the service and file:line:col. */
+#define SUP_TCG_CACHE_KEY "x-stack-tcg-cache"
+int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,
+                          struct stack_error **err);
+
 /* The service's `ulimits` as the guest applies them (at most max);
  * an unknown name is an error naming the service. */
 int sup_service_rlimits(const struct compose_service *svc, struct proto_rlimit *out, size_t max,
