@@ -174,3 +174,24 @@ int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,
   }
   return 0;
 }
+
+int sup_service_template_ram(const struct compose_service *svc, enum vm_template_ram *out,
+                             struct stack_error **err) {
+  *out = VM_TEMPLATE_RAM_AUTO;
+  const struct cnode *map = svc->node;
+  const struct cnode *v =
+      map && map->kind == CNODE_MAP ? cnode_map_get(map, SUP_TEMPLATE_RAM_KEY) : NULL;
+  if (v == NULL)
+    return 0;
+  if (v->kind == CNODE_SCALAR && strcmp(v->str, "shared") == 0)
+    *out = VM_TEMPLATE_RAM_SHARED;
+  else if (v->kind == CNODE_SCALAR && strcmp(v->str, "private") == 0)
+    *out = VM_TEMPLATE_RAM_PRIVATE;
+  else if (!(v->kind == CNODE_SCALAR && strcmp(v->str, "auto") == 0))
+    return stack_error_set(err, -EINVAL,
+                           "%s:%u:%u: service %s: %s must be \"shared\", \"private\" or "
+                           "\"auto\"",
+                           v->src && v->src->path ? v->src->path : "compose file", v->line, v->col,
+                           svc->name, SUP_TEMPLATE_RAM_KEY);
+  return 0;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/vm/accel.h"
+
 struct compose_service;
 
 /* The VM's memory in MiB and vCPUs from `mem_limit` / `cpus`, else
@@ -32,6 +34,13 @@ struct stack_error;
  * "64M", "1G"): *mib is 0 when it is not set (the host's default).  A bad
  * value is an error naming the service and file:line:col. */
 #define SUP_TCG_CACHE_KEY "x-stack-tcg-cache"
+/* The service's `x-stack-template-ram` ("shared", "private" or "auto",
+ * the default): whether its VM maps its template's RAM (less memory,
+ * freed memory kept) or copies it (freed memory returned).  A bad value
+ * is an error naming the service and file:line:col. */
+#define SUP_TEMPLATE_RAM_KEY "x-stack-template-ram"
+int sup_service_template_ram(const struct compose_service *svc, enum vm_template_ram *out,
+                             struct stack_error **err);
 int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,
                           struct stack_error **err);
 

@@ -96,6 +96,7 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
   int r;
   if ((r = sup_paths_binds(&s->paths, name, &b->binds, err)) < 0 ||
       (r = sup_service_tcg_cache(svc, &o->tcg_cache_mib, err)) < 0 ||
+      (r = sup_service_template_ram(svc, &o->template_ram, err)) < 0 ||
       (r = sup_service_rlimits(svc, b->rlimits, PROTO_MAX_RLIMITS, &o->n_rlimits, err)) < 0 ||
       (r = sup_service_mounts(svc, b->mounts, PROTO_MAX_MOUNTS, &o->n_mounts, &b->strings,
                               err)) < 0 ||

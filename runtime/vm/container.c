@@ -29,6 +29,7 @@
 #include "runtime/vm/boot_queue.h"
 #include "runtime/vm/jail_cgroup.h"
 #include "runtime/vm/kernel.h"
+#include "runtime/vm/qemu_probe.h"
 #include "runtime/vm/qmp.h"
 #include "runtime/vm/template.h"
 #include "runtime/vm/vm.h"
@@ -1423,6 +1424,12 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->disk_bytes = o->disk_bytes ? o->disk_bytes : CONTAINER_DISK_DEFAULT;
   if ((r = vm_host_probe(&c->host, err)) < 0)
     goto fail;
+  /* a service may keep its template's RAM private (freed memory then goes
+   * back to the host) or ask for shared RAM where QEMU can map it */
+  if (o->template_ram == VM_TEMPLATE_RAM_PRIVATE)
+    c->host.shared_ram = false;
+  else if (o->template_ram == VM_TEMPLATE_RAM_SHARED)
+    c->host.shared_ram = c->host.qemu_version >= QEMU_VERSION_SHARED_RAM;
   c->kernel = steal_pointer(&kernel);
   c->initrd = steal_pointer(&initrd);
   c->root_disk = xstrdup(image->rootfs_path);

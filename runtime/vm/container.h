@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "guest/proto.h"
+#include "runtime/vm/accel.h"
 
 struct image_config;
 
@@ -49,6 +50,10 @@ struct container_opts {
   unsigned rows, cols;     /* initial window size with tty */
   uint64_t mem_mib;        /* 0 = the VM default */
   unsigned tcg_cache_mib;  /* TCG translation cache, MiB; 0 = the host's default (accel.h) */
+  /* whether the VM maps its template's RAM file or gets a copy (accel.h,
+   * template.h); AUTO = the host's choice; SHARED needs QEMU 8.2 (else
+   * private) */
+  enum vm_template_ram template_ram;
   unsigned cpus;           /* 0 = the VM default */
   bool crowded;            /* starts among other VMs (accel.h, vm_tcg_single()) */
   const char *kernel;      /* NULL = kernel_find() */
