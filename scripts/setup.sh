@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # What stack needs to build and run (design.md, "Dependencies"): the
-# compiler and libraries, QEMU, the guest kernel's source and build tools,
+# compiler and libraries, the guest kernel's source and build tools,
 # nftables for the project networks, busybox-static for the bundled example's
 # offline image, curl for the README's first command.  Test tools and
 # benchmark peers (a registry, skopeo, Docker, Compose, ...) are not installed
@@ -26,41 +26,16 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-export DEBIAN_FRONTEND=noninteractive
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# QEMU 10 from Debian 12's official backports (the same mirror as the
-# system's sources, suite bookworm-backports; it runs on Debian 12's
-# libraries): with QEMU 8.2 or later VM templates share their RAM with
-# their clones (docs/how-it-works.md, "Templates").  Debian 12's own QEMU
-# 7.2 still works (stack probes the version); STACK_QEMU_BACKPORTS=0 keeps it.
-backports=/etc/apt/sources.list.d/stack-bookworm-backports.sources
-qemu_version=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
-if [[ ${STACK_QEMU_BACKPORTS:-1} == 1 && $(. /etc/os-release && echo "${VERSION_CODENAME:-}") == bookworm ]] &&
-  ! dpkg --compare-versions "${qemu_version:-0}" ge 1:8.2; then
-  if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    # the first Debian mirror the system uses (deb822 or one-line format)
-    mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\/\?\)[[:space:]]*$/\1/p' \
-      /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-    [[ -n $mirror ]] || mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\/debian\/\?\)[[:space:]]\+bookworm[[:space:]].*/\2/p' \
-      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)
-    mirror=${mirror:-http://deb.debian.org/debian}
-    echo "setup: adding bookworm-backports from $mirror"
-    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "$mirror" >"$backports"
-  fi
-  echo "setup: installing qemu-system-x86 from bookworm-backports"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null
-elif ! dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q 'install ok installed'; then
-  echo "setup: installing qemu-system-x86"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
-fi
+# QEMU: 10 from bookworm-backports where the mirror has it, else Debian
+# 12's 7.2 (scripts/setup-qemu.sh says why and how it decides).
+"$here/scripts/setup-qemu.sh"
 
 build_dir=${STACK_BUILD_DIR:-$here/build}
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${STACK_CMAKE_ARGS:-} >/dev/null
