@@ -30,10 +30,16 @@ int compose_validate_project(const struct cnode *project, struct stack_error **e
 #define COMPOSE_ARG_MAX 131071u
 #define COMPOSE_EXEC_MAX (512u << 10)
 
+/* stack's own keys for a service's VM (user-guide.md, "Memory per VM"):
+ * its TCG translation cache and whether it shares its template's RAM. */
+#define COMPOSE_TCG_CACHE_KEY "x-stack-tcg-cache"
+#define COMPOSE_TEMPLATE_RAM_KEY "x-stack-template-ram"
+
 /* Checks, on the merged tree before normalisation, what starting a
  * container would refuse (compose_validate_runnable.c): names that become
  * files under stack's state (compose_names.h), mount and file targets,
- * working_dir, network_mode, sizes of the command and environment.  Errors name
+ * working_dir, network_mode, sizes of the command and environment, stack's
+ * own keys for the VM (x-stack-tcg-cache, x-stack-template-ram).  Errors name
  * file:line:col and the field ("services.web.container_name: ...");
  * returns 0 or -EINVAL. */
 int compose_validate_runnable(const struct cnode *project, struct stack_error **err);

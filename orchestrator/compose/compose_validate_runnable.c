@@ -12,6 +12,9 @@
  *   sizes       one environment variable or command word at most
  *               COMPOSE_ARG_MAX bytes, a service's command, entrypoint and
  *               environment together at most COMPOSE_EXEC_MAX
+ *   VM keys     x-stack-tcg-cache is a size in MiB the VM runtime takes,
+ *               x-stack-template-ram one of its words (the supervisor
+ *               checks them again, without the file position)
  *
  * It runs on the merged tree before normalisation, where a `name:` is one
  * the user wrote (the defaults, "<project>_<key>", are valid by
@@ -24,9 +27,11 @@
 #include "compose_names.h"
 #include "compose_scalar.h"
 #include "compose_validate.h"
+#include "runtime/util/bytesize.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/xalloc.h"
+#include "runtime/vm/accel.h"
 
 /* what a message shows of a long value */
 #define SHOWN 80
@@ -241,6 +246,25 @@ static int check_network_mode(const char *svc, const struct cnode *s, struct sta
                  SHOWN, svc, SHOWN, mode);
 }
 
+static int check_vm_keys(const char *svc, const struct cnode *s, struct stack_error **err) {
+  const struct cnode *c = cnode_map_get(s, COMPOSE_TCG_CACHE_KEY);
+  unsigned mib;
+  if (c && (!scalar(c) || parse_mib(c->str, VM_TCG_CACHE_MIN_MIB, VM_TCG_CACHE_MAX_MIB, &mib) < 0))
+    return cn_fail(err, c, NULL,
+                   "services.%s.%s: \"%.*s\" is not a size in MiB from %d to %d (\"64\", \"64M\", "
+                   "\"1G\"): the VM's TCG translation cache",
+                   svc, COMPOSE_TCG_CACHE_KEY, SHOWN, scalar(c) ? c->str : "", VM_TCG_CACHE_MIN_MIB,
+                   VM_TCG_CACHE_MAX_MIB);
+  const struct cnode *t = cnode_map_get(s, COMPOSE_TEMPLATE_RAM_KEY);
+  const char *v = scalar(t);
+  if (t && (!v || (strcmp(v, "shared") != 0 && strcmp(v, "private") != 0 && strcmp(v, "auto") != 0)))
+    return cn_fail(err, t, NULL,
+                   "services.%s.%s: \"%.*s\" is not \"shared\", \"private\" or \"auto\" (whether the "
+                   "VM maps its template's RAM or copies it)",
+                   svc, COMPOSE_TEMPLATE_RAM_KEY, SHOWN, v ? v : "");
+  return 0;
+}
+
 int compose_validate_runnable(const struct cnode *project, struct stack_error **err) {
   const char *pname = cnode_map_get_str(project, "name");
   const struct cnode *services = cnode_map_get(project, "services");
@@ -277,6 +301,8 @@ int compose_validate_runnable(const struct cnode *project, struct stack_error **
       r = check_files(svc, s, "configs", err);
     if (r == 0)
       r = check_sizes(svc, s, err);
+    if (r == 0)
+      r = check_vm_keys(svc, s, err);
     if (r < 0)
       return r;
   }

@@ -167,9 +167,8 @@ int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,
   if (v->kind != CNODE_SCALAR || vm_tcg_cache_parse(v->str, mib) < 0) {
     *mib = 0;
     return stack_error_set(err, -EINVAL,
-                           "%s:%u:%u: service %s: %s must be a size in MiB (\"64\", \"64M\", "
-                           "\"1G\") of at least %d",
-                           v->src && v->src->path ? v->src->path : "compose file", v->line, v->col,
+                           "service %s: %s must be a size in MiB (\"64\", \"64M\", \"1G\") of at "
+                           "least %d",
                            svc->name, SUP_TCG_CACHE_KEY, VM_TCG_CACHE_MIN_MIB);
   }
   return 0;
@@ -189,9 +188,7 @@ int sup_service_template_ram(const struct compose_service *svc, enum vm_template
     *out = VM_TEMPLATE_RAM_PRIVATE;
   else if (!(v->kind == CNODE_SCALAR && strcmp(v->str, "auto") == 0))
     return stack_error_set(err, -EINVAL,
-                           "%s:%u:%u: service %s: %s must be \"shared\", \"private\" or "
-                           "\"auto\"",
-                           v->src && v->src->path ? v->src->path : "compose file", v->line, v->col,
+                           "service %s: %s must be \"shared\", \"private\" or \"auto\"",
                            svc->name, SUP_TEMPLATE_RAM_KEY);
   return 0;
 }

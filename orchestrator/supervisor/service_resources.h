@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orchestrator/compose/compose_validate.h"
 #include "runtime/vm/accel.h"
 
 struct compose_service;
@@ -32,13 +33,14 @@ struct stack_error;
 
 /* The service's `x-stack-tcg-cache` (TCG's translation cache in MiB, or
  * "64M", "1G"): *mib is 0 when it is not set (the host's default).  A bad
- * value is an error naming the service and file:line:col. */
-#define SUP_TCG_CACHE_KEY "x-stack-tcg-cache"
+ * value is an error naming the service (the loader has already refused it
+ * with its file position: compose_validate_runnable()). */
+#define SUP_TCG_CACHE_KEY COMPOSE_TCG_CACHE_KEY
 /* The service's `x-stack-template-ram` ("shared", "private" or "auto",
  * the default): whether its VM maps its template's RAM (less memory,
  * freed memory kept) or copies it (freed memory returned).  A bad value
- * is an error naming the service and file:line:col. */
-#define SUP_TEMPLATE_RAM_KEY "x-stack-template-ram"
+ * is an error naming the service (refused at load already). */
+#define SUP_TEMPLATE_RAM_KEY COMPOSE_TEMPLATE_RAM_KEY
 int sup_service_template_ram(const struct compose_service *svc, enum vm_template_ram *out,
                              struct stack_error **err);
 int sup_service_tcg_cache(const struct compose_service *svc, unsigned *mib,

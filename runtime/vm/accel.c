@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/util/bytesize.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
@@ -34,21 +35,7 @@ unsigned vm_tcg_cache_mib(const struct vm_host *host, unsigned mib) {
 }
 
 int vm_tcg_cache_parse(const char *text, unsigned *mib) {
-  if (text == NULL || *text < '0' || *text > '9')
-    return -EINVAL;
-  char *end = NULL;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno)
-    return -EINVAL;
-  if (strcmp(end, "G") == 0 || strcmp(end, "GiB") == 0 || strcmp(end, "g") == 0)
-    v *= 1024;
-  else if (*end && strcmp(end, "M") != 0 && strcmp(end, "MiB") != 0 && strcmp(end, "m") != 0)
-    return -EINVAL;
-  if (v < VM_TCG_CACHE_MIN_MIB || v > 64 * 1024)
-    return -EINVAL;
-  *mib = (unsigned)v;
-  return 0;
+  return parse_mib(text, VM_TCG_CACHE_MIN_MIB, VM_TCG_CACHE_MAX_MIB, mib);
 }
 
 bool vm_tcg_single(const struct vm_host *host, unsigned cpus, bool crowded) {

@@ -51,6 +51,7 @@ enum vm_template_ram {
 #define VM_TCG_CACHE_DEFAULT_MIB 64
 /* the smallest tb-size accepted: below it QEMU re-translates constantly */
 #define VM_TCG_CACHE_MIN_MIB 4
+#define VM_TCG_CACHE_MAX_MIB (64 * 1024)
 
 struct vm_host {
   enum vm_accel accel;
