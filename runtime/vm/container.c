@@ -1288,6 +1288,13 @@ static int boot(struct container *c, const char *clone_of, struct stack_error **
     spec.ram = c->host.shared_ram ? VM_RAM_TEMPLATE_CLONE : VM_RAM_ANON;
   }
   r = vm_start(c->loop, &spec, on_vm_exit, c, &c->vm, err);
+  if (r == -ENOENT && clone_of) {
+    /* a template whose state or RAM file is gone (a half-removed cache):
+     * it must not fail the next container too */
+    unlink(clone_of);
+    stack_error_prefix(err, "the VM template cannot be used and was removed (the next start "
+                            "builds it again)");
+  }
   if (r < 0)
     return r;
   c->times.vm_spawned = uv_hrtime();

@@ -52,6 +52,11 @@ struct build {
   char *dir, *state_path, *tmp_path, *run_dir, *mig_path;
   char *ram_tmp; /* the RAM file being written (shared RAM), else NULL */
   int lock_fd, out_fd;
+  /* the state and RAM files made durable off the loop before they are put
+   * in place: their own descriptors, closed when the work is done */
+  uv_work_t sync;
+  int sync_fd[2];
+  int sync_err;
   struct vm *vm;
   struct channel *ch;
   struct qmp *q;
@@ -297,6 +302,68 @@ static int commit_ram(struct build *b) {
   return 0;
 }
 
+/* Puts the files in place once they are on disk: after a crash a state
+ * file must never name a RAM file the page cache had not written yet
+ * (clones would restore a guest with pages of zeros). */
+static void commit(struct build *b) {
+  if (b->ram_tmp && commit_ram(b) < 0)
+    return;
+  if (rename(b->tmp_path, b->state_path) < 0) {
+    build_fail(b, "cannot rename %s: %s", b->tmp_path, strerror(errno));
+    return;
+  }
+  build_finish(b, b->state_path, NULL);
+}
+
+static void sync_work(uv_work_t *w) {
+  struct build *b = w->data;
+  for (int i = 0; i < 2; i++)
+    if (b->sync_fd[i] >= 0 && fsync(b->sync_fd[i]) < 0 && b->sync_err == 0)
+      b->sync_err = errno;
+}
+
+static void sync_done(uv_work_t *w, int status) {
+  struct build *b = w->data;
+  for (int i = 0; i < 2; i++)
+    if (b->sync_fd[i] >= 0)
+      close(b->sync_fd[i]);
+  if (!b->done) {
+    if (status < 0 || b->sync_err)
+      build_fail(b, "cannot write %s to disk: %s", b->dir,
+                 status < 0 ? uv_strerror(status) : strerror(b->sync_err));
+    else
+      commit(b);
+  }
+  if (--b->handles == 0)
+    build_release(b);
+}
+
+static void start_sync(struct build *b) {
+  b->sync_fd[0] = open(b->tmp_path, O_RDONLY | O_CLOEXEC);
+  b->sync_fd[1] = b->ram_tmp ? open(b->ram_tmp, O_RDONLY | O_CLOEXEC) : -1;
+  if (b->sync_fd[0] < 0 || (b->ram_tmp && b->sync_fd[1] < 0)) {
+    int e = errno;
+    for (int i = 0; i < 2; i++)
+      if (b->sync_fd[i] >= 0)
+        close(b->sync_fd[i]);
+    build_fail(b, "cannot open %s again: %s", b->sync_fd[0] < 0 ? b->tmp_path : b->ram_tmp,
+               strerror(e));
+    return;
+  }
+  b->sync_err = 0;
+  b->sync.data = b;
+  /* a handle's worth of lifetime: the build is freed after sync_done */
+  b->handles++;
+  int r = uv_queue_work(b->tc->loop, &b->sync, sync_work, sync_done);
+  if (r < 0) {
+    b->handles--;
+    for (int i = 0; i < 2; i++)
+      if (b->sync_fd[i] >= 0)
+        close(b->sync_fd[i]);
+    build_fail(b, "cannot queue the write to disk: %s", uv_strerror(r));
+  }
+}
+
 static void on_query(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
                      void *data) {
   (void)q;
@@ -311,13 +378,7 @@ static void on_query(struct qmp *q, int status, const cJSON *ret, const char *er
                cJSON_IsString(desc) ? desc->valuestring : error_desc ? error_desc : "");
     return;
   }
-  if (b->ram_tmp && commit_ram(b) < 0)
-    return;
-  if (rename(b->tmp_path, b->state_path) < 0) {
-    build_fail(b, "cannot rename %s: %s", b->tmp_path, strerror(errno));
-    return;
-  }
-  build_finish(b, b->state_path, NULL);
+  start_sync(b);
 }
 
 static void on_mig_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
