@@ -53,6 +53,31 @@ if [[ $(id -u) == 0 ]]; then
   grep -q "vm_uid_base \"12\" (from \$STACK_VM_UID_BASE): want a number from 65536" <<<"$out2" || fail "bad uid base: $out2"
 fi
 grep -q "^VM cgroups: " <<<"$out" || fail "vm cgroups: $out"
+# How VMs use memory: template RAM (shared needs QEMU 8.2), the TCG
+# translation cache, KSM (never changed by stack itself)
+grep -Eq "^Template RAM: *(shared|private) \(.+\)$" <<<"$out" || fail "template ram: $out"
+grep -q "^KSM: " <<<"$out" || fail "ksm line: $out"
+if grep -q "^Accelerator: *tcg" <<<"$out"; then
+  grep -q "^TCG cache: *64 MiB per VM (default; a service's x-stack-tcg-cache overrides it)$" <<<"$out" ||
+    fail "tcg cache: $out"
+  out2=$(STACK_TCG_CACHE=32M timeout 30 "$STACK" system info) || fail "STACK_TCG_CACHE=32M: $out2"
+  grep -q "^TCG cache: *32 MiB per VM (\$STACK_TCG_CACHE;" <<<"$out2" || fail "STACK_TCG_CACHE: $out2"
+fi
+out2=$(STACK_TCG_CACHE=1 timeout 30 "$STACK" system info) && fail "a TCG cache of 1 MiB was taken"
+grep -q 'bad TCG cache size "1" in \$STACK_TCG_CACHE: give MiB (or "1G"), at least 4' <<<"$out2" ||
+  fail "bad STACK_TCG_CACHE: $out2"
+out2=$(STACK_TEMPLATE_RAM=private timeout 30 "$STACK" system info) || fail "STACK_TEMPLATE_RAM: $out2"
+grep -q "^Template RAM: *private (requested by \$STACK_TEMPLATE_RAM)$" <<<"$out2" ||
+  fail "STACK_TEMPLATE_RAM=private: $out2"
+out2=$(STACK_TEMPLATE_RAM=maybe timeout 30 "$STACK" system info) && fail "STACK_TEMPLATE_RAM=maybe taken"
+grep -q 'unknown template RAM mode "maybe" in \$STACK_TEMPLATE_RAM' <<<"$out2" || fail "bad template ram: $out2"
+if [[ -e /sys/kernel/mm/ksm/run ]]; then
+  out2=$(timeout 30 "$STACK" system ksm) || fail "system ksm: $out2"
+  grep -Eq "^KSM: *(on|off)" <<<"$out2" && grep -q "^Merged: " <<<"$out2" || fail "system ksm: $out2"
+fi
+timeout 30 "$STACK" system ksm on --pages 0 2>/dev/null && fail "ksm on --pages 0 accepted"
+[[ $? == 2 ]] || fail "ksm on --pages 0: exit $?"
+timeout 30 "$STACK" system ksm sometimes 2>/dev/null && fail "ksm sometimes accepted"
 if [[ -e /dev/kvm ]] && ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
   grep -q "^Accelerator: *tcg (/dev/kvm exists but the CPU has no vmx/svm flag" <<<"$out" ||
     fail "accelerator reason: $out"
