@@ -26,6 +26,9 @@ void cli_table_print(const struct cli_table *t, FILE *f) {
       if (n > w[c])
         w[c] = n;
     }
+  for (size_t c = 0; c < t->ncols; c++)
+    if (w[c] + 3 < t->minwidth)
+      w[c] = t->minwidth - 3;
   for (size_t r = 0; r < t->nrows; r++) {
     for (size_t c = 0; c < t->ncols; c++) {
       const char *s = t->cells[r * t->ncols + c];

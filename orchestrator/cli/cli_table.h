@@ -8,6 +8,10 @@
 
 struct cli_table {
   size_t ncols;
+  /* the docker CLI's tables (volume ls, network ls, system df) are Go
+   * tabwriters with a minimum cell width of 10, padding included: set it
+   * after cli_table_init() for those (0: none, as Compose's own tables) */
+  size_t minwidth;
   char **cells; /* row-major, owned */
   size_t nrows;
 };

@@ -32,5 +32,6 @@ const struct cli_verb cli_verbs[] = {
     {"supervisor", "Run a project's supervisor (started by the Compose verbs)", cli_supervisor},
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},
+    {"volume", "Manage volumes (ls, inspect, rm, prune, create)", cli_volume},
     {NULL, NULL, NULL},
 };

@@ -20,6 +20,7 @@
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/vm.h"
+#include "volume_store.h"
 
 /* 9p2000.L with large messages; no guest cache, so both sides see each
  * other's writes at once, as with a Docker bind mount */
@@ -78,36 +79,32 @@ static const struct compose_volume *find_volume(const struct compose_project *p,
   return NULL;
 }
 
-/* <data root>/volumes/<name>/_data, made (and marked as project's) when
- * missing unless external. */
-static int volume_dir(const char *name, const char *project, bool external, char **out,
-                      struct stack_error **err) {
+/* <data root>/volumes/<name>/_data, made when missing unless external
+ * (marked as the project's, with Compose's labels: key is the Compose
+ * volume's key, NULL for an anonymous volume), and recorded as used by
+ * container ctr (volume_store.h). */
+static int volume_dir(const char *name, const char *project, const char *key, bool external,
+                      const char *ctr, char **out, struct stack_error **err) {
   _cleanup_free_ char *root = stack_data_root();
-  _cleanup_free_ char *vdir = NULL, *data = NULL, *marker = NULL;
+  _cleanup_free_ char *data = NULL;
   int r;
-  if ((r = state_path_join(root, (const char *const[]){"volumes", name, NULL}, &vdir, err)) < 0 ||
-      (r = state_path_join(vdir, (const char *const[]){"_data", NULL}, &data, err)) < 0 ||
-      (r = state_path_join(vdir, (const char *const[]){"project", NULL}, &marker, err)) < 0)
+  if ((r = state_path_join(root, (const char *const[]){"volumes", name, "_data", NULL}, &data,
+                           err)) < 0)
     return stack_error_prefix(err, "volume \"%s\"", name);
-  _cleanup_error_ struct stack_error *e = NULL;
-  _cleanup_close_ int fd = state_open(root, (const char *const[]){"volumes", name, "_data", NULL},
-                                      O_PATH | O_DIRECTORY, 0, &e);
-  if (fd == -ENOENT && external)
+  if (external && !fs_exists(data))
     return stack_error_set(err, -ENOENT,
-                           "external volume \"%s\" not found: create %s first, or drop "
-                           "`external: true`",
-                           name, data);
-  if (fd == -ENOENT) {
-    if ((r = state_mkdir(root, (const char *const[]){"volumes", name, "_data", NULL}, 0755,
-                         err)) < 0 ||
-        (r = fs_write_file_atomic(marker, project, strlen(project), 0644, err)) < 0)
-      return r;
-  } else if (fd < 0) {
-    r = fd == -ENOTDIR ? stack_error_set(err, fd, "volume \"%s\": %s is not a directory", name,
-                                         data)
-                       : stack_error_set(err, fd, "volume \"%s\": %s", name, e->msg);
+                           "external volume \"%s\" not found: create it first (stack volume "
+                           "create %s), or drop `external: true`",
+                           name, name);
+  _cleanup_free_ char *l_project = xasprintf(VOLUME_LABEL_PROJECT "=%s", project);
+  _cleanup_free_ char *l_key =
+      key ? xasprintf(VOLUME_LABEL_VOLUME "=%s", key) : xstrdup(VOLUME_LABEL_ANONYMOUS "=");
+  char *labels[] = {l_project, l_key, NULL};
+  free(data);
+  data = NULL;
+  if ((r = volume_store_create(name, external ? NULL : project, labels, NULL, &data, err)) < 0)
     return r;
-  }
+  volume_store_add_user(name, project, ctr);
   *out = steal_pointer(&data);
   return 0;
 }
@@ -239,7 +236,8 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
     } else if (m->source && *m->source) {
       const struct compose_volume *v = find_volume(p, m->source);
       const char *name = v && v->name ? v->name : m->source;
-      if ((r = volume_dir(name, p ? p->name : "", v && v->external, &dir, err)) < 0)
+      if ((r = volume_dir(name, p ? p->name : "", v ? v->key : m->source, v && v->external,
+                          ctr_name, &dir, err)) < 0)
         return stack_error_prefix(err, "service %s", svc->name);
     } else {
       /* anonymous: one per container and target, kept across restarts */
@@ -247,7 +245,7 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
       for (const char *c = m->target; *c; c++)
         h = h * 33 + (unsigned char)*c;
       _cleanup_free_ char *name = xasprintf("%s-anon-%08x", ctr_name, h);
-      if ((r = volume_dir(name, p ? p->name : "", false, &dir, err)) < 0)
+      if ((r = volume_dir(name, p ? p->name : "", NULL, false, ctr_name, &dir, err)) < 0)
         return stack_error_prefix(err, "service %s", svc->name);
     }
     /* Docker's copy-up: an empty volume first gets the image's files at the

@@ -1,5 +1,7 @@
-/* Pretty JSON as Docker prints it: cJSON_Print() indents with tabs and writes
- * "key":<tab>value; these print `indent` per level and "key": value. */
+/* Pretty JSON as Docker prints it (Go's json.MarshalIndent): cJSON_Print()
+ * indents with tabs, writes "key":<tab>value and keeps an array's objects on
+ * one line ("[{"); this prints `indent` per level, "key": value, and every
+ * member and element on a line of its own. */
 #ifndef STACK_UTIL_JSON_PRINT_H
 #define STACK_UTIL_JSON_PRINT_H
 
