@@ -89,8 +89,10 @@ int cli_run(struct cli_globals *g, int argc, char **argv);
 int cli_image(struct cli_globals *g, int argc, char **argv);
 int cli_images(struct cli_globals *g, int argc, char **argv);
 
-/* cli_volume.c: `stack volume ls|inspect|rm|prune|create`. */
+/* cli_volume.c, cli_network.c: `stack volume ls|inspect|rm|prune|create`,
+ * `stack network ls|inspect|rm|prune`. */
 int cli_volume(struct cli_globals *g, int argc, char **argv);
+int cli_network(struct cli_globals *g, int argc, char **argv);
 
 /* Entry point of the `stack` binary; returns the exit code. */
 int stack_cli_main(int argc, char **argv);

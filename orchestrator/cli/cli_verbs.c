@@ -33,5 +33,6 @@ const struct cli_verb cli_verbs[] = {
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},
     {"volume", "Manage volumes (ls, inspect, rm, prune, create)", cli_volume},
+    {"network", "Manage networks (ls, inspect, rm, prune)", cli_network},
     {NULL, NULL, NULL},
 };

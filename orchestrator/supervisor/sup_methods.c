@@ -19,6 +19,7 @@
 #include "sup_jobs.h"
 #include "sup_logs.h"
 #include "sup_net.h"
+#include "sup_network.h"
 #include "sup_pause.h"
 #include "sup_run.h"
 #include "sup_select.h"
@@ -264,6 +265,7 @@ static const struct {
     {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
     {"exec_stdin", m_exec_stdin}, {"exec_resize", m_exec_resize},
     {"exec_signal", m_exec_signal}, {"run", m_run}, {"top", sup_top},
+    {"network_rm", sup_network_rm},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {

@@ -237,6 +237,18 @@ static void down_if_unused(struct supervisor *s) {
   n->adopt = false;
 }
 
+const char *sup_net_release(struct supervisor *s) {
+  struct sup_net *n = s->net;
+  if (n && n->ctrs)
+    return n->ctrs->name;
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    if (s->state->containers[i].qemu_pid > 0)
+      return s->state->containers[i].name;
+  if (n)
+    down_if_unused(s);
+  return NULL;
+}
+
 void sup_net_detach(struct supervisor *s, const char *name) {
   if (s->net == NULL)
     return;

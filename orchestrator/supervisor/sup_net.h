@@ -43,6 +43,12 @@ void sup_net_detach(struct supervisor *s, const char *name);
  * the networks when no other container uses them. */
 void sup_net_forget(struct supervisor *s, const char *name);
 
+/* `network rm` and `network prune`: removes the project's networks when
+ * no container is attached to any of them (the next start makes them
+ * again), and returns NULL; else the name of an attached container, and
+ * nothing is removed. */
+const char *sup_net_release(struct supervisor *s);
+
 /* Removes the project's networks (the supervisor ends): live ones, or what
  * the state file lists. */
 void sup_net_down(struct supervisor *s);
