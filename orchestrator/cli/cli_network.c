@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_host.h"
 #include "cli_prompt.h"
 #include "cli_table.h"
 #include "net/net_names.h"
@@ -29,6 +30,7 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/json_print.h"
+#include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 
 struct network {
@@ -478,6 +480,38 @@ static int network_rm(struct cli_globals *g, int argc, char **argv) {
   return rc;
 }
 
+void cli_network_prune_unused(struct sbuf *names) {
+  __attribute__((cleanup(net_list_free))) struct net_list l = {0};
+  load_all(&l);
+  /* one project at a time: its networks go together */
+  for (size_t i = 0; i < l.n; i++) {
+    struct network *n = &l.v[i];
+    bool busy = false, first = true;
+    for (size_t j = 0; j < l.n; j++)
+      if (strcmp(l.v[j].project, n->project) == 0) {
+        busy |= l.v[j].endpoints != NULL;
+        first &= j >= i;
+      }
+    if (busy || !first)
+      continue;
+    __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
+    _cleanup_sup_client_ struct sup_client *client = NULL;
+    _cleanup_error_ struct stack_error *err = NULL;
+    cJSON *res = NULL;
+    if (sup_paths_init(&paths, n->project, NULL) < 0)
+      continue;
+    if (sup_client_connect(&paths, &client, NULL) == 0
+            ? sup_client_call(client, "network_rm", NULL, NULL, NULL, &res, &err) < 0
+            : net_project_down_from_state(n->project, NULL, &err) < 0)
+      continue; /* in use after all (a container starts) */
+    cJSON_Delete(res);
+    for (size_t j = 0; j < l.n; j++) {
+      if (strcmp(l.v[j].project, n->project) == 0 && !l.v[j].external)
+        sbuf_printf(names, "%s\n", l.v[j].name);
+    }
+  }
+}
+
 static int network_prune(struct cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
       {"force", no_argument, NULL, 'f'},
@@ -505,42 +539,10 @@ static int network_prune(struct cli_globals *g, int argc, char **argv) {
   if (!force && !cli_confirm("WARNING! This will remove all custom networks not used by at "
                              "least one container.\n"))
     return 0;
-  __attribute__((cleanup(net_list_free))) struct net_list l = {0};
-  load_all(&l);
-  bool header = false;
-  /* one project at a time: its networks go together */
-  for (size_t i = 0; i < l.n; i++) {
-    struct network *n = &l.v[i];
-    bool busy = false, first = true;
-    for (size_t j = 0; j < l.n; j++)
-      if (strcmp(l.v[j].project, n->project) == 0) {
-        busy |= l.v[j].endpoints != NULL;
-        first &= j >= i;
-      }
-    if (busy || !first)
-      continue;
-    __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
-    _cleanup_sup_client_ struct sup_client *client = NULL;
-    _cleanup_error_ struct stack_error *err = NULL;
-    cJSON *res = NULL;
-    if (sup_paths_init(&paths, n->project, NULL) < 0)
-      continue;
-    if (sup_client_connect(&paths, &client, NULL) == 0
-            ? sup_client_call(client, "network_rm", NULL, NULL, NULL, &res, &err) < 0
-            : net_project_down_from_state(n->project, NULL, &err) < 0)
-      continue; /* in use after all (a container starts) */
-    cJSON_Delete(res);
-    for (size_t j = 0; j < l.n; j++) {
-      if (strcmp(l.v[j].project, n->project) != 0 || l.v[j].external)
-        continue;
-      if (!header)
-        printf("Deleted Networks:\n");
-      header = true;
-      printf("%s\n", l.v[j].name);
-    }
-  }
-  if (header)
-    printf("\n");
+  _cleanup_sbuf_ struct sbuf names = SBUF_INIT;
+  cli_network_prune_unused(&names);
+  if (names.len)
+    printf("Deleted Networks:\n%s\n", names.data);
   return 0;
 }
 

@@ -1,10 +1,12 @@
 /* `stack system info`: what VMs run with on this host (kernel, accelerator
- * and why, TSC rate, QEMU version, store root). */
+ * and why, TSC rate, QEMU version, store root); `system df` and `system
+ * prune` live in their own files. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_host.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/paths.h"
@@ -18,11 +20,16 @@
 static void usage(FILE *f, const char *prog) {
   fprintf(f,
           "Usage: %s system info [--format text|json] [--kernel PATH]\n"
-          "       %s system ksm [status | on [--pages N] [--sleep-ms MS] | off [--unmerge]]\n\n"
-          "info: show the guest kernel, the accelerator chosen and why, the host TSC rate,\n"
-          "the QEMU version, how VM templates share memory and where stack keeps its files.\n"
-          "ksm: show or set the host's kernel samepage merging (stack system ksm --help).\n",
-          prog, prog);
+          "       %s system ksm [status | on [--pages N] [--sleep-ms MS] | off [--unmerge]]\n"
+          "       %s system df [--format table|json]\n"
+          "       %s system prune [-a] [-f] [--volumes]\n\n"
+          "info:  the guest kernel, the accelerator chosen and why, the host TSC rate,\n"
+          "       the QEMU version, how VM templates share memory and where stack keeps\n"
+          "       its files.\n"
+          "ksm:   show or set the host's kernel samepage merging (stack system ksm --help).\n"
+          "df:    the disk used by images, containers, volumes and VM templates.\n"
+          "prune: remove stopped containers, unused networks, images and VM templates.\n",
+          prog, prog, prog, prog);
 }
 
 static int system_info(struct cli_globals *g, int argc, char **argv) {
@@ -194,6 +201,10 @@ int cli_system(struct cli_globals *g, int argc, char **argv) {
     return system_info(g, argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "ksm") == 0)
     return cli_system_ksm(g, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "df") == 0)
+    return cli_system_df(g, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+    return cli_system_prune(g, argc - 1, argv + 1);
   if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
     usage(stdout, g->progname);
     return 0;

@@ -4,7 +4,7 @@
 const struct cli_verb cli_verbs[] = {
     {"config", "Parse, resolve and render compose file in canonical format", cli_config},
     {"version", "Show the stack version information", cli_version},
-    {"system", "Show host facts: guest kernel, accelerator, QEMU (system info)", cli_system},
+    {"system", "Host facts, disk usage, pruning (system info, df, prune)", cli_system},
     {"pull", "Pull service images (or: stack pull IMAGE...)", cli_pull},
     {"push", "Push an image to a registry (stack push IMAGE [DESTINATION])", cli_push},
     {"login", "Log in to a registry", cli_login},

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_host.h"
 #include "cli_prompt.h"
 #include "cli_table.h"
 #include "orchestrator/supervisor/volume_store.h"
@@ -367,6 +368,39 @@ static int volume_rm(struct cli_globals *g, int argc, char **argv) {
   return rc;
 }
 
+int cli_volume_prune_unused(bool all, char *const *label_filters, uint64_t *freed) {
+  struct vol_filter vf = {.f = (char **)label_filters};
+  for (char *const *f = label_filters; f && *f; f++)
+    vf.n++;
+  __attribute__((cleanup(vol_list_free))) struct vol_list l = {0};
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (volume_store_list(&l.v, &l.n, &err) < 0) {
+    stack_error_print(err);
+    return 1;
+  }
+  bool header = false;
+  int rc = 0;
+  for (size_t i = 0; i < l.n; i++) {
+    const struct volume_info *v = &l.v[i];
+    if ((!all && label_value(v, VOLUME_LABEL_ANONYMOUS) == NULL) || !filter_match(&vf, v))
+      continue;
+    _cleanup_strv_ char **users = volume_store_users(v->name);
+    if (users)
+      continue;
+    if (remove_one(v->name, false, freed) != 0) {
+      rc = 1;
+      continue;
+    }
+    if (!header)
+      printf("Deleted Volumes:\n");
+    header = true;
+    printf("%s\n", v->name);
+  }
+  if (header)
+    printf("\n");
+  return rc;
+}
+
 static int volume_prune(struct cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
       {"all", no_argument, NULL, 'a'},          {"force", no_argument, NULL, 'f'},
@@ -403,34 +437,9 @@ static int volume_prune(struct cli_globals *g, int argc, char **argv) {
                        : "WARNING! This will remove anonymous local volumes not used by at "
                          "least one container.\n"))
     return 0;
-  __attribute__((cleanup(vol_list_free))) struct vol_list l = {0};
-  _cleanup_error_ struct stack_error *err = NULL;
-  if (volume_store_list(&l.v, &l.n, &err) < 0) {
-    stack_error_print(err);
-    return 1;
-  }
   uint64_t freed = 0;
-  bool header = false;
-  int rc = 0;
-  for (size_t i = 0; i < l.n; i++) {
-    const struct volume_info *v = &l.v[i];
-    if ((!all && label_value(v, VOLUME_LABEL_ANONYMOUS) == NULL) || !filter_match(&vf, v))
-      continue;
-    _cleanup_strv_ char **users = volume_store_users(v->name);
-    if (users)
-      continue;
-    if (remove_one(v->name, false, &freed) != 0) {
-      rc = 1;
-      continue;
-    }
-    if (!header)
-      printf("Deleted Volumes:\n");
-    header = true;
-    printf("%s\n", v->name);
-  }
-  if (header)
-    printf("\n");
-  _cleanup_free_ char *size = human_size_si((double)freed, 3);
+  int rc = cli_volume_prune_unused(all, vf.f, &freed);
+  _cleanup_free_ char *size = human_size_si((double)freed, 4);
   printf("Total reclaimed space: %s\n", size);
   return rc;
 }

@@ -20,6 +20,7 @@
 #include "runtime/image/blobstore.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/dlist.h"
+#include "runtime/util/du.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
 #include "runtime/util/paths.h"
@@ -568,14 +569,17 @@ static int by_age(const void *a, const void *b) {
   return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
 }
 
-/* Removes dir unless someone is building it (its lock is held). */
-static void remove_unlocked(const char *dir) {
+/* Removes dir unless someone is building it (its lock is held); whether
+ * it did. */
+static bool remove_if_unlocked(const char *dir) {
   _cleanup_free_ char *lock = fs_path_join(dir, "lock");
   _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC);
   if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
-    return;
-  fs_rm_rf(dir, NULL);
+    return false;
+  return fs_rm_rf(dir, NULL) == 0;
 }
+
+static void remove_unlocked(const char *dir) { (void)remove_if_unlocked(dir); }
 
 /* Before a build: templates whose image, kernel or initramfs is gone are
  * removed, then the least recently used beyond TEMPLATE_KEEP (a clone in
@@ -845,4 +849,27 @@ void template_stats(size_t *count, unsigned long long *bytes) {
       closedir(td);
   }
   closedir(d);
+}
+
+void template_prune(char ***keys, uint64_t *freed) {
+  if (keys)
+    *keys = NULL;
+  _cleanup_free_ char *cache = stack_cache_dir();
+  _cleanup_free_ char *root = fs_path_join(cache, "templates");
+  _cleanup_closedir_ DIR *d = opendir(root);
+  size_t n = 0, cap = 0;
+  for (struct dirent *de; d && (de = readdir(d));) {
+    if (de->d_name[0] == '.')
+      continue;
+    _cleanup_free_ char *dir = fs_path_join(root, de->d_name);
+    uint64_t size = fs_disk_usage(dir);
+    if (!remove_if_unlocked(dir))
+      continue;
+    *freed += size;
+    if (keys) {
+      *keys = xgrow(*keys, &cap, n + 2, sizeof(char *));
+      (*keys)[n++] = xstrdup(de->d_name);
+      (*keys)[n] = NULL;
+    }
+  }
 }

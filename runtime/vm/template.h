@@ -93,6 +93,12 @@ void template_wait_cancel(struct template_wait *w);
  * allocated), for `stack system info`. */
 void template_stats(size_t *count, unsigned long long *bytes);
 
+/* Removes every template no process is building (`system prune`: they are
+ * a cache; a VM restored from one has its own copy of what it needs).  The
+ * keys removed in *keys (NULL-terminated, may be NULL; caller frees with
+ * strv_free()) and the disk they used added to *freed. */
+void template_prune(char ***keys, uint64_t *freed);
+
 /* Whether templates are used: not when $STACK_TEMPLATES is "0" or "off"
  * (every VM then boots cold). */
 int template_enabled(void);
