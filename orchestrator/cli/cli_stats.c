@@ -1,7 +1,8 @@
 /* `stack stats`: CPU and memory of each running container's VM, as
  * `docker compose stats` prints them.  The supervisor samples the QEMU
  * processes; CPU % is the CPU time between two samples over the wall time
- * between them (100 % = one host core). */
+ * between them (100 % = one host core).  PIDS is what the guest's init
+ * counts (the `top` request): the processes of the container's VM. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -61,13 +62,33 @@ static void sleep_ms(long ms) {
     ;
 }
 
+/* Adds "pids" to each container of sample: how many processes its guest
+ * runs (its init and kernel threads left out), as its init lists them; a
+ * paused VM runs nothing that could answer, and a VM adopted from an
+ * earlier supervisor has no channel: those get none ("--"). */
+static void add_pids(struct sup_client *client, cJSON *sample) {
+  cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(sample, "containers")) {
+    if (strcmp(str(c, "status"), "running") != 0)
+      continue;
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "container", str(c, "name"));
+    cJSON *res = NULL;
+    _cleanup_error_ struct stack_error *err = NULL;
+    if (sup_client_call(client, "top", params, NULL, NULL, &res, &err) == 0 &&
+        cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res, "total")))
+      cJSON_AddNumberToObject(c, "pids", num(res, "total"));
+    cJSON_Delete(res);
+  }
+}
+
 /* Prints one reading: the containers of cur, CPU from prev. */
 static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no_trunc,
                          bool clear) {
-  static const char *const header[] = {"CONTAINER ID", "NAME",    "CPU %",    "MEM USAGE / LIMIT",
-                                       "MEM %",        "NET I/O", "BLOCK I/O"};
+  static const char *const header[] = {"CONTAINER ID", "NAME",    "CPU %",     "MEM USAGE / LIMIT",
+                                       "MEM %",        "NET I/O", "BLOCK I/O", "PIDS"};
   struct cli_table t;
-  cli_table_init(&t, 7, header);
+  cli_table_init(&t, 8, header);
   double dt = num(cur, "time_ns") - num(prev, "time_ns");
   const cJSON *c;
   cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(cur, "containers")) {
@@ -85,6 +106,9 @@ static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no
     _cleanup_free_ char *ntx = human_size_si(num(c, "net_tx_bytes"), 3);
     _cleanup_free_ char *netio = xasprintf("%s / %s", nrx, ntx);
     _cleanup_free_ char *id = xstrndup(str(c, "id"), no_trunc ? 64 : 12);
+    const cJSON *pn = cJSON_GetObjectItemCaseSensitive(c, "pids");
+    _cleanup_free_ char *pids = cJSON_IsNumber(pn) ? xasprintf("%.0f", pn->valuedouble)
+                                                    : xstrdup("--");
     if (json) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddStringToObject(o, "BlockIO", block);
@@ -95,11 +119,12 @@ static void print_sample(const cJSON *prev, const cJSON *cur, bool json, bool no
       cJSON_AddStringToObject(o, "MemUsage", usage_s);
       cJSON_AddStringToObject(o, "Name", str(c, "name"));
       cJSON_AddStringToObject(o, "NetIO", netio);
+      cJSON_AddStringToObject(o, "PIDs", pids);
       _cleanup_free_ char *line = cJSON_PrintUnformatted(o);
       cJSON_Delete(o);
       puts(line);
     } else {
-      const char *row[] = {id, str(c, "name"), cpu_s, usage_s, memp_s, netio, block};
+      const char *row[] = {id, str(c, "name"), cpu_s, usage_s, memp_s, netio, block, pids};
       cli_table_add(&t, row);
     }
   }
@@ -163,6 +188,7 @@ int cli_stats(struct cli_globals *g, int argc, char **argv) {
       return 1;
     }
     if (prev) {
+      add_pids(client, cur);
       print_sample(prev, cur, json, no_trunc, clear);
       if (!stream) {
         cJSON_Delete(prev);

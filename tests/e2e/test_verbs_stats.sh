@@ -2,8 +2,9 @@
 # `stack stats` with real VMs: one reading per running container with
 # Docker's columns; CPU % from the QEMU process (a guest spinning shows
 # a core's worth, an idle one much less), memory as PSS against the VM's
-# RAM (mem_limit, else the default 1 GiB); --format json; streaming
-# refreshes until interrupted; stopped containers are not listed.
+# RAM (mem_limit, else the default 1 GiB); PIDS the processes in the
+# guest; --format json; streaming refreshes until interrupted; stopped
+# containers are not listed.
 set -euo pipefail
 . "$STACK_SOURCE_DIR/tests/lib/up.sh"
 up_test_init verbs-stats
@@ -16,7 +17,7 @@ services:
     command: sh -c 'while :; do :; done'
   idle:
     image: busybox:amd64
-    command: sleep 300
+    command: sh -c 'sleep 300 & sleep 300 & wait'
     mem_limit: 256m
   gone:
     image: busybox:amd64
@@ -28,13 +29,14 @@ wait_for eval '"$STACK" ps -a | grep -q "^vstats-gone-1 .*Exited"' || fail "gone
 sleep 1 # let the guests finish booting: boot CPU is not what is measured
 
 out=$(timeout 60 "$STACK" stats --no-stream) || fail "stats: $out"
-head -1 <<<"$out" | grep -q '^CONTAINER ID   NAME .*CPU % .*MEM USAGE / LIMIT .*MEM % .*NET I/O .*BLOCK I/O' ||
+head -1 <<<"$out" | grep -q '^CONTAINER ID   NAME .*CPU % .*MEM USAGE / LIMIT .*MEM % .*NET I/O .*BLOCK I/O .*PIDS$' ||
   fail "header: $out"
 (($(wc -l <<<"$out") == 3)) || fail "not one line per running container: $out"
 grep -q 'vstats-gone-1' <<<"$out" && fail "a stopped container listed: $out"
-grep -qE '^[0-9a-f]{12} +vstats-idle-1 +[0-9.]+% +[0-9.]+MiB / 256MiB +[0-9.]+% ' <<<"$out" ||
+# idle runs sh and its two sleeps
+grep -qE '^[0-9a-f]{12} +vstats-idle-1 +[0-9.]+% +[0-9.]+MiB / 256MiB +[0-9.]+% .* 3$' <<<"$out" ||
   fail "idle line: $out"
-grep -qE '^[0-9a-f]{12} +vstats-spin-1 +[0-9.]+% +[0-9.]+MiB / 1GiB +[0-9.]+% ' <<<"$out" ||
+grep -qE '^[0-9a-f]{12} +vstats-spin-1 +[0-9.]+% +[0-9.]+MiB / 1GiB +[0-9.]+% .* 1$' <<<"$out" ||
   fail "spin line: $out"
 
 json=$(timeout 60 "$STACK" stats --no-stream --format json spin idle) || fail "stats json: $json"
@@ -49,6 +51,7 @@ assert spin > 10, ("a spinning guest", spin)
 assert spin > 4 * max(idle, 1.0), (spin, idle)
 used = rows["vstats-idle-1"]["MemUsage"].split(" / ")[0]
 assert used.endswith("MiB") and 5 < float(used[:-3]) < 256, used
+assert rows["vstats-idle-1"]["PIDs"] == "3", rows
 for r in rows.values():
     assert len(r["ID"]) == 12 and r["BlockIO"].count(" / ") == 1, r
     assert r["NetIO"].count(" / ") == 1, r
