@@ -94,6 +94,9 @@ int cli_images(struct cli_globals *g, int argc, char **argv);
 int cli_volume(struct cli_globals *g, int argc, char **argv);
 int cli_network(struct cli_globals *g, int argc, char **argv);
 
+/* cli_cp.c: `stack cp` between the host and a service's container. */
+int cli_cp(struct cli_globals *g, int argc, char **argv);
+
 /* Entry point of the `stack` binary; returns the exit code. */
 int stack_cli_main(int argc, char **argv);
 
