@@ -97,6 +97,9 @@ int cli_network(struct cli_globals *g, int argc, char **argv);
 /* cli_scale.c: `stack scale SERVICE=N...` (up -d --no-recreate --scale). */
 int cli_scale(struct cli_globals *g, int argc, char **argv);
 
+/* cli_attach.c: `stack attach SERVICE` to a running container. */
+int cli_attach(struct cli_globals *g, int argc, char **argv);
+
 /* cli_cp.c: `stack cp` between the host and a service's container. */
 int cli_cp(struct cli_globals *g, int argc, char **argv);
 

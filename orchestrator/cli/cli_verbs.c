@@ -33,6 +33,7 @@ const struct cli_verb cli_verbs[] = {
     {"image", "Manage images (ls, inspect, rm, prune, import, load, save, pull, push)", cli_image},
     {"images", "List images", cli_images},
     {"scale", "Scale services", cli_scale},
+    {"attach", "Attach to a service's running container", cli_attach},
     {"cp", "Copy files/folders between a service container and the local filesystem", cli_cp},
     {"volume", "Manage volumes (ls, inspect, rm, prune, create)", cli_volume},
     {"network", "Manage networks (ls, inspect, rm, prune)", cli_network},

@@ -12,6 +12,7 @@
 #include "runtime/util/xalloc.h"
 #include "procinfo.h"
 #include "runtime/vm/container.h"
+#include "sup_attach.h"
 #include "sup_conn.h"
 #include "sup_ctrs.h"
 #include "sup_events.h"
@@ -265,7 +266,7 @@ static const struct {
     {"pause", m_pause}, {"unpause", m_unpause}, {"stats", sup_stats},
     {"exec_stdin", m_exec_stdin}, {"exec_resize", m_exec_resize},
     {"exec_signal", m_exec_signal}, {"run", m_run}, {"top", sup_top},
-    {"network_rm", sup_network_rm},
+    {"network_rm", sup_network_rm}, {"attach", sup_attach},
 };
 
 char *sup_dispatch(struct supervisor *s, struct sup_conn *c, const struct sup_request *req) {
