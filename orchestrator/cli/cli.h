@@ -100,6 +100,11 @@ int cli_scale(struct cli_globals *g, int argc, char **argv);
 /* cli_attach.c: `stack attach SERVICE` to a running container. */
 int cli_attach(struct cli_globals *g, int argc, char **argv);
 
+/* cli_export.c: `stack export SERVICE` (the container's files as a tar) and
+ * `stack commit SERVICE REPOSITORY[:TAG]` (an image of them). */
+int cli_export(struct cli_globals *g, int argc, char **argv);
+int cli_commit(struct cli_globals *g, int argc, char **argv);
+
 /* cli_cp.c: `stack cp` between the host and a service's container. */
 int cli_cp(struct cli_globals *g, int argc, char **argv);
 

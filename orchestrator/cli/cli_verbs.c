@@ -34,6 +34,8 @@ const struct cli_verb cli_verbs[] = {
     {"images", "List images", cli_images},
     {"scale", "Scale services", cli_scale},
     {"attach", "Attach to a service's running container", cli_attach},
+    {"export", "Export a service container's filesystem as a tar archive", cli_export},
+    {"commit", "Create a new image from a service container's changes", cli_commit},
     {"cp", "Copy files/folders between a service container and the local filesystem", cli_cp},
     {"volume", "Manage volumes (ls, inspect, rm, prune, create)", cli_volume},
     {"network", "Manage networks (ls, inspect, rm, prune)", cli_network},
