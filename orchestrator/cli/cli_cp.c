@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cli_exec_stream.h"
+#include "cli_guest_paths.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
@@ -43,45 +44,6 @@ struct cp_opts {
 static void archive_freep(struct archive **a) {
   if (*a)
     archive_free(*a);
-}
-
-/* A path split as docker cp reads it: the directory holding the entry, the
- * entry's name, whether only its contents are meant (ends in "/."), and
- * whether it must be a directory (ends in "/"). */
-struct cp_path {
-  char *dir, *base;
-  bool contents, want_dir;
-};
-
-static void cp_path_clear(struct cp_path *p) {
-  free(p->dir);
-  free(p->base);
-}
-
-static void cp_path_split(const char *path, struct cp_path *out) {
-  *out = (struct cp_path){0};
-  size_t n = strlen(path);
-  if (n >= 2 && strcmp(path + n - 2, "/.") == 0) {
-    out->contents = true;
-    n -= 2;
-  }
-  if (n > 1 && path[n - 1] == '/')
-    out->want_dir = true;
-  while (n > 1 && path[n - 1] == '/')
-    n--;
-  _cleanup_free_ char *p = xstrndup(path, n);
-  char *slash = strrchr(p, '/');
-  if (slash == NULL) {
-    out->dir = xstrdup(".");
-    out->base = xstrdup(p);
-  } else if (slash == p) {
-    out->dir = xstrdup("/");
-    out->base = xstrdup(slash[1] ? slash + 1 : ".");
-  } else {
-    *slash = '\0';
-    out->dir = xstrdup(p);
-    out->base = xstrdup(slash + 1);
-  }
 }
 
 /* A container path: relative ones are relative to its root, as in Docker. */
@@ -137,24 +99,6 @@ static la_ssize_t pull_read(struct archive *a, void *data, const void **buf) {
   }
   *buf = p->x->chunk;
   return r > 0 ? (la_ssize_t)p->x->n : 0;
-}
-
-/* The entry's name below dest_name: entries must be top itself or lie
- * under it (NULL otherwise). */
-static char *rename_entry(const char *path, const char *top, const char *dest_name) {
-  while (path[0] == '.' && path[1] == '/')
-    path += 2;
-  size_t tl = strlen(top);
-  if (strcmp(top, ".") == 0) {
-    /* the contents of a directory: the names as they are, "." itself the
-     * destination */
-    if (strcmp(path, ".") == 0 || path[0] == '\0')
-      return xstrdup(dest_name);
-    return strcmp(dest_name, ".") == 0 ? xstrdup(path) : xasprintf("%s/%s", dest_name, path);
-  }
-  if (strncmp(path, top, tl) != 0 || (path[tl] != '\0' && path[tl] != '/'))
-    return NULL;
-  return xasprintf("%s%s", dest_name, path + tl);
 }
 
 static int copy_data(struct archive *in, struct archive *out, struct stack_error **err) {
@@ -278,7 +222,7 @@ static int cp_from(const struct cp_opts *o, const char *src_in, const char *dest
       return x.exit_code ? tar_failed(o, &x, err)
                          : stack_error_set(err, -EIO, "%s", archive_error_string(in));
     }
-    _cleanup_free_ char *path = rename_entry(archive_entry_pathname(e), top, name);
+    _cleanup_free_ char *path = cp_entry_rename(archive_entry_pathname(e), top, name);
     if (path == NULL)
       return stack_error_set(err, -EPROTO, "the container sent an entry outside %s: %s", whole,
                              archive_entry_pathname(e));
@@ -286,7 +230,7 @@ static int cp_from(const struct cp_opts *o, const char *src_in, const char *dest
       continue; /* the destination directory itself */
     archive_entry_set_pathname(e, path);
     if (archive_entry_hardlink(e)) {
-      _cleanup_free_ char *link = rename_entry(archive_entry_hardlink(e), top, name);
+      _cleanup_free_ char *link = cp_entry_rename(archive_entry_hardlink(e), top, name);
       if (link == NULL)
         return stack_error_set(err, -EPROTO, "the container sent a link outside %s: %s", whole,
                                archive_entry_hardlink(e));

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "cli_exec_stream.h"
+#include "cli_guest_paths.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/project_state.h"
 #include "orchestrator/supervisor/sup_client.h"
@@ -37,22 +38,6 @@
 #include "runtime/util/xalloc.h"
 
 #define MOUNTS_MAX (256u << 10)
-
-/* /proc/mounts escapes blanks in paths as octal (\040). */
-static char *unescape(const char *s) {
-  char *out = xmalloc(strlen(s) + 1), *o = out;
-  while (*s) {
-    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-        s[3] >= '0' && s[3] <= '7') {
-      *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-      s += 4;
-    } else {
-      *o++ = *s++;
-    }
-  }
-  *o = '\0';
-  return out;
-}
 
 /* The paths to archive: subtrees without a mount inside (recursive) and
  * the directories on the way to a mount, and the mount points themselves,
@@ -234,18 +219,7 @@ static int export_to_fd(struct sup_client *client, const char *service, unsigned
     return stack_error_set(err, -EIO,
                            "cannot list the mounts of the container of service %s%s", service,
                            code == 127 ? " (its image has no cat)" : "");
-  _cleanup_strv_ char **targets = NULL;
-  size_t nt = 0, ct = 0;
-  char *save = NULL;
-  for (char *line = strtok_r(mounts.data ? mounts.data : (char *)"", "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    char target[4096];
-    if (sscanf(line, "%*s %4095s", target) != 1)
-      continue;
-    _cleanup_free_ char *t = unescape(target);
-    if (t[0] == '/' && strcmp(t, "/") != 0)
-      plan_add(&targets, &nt, &ct, t);
-  }
+  _cleanup_strv_ char **targets = guest_mount_points(mounts.data ? mounts.data : "");
   struct plan p = {0};
   r = plan_dir(client, service, index, targets, "/", &p, 0, err);
   __attribute__((cleanup(archive_freep))) struct archive *out = archive_write_new();
