@@ -82,6 +82,7 @@ struct dockerfile {
 int dockerfile_parse(const char *path, const char *data, size_t len, struct dockerfile **out,
                      struct stack_error **err);
 void dockerfile_free(struct dockerfile *df);
+static inline void dockerfile_freep(struct dockerfile **df) { dockerfile_free(*df); }
 
 /* The tree as the reference parser's Node.Dump() prints it, one instruction
  * a line, each line ending in "\n" (caller frees). */
