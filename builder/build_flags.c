@@ -395,6 +395,20 @@ static int csv_fields(const char *s, char ***out, char **msg) {
   return 0;
 }
 
+int build_mount_from(const char *spec, char **from, char **msg) {
+  _cleanup_strv_ char **fields = NULL;
+  *from = NULL;
+  if (csv_fields(spec, &fields, msg) < 0)
+    return -EINVAL;
+  for (size_t i = 0; fields[i]; i++) {
+    if (strncasecmp(fields[i], "from=", 5) == 0) {
+      free(*from);
+      *from = xstrdup(fields[i] + 5);
+    }
+  }
+  return 0;
+}
+
 static int parse_bool_value(const char *key, const char *v, bool *out, char **msg) {
   if (v == NULL || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
     *out = true;

@@ -43,6 +43,9 @@ struct mount_expand {
 int build_parse_mount(const char *spec, const struct mount_expand *ex, const char *workdir,
                       struct build_mount *m, char **msg);
 void build_mount_clear(struct build_mount *m);
+/* The from= of a mount spec, unexpanded (*from NULL if none): which stage
+ * a RUN needs is known before anything is expanded. */
+int build_mount_from(const char *spec, char **from, char **msg);
 
 /* EXPOSE: "80", "80/udp", "8000-8010/tcp", "127.0.0.1:80:80" -> "80/tcp"... */
 int build_parse_ports(const char *spec, char ***ports, char **msg);

@@ -288,12 +288,11 @@ static int stage_deps(struct build_plan *p, size_t si, const struct df_node *n, 
       if (strncmp(n->flags[i], "--mount=", 8) != 0)
         continue;
       _cleanup_free_ char *msg = NULL;
-      struct build_mount m;
-      if (build_parse_mount(n->flags[i] + 8, NULL, "/", &m, &msg) < 0)
+      _cleanup_free_ char *from = NULL;
+      if (build_mount_from(n->flags[i] + 8, &from, &msg) < 0)
         return plan_error(err, p, n, msg);
       long st = -1;
-      int r = m.from ? resolve_from(p, si, n, m.from, &st, err) : 0;
-      build_mount_clear(&m);
+      int r = from ? resolve_from(p, si, n, from, &st, err) : 0;
       if (r < 0)
         return r;
       if (st >= 0)
