@@ -423,7 +423,44 @@ static void durations(void) {
   }
 }
 
+static void copy_add_flags(void) {
+  const char *text = "FROM base\n"
+                     "ARG OWNER=app\n"
+                     "WORKDIR /srv\n"
+                     "COPY --chown=${OWNER}:${OWNER} --chmod=0644 --link --exclude=*.md --exclude=tmp "
+                     "[\"src/\", \"$OWNER.conf\", \".\"]\n"
+                     "ADD --checksum=sha256:abc --keep-git-dir=true --unpack=false "
+                     "https://example.com/x.tar.gz /opt/\n"
+                     "ADD --link=false local.tar ./\n";
+  _cleanup_error_ struct stack_error *err = NULL;
+  _cleanup_(build_plan_freep) struct build_plan *p = plan_of(text, NULL, &err);
+  CHECK_MSG(p != NULL, "%s", err ? err->msg : "");
+  if (!p)
+    return;
+  _cleanup_(build_stage_result_freep) struct build_stage_result *r = NULL;
+  CHECK_MSG(build_stage_resolve(p, 0, NULL, &r, &err) == 0, "%s", err ? err->msg : "");
+  if (!r || r->n_steps != 5)
+    return;
+  const struct build_step *c = &r->steps[2], *a = &r->steps[3], *l = &r->steps[4];
+  CHECK(c->kind == BUILD_STEP_COPY);
+  CHECK(strv_eq(c->sources, (const char *[]){"src/", "app.conf", NULL}));
+  CHECK_STREQ(c->dest, "/srv/");
+  CHECK_STREQ(c->chown, "app:app");
+  CHECK_STREQ(c->chmod, "0644");
+  CHECK(c->link);
+  CHECK(strv_eq(c->excludes, (const char *[]){"*.md", "tmp", NULL}));
+  CHECK(c->from == NULL && c->from_stage == -1);
+  CHECK(a->kind == BUILD_STEP_ADD);
+  CHECK(strv_eq(a->sources, (const char *[]){"https://example.com/x.tar.gz", NULL}));
+  CHECK_STREQ(a->dest, "/opt/");
+  CHECK_STREQ(a->checksum, "sha256:abc");
+  CHECK(a->keep_git_dir && a->unpack == 0 && !a->link);
+  CHECK(l->unpack == -1 && !l->link);
+  CHECK_STREQ(l->dest, "/srv/");
+}
+
 int main(void) {
+  copy_add_flags();
   stages();
   arg_scoping();
   image_config();
