@@ -31,6 +31,8 @@ static enum dep_verdict healthy(const struct dep_input *d, bool fallback_running
           return DEP_WAIT;
         continue;
       }
+      if (c->just_started)
+        return DEP_WAIT; /* an exit by the first look is reported as the exit */
       *why = xasprintf("container %s has no healthcheck configured", c->name);
       return DEP_FAIL;
     }

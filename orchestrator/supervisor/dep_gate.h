@@ -26,7 +26,14 @@ struct dep_container {
   bool start_failed;  /* its VM or process could not be started */
   bool has_healthcheck;
   enum health_status health;
+  /* its process started less than DEP_FIRST_LOOK_MS ago */
+  bool just_started;
 };
+
+/* Compose first looks at a dependency's state half a second after it
+ * started (its poll interval): a container without a health check that
+ * exits by then is reported as exited, not as lacking a check. */
+#define DEP_FIRST_LOOK_MS 500
 
 struct dep_input {
   const char *service;

@@ -150,8 +150,8 @@ static void record_vm(struct sup_ctr *c, struct ps_container *r) {
 }
 
 void sup_ctr_mark_started(struct supervisor *s, struct sup_ctr *c) {
-  (void)s;
   c->ran = true;
+  c->ran_at = uv_now(&s->loop);
   struct ps_container *r = record(c);
   if (r) {
     r->status = CTR_RUNNING;

@@ -43,6 +43,7 @@ struct sup_ctr {
   bool start_failed;
   bool stopping;       /* a user stop is under way */
   bool ran;            /* the main process started in this run */
+  uint64_t ran_at;     /* uv_now() when it did */
   int exit_code;       /* of the last run, until after_exit() handles it */
   bool crashed;        /* the last run ended without the process's status */
   char *error;         /* why the last start failed, or NULL */

@@ -7,6 +7,22 @@
 #include "runtime/util/xalloc.h"
 #include "sup_ctrs.h"
 
+static void on_first_look(uv_timer_t *t) {
+  sup_ctrs_changed(t->data); /* the gates are judged again */
+}
+
+/* Judges again once a dependency that started at ran_at is DEP_FIRST_LOOK_MS
+ * old (the earliest such time wins). */
+static void look_again(struct supervisor *s, uint64_t ran_at) {
+  uint64_t now = uv_now(&s->loop), due = ran_at + DEP_FIRST_LOOK_MS;
+  uint64_t in = due > now ? due - now : 0;
+  if (uv_is_active((uv_handle_t *)&s->gate_timer) &&
+      uv_timer_get_due_in(&s->gate_timer) <= in)
+    return;
+  s->gate_timer.data = s;
+  uv_timer_start(&s->gate_timer, on_first_look, in, 0);
+}
+
 enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_service *svc,
                                   const char *name, char **error, char ***warnings) {
   _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
@@ -42,6 +58,10 @@ enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_ser
       /* known once it started: before that it waits anyway */
       x->has_healthcheck = dc && dc->hc.argv != NULL;
       x->health = r->health;
+      if (dc && dc->rt && dc->ran && uv_now(&s->loop) - dc->ran_at < DEP_FIRST_LOOK_MS) {
+        x->just_started = true;
+        look_again(s, dc->ran_at);
+      }
       in->n_containers++;
     }
     /* No container at all: not part of this run (--no-deps), nothing to

@@ -20,6 +20,26 @@ static struct ps_container *record(struct supervisor *s, const struct sup_ctr *c
   return project_state_find(s->state, c->name);
 }
 
+static bool job_has(const struct sup_job *j, const char *name) {
+  for (size_t i = 0; j->names[i]; i++)
+    if (strcmp(j->names[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* A warning goes to the output of the requests that start the container
+ * (Compose's up prints it), not into the container's logs. */
+static void warn_jobs(struct supervisor *s, const char *name, const char *msg) {
+  for (struct sup_job *j = s->jobs; j; j = j->next) {
+    if (j->is_stop || !job_has(j, name))
+      continue;
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "type", "warning");
+    cJSON_AddStringToObject(ev, "message", msg);
+    sup_conn_send(j->conn, sup_format_event(j->id, ev));
+  }
+}
+
 /* Judges one waiting container's dependencies. */
 static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **error) {
   const struct compose_service *svc = compose_project_service(s->project, c->service);
@@ -28,17 +48,20 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
     return DEP_GO;
   _cleanup_strv_ char **warnings = NULL;
   enum dep_verdict v = sup_service_gate(s, svc, c->name, error, &warnings);
-  for (size_t i = 0; warnings && warnings[i]; i++) {
-    _cleanup_free_ char *w = xasprintf("WARNING: %s", warnings[i]);
-    sup_log_line(s, &c->log, 2, w, strlen(w));
-  }
+  for (size_t i = 0; warnings && warnings[i]; i++)
+    warn_jobs(s, c->name, warnings[i]);
   return v;
 }
 
-static bool job_has(const struct sup_job *j, const char *name) {
-  for (size_t i = 0; j->names[i]; i++)
-    if (strcmp(j->names[i], name) == 0)
-      return true;
+/* Whether another service waits for service to complete successfully:
+ * `up --wait` waits for it to exit then, and an exit 0 is its success
+ * (Compose's getDependencyCondition()). */
+static bool awaited_completion(const struct compose_project *p, const char *service) {
+  for (size_t i = 0; p && i < p->n_services; i++)
+    for (size_t k = 0; k < p->services[i].n_depends_on; k++)
+      if (p->services[i].depends_on[k].condition == COMPOSE_DEP_COMPLETED_SUCCESSFULLY &&
+          strcmp(p->services[i].depends_on[k].service, service) == 0)
+        return true;
   return false;
 }
 
@@ -110,6 +133,14 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
       struct ps_container *r = record(s, c);
       if (r && r->status == CTR_RESTARTING)
         return false;
+      if (awaited_completion(s->project, c->service)) {
+        if (c->rt)
+          return false;
+        if (r && r->exit_code != 0 && !*failure)
+          *failure = xasprintf("service \"%s\" didn't complete successfully: exit %d",
+                               c->service, r->exit_code);
+        continue;
+      }
       if (!c->rt && !*failure)
         *failure = xasprintf("container %s exited (%d)", c->name, r ? r->exit_code : -1);
       else if (c->rt && c->hs.status == HEALTH_STARTING)

@@ -72,6 +72,7 @@ struct supervisor {
   uv_timer_t *log_retry;        /* sup_logs.c: retries them, NULL until needed */
   bool save_failing;            /* the state file could not be written */
   uv_timer_t *save_retry;       /* sup_save() again, NULL until needed */
+  uv_timer_t gate_timer; /* sup_gate.c: the next look at a dependency */
 };
 
 /* Writes the state file, atomically: a write that fails (a full file

@@ -45,6 +45,7 @@ void sup_shutdown_reply(struct supervisor *s, struct sup_conn *conn, char *line)
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_close((uv_handle_t *)&s->sigterm, NULL);
   uv_close((uv_handle_t *)&s->sigint, NULL);
+  uv_close((uv_handle_t *)&s->gate_timer, NULL);
   for (struct sup_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
     sup_conn_finish(c);

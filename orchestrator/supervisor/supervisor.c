@@ -176,6 +176,8 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   s->sigterm.data = s->sigint.data = s;
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
+  uv_timer_init(&s->loop, &s->gate_timer);
+  s->gate_timer.data = s;
   for (size_t i = 0; i < s->state->n_containers; i++)
     if (s->state->containers[i].qemu_pid > 0)
       sup_adopt(s, &s->state->containers[i]);

@@ -14,7 +14,7 @@ static enum dep_verdict one(struct dep_input *d, struct dep_container c, char **
 static void test_healthy(void) {
   struct dep_input d = {.service = "db", .condition = DEP_HEALTHY, .required = true, .scale = 1};
   char *msg = NULL;
-  struct dep_container c = {"P-db-1", CTR_CREATED, 0, false, true, HEALTH_NONE};
+  struct dep_container c = {"P-db-1", CTR_CREATED, 0, false, true, HEALTH_NONE, false};
   CHECK_INTEQ(one(&d, c, &msg), DEP_WAIT);
   c.status = CTR_RUNNING;
   c.health = HEALTH_STARTING;
@@ -33,13 +33,23 @@ static void test_healthy(void) {
   CHECK_INTEQ(one(&d, c, &msg), DEP_FAIL);
   CHECK_STREQ(msg, "dependency failed to start: container P-db-1 exited (1)");
   free(msg);
-  c = (struct dep_container){"P-db-1", CTR_RUNNING, 0, false, false, HEALTH_NONE};
+  /* no check, just started: Compose has not looked yet (an exit by its
+   * first look is reported as the exit) */
+  c = (struct dep_container){"P-db-1", CTR_RUNNING, 0, false, false, HEALTH_NONE, true};
+  CHECK_INTEQ(one(&d, c, &msg), DEP_WAIT);
+  CHECK(msg == NULL);
+  c.status = CTR_EXITED;
+  c.exit_code = 1;
+  CHECK_INTEQ(one(&d, c, &msg), DEP_FAIL);
+  CHECK_STREQ(msg, "dependency failed to start: container P-db-1 exited (1)");
+  free(msg);
+  c = (struct dep_container){"P-db-1", CTR_RUNNING, 0, false, false, HEALTH_NONE, false};
   CHECK_INTEQ(one(&d, c, &msg), DEP_FAIL);
   CHECK_STREQ(msg, "dependency failed to start: container P-db-1 has no healthcheck configured");
   free(msg);
   /* optional: warn and go on */
   d.required = false;
-  c = (struct dep_container){"P-db-1", CTR_RUNNING, 0, false, true, HEALTH_UNHEALTHY};
+  c = (struct dep_container){"P-db-1", CTR_RUNNING, 0, false, true, HEALTH_UNHEALTHY, false};
   CHECK_INTEQ(one(&d, c, &msg), DEP_GO);
   CHECK_STREQ(msg, "optional dependency \"db\" failed to start: container P-db-1 is unhealthy");
   free(msg);
@@ -48,7 +58,7 @@ static void test_healthy(void) {
 static void test_completed(void) {
   struct dep_input d = {.service = "init", .condition = DEP_COMPLETED_OK, .required = true, .scale = 1};
   char *msg = NULL;
-  struct dep_container c = {"P-init-1", CTR_RUNNING, 0, false, false, HEALTH_NONE};
+  struct dep_container c = {"P-init-1", CTR_RUNNING, 0, false, false, HEALTH_NONE, false};
   CHECK_INTEQ(one(&d, c, &msg), DEP_WAIT);
   c.status = CTR_CREATED;
   CHECK_INTEQ(one(&d, c, &msg), DEP_WAIT);
@@ -68,7 +78,7 @@ static void test_completed(void) {
 static void test_started_and_missing(void) {
   struct dep_input d = {.service = "db", .condition = DEP_STARTED, .required = true, .scale = 1};
   char *msg = NULL;
-  struct dep_container c = {"P-db-1", CTR_CREATED, 0, false, false, HEALTH_NONE};
+  struct dep_container c = {"P-db-1", CTR_CREATED, 0, false, false, HEALTH_NONE, false};
   CHECK_INTEQ(one(&d, c, &msg), DEP_WAIT);
   c.status = CTR_RUNNING;
   CHECK_INTEQ(one(&d, c, &msg), DEP_GO);
@@ -92,8 +102,8 @@ static void test_started_and_missing(void) {
 
 static void test_wait_condition(void) {
   struct dep_input d = {.service = "web", .condition = DEP_RUNNING_OR_HEALTHY, .required = true, .scale = 2};
-  struct dep_container cs[2] = {{"P-web-1", CTR_RUNNING, 0, false, false, HEALTH_NONE},
-                                {"P-web-2", CTR_RUNNING, 0, false, true, HEALTH_STARTING}};
+  struct dep_container cs[2] = {{"P-web-1", CTR_RUNNING, 0, false, false, HEALTH_NONE, false},
+                                {"P-web-2", CTR_RUNNING, 0, false, true, HEALTH_STARTING, false}};
   d.containers = cs;
   d.n_containers = 2;
   char *msg = NULL;
@@ -108,8 +118,8 @@ static void test_wait_condition(void) {
 }
 
 static void test_gate(void) {
-  struct dep_container db = {"P-db-1", CTR_RUNNING, 0, false, true, HEALTH_STARTING};
-  struct dep_container opt = {"P-opt-1", CTR_EXITED, 1, false, false, HEALTH_NONE};
+  struct dep_container db = {"P-db-1", CTR_RUNNING, 0, false, true, HEALTH_STARTING, false};
+  struct dep_container opt = {"P-opt-1", CTR_EXITED, 1, false, false, HEALTH_NONE, false};
   struct dep_input deps[2] = {
       {"db", DEP_HEALTHY, true, false, 1, &db, 1},
       {"opt", DEP_COMPLETED_OK, false, false, 1, &opt, 1},
