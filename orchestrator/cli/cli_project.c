@@ -89,10 +89,30 @@ void cli_project_load_params(const struct cli_globals *g, cJSON *params) {
   add_strv(params, "environ", environ);
 }
 
+bool cli_project_by_name(const struct cli_globals *g) {
+  return g->project_name != NULL && (g->files == NULL || g->files[0] == NULL);
+}
+
+void cli_project_existing_params(const struct cli_globals *g, cJSON *params) {
+  if (cli_project_by_name(g))
+    cJSON_AddTrueToObject(params, "by_name");
+  else
+    cli_project_load_params(g, params);
+}
+
+int cli_project_print_warning(const cJSON *ev, void *data) {
+  (void)data;
+  const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "type"));
+  if (type && strcmp(type, "warning") == 0)
+    fprintf(stderr, "WARN[0000] %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(ev, "message")));
+  return 0;
+}
+
 void cli_project_model_param(const struct compose_project *p, cJSON *params) {
   cJSON *model = cJSON_CreateObject();
   cJSON_AddItemToObject(model, "tree", compose_emit_json_tree(p->tree, false));
   cJSON_AddStringToObject(model, "working_dir", p->working_dir);
+  add_strv(model, "config_files", p->config_files);
   _cleanup_free_ char *params_text = cJSON_PrintUnformatted(params);
   _cleanup_free_ char *model_text = cJSON_PrintUnformatted(model);
   if (params_text && model_text &&

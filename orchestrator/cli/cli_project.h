@@ -28,10 +28,22 @@ int cli_project_client(const struct cli_globals *g, bool start, struct sup_paths
                        struct sup_client **out, struct stack_error **err);
 
 typedef struct cJSON cJSON;
+/* Whether the project is named by -p alone (no -f): as Compose does, the
+ * verbs that act on existing containers then read no file at all, from any
+ * directory; the supervisor uses what it knows of the project. */
+bool cli_project_by_name(const struct cli_globals *g);
+
 /* Adds to params what the supervisor needs to load the project as this
  * command sees it: -f, --env-file, --profile, -p, --project-directory, the
  * working directory and the environment (for interpolation). */
 void cli_project_load_params(const struct cli_globals *g, cJSON *params);
+/* As cli_project_load_params(), or only "by_name" when
+ * cli_project_by_name(). */
+void cli_project_existing_params(const struct cli_globals *g, cJSON *params);
+
+/* A request's event handler for sup_client_call() that prints the
+ * supervisor's warnings (as `up` does) and ignores the rest. */
+int cli_project_print_warning(const cJSON *ev, void *data);
 
 struct compose_project;
 /* Adds the project this command loaded, as the supervisor builds its

@@ -8,8 +8,6 @@
 
 #include "cli.h"
 #include "cli_project.h"
-#include "orchestrator/compose/compose_load.h"
-#include "orchestrator/compose/compose_model.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
 #include "runtime/util/cleanup.h"
@@ -25,14 +23,17 @@ static cJSON *services_param(int argc, char **argv, const char *key) {
   return params;
 }
 
+/* Calls method; prints " Container NAME  <done>" for each container of
+ * the answer (and hands the answer out when out is not NULL). */
 static int call(struct cli_globals *g, const char *method, cJSON *params, bool start,
-                const char *done) {
+                const char *done, cJSON **out) {
   __attribute__((cleanup(sup_paths_clear))) struct sup_paths paths = {0};
   _cleanup_sup_client_ struct sup_client *client = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
   cJSON *res = NULL;
   if (cli_project_client(g, start, &paths, &client, &err) < 0 ||
-      (client && sup_client_call(client, method, params, NULL, NULL, &res, &err) < 0)) {
+      (client && sup_client_call(client, method, params, cli_project_print_warning, NULL, &res,
+                                 &err) < 0)) {
     if (client == NULL)
       cJSON_Delete(params);
     stack_error_print(err);
@@ -44,7 +45,10 @@ static int call(struct cli_globals *g, const char *method, cJSON *params, bool s
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(res, "containers"))
     fprintf(stderr, " Container %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")),
             done);
-  cJSON_Delete(res);
+  if (out)
+    *out = res;
+  else
+    cJSON_Delete(res);
   return 0;
 }
 
@@ -71,7 +75,8 @@ int cli_stop(struct cli_globals *g, int argc, char **argv) {
   cJSON *params = services_param(argc, argv, "containers");
   if (timeout >= 0)
     cJSON_AddNumberToObject(params, "timeout", timeout);
-  return call(g, "stop", params, false, "Stopped");
+  cJSON_AddTrueToObject(params, "exclude_one_off"); /* `run` containers are left alone */
+  return call(g, "stop", params, false, "Stopped", NULL);
 }
 
 int cli_start(struct cli_globals *g, int argc, char **argv) {
@@ -88,48 +93,8 @@ int cli_start(struct cli_globals *g, int argc, char **argv) {
   cJSON *params = services_param(argc, argv, "services");
   cJSON_AddTrueToObject(params, "start_only");
   cJSON_AddTrueToObject(params, "detach");
-  cli_project_load_params(g, params);
-  return call(g, "up", params, true, "Started");
-}
-
-static bool in_list(cJSON *list, const char *name) {
-  const cJSON *x;
-  cJSON_ArrayForEach(x, list)
-    if (cJSON_IsString(x) && strcmp(x->valuestring, name) == 0)
-      return true;
-  return false;
-}
-
-/* Adds to the named services (params[key]) those that declare
- * `depends_on.<one of them>.restart: true`, transitively: Compose restarts
- * them with their dependency.  With no service named, all are restarted
- * anyway. */
-static int add_restart_dependents(const struct cli_globals *g, cJSON *params, const char *key,
-                                  struct stack_error **err) {
-  cJSON *list = cJSON_GetObjectItem(params, key);
-  if (list == NULL)
-    return 0;
-  struct compose_load_opts o;
-  cli_project_load_opts(g, &o);
-  _cleanup_compose_project_ struct compose_project *p = NULL;
-  int r = compose_load(&o, &p, err);
-  if (r < 0)
-    return r;
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (size_t i = 0; i < p->n_services; i++) {
-      const struct compose_service *svc = &p->services[i];
-      if (in_list(list, svc->name))
-        continue;
-      for (size_t k = 0; k < svc->n_depends_on; k++)
-        if (svc->depends_on[k].restart && in_list(list, svc->depends_on[k].service)) {
-          cJSON_AddItemToArray(list, cJSON_CreateString(svc->name));
-          grew = true;
-          break;
-        }
-    }
-  }
-  return 0;
+  cli_project_existing_params(g, params);
+  return call(g, "up", params, true, "Started", NULL);
 }
 
 int cli_restart(struct cli_globals *g, int argc, char **argv) {
@@ -158,28 +123,38 @@ int cli_restart(struct cli_globals *g, int argc, char **argv) {
       return c == 'h' ? 0 : 1;
     }
   }
+  /* Compose's restart: the services named (all by default) and those
+   * that declare depends_on.<one of them>.restart: true, unless --no-deps;
+   * never their dependencies, never one-off containers. */
   cJSON *params = services_param(argc, argv, "containers");
-  _cleanup_error_ struct stack_error *err = NULL;
-  if (!no_deps && add_restart_dependents(g, params, "containers", &err) < 0) {
-    cJSON_Delete(params);
-    stack_error_print(err);
-    return 1;
-  }
-  cJSON *services = cJSON_Duplicate(cJSON_GetObjectItem(params, "containers"), true);
   if (timeout >= 0)
     cJSON_AddNumberToObject(params, "timeout", timeout);
-  int r = call(g, "stop", params, false, "Stopped");
-  if (r != 0) {
-    cJSON_Delete(services);
+  cJSON_AddTrueToObject(params, "exclude_one_off");
+  if (!no_deps)
+    cJSON_AddTrueToObject(params, "restart_dependents");
+  cJSON *res = NULL;
+  int r = call(g, "stop", params, false, "Restarting", &res);
+  if (r != 0)
     return r;
-  }
   params = cJSON_CreateObject();
-  if (services)
-    cJSON_AddItemToObject(params, "services", services);
+  cJSON *services = cJSON_AddArrayToObject(params, "services");
+  const cJSON *ct;
+  cJSON_ArrayForEach(ct, cJSON_GetObjectItem(res, "containers")) {
+    const cJSON *svc = cJSON_GetObjectItem(ct, "service");
+    bool seen = !cJSON_IsString(svc);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, services) seen |= !seen && strcmp(x->valuestring, svc->valuestring) == 0;
+    if (!seen)
+      cJSON_AddItemToArray(services, cJSON_CreateString(svc->valuestring));
+  }
+  cJSON_Delete(res);
+  if (cJSON_GetArraySize(services) == 0) {
+    cJSON_Delete(params);
+    return 0; /* nothing to restart */
+  }
   cJSON_AddTrueToObject(params, "start_only");
   cJSON_AddTrueToObject(params, "detach");
-  if (no_deps)
-    cJSON_AddTrueToObject(params, "no_deps");
-  cli_project_load_params(g, params);
-  return call(g, "up", params, true, "Started");
+  cJSON_AddTrueToObject(params, "no_deps");
+  cli_project_existing_params(g, params);
+  return call(g, "up", params, true, "Started", NULL);
 }

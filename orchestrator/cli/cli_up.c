@@ -90,10 +90,8 @@ static int on_event(const cJSON *ev, void *data) {
     fflush(u->fmt.out);
     return 0;
   }
-  if (type && strcmp(type, "warning") == 0) {
-    fprintf(stderr, "WARN[0000] %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(ev, "message")));
-    return 0;
-  }
+  if (type && strcmp(type, "warning") == 0)
+    return cli_project_print_warning(ev, NULL);
   cli_logfmt_event(&u->fmt, ev);
   if (type && strcmp(type, "exit") == 0) {
     int code = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "exit_code"));

@@ -108,16 +108,6 @@ static char **split(const char *s, const char *seps) {
   return v ? v : xcalloc(1, sizeof(*v));
 }
 
-static char **strv_copy(char *const *v) {
-  size_t n = 0;
-  while (v && v[n])
-    n++;
-  char **c = xcalloc(n + 1, sizeof(*c));
-  for (size_t i = 0; i < n; i++)
-    c[i] = xstrdup(v[i]);
-  return c;
-}
-
 /* ---- environment ----------------------------------------------------- */
 
 /* Reads env files into `files_env` with compose-go's lookups: the process
@@ -166,7 +156,7 @@ static int build_env(char *const *env_files, char *const *os_environ, struct com
  * <dir>/.env if there is one. */
 static char **env_file_list(struct loader *L, const char *dir) {
   if (L->o->env_files) {
-    char **v = strv_copy(L->o->env_files);
+    char **v = xstrv_dup(L->o->env_files);
     for (char **p = v; *p; p++) {
       char *a = absolute(L->cwd, *p);
       free(*p);
@@ -483,8 +473,9 @@ static int project_name(struct loader *L, const struct compose_env *env, const s
 
 /* ---- the pipeline ---------------------------------------------------- */
 
-int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out,
-                      char **project_dir_out, struct stack_error **err) {
+static int load_tree(const struct compose_load_opts *o, struct cnode **tree_out,
+                     char **project_dir_out, char ***files_out, char ***env_out,
+                     struct stack_error **err) {
   struct loader L = {.o = o};
   _cleanup_free_ char *cwd = o->working_dir ? xstrdup(o->working_dir) : getcwd(NULL, 0);
   if (cwd == NULL)
@@ -511,7 +502,7 @@ int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out
   _cleanup_strv_ char **files = NULL;
   const char *cf = compose_env_get(&env, "COMPOSE_FILE");
   if (o->files && o->files[0]) {
-    files = strv_copy(o->files);
+    files = xstrv_dup(o->files);
   } else if (cf && *cf) {
     const char *sep = compose_env_get(&env, "COMPOSE_PATH_SEPARATOR");
     files = split(cf, sep && *sep ? sep : ":");
@@ -565,10 +556,10 @@ int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out
   _cleanup_strv_ char **profiles = NULL;
   const char *cp = compose_env_get(&env, "COMPOSE_PROFILES");
   if (o->profiles)
-    profiles = strv_copy(o->profiles);
+    profiles = xstrv_dup(o->profiles);
   else if (cp)
     profiles = split(cp, ",");
-  r = compose_profiles_apply(tree, profiles, o->services, err);
+  r = compose_profiles_apply(tree, profiles, o->services, o->services_optional, err);
   if (r < 0)
     return r;
 
@@ -610,15 +601,37 @@ int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out
   *tree_out = steal_pointer(&tree);
   if (project_dir_out)
     *project_dir_out = steal_pointer(&project_dir);
+  if (files_out) {
+    size_t n = 0;
+    for (char **f = files; *f; f++)
+      if (strcmp(*f, "-") != 0)
+        files[n++] = *f;
+      else
+        free(*f);
+    files[n] = NULL;
+    *files_out = steal_pointer(&files);
+  }
+  if (env_out)
+    *env_out = steal_pointer(&env_list);
   return 0;
+}
+
+int compose_load_tree(const struct compose_load_opts *o, struct cnode **tree_out,
+                      char **project_dir_out, struct stack_error **err) {
+  return load_tree(o, tree_out, project_dir_out, NULL, NULL, err);
 }
 
 int compose_load(const struct compose_load_opts *o, struct compose_project **out,
                  struct stack_error **err) {
   struct cnode *tree = NULL;
   _cleanup_free_ char *dir = NULL;
-  int r = compose_load_tree(o, &tree, &dir, err);
+  _cleanup_strv_ char **files = NULL, **env = NULL;
+  int r = load_tree(o, &tree, &dir, &files, &env, err);
   if (r < 0)
     return r;
-  return compose_model_build(tree, dir, out, err);
+  if ((r = compose_model_build(tree, dir, out, err)) < 0)
+    return r;
+  (*out)->config_files = steal_pointer(&files);
+  (*out)->environment = steal_pointer(&env);
+  return 0;
 }

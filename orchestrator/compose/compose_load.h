@@ -23,6 +23,7 @@ struct compose_load_opts {
   const char *project_name; /* -p; NULL: COMPOSE_PROJECT_NAME, `name`, dir */
   const char *project_dir;  /* --project-directory; NULL: the first file's dir */
   char **services;          /* named on the command line: enables their profiles */
+  bool services_optional;   /* services may name ones not in the files (ignored) */
   bool no_interpolate;
   bool skip_normalize;
   bool no_consistency;      /* --no-consistency: skip compose_validate_project() */

@@ -597,6 +597,8 @@ void compose_project_free(struct compose_project *p) {
   free(p->name);
   free(p->working_dir);
   cnode_free(p->tree);
+  strv_free(p->config_files);
+  strv_free(p->environment);
   free(p);
 }
 

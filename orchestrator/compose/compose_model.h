@@ -224,6 +224,11 @@ struct compose_project {
   struct compose_file_obj *configs;
   size_t n_configs;
   struct cnode *tree; /* the normalised tree, for `stack config` */
+  /* Set by compose_load() only (NULL otherwise): the files it read
+   * (absolute; none for stdin) and the project's environment (the
+   * process's, then --env-file/.env's), "K=V" each. */
+  char **config_files;
+  char **environment;
 };
 
 /* Builds the model from a finalised, validated tree (ownership of `tree` is

@@ -29,8 +29,14 @@ static bool profile_active(const struct cnode *svc, char *const *profiles) {
   return false;
 }
 
-/* Marks a service and, transitively, what it depends on (iteratively:
- * dependency chains may be long). */
+static bool dep_required(const struct cnode *dep) {
+  const char *req = cnode_map_get_str(dep, "required");
+  return req == NULL || strcmp(req, "false") != 0;
+}
+
+/* Marks a service and, transitively, what it requires (iteratively:
+ * dependency chains may be long).  An optional dependency (`required:
+ * false`) does not enable a service. */
 static void enable(const struct cnode *services, const struct strindex *idx, size_t first,
                    bool *on) {
   size_t *todo = xcalloc(services->n + 1, sizeof(*todo)), n = 0;
@@ -42,7 +48,7 @@ static void enable(const struct cnode *services, const struct strindex *idx, siz
     const struct cnode *deps = cnode_map_get(services->pairs[todo[--n]].value, "depends_on");
     for (size_t i = 0; deps && deps->kind == CNODE_MAP && i < deps->n; i++) {
       size_t j = strindex_get(idx, deps->pairs[i].key->str);
-      if (j != STRINDEX_NONE && !on[j]) {
+      if (j != STRINDEX_NONE && !on[j] && dep_required(deps->pairs[i].value)) {
         on[j] = true;
         todo[n++] = j;
       }
@@ -51,14 +57,38 @@ static void enable(const struct cnode *services, const struct strindex *idx, siz
   free(todo);
 }
 
-int compose_profiles_apply(struct cnode *tree, char *const *profiles, char *const *services,
-                           struct stack_error **err) {
+/* The active profiles and those of the named services: naming a service
+ * activates its profiles (compose-go's WithServicesEnabled()). */
+static char **with_named_profiles(const struct cnode *svcs, char *const *profiles,
+                                  char *const *services) {
+  size_t n = 0, cap = 0;
+  char **all = NULL;
+  for (char *const *p = profiles; p && *p; p++) {
+    all = xgrow(all, &cap, n + 2, sizeof(*all));
+    all[n++] = xstrdup(*p);
+  }
+  for (char *const *s = services; s && *s; s++) {
+    const struct cnode *pl = cnode_map_get(cnode_map_get(svcs, *s), "profiles");
+    for (size_t i = 0; pl && pl->kind == CNODE_SEQ && i < pl->n; i++)
+      if (pl->items[i]->kind == CNODE_SCALAR && pl->items[i]->str) {
+        all = xgrow(all, &cap, n + 2, sizeof(*all));
+        all[n++] = xstrdup(pl->items[i]->str);
+      }
+  }
+  if (all)
+    all[n] = NULL;
+  return all;
+}
+
+int compose_profiles_apply(struct cnode *tree, char *const *given, char *const *services,
+                           bool services_optional, struct stack_error **err) {
   struct cnode *svcs = cnode_map_get(tree, "services");
   if (svcs == NULL || svcs->kind != CNODE_MAP)
     return 0;
-  for (char *const *s = services; s && *s; s++)
+  for (char *const *s = services; s && *s && !services_optional; s++)
     if (cnode_map_get_pair(svcs, *s) == NULL)
       return stack_error_set(err, -ENOENT, "no such service: %s", *s);
+  _cleanup_strv_ char **profiles = with_named_profiles(svcs, given, services);
   _cleanup_free_ bool *on = xcalloc(svcs->n + 1, sizeof(*on));
   _cleanup_free_ bool *active = xcalloc(svcs->n + 1, sizeof(*active));
   for (size_t i = 0; i < svcs->n; i++)
@@ -83,9 +113,8 @@ int compose_profiles_apply(struct cnode *tree, char *const *profiles, char *cons
   for (size_t i = 0; i < svcs->n; i++) {
     struct cnode *deps = cnode_map_get(svcs->pairs[i].value, "depends_on");
     for (size_t j = 0; deps && deps->kind == CNODE_MAP && j < deps->n;) {
-      const char *req = cnode_map_get_str(deps->pairs[j].value, "required");
-      if (cnode_map_get_pair(svcs, deps->pairs[j].key->str) == NULL && req &&
-          strcmp(req, "false") == 0) {
+      if (cnode_map_get_pair(svcs, deps->pairs[j].key->str) == NULL &&
+          !dep_required(deps->pairs[j].value)) {
         cnode_map_remove(deps, deps->pairs[j].key->str);
         continue;
       }

@@ -33,21 +33,40 @@ int sup_project_load(struct supervisor *s, const cJSON *params, char *const *ser
                                   sup_param_str(model, "working_dir"), out, err);
     if (r < 0)
       return stack_error_prefix(err, "params.model");
+    /* the files it found (discovered, COMPOSE_FILE): -p alone finds them
+     * again */
+    _cleanup_strv_ char **found = NULL;
+    if (*files == NULL && sup_param_strv(model, "config_files", false, &found, NULL) == 0)
+      *files = steal_pointer(&found);
     goto loaded;
   }
   static char *empty_env[] = {NULL};
+  bool by_name = sup_param_true(params, "by_name");
+  if (by_name) {
+    /* -p alone: the files the project was last brought up from */
+    if (s->state->config_files == NULL || s->state->config_files[0] == NULL)
+      return stack_error_set(err, -ENOENT,
+                             "project %s: no configuration file known; run the command in the "
+                             "project's directory or name its files with -f",
+                             s->paths.project);
+    strv_free(*files);
+    *files = xstrv_dup(s->state->config_files);
+  }
   struct compose_load_opts o = {
       .files = *files,
       .env_files = env_files,
       .profiles = profiles,
-      .project_name = sup_param_str(params, "project_name"),
-      .project_dir = sup_param_str(params, "project_dir"),
+      .project_name = by_name ? s->paths.project : sup_param_str(params, "project_name"),
+      .project_dir = by_name ? s->state->working_dir : sup_param_str(params, "project_dir"),
       .services = (char **)services,
+      .services_optional = sup_param_true(params, "start_only"),
       .environ = environ_ ? environ_ : empty_env,
-      .working_dir = sup_param_str(params, "working_dir"),
+      .working_dir = by_name ? s->state->working_dir : sup_param_str(params, "working_dir"),
   };
   if ((r = compose_load(&o, out, err)) < 0)
     return r;
+  if (*files == NULL && (*out)->config_files)
+    *files = xstrv_dup((*out)->config_files);
 loaded:
   if (strcmp((*out)->name, s->paths.project) != 0) {
     r = stack_error_set(err, -EINVAL,

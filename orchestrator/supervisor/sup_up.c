@@ -198,17 +198,41 @@ static void restart_dependents(struct supervisor *s, bool *recreated, char ***na
   }
 }
 
+/* The services of the project's containers (not one-off ones). */
+static char **container_services(struct supervisor *s) {
+  char **v = xcalloc(s->state->n_containers + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < s->state->n_containers; i++) {
+    const struct ps_container *r = &s->state->containers[i];
+    if (r->number != 0 && !strv_has(v, r->service))
+      v[n++] = xstrdup(r->service);
+  }
+  return v;
+}
+
 static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_request *req,
               bool fresh, struct stack_error **err) {
   const cJSON *params = req->params;
   bool start_only = sup_param_true(params, "start_only");
-  _cleanup_strv_ char **files = NULL, **wanted = NULL;
-  _cleanup_compose_project_ struct compose_project *p = NULL;
+  _cleanup_strv_ char **files = NULL, **wanted = NULL, **existing = NULL;
+  _cleanup_compose_project_ struct compose_project *loaded = NULL;
   int r = sup_param_strv(params, "services", false, &wanted, err);
-  if (r == 0)
-    r = sup_project_load(s, params, wanted, &p, &files, err);
   if (r < 0)
     return r;
+  /* `start`/`restart` act on the existing containers, also those of a
+   * service behind a profile that was named when they were made. */
+  if (start_only && wanted == NULL)
+    existing = container_services(s);
+  /* -p alone: the model the supervisor has, when it knows those services */
+  const struct compose_project *p = s->project;
+  bool keep = start_only && sup_param_true(params, "by_name") && p;
+  for (char **v = wanted ? wanted : existing; keep && v && *v; v++)
+    keep = compose_project_service(p, *v) != NULL;
+  if (!keep) {
+    if ((r = sup_project_load(s, params, wanted ? wanted : existing, &loaded, &files, err)) < 0)
+      return r;
+    p = loaded;
+  }
   _cleanup_compose_graph_ struct compose_graph *g = NULL;
   if ((r = compose_graph_build(p, &g, err)) < 0)
     return r;
@@ -263,7 +287,8 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
   }
 
   /* The new model replaces the old one: the runtimes point into it. */
-  sup_project_use(s, steal_pointer(&p));
+  if (loaded)
+    sup_project_use(s, steal_pointer(&loaded));
   if (!start_only) {
     free(s->state->working_dir);
     s->state->working_dir = xstrdup(s->project->working_dir);

@@ -72,3 +72,13 @@ char *xasprintf(const char *fmt, ...) {
   va_end(ap);
   return p;
 }
+
+char **xstrv_dup(char *const *v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  char **c = xcalloc(n + 1, sizeof(*c));
+  for (size_t i = 0; i < n; i++)
+    c[i] = xstrdup(v[i]);
+  return c;
+}

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     load_part(nul + 1, size - len_a - 1, "override.yaml", &env, &merged);
   char *profiles[] = {"debug", NULL};
   struct stack_error *err = NULL;
-  if (merged && compose_profiles_apply(merged, profiles, NULL, &err) == 0) {
+  if (merged && compose_profiles_apply(merged, profiles, NULL, false, &err) == 0) {
     /* names, targets and sizes, as the loader checks them */
     compose_validate_runnable(merged, &err);
   }
