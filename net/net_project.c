@@ -484,11 +484,11 @@ static int add_private_names(struct net_project *p, const struct net_container_s
     const char *alias = colon ? colon + 1 : target;
     struct in_addr addrs[32];
     size_t n = 0;
+    /* a target that does not run (up --no-deps) or shares no network:
+     * the link does not resolve, and the container starts anyway, as
+     * with Docker's links on a user-defined network */
     if (dns_records_lookup(p->records, self, target, addrs, 32, &n) != DNS_LOOKUP_FOUND)
-      return stack_error_set(err, -ENOENT,
-                             "service %s: link to \"%s\", which is not running on any of its "
-                             "networks (links need a shared network)",
-                             c->service, target);
+      continue;
     for (size_t k = 0; k < n; k++)
       if ((r = dns_records_add_private(p->records, c->name, alias, addrs[k], err)) < 0)
         return stack_error_prefix(err, "service %s", c->service);

@@ -622,6 +622,7 @@ static void on_ctr_timer_closed(uv_handle_t *h) {
   free(c->error);
   free(c->vm_message);
   free(c->pause_fs);
+  strv_free(c->gate_only);
   free(c);
 }
 

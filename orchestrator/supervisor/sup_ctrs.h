@@ -40,6 +40,7 @@ struct sup_ctr {
   uv_timer_t timer; /* restart delay, stop grace period, deferred clean-up */
   uint64_t started_at; /* uv_now() */
   bool pending_start;  /* waits for its dependencies (sup_jobs.c starts it) */
+  char **gate_only;    /* the services whose state it waits for (up --no-deps), or NULL: all */
   bool start_failed;
   bool stopping;       /* a user stop is under way */
   bool ran;            /* the main process started in this run */

@@ -23,8 +23,16 @@ static void look_again(struct supervisor *s, uint64_t ran_at) {
   uv_timer_start(&s->gate_timer, on_first_look, in, 0);
 }
 
+static bool listed(char *const *v, const char *x) {
+  for (; v && *v; v++)
+    if (strcmp(*v, x) == 0)
+      return true;
+  return false;
+}
+
 enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_service *svc,
-                                  const char *name, char **error, char ***warnings) {
+                                  const char *name, char *const *only, char **error,
+                                  char ***warnings) {
   _cleanup_free_ struct dep_input *deps = xcalloc(svc->n_depends_on + 1, sizeof(*deps));
   _cleanup_free_ struct dep_container *all =
       xcalloc(s->state->n_containers + 1, sizeof(*all));
@@ -32,8 +40,8 @@ enum dep_verdict sup_service_gate(struct supervisor *s, const struct compose_ser
   for (size_t i = 0; i < svc->n_depends_on; i++) {
     const struct compose_dependency *d = &svc->depends_on[i];
     const struct compose_service *ds = compose_project_service(s->project, d->service);
-    if (ds == NULL)
-      continue; /* disabled by a profile */
+    if (ds == NULL || (only && !listed(only, d->service)))
+      continue; /* disabled by a profile, or not part of an up --no-deps */
     struct dep_input *in = &deps[n++];
     in->service = d->service;
     in->condition = d->condition == COMPOSE_DEP_HEALTHY               ? DEP_HEALTHY

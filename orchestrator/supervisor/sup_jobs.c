@@ -47,7 +47,7 @@ static enum dep_verdict gate(struct supervisor *s, struct sup_ctr *c, char **err
   if (svc == NULL)
     return DEP_GO;
   _cleanup_strv_ char **warnings = NULL;
-  enum dep_verdict v = sup_service_gate(s, svc, c->name, error, &warnings);
+  enum dep_verdict v = sup_service_gate(s, svc, c->name, c->gate_only, error, &warnings);
   for (size_t i = 0; warnings && warnings[i]; i++)
     warn_jobs(s, c->name, warnings[i]);
   return v;

@@ -348,7 +348,7 @@ static void on_exited(void *data, const struct container_status *st) {
 static enum dep_verdict run_gate(struct supervisor *s, const struct compose_service *svc,
                                  const char *name, char **error) {
   _cleanup_strv_ char **warnings = NULL;
-  enum dep_verdict v = sup_service_gate(s, svc, name, error, &warnings);
+  enum dep_verdict v = sup_service_gate(s, svc, name, NULL, error, &warnings);
   for (size_t i = 0; warnings && warnings[i]; i++)
     fprintf(stderr, "stack supervisor: %s: %s\n", name, warnings[i]);
   return v;

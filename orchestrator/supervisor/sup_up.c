@@ -328,6 +328,13 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
     if (c == NULL || rec == NULL || c->rt || c->adopted || rec->status == CTR_RESTARTING)
       continue; /* running already: `up` leaves it be */
     c->pending_start = true;
+    strv_free(c->gate_only);
+    c->gate_only = NULL;
+    if (sup_param_true(params, "no_deps")) {
+      c->gate_only = xcalloc(n_order + 1, sizeof(char *));
+      for (size_t k = 0; k < n_order; k++)
+        c->gate_only[k] = xstrdup(s->project->services[order[k]].name);
+    }
     c->start_failed = false;
     c->rs = (struct restart_state){0};
     rec->user_stopped = false;
