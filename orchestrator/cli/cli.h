@@ -15,6 +15,12 @@ struct cli_globals {
   char *project_name;   /* -p/--project-name */
   char *project_dir;    /* --project-directory */
   const char *progname; /* argv[0] basename, for messages */
+  /* the warnings loading the project printed (a verb may load it more
+   * than once; Compose prints each once) */
+  struct cli_warned {
+    char **msgs; /* NULL-terminated, may be NULL */
+    size_t n;
+  } *warned;
 };
 
 struct cli_verb {

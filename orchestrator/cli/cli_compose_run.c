@@ -40,7 +40,7 @@ static void usage(FILE *f, const char *prog) {
           "      --cap-drop list        Drop Linux capabilities\n"
           "  -d, --detach               Run container in background and print container name\n"
           "      --entrypoint string    Override the entrypoint of the image\n"
-          "  -e, --env stringArray      Set environment variables (K=V, or K to copy the host's)\n"
+          "  -e, --env stringArray      Set environment variables (K=V, or K: its value in the project environment)\n"
           "  -i, --interactive          Keep STDIN open (the default)\n"
           "      --name string          Assign a name to the container\n"
           "      --no-deps              Don't start linked services\n"
@@ -181,6 +181,28 @@ static cJSON *split_words(const char *s) {
 
 static void cjson_freep(cJSON **p) { cJSON_Delete(*p); }
 
+/* -e KEY (no value): KEY's value in the project's environment (the
+ * shell's, then --env-file's or .env's), as Compose resolves it; left out
+ * when it has none there. */
+static void resolve_env(cJSON *env, char *const *project_env) {
+  for (cJSON *e = env ? env->child : NULL, *next; e; e = next) {
+    next = e->next;
+    if (strchr(e->valuestring, '='))
+      continue;
+    const char *value = NULL;
+    size_t n = strlen(e->valuestring);
+    for (char *const *p = project_env; p && *p && !value; p++)
+      if (strncmp(*p, e->valuestring, n) == 0 && (*p)[n] == '=')
+        value = *p + n + 1;
+    if (value == NULL) {
+      cJSON_Delete(cJSON_DetachItemViaPointer(env, e));
+      continue;
+    }
+    _cleanup_free_ char *kv = xasprintf("%s=%s", e->valuestring, value);
+    cJSON_ReplaceItemViaPointer(env, e, cJSON_CreateString(kv));
+  }
+}
+
 int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
       {"detach", no_argument, NULL, 'd'},
@@ -219,12 +241,8 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     case 'd': detach = true; break;
     case 'R': cJSON_AddTrueToObject(params, "rm"); break;
     case 'e':
-      if (strchr(optarg, '=')) {
-        cJSON_AddItemToArray(env, cJSON_CreateString(optarg));
-      } else if (getenv(optarg)) {
-        _cleanup_free_ char *kv = xasprintf("%s=%s", optarg, getenv(optarg));
-        cJSON_AddItemToArray(env, cJSON_CreateString(kv));
-      }
+      /* KEY alone: from the project's environment, once it is loaded */
+      cJSON_AddItemToArray(env, cJSON_CreateString(optarg));
       break;
     case 'E':
       cJSON_DeleteItemFromObject(params, "entrypoint");
@@ -295,6 +313,7 @@ int cli_compose_run(struct cli_globals *g, int argc, char **argv) {
     stack_error_print(err);
     return 1;
   }
+  resolve_env(env, pl.p->environment);
   int idx = compose_project_service_index(pl.p, service);
   if (idx < 0) {
     fprintf(stderr, "%s run: no such service: %s\n", g->progname, service);

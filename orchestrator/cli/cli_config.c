@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_project.h"
 #include "orchestrator/compose/compose_emit.h"
 #include "orchestrator/compose/compose_load.h"
 #include "runtime/util/cleanup.h"
@@ -199,6 +200,8 @@ int cli_config(struct cli_globals *g, int argc, char **argv) {
   lo.project_dir = g->project_dir;
   lo.services = optind < argc ? &argv[optind] : NULL;
   lo.environ = environ;
+  lo.warn = cli_project_print_load_warning;
+  lo.warn_ud = g->warned;
   /* every profile's services, so that all profile names are listed */
   char *all_profiles[] = {"*", NULL};
   if (listing == LIST_PROFILES)

@@ -44,10 +44,13 @@ static void globals_free(struct cli_globals *g) {
   strv_free(g->profiles);
   free(g->project_name);
   free(g->project_dir);
+  if (g->warned)
+    strv_free(g->warned->msgs);
 }
 
 int stack_cli_main(int argc, char **argv) {
-  __attribute__((cleanup(globals_free))) struct cli_globals g = {0};
+  struct cli_warned warned = {0};
+  __attribute__((cleanup(globals_free))) struct cli_globals g = {.warned = &warned};
   const char *slash = strrchr(argv[0], '/');
   g.progname = slash ? slash + 1 : argv[0];
 

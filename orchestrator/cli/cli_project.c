@@ -21,8 +21,23 @@
 #include "runtime/util/fsutil.h"
 #include "runtime/util/xalloc.h"
 
+void cli_project_print_load_warning(const char *msg, void *ud) {
+  struct cli_warned *w = ud;
+  for (size_t i = 0; w && i < w->n; i++)
+    if (strcmp(w->msgs[i], msg) == 0)
+      return;
+  if (w) {
+    w->msgs = xrealloc(w->msgs, (w->n + 2) * sizeof(char *));
+    w->msgs[w->n++] = xstrdup(msg);
+    w->msgs[w->n] = NULL;
+  }
+  fprintf(stderr, "WARN[0000] %s\n", msg);
+}
+
 void cli_project_load_opts(const struct cli_globals *g, struct compose_load_opts *o) {
   *o = (struct compose_load_opts){
+      .warn = cli_project_print_load_warning,
+      .warn_ud = g->warned,
       .files = g->files && g->files[0] ? g->files : NULL,
       .env_files = g->env_files && g->env_files[0] ? g->env_files : NULL,
       .profiles = g->profiles && g->profiles[0] ? g->profiles : NULL,

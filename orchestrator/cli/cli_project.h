@@ -17,8 +17,12 @@ struct sup_client;
 int cli_project_name(const struct cli_globals *g, char **name, struct stack_error **err);
 
 struct compose_load_opts;
+/* compose_load_opts.warn for the CLI: Compose's warning line on stderr, each
+ * message once per command (ud: g->warned, or NULL). */
+void cli_project_print_load_warning(const char *msg, void *ud);
 /* The compose_load() options the global flags ask for (-f, --env-file,
- * --profile, -p, --project-directory); the strings stay g's. */
+ * --profile, -p, --project-directory), with the warnings printed; the
+ * strings stay g's. */
 void cli_project_load_opts(const struct cli_globals *g, struct compose_load_opts *o);
 
 /* Connects to the supervisor of the project named by g.  With start, one

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_project.h"
 #include "orchestrator/compose/compose_load.h"
 #include "runtime/image/image_index.h"
 #include "runtime/image/registry.h"
@@ -67,6 +68,8 @@ static int pull_project(struct cli_globals *g, char **services, const char *plat
       .project_name = g->project_name,
       .project_dir = g->project_dir,
       .services = services,
+      .warn = cli_project_print_load_warning,
+      .warn_ud = g->warned,
   };
   _cleanup_compose_project_ struct compose_project *p = NULL;
   _cleanup_error_ struct stack_error *err = NULL;

@@ -23,24 +23,39 @@ static int invalid(const char *tmpl, struct stack_error **err) {
                          tmpl);
 }
 
-static int subst(const char *s, size_t len, const char *whole, compose_lookup_fn lookup, void *ud,
+/* How variables are found, and who hears of the unset ones. */
+struct interp {
+  compose_lookup_fn lookup;
+  compose_unset_fn unset; /* may be NULL */
+  void *ud;
+};
+
+/* $VAR or ${VAR}: "" when unset, which compose-go warns about. */
+static void plain(const struct interp *in, const char *name, struct sbuf *out) {
+  const char *v = in->lookup(name, in->ud);
+  if (v == NULL && in->unset)
+    in->unset(name, in->ud);
+  sbuf_puts(out, v ? v : "");
+}
+
+static int subst(const char *s, size_t len, const char *whole, const struct interp *in,
                  unsigned depth, struct sbuf *out, struct stack_error **err);
 
 /* Expands the braced form whose body is body[0..len) (between "${" and the
  * matching "}"). */
-static int braced(const char *body, size_t len, const char *whole, compose_lookup_fn lookup,
-                  void *ud, unsigned depth, struct sbuf *out, struct stack_error **err) {
+static int braced(const char *body, size_t len, const char *whole, const struct interp *in,
+                  unsigned depth, struct sbuf *out, struct stack_error **err) {
   size_t n = 0;
   if (len == 0 || !name_start(body[0]))
     return invalid(whole, err);
   while (n < len && name_char(body[n]))
     n++;
   _cleanup_free_ char *name = xstrndup(body, n);
-  const char *value = lookup(name, ud);
   if (n == len) {
-    sbuf_puts(out, value ? value : "");
+    plain(in, name, out);
     return 0;
   }
+  const char *value = in->lookup(name, in->ud);
   bool colon = body[n] == ':';
   size_t op = n + (colon ? 1 : 0);
   if (op >= len || (body[op] != '-' && body[op] != '+' && body[op] != '?'))
@@ -55,18 +70,18 @@ static int braced(const char *body, size_t len, const char *whole, compose_looku
       sbuf_puts(out, value);
       return 0;
     }
-    return subst(arg, arg_len, whole, lookup, ud, depth + 1, out, err);
+    return subst(arg, arg_len, whole, in, depth + 1, out, err);
   case '+':
     if (!set)
       return 0;
-    return subst(arg, arg_len, whole, lookup, ud, depth + 1, out, err);
+    return subst(arg, arg_len, whole, in, depth + 1, out, err);
   default: {
     if (set) {
       sbuf_puts(out, value);
       return 0;
     }
     _cleanup_sbuf_ struct sbuf msg = SBUF_INIT;
-    int r = subst(arg, arg_len, whole, lookup, ud, depth + 1, &msg, err);
+    int r = subst(arg, arg_len, whole, in, depth + 1, &msg, err);
     if (r < 0)
       return r;
     if (msg.len)
@@ -77,7 +92,7 @@ static int braced(const char *body, size_t len, const char *whole, compose_looku
   }
 }
 
-static int subst(const char *s, size_t len, const char *whole, compose_lookup_fn lookup, void *ud,
+static int subst(const char *s, size_t len, const char *whole, const struct interp *in,
                  unsigned depth, struct sbuf *out, struct stack_error **err) {
   if (depth > COMPOSE_INTERP_MAX_DEPTH)
     return stack_error_set(err, -EINVAL, "Invalid template: \"%s\" nests deeper than %d levels",
@@ -107,7 +122,7 @@ static int subst(const char *s, size_t len, const char *whole, compose_lookup_fn
       }
       if (j >= len)
         return invalid(whole, err);
-      int r = braced(s + i + 1, j - i - 1, whole, lookup, ud, depth, out, err);
+      int r = braced(s + i + 1, j - i - 1, whole, in, depth, out, err);
       if (r < 0)
         return r;
       i = j + 1;
@@ -116,8 +131,7 @@ static int subst(const char *s, size_t len, const char *whole, compose_lookup_fn
       while (j < len && name_char(s[j]))
         j++;
       _cleanup_free_ char *name = xstrndup(s + i, j - i);
-      const char *v = lookup(name, ud);
-      sbuf_puts(out, v ? v : "");
+      plain(in, name, out);
       i = j;
     } else {
       sbuf_putc(out, '$');
@@ -126,18 +140,24 @@ static int subst(const char *s, size_t len, const char *whole, compose_lookup_fn
   return 0;
 }
 
-int compose_interp_string(const char *tmpl, compose_lookup_fn lookup, void *ud, char **out,
-                          struct stack_error **err) {
+static int interp_string(const char *tmpl, const struct interp *in, char **out,
+                         struct stack_error **err) {
   if (strchr(tmpl, '$') == NULL) {
     *out = xstrdup(tmpl);
     return 0;
   }
   _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-  int r = subst(tmpl, strlen(tmpl), tmpl, lookup, ud, 0, &b, err);
+  int r = subst(tmpl, strlen(tmpl), tmpl, in, 0, &b, err);
   if (r < 0)
     return r;
   *out = sbuf_steal(&b);
   return 0;
+}
+
+int compose_interp_string(const char *tmpl, compose_lookup_fn lookup, void *ud, char **out,
+                          struct stack_error **err) {
+  struct interp in = {lookup, NULL, ud};
+  return interp_string(tmpl, &in, out, err);
 }
 
 /* Key path for messages, e.g. "services.web.image". */
@@ -156,13 +176,13 @@ static char *kpath_str(const struct kpath *p) {
   return sbuf_steal(&b);
 }
 
-static int walk(struct cnode *n, struct kpath *path, compose_lookup_fn lookup, void *ud,
+static int walk(struct cnode *n, struct kpath *path, const struct interp *in,
                 struct stack_error **err) {
   if (n->kind == CNODE_SCALAR) {
     if (strchr(n->str, '$') == NULL)
       return 0;
     char *v = NULL;
-    int r = compose_interp_string(n->str, lookup, ud, &v, err);
+    int r = interp_string(n->str, in, &v, err);
     if (r < 0) {
       _cleanup_free_ char *where = cnode_where(n);
       _cleanup_free_ char *p = kpath_str(path);
@@ -177,7 +197,7 @@ static int walk(struct cnode *n, struct kpath *path, compose_lookup_fn lookup, v
     struct cnode *child = n->kind == CNODE_SEQ ? n->items[i] : n->pairs[i].value;
     if (push)
       path->segs[path->n++] = n->kind == CNODE_SEQ ? NULL : n->pairs[i].key->str;
-    int r = walk(child, path, lookup, ud, err);
+    int r = walk(child, path, in, err);
     if (push)
       path->n--;
     if (r < 0)
@@ -186,8 +206,9 @@ static int walk(struct cnode *n, struct kpath *path, compose_lookup_fn lookup, v
   return 0;
 }
 
-int compose_interp_tree(struct cnode *root, compose_lookup_fn lookup, void *ud,
-                        struct stack_error **err) {
+int compose_interp_tree(struct cnode *root, compose_lookup_fn lookup, compose_unset_fn unset,
+                        void *ud, struct stack_error **err) {
   struct kpath path = {.n = 0};
-  return root ? walk(root, &path, lookup, ud, err) : 0;
+  struct interp in = {lookup, unset, ud};
+  return root ? walk(root, &path, &in, err) : 0;
 }

@@ -27,9 +27,14 @@ typedef const char *(*compose_lookup_fn)(const char *name, void *ud);
 int compose_interp_string(const char *tmpl, compose_lookup_fn lookup, void *ud, char **out,
                           struct stack_error **err);
 
+/* Hears of each $VAR or ${VAR} whose VAR is unset (it becomes "", which
+ * compose-go warns about). */
+typedef void (*compose_unset_fn)(const char *name, void *ud);
+
 /* Interpolates every scalar value of a tree in place (mapping keys are left
- * as written).  Errors name file:line:col and the key path. */
-int compose_interp_tree(struct cnode *root, compose_lookup_fn lookup, void *ud,
-                        struct stack_error **err);
+ * as written); unset (may be NULL) hears of the unset variables.  Errors
+ * name file:line:col and the key path. */
+int compose_interp_tree(struct cnode *root, compose_lookup_fn lookup, compose_unset_fn unset,
+                        void *ud, struct stack_error **err);
 
 #endif

@@ -45,6 +45,8 @@ struct loader {
   /* Files being included, outermost first, for cycle detection. */
   char *including[MAX_INCLUDE_DEPTH];
   size_t depth;
+  char **unset; /* the unset variables warned about (once each) */
+  size_t n_unset;
 };
 
 /* The environment and directory one set of files is loaded with (the main
@@ -152,11 +154,21 @@ static int build_env(char *const *env_files, char *const *os_environ, struct com
   return 0;
 }
 
-/* --env-file as given (relative to the working directory), else
- * <dir>/.env if there is one. */
+/* A variable of a process environment ("K=V" strings), or NULL. */
+static const char *environ_get(char *const *env, const char *name) {
+  size_t n = strlen(name);
+  for (; env && *env; env++)
+    if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+      return *env + n + 1;
+  return NULL;
+}
+
+/* --env-file as given, else COMPOSE_ENV_FILES (comma-separated), both
+ * relative to the working directory; else <dir>/.env if there is one. */
 static char **env_file_list(struct loader *L, const char *dir) {
-  if (L->o->env_files) {
-    char **v = xstrv_dup(L->o->env_files);
+  const char *cef = environ_get(L->o->environ ? L->o->environ : environ, "COMPOSE_ENV_FILES");
+  if (L->o->env_files || (cef && *cef)) {
+    char **v = L->o->env_files ? xstrv_dup(L->o->env_files) : split(cef, ",");
     for (char **p = v; *p; p++) {
       char *a = absolute(L->cwd, *p);
       free(*p);
@@ -214,6 +226,31 @@ static int discover(const char *start, char ***files, struct stack_error **err) 
 
 /* ---- per-file pipeline ----------------------------------------------- */
 
+/* What interpolation looks variables up in, and who warns of unset ones. */
+struct interp_env {
+  struct loader *L;
+  struct compose_env *env;
+};
+
+static const char *interp_lookup(const char *name, void *ud) {
+  return compose_env_get(((struct interp_env *)ud)->env, name);
+}
+
+static void interp_unset(const char *name, void *ud) {
+  struct loader *L = ((struct interp_env *)ud)->L;
+  if (L->o->warn == NULL)
+    return;
+  for (size_t i = 0; i < L->n_unset; i++)
+    if (strcmp(L->unset[i], name) == 0)
+      return;
+  L->unset = xrealloc(L->unset, (L->n_unset + 2) * sizeof(char *));
+  L->unset[L->n_unset++] = xstrdup(name);
+  L->unset[L->n_unset] = NULL;
+  _cleanup_free_ char *msg =
+      xasprintf("The \"%s\" variable is not set. Defaulting to a blank string.", name);
+  L->o->warn(msg, L->o->warn_ud);
+}
+
 /* parse -> interpolate -> schema -> canonical, for one document. */
 static int prepare_doc(struct loader *L, struct cnode *doc, struct compose_env *env,
                        struct stack_error **err) {
@@ -229,7 +266,8 @@ static int prepare_doc(struct loader *L, struct cnode *doc, struct compose_env *
       compose_env_set(env, "COMPOSE_PROJECT_NAME", v);
   }
   if (!L->o->no_interpolate) {
-    int r = compose_interp_tree(doc, compose_env_lookup, (void *)env, err);
+    struct interp_env ie = {L, env};
+    int r = compose_interp_tree(doc, interp_lookup, interp_unset, &ie, err);
     if (r < 0)
       return r;
   }
@@ -473,10 +511,12 @@ static int project_name(struct loader *L, const struct compose_env *env, const s
 
 /* ---- the pipeline ---------------------------------------------------- */
 
+static void loader_clear(struct loader *L) { strv_free(L->unset); }
+
 static int load_tree(const struct compose_load_opts *o, struct cnode **tree_out,
                      char **project_dir_out, char ***files_out, char ***env_out,
                      struct stack_error **err) {
-  struct loader L = {.o = o};
+  __attribute__((cleanup(loader_clear))) struct loader L = {.o = o};
   _cleanup_free_ char *cwd = o->working_dir ? xstrdup(o->working_dir) : getcwd(NULL, 0);
   if (cwd == NULL)
     return stack_error_errno(err, -errno, "cannot determine the working directory");

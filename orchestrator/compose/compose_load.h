@@ -29,6 +29,10 @@ struct compose_load_opts {
   bool no_consistency;      /* --no-consistency: skip compose_validate_project() */
   char **environ; /* the process environment, NULL = environ */
   const char *working_dir; /* where discovery starts; NULL = getcwd() */
+  /* Hears Compose's warnings while loading (an unset variable: once each),
+   * or NULL. */
+  void (*warn)(const char *msg, void *ud);
+  void *warn_ud;
 };
 
 /* Loads the project the options describe into *out. */

@@ -33,7 +33,7 @@ static void load_part(const char *buf, size_t len, const char *name, struct comp
     for (size_t i = 0; i < docs->n; i++) {
       struct cnode *doc = docs->items[i];
       docs->items[i] = NULL;
-      if (compose_interp_tree(doc, compose_env_lookup, env, &err) < 0 ||
+      if (compose_interp_tree(doc, compose_env_lookup, NULL, env, &err) < 0 ||
           compose_validate_schema(doc, &err) < 0) {
         cnode_free(doc);
         continue;

@@ -48,7 +48,7 @@ int main(void) {
     TEST_DONE();
   }
   struct cnode *t = docs->items[0];
-  int r = compose_interp_tree(t, compose_env_lookup, &env, &err);
+  int r = compose_interp_tree(t, compose_env_lookup, NULL, &env, &err);
   if (r == 0)
     r = compose_validate_schema(t, &err);
   if (r == 0)

@@ -64,7 +64,7 @@ static void test_tree(void) {
   _cleanup_error_ struct stack_error *err = NULL;
   _cleanup_cnode_ struct cnode *n = NULL;
   CHECK(compose_yaml_parse(y, strlen(y), "i.yaml", &n, &err) == 0);
-  CHECK(compose_interp_tree(n, compose_env_lookup, &env, &err) == 0);
+  CHECK(compose_interp_tree(n, compose_env_lookup, NULL, &env, &err) == 0);
   struct cnode *svc = cnode_map_get(cnode_map_get(n, "services"), "${TAG}");
   CHECK(svc != NULL); /* keys are not interpolated */
   CHECK_STREQ(cnode_map_get_str(svc, "image"), "nginx:1.2");
@@ -77,7 +77,7 @@ static void test_tree(void) {
   _cleanup_cnode_ struct cnode *b = NULL;
   CHECK(compose_yaml_parse(bad, strlen(bad), "i.yaml", &b, &err) == 0);
   stack_error_freep(&err);
-  CHECK(compose_interp_tree(b, compose_env_lookup, &env, &err) < 0);
+  CHECK(compose_interp_tree(b, compose_env_lookup, NULL, &env, &err) < 0);
   CHECK(err && strstr(err->msg, "i.yaml:3:12: error while interpolating services.web.image: "
                                 "required variable NOPE is missing a value: set NOPE"));
 }
