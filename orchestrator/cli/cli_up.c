@@ -18,6 +18,7 @@
 #include "orchestrator/supervisor/compose_support.h"
 #include "orchestrator/supervisor/sup_client.h"
 #include "orchestrator/supervisor/sup_paths.h"
+#include "orchestrator/supervisor/sup_volumes.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/image/image.h"
 #include "runtime/util/error.h"
@@ -58,7 +59,9 @@ static void usage(FILE *f, const char *prog) {
           "  -t, --timeout int        Use this timeout in seconds for container shutdown\n"
           "      --timestamps         Show timestamps\n"
           "      --wait               Wait for services to be running|healthy. Implies detached mode.\n"
-          "      --wait-timeout int   Maximum duration in seconds to wait for the project to be running|healthy\n",
+          "      --wait-timeout int   Maximum duration in seconds to wait for the project to be running|healthy\n"
+          "  -V, --renew-anon-volumes Recreate anonymous volumes instead of retrieving data from the previous containers\n"
+          "  -y, --yes                Assume \"yes\" as answer to all prompts and run non-interactively\n",
           prog);
 }
 
@@ -176,12 +179,132 @@ static void warn_unhonoured(const struct compose_project *p, const size_t *order
   }
 }
 
+/* The volumes `up` recreates because their definition changed, and the
+ * services whose containers use them (removed first, as Compose does). */
+struct diverged {
+  char **volumes;
+  char **services;
+};
+
+static void diverged_clear(struct diverged *d) {
+  strv_free(d->volumes);
+  strv_free(d->services);
+}
+
+static bool ask(const char *question, bool yes) {
+  fprintf(stderr, "%s [y/N] ", question);
+  if (yes) {
+    fputs("y\n", stderr);
+    return true;
+  }
+  char line[64];
+  if (!isatty(0) || fgets(line, sizeof(line), stdin) == NULL) {
+    fputs("\n", stderr);
+    return false;
+  }
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
+static void strv_push(char ***v, const char *s) {
+  size_t n = 0;
+  while (*v && (*v)[n])
+    n++;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp((*v)[i], s) == 0)
+      return;
+  *v = xrealloc(*v, (n + 2) * sizeof(char *));
+  (*v)[n] = xstrdup(s);
+  (*v)[n + 1] = NULL;
+}
+
+/* A volume whose definition (driver, options, labels) changed since it was
+ * made: asked, as Compose asks, whether to recreate it (-y: yes; no answer
+ * without a terminal: no, the volume is used as it is). */
+static int check_volumes(const struct compose_project *p, bool yes, struct diverged *d) {
+  _cleanup_strv_ char **names = NULL;
+  _cleanup_error_ struct stack_error *err = NULL;
+  if (sup_volumes_diverged(p, &names, &err) < 0) {
+    stack_error_print(err);
+    return -1;
+  }
+  for (char **n = names; n && *n; n++) {
+    _cleanup_free_ char *q = xasprintf("Volume \"%s\" exists but doesn't match configuration in "
+                                       "compose file. Recreate (data will be lost)?", *n);
+    if (!ask(q, yes))
+      continue;
+    strv_push(&d->volumes, *n);
+    for (size_t i = 0; i < p->n_services; i++)
+      for (size_t k = 0; k < p->services[i].n_volumes; k++) {
+        const struct compose_mount *m = &p->services[i].volumes[k];
+        const struct compose_volume *v = NULL;
+        for (size_t j = 0; m->source && j < p->n_volumes && !v; j++)
+          if (strcmp(p->volumes[j].key, m->source) == 0)
+            v = &p->volumes[j];
+        if (strcmp(m->type, "volume") == 0 && v && strcmp(v->name ? v->name : v->key, *n) == 0)
+          strv_push(&d->services, p->services[i].name);
+      }
+  }
+  return 0;
+}
+
+/* Removes the containers of the diverged volumes' services, then the
+ * volumes: up makes both again. */
+static int recreate_volumes(struct sup_client *client, const struct diverged *d, double timeout) {
+  _cleanup_error_ struct stack_error *err = NULL;
+  cJSON *res = NULL;
+  if (d->services) {
+    if (sup_client_call(client, "ps", NULL, NULL, NULL, &res, &err) < 0)
+      goto fail;
+    cJSON *names = cJSON_CreateArray();
+    const cJSON *ct;
+    cJSON_ArrayForEach(ct, cJSON_GetObjectItem(res, "containers")) {
+      const char *svc = cJSON_GetStringValue(cJSON_GetObjectItem(ct, "service"));
+      for (char **s = d->services; svc && *s; s++)
+        if (strcmp(*s, svc) == 0)
+          cJSON_AddItemToArray(names, cJSON_CreateString(
+                                          cJSON_GetStringValue(cJSON_GetObjectItem(ct, "name"))));
+    }
+    cJSON_Delete(res);
+    res = NULL;
+    if (cJSON_GetArraySize(names) > 0) {
+      cJSON *params = cJSON_CreateObject();
+      cJSON_AddItemToObject(params, "containers", cJSON_Duplicate(names, true));
+      if (timeout >= 0)
+        cJSON_AddNumberToObject(params, "timeout", timeout);
+      if (sup_client_call(client, "stop", params, NULL, NULL, &res, &err) < 0) {
+        cJSON_Delete(names);
+        goto fail;
+      }
+      cJSON_Delete(res);
+      res = NULL;
+      params = cJSON_CreateObject();
+      cJSON_AddItemToObject(params, "containers", cJSON_Duplicate(names, true));
+      if (sup_client_call(client, "rm", params, NULL, NULL, &res, &err) < 0) {
+        cJSON_Delete(names);
+        goto fail;
+      }
+      cJSON_Delete(res);
+      res = NULL;
+    }
+    cJSON_Delete(names);
+  }
+  for (char **v = d->volumes; v && *v; v++) {
+    if (sup_volume_remove(*v, &err) < 0)
+      goto fail;
+    fprintf(stderr, " Volume %s  Removed\n", *v);
+  }
+  return 0;
+fail:
+  stack_error_print(err);
+  return -1;
+}
+
 /* Images come before the supervisor is asked: a pull shows its progress
  * here, and the supervisor's loop never waits on a registry.  The services
  * named and what they depend on, as --pull (pull, the default "policy":
  * each service's pull_policy) says: by default only what is missing. */
 static int pull_images(struct cli_globals *g, char **services, const char *pull, bool quiet,
-                       cJSON *params) {
+                       bool yes, struct diverged *d, cJSON *params) {
   struct compose_load_opts o;
   cli_project_load_opts(g, &o);
   o.services = services;
@@ -206,7 +329,7 @@ static int pull_images(struct cli_globals *g, char **services, const char *pull,
   }
   size_t n = compose_graph_closure(graph, want, n_want, order);
   warn_unhonoured(p, order, n);
-  if (cli_pull_images(p, order, n, pull, quiet) < 0)
+  if (cli_pull_images(p, order, n, pull, quiet) < 0 || check_volumes(p, yes, d) < 0)
     return -1;
   cli_project_model_param(p, params);
   return 0;
@@ -246,6 +369,8 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
       {"attach-dependencies", no_argument, NULL, 'e'},
       {"pull", required_argument, NULL, 'p'},
       {"timestamps", no_argument, NULL, 'm'},
+      {"renew-anon-volumes", no_argument, NULL, 'V'},
+      {"yes", no_argument, NULL, 'y'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -257,11 +382,18 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   bool detach = false, color = isatty(1), prefix = true;
   double timeout = -1;
   struct up_ctx u = {0};
-  bool wait = false;
+  bool wait = false, yes = false;
   long wait_timeout = 0;
+  __attribute__((cleanup(diverged_clear))) struct diverged diverged = {0};
   int c;
-  while ((c = getopt_long(argc, argv, "dt:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "dt:hVy", opts, NULL)) != -1) {
     switch (c) {
+    case 'V':
+      cJSON_AddTrueToObject(params, "renew_anon_volumes");
+      break;
+    case 'y':
+      yes = true;
+      break;
     case 'd':
       detach = true;
       break;
@@ -393,7 +525,8 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     cJSON_AddTrueToObject(params, "wait");
   cli_project_load_params(g, params);
   if (pull_images(g, optind < argc ? argv + optind : NULL, pull,
-                  cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull")), params) < 0) {
+                  cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull")), yes, &diverged,
+                  params) < 0) {
     cJSON_Delete(params);
     return 1;
   }
@@ -404,6 +537,10 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
   if (cli_project_client(g, true, &paths, &client, &err) < 0) {
     cJSON_Delete(params);
     stack_error_print(err);
+    return 1;
+  }
+  if ((diverged.volumes || diverged.services) && recreate_volumes(client, &diverged, timeout) < 0) {
+    cJSON_Delete(params);
     return 1;
   }
   cli_logfmt_init(&u.fmt, paths.project, color, prefix, timestamps);

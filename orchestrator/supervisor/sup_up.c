@@ -21,6 +21,7 @@
 #include "sup_jobs.h"
 #include "sup_project.h"
 #include "sup_rollback.h"
+#include "sup_volumes.h"
 
 static bool strv_has(char **v, const char *x) {
   for (; v && *v; v++)
@@ -146,6 +147,10 @@ static int converge_service(struct supervisor *s, const struct compose_service *
       *recreated |= rec->status == CTR_RUNNING || rec->status == CTR_RESTARTING;
       sup_ctr_remove(s, name);
       rec = NULL;
+      /* -V: fresh anonymous volumes, not the old container's */
+      if (sup_param_true(params, "renew_anon_volumes") &&
+          (r = sup_volumes_remove_anon(name, err)) < 0)
+        return r;
     }
     if (rec == NULL) {
       rec = project_state_add(s->state, name, svc->name, num);

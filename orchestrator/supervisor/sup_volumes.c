@@ -16,7 +16,9 @@
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
 #include "runtime/util/fsutil.h"
+#include "runtime/image/blobstore.h"
 #include "runtime/util/paths.h"
+#include "runtime/util/sbuf.h"
 #include "runtime/util/state_path.h"
 #include "runtime/util/xalloc.h"
 #include "runtime/vm/vm.h"
@@ -79,12 +81,38 @@ static const struct compose_volume *find_volume(const struct compose_project *p,
   return NULL;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_kvs(struct sbuf *b, const char *kind, const struct compose_kvs *kvs) {
+  _cleanup_strv_ char **v = xcalloc(kvs->n + 1, sizeof(char *));
+  for (size_t i = 0; i < kvs->n; i++)
+    v[i] = xasprintf("%s %s=%s", kind, kvs->v[i].key, kvs->v[i].value ? kvs->v[i].value : "");
+  qsort(v, kvs->n, sizeof(char *), cmp_str);
+  for (size_t i = 0; i < kvs->n; i++)
+    sbuf_printf(b, "%s\n", v[i]);
+}
+
+/* What a volume's definition says about the volume itself (driver, its
+ * options, labels), as a sha256 in hex (caller frees). */
+static char *volume_config_hash(const struct compose_volume *v) {
+  _cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+  sbuf_printf(&b, "driver %s\n", v->driver ? v->driver : "local");
+  add_kvs(&b, "opt", &v->driver_opts);
+  add_kvs(&b, "label", &v->labels);
+  _cleanup_free_ char *d = blobstore_digest_of(b.data, b.len);
+  return d && strlen(d) == 71 ? xstrdup(d + 7) : NULL;
+}
+
 /* <data root>/volumes/<name>/_data, made when missing unless external
  * (marked as the project's, with Compose's labels: key is the Compose
- * volume's key, NULL for an anonymous volume), and recorded as used by
- * container ctr (volume_store.h). */
-static int volume_dir(const char *name, const char *project, const char *key, bool external,
-                      const char *ctr, char **out, struct stack_error **err) {
+ * volume's key, NULL for an anonymous volume, and the hash of its
+ * definition v when there is one), and recorded as used by container ctr
+ * (volume_store.h). */
+static int volume_dir(const char *name, const char *project, const char *key,
+                      const struct compose_volume *v, bool external, const char *ctr,
+                      char **out, struct stack_error **err) {
   _cleanup_free_ char *root = stack_data_root();
   _cleanup_free_ char *data = NULL;
   int r;
@@ -102,8 +130,18 @@ static int volume_dir(const char *name, const char *project, const char *key, bo
   char *labels[] = {l_project, l_key, NULL};
   free(data);
   data = NULL;
-  if ((r = volume_store_create(name, external ? NULL : project, labels, NULL, &data, err)) < 0)
+  bool created = false;
+  if ((r = volume_store_create(name, external ? NULL : project, labels, &created, &data, err)) <
+      0)
     return r;
+  _cleanup_free_ char *hash = created && v ? volume_config_hash(v) : NULL;
+  if (hash) {
+    _cleanup_free_ char *hash_file = NULL;
+    if ((r = state_path_join(root, (const char *const[]){"volumes", name, "config_hash", NULL},
+                             &hash_file, err)) < 0 ||
+        (r = fs_write_file_atomic(hash_file, hash, strlen(hash), 0644, err)) < 0)
+      return r;
+  }
   volume_store_add_user(name, project, ctr);
   *out = steal_pointer(&data);
   return 0;
@@ -236,8 +274,8 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
     } else if (m->source && *m->source) {
       const struct compose_volume *v = find_volume(p, m->source);
       const char *name = v && v->name ? v->name : m->source;
-      if ((r = volume_dir(name, p ? p->name : "", v ? v->key : m->source, v && v->external,
-                          ctr_name, &dir, err)) < 0)
+      if ((r = volume_dir(name, p ? p->name : "", v ? v->key : m->source, v,
+                          v && v->external, ctr_name, &dir, err)) < 0)
         return stack_error_prefix(err, "service %s", svc->name);
     } else {
       /* anonymous: one per container and target, kept across restarts */
@@ -245,7 +283,8 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
       for (const char *c = m->target; *c; c++)
         h = h * 33 + (unsigned char)*c;
       _cleanup_free_ char *name = xasprintf("%s-anon-%08x", ctr_name, h);
-      if ((r = volume_dir(name, p ? p->name : "", NULL, false, ctr_name, &dir, err)) < 0)
+      if ((r = volume_dir(name, p ? p->name : "", NULL, NULL, false, ctr_name, &dir, err)) <
+          0)
         return stack_error_prefix(err, "service %s", svc->name);
     }
     /* Docker's copy-up: an empty volume first gets the image's files at the
@@ -303,4 +342,59 @@ int sup_volumes_remove(const char *project, char ***removed, struct stack_error 
   }
   closedir(d);
   return 0;
+}
+
+/* The content of <data root>/volumes/<name>/<file>, or NULL. */
+static char *volume_file(const char *name, const char *file) {
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_close_ int fd =
+      state_open(root, (const char *const[]){"volumes", name, file, NULL}, O_RDONLY, 0, NULL);
+  char *text = NULL;
+  if (fd < 0 || fs_read_fd(fd, "a volume's file", 4096, &text, NULL, NULL) < 0)
+    return NULL;
+  return text;
+}
+
+int sup_volumes_diverged(const struct compose_project *p, char ***names,
+                         struct stack_error **err) {
+  (void)err;
+  size_t n = 0;
+  *names = NULL;
+  for (size_t i = 0; i < p->n_volumes; i++) {
+    const struct compose_volume *v = &p->volumes[i];
+    const char *name = v->name ? v->name : v->key;
+    if (v->external)
+      continue;
+    _cleanup_free_ char *owner = volume_file(name, "project");
+    _cleanup_free_ char *had = volume_file(name, "config_hash");
+    _cleanup_free_ char *now = volume_config_hash(v);
+    /* one made by another project, or before definitions were recorded:
+     * nothing to compare with */
+    if (owner && strcmp(owner, p->name) == 0 && had && now && strcmp(had, now) != 0)
+      keep(names, &n, xstrdup(name));
+  }
+  return 0;
+}
+
+int sup_volume_remove(const char *name, struct stack_error **err) {
+  return volume_store_remove(name, err);
+}
+
+int sup_volumes_remove_anon(const char *ctr_name, struct stack_error **err) {
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *vols = NULL;
+  if (state_path_join(root, (const char *const[]){"volumes", NULL}, &vols, NULL) < 0)
+    return 0;
+  DIR *d = opendir(vols);
+  if (d == NULL)
+    return 0;
+  _cleanup_free_ char *prefix = xasprintf("%s-anon-", ctr_name);
+  struct dirent *de;
+  int r = 0;
+  while (r == 0 && (de = readdir(d)) != NULL)
+    if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+        strlen(de->d_name) == strlen(prefix) + 8)
+      r = sup_volume_remove(de->d_name, err);
+  closedir(d);
+  return r;
 }

@@ -13,7 +13,9 @@
  *             resolved name (`<project>_<key>` unless `name:` says
  *             otherwise); made on first use and marked as the project's
  *             (<data root>/volumes/<name>/project), so `down -v` removes
- *             it; an `external` volume must exist
+ *             it; an `external` volume must exist; the hash of its
+ *             definition (driver, options, labels) is kept beside it
+ *             (config_hash), so that `up` sees when the file changes it
  *   anonymous <data root>/volumes/<container>-anon-<hash of target>/_data:
  *             kept across restarts of the container, removed by `down -v`
  *   tmpfs     not here (service_resources.h, sup_service_mounts())
@@ -43,5 +45,16 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
 /* `down -v`: removes every volume marked as project's; *removed lists
  * their names (strv, caller frees). */
 int sup_volumes_remove(const char *project, char ***removed, struct stack_error **err);
+
+/* The project's volumes (their names) whose definition (driver, driver
+ * options, labels) differs from the one they were made with. */
+int sup_volumes_diverged(const struct compose_project *p, char ***names,
+                         struct stack_error **err);
+
+/* Removes volume name (its data with it). */
+int sup_volume_remove(const char *name, struct stack_error **err);
+
+/* Removes the anonymous volumes of container ctr_name (`up -V`). */
+int sup_volumes_remove_anon(const char *ctr_name, struct stack_error **err);
 
 #endif
