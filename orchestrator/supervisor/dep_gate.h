@@ -32,8 +32,12 @@ struct dep_container {
 
 /* Compose first looks at a dependency's state half a second after it
  * started (its poll interval): a container without a health check that
- * exits by then is reported as exited, not as lacking a check. */
-#define DEP_FIRST_LOOK_MS 500
+ * exits by then is reported as exited, not as lacking a check.  A guest
+ * under TCG on a loaded host may need several times that for what a
+ * container does in 500 ms (a shell that exits at once: the exit seen
+ * over 500 ms after the start), so stack looks later; only the failure is
+ * reported later by it. */
+#define DEP_FIRST_LOOK_MS 2000
 
 struct dep_input {
   const char *service;
