@@ -40,8 +40,11 @@
  * 11: mount options may hold mount(2) flags (noexec, nosuid, ro, ...).
  * 12: PROTO_START_NO_NEW_PRIVS.
  * 13: CONFIGURE ends with the domain name.
- * 14: TOP/PROCS: the guest lists the container's processes from its /proc. */
-#define PROTO_VERSION 14
+ * 14: TOP/PROCS: the guest lists the container's processes from its /proc.
+ * 15: ATTACH/ATTACHED: a host that connects to a running guest (a new
+ *     supervisor adopting the VM) finds a frame boundary and the state of
+ *     the main process. */
+#define PROTO_VERSION 15
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -88,7 +91,41 @@ enum proto_type {
   PROTO_PREPARED = 15,  /* g->h: i32 error (0 or -errno), str message */
   PROTO_TOP = 16,       /* h->g: empty; the session field is a request id */
   PROTO_PROCS = 17,     /* g->h: struct proto_procs, with TOP's request id */
-  PROTO_TYPE_MAX = 17,
+  PROTO_ATTACH = 18,    /* h->g: PROTO_NONCE_SIZE bytes: a new host takes over */
+  PROTO_ATTACHED = 19,  /* g->h: struct proto_attached, PROTO_ATTACHED_SIZE bytes */
+  PROTO_TYPE_MAX = 19,
+};
+
+/* Taking over a running guest (ATTACH/ATTACHED).
+ *
+ * The host end of the control port may go away at any moment (a supervisor
+ * killed with SIGKILL) and another connect later.  Neither side then knows
+ * where a frame starts: QEMU drops what the guest wrote to a host that
+ * vanished (part of a frame, when the guest's write was split), and the old
+ * host may have died in the middle of a frame.  So the new host sends
+ * ATTACH with a random nonce; the guest drops what it had of a partial frame
+ * when it saw the host go, and answers ATTACHED, which starts with the
+ * nonce.  The host skips everything the guest sent before that frame
+ * (looking for its header and nonce, PROTO_ATTACHED_MATCH bytes no output
+ * of a process can be expected to hold) and parses frames from there on.
+ * ATTACHED says what happened meanwhile: whether the guest was configured,
+ * whether its main process runs or how it ended, and which exec session ids
+ * are still taken (their frames go to a host that no longer knows them). */
+#define PROTO_NONCE_SIZE 16
+#define PROTO_ATTACHED_SIZE (PROTO_NONCE_SIZE + 6 * 4)
+#define PROTO_ATTACHED_MATCH (PROTO_HDR_SIZE + PROTO_NONCE_SIZE)
+#define PROTO_ATTACHED_CONFIGURED 0x1u /* CONFIGURE succeeded */
+#define PROTO_ATTACHED_STARTED 0x2u    /* the main process was started */
+#define PROTO_ATTACHED_EXITED 0x4u     /* ... and has ended: exit says how */
+
+struct proto_attached {
+  uint8_t nonce[PROTO_NONCE_SIZE];
+  uint32_t state;        /* PROTO_ATTACHED_* */
+  uint32_t exit_kind;    /* enum proto_exit_kind, with EXITED */
+  int32_t exit_code;     /* the same */
+  uint32_t main_pid;     /* in the guest, with STARTED */
+  uint32_t last_session; /* the highest exec session id still in use, or 0 */
+  uint32_t sessions;     /* how many exec sessions are still in use */
 };
 
 /* Capabilities announced in HELLO. */
@@ -534,6 +571,59 @@ static inline int proto_dec_exit(const void *p, size_t n, struct proto_exit *e) 
   if (e->kind > PROTO_EXIT_FAILED)
     r.bad = 1;
   return proto_rd_done(&r);
+}
+
+static inline int proto_enc_attach(struct proto_wr *w, const uint8_t nonce[PROTO_NONCE_SIZE]) {
+  size_t at = proto_wr_begin(w, PROTO_ATTACH, 0);
+  proto_wr_raw(w, nonce, PROTO_NONCE_SIZE);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_attach(const void *p, size_t n, const uint8_t **nonce) {
+  if (n != PROTO_NONCE_SIZE)
+    return -1;
+  *nonce = (const uint8_t *)p;
+  return 0;
+}
+
+static inline int proto_enc_attached(struct proto_wr *w, const struct proto_attached *a) {
+  size_t at = proto_wr_begin(w, PROTO_ATTACHED, 0);
+  proto_wr_raw(w, a->nonce, PROTO_NONCE_SIZE);
+  proto_wr_u32(w, a->state);
+  proto_wr_u32(w, a->exit_kind);
+  proto_wr_u32(w, (uint32_t)a->exit_code);
+  proto_wr_u32(w, a->main_pid);
+  proto_wr_u32(w, a->last_session);
+  proto_wr_u32(w, a->sessions);
+  return proto_wr_end(w, at);
+}
+
+static inline int proto_dec_attached(const void *p, size_t n, struct proto_attached *a) {
+  if (n != PROTO_ATTACHED_SIZE)
+    return -1;
+  memcpy(a->nonce, p, PROTO_NONCE_SIZE);
+  struct proto_rd r = proto_rd_init((const uint8_t *)p + PROTO_NONCE_SIZE, n - PROTO_NONCE_SIZE);
+  a->state = proto_rd_u32(&r);
+  a->exit_kind = proto_rd_u32(&r);
+  a->exit_code = (int32_t)proto_rd_u32(&r);
+  a->main_pid = proto_rd_u32(&r);
+  a->last_session = proto_rd_u32(&r);
+  a->sessions = proto_rd_u32(&r);
+  if (a->exit_kind > PROTO_EXIT_FAILED || a->last_session > 0xffff || a->sessions > 0xffff)
+    r.bad = 1;
+  return proto_rd_done(&r);
+}
+
+/* The first PROTO_ATTACHED_MATCH bytes of the ATTACHED frame answering
+ * nonce: what a host looks for after it sent ATTACH. */
+static inline void proto_attached_match(const uint8_t nonce[PROTO_NONCE_SIZE],
+                                        uint8_t out[PROTO_ATTACHED_MATCH]) {
+  uint32_t len = PROTO_ATTACHED_SIZE;
+  uint8_t h[PROTO_HDR_SIZE] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
+                               (uint8_t)(len >> 24), (uint8_t)PROTO_ATTACHED,
+                               (uint8_t)(PROTO_ATTACHED >> 8), 0, 0};
+  memcpy(out, h, PROTO_HDR_SIZE);
+  memcpy(out + PROTO_HDR_SIZE, nonce, PROTO_NONCE_SIZE);
 }
 
 /* PROCS for request id `session`. */

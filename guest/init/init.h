@@ -44,6 +44,9 @@ struct init {
   long long unhosted_since; /* monotonic ms when the host hung up before CONFIGURE, or 0 */
   int host_bound; /* PROTO_CONFIGURE_HOST_BOUND: power off when the host goes */
   int main_done;
+  int main_started; /* START of session 0 succeeded */
+  pid_t main_pid;
+  int main_status; /* its waitpid() status, once main_done */
   uint8_t *rbuf; /* partial frames from the host */
   size_t rlen, rcap;
   struct session sessions[INIT_MAX_SESSIONS];

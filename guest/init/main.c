@@ -153,6 +153,10 @@ static void on_start(struct init *in, uint16_t id, const uint8_t *p, size_t n) {
     fail.message = msg;
     goto failed;
   }
+  if (id == 0) {
+    in->main_started = 1;
+    in->main_pid = s->pid;
+  }
   struct proto_wr w = {0};
   if (proto_enc_u32s(&w, PROTO_STARTED, id, 1, (uint32_t)s->pid, 0) == 0)
     port_write(in, w.buf, w.len);
@@ -160,6 +164,46 @@ static void on_start(struct init *in, uint16_t id, const uint8_t *p, size_t n) {
   return;
 failed:
   port_send_exit(in, id, &fail);
+}
+
+/* A new host took over (its predecessor died): what it must know, after
+ * its nonce, which tells it where this frame starts. */
+static void on_attach(struct init *in, const uint8_t *p, size_t n) {
+  const uint8_t *nonce;
+  if (proto_dec_attach(p, n, &nonce) < 0) {
+    init_log(in, "malformed ATTACH frame");
+    return;
+  }
+  struct proto_attached a = {0};
+  memcpy(a.nonce, nonce, PROTO_NONCE_SIZE);
+  if (in->configured)
+    a.state |= PROTO_ATTACHED_CONFIGURED;
+  if (in->main_started) {
+    a.state |= PROTO_ATTACHED_STARTED;
+    a.main_pid = (uint32_t)in->main_pid;
+  }
+  if (in->main_done) {
+    a.state |= PROTO_ATTACHED_EXITED;
+    if (WIFSIGNALED(in->main_status)) {
+      a.exit_kind = PROTO_EXIT_SIGNAL;
+      a.exit_code = WTERMSIG(in->main_status);
+    } else {
+      a.exit_kind = PROTO_EXIT_CODE;
+      a.exit_code = WEXITSTATUS(in->main_status);
+    }
+  }
+  for (int i = 0; i < INIT_MAX_SESSIONS; i++) {
+    const struct session *s = &in->sessions[i];
+    if (s->used && s->id != 0) {
+      a.sessions++;
+      if (s->id > a.last_session)
+        a.last_session = s->id;
+    }
+  }
+  struct proto_wr w = {0};
+  if (proto_enc_attached(&w, &a) == 0)
+    port_write(in, w.buf, w.len);
+  proto_wr_free(&w);
 }
 
 static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *p) {
@@ -194,6 +238,9 @@ static void on_frame(struct init *in, const struct proto_hdr *h, const uint8_t *
   case PROTO_TOP:
     procs_send(in, h->session);
     break;
+  case PROTO_ATTACH:
+    on_attach(in, p, h->len);
+    break;
   case PROTO_SHUTDOWN:
     kill(-1, SIGKILL);
     init_poweroff();
@@ -223,6 +270,9 @@ static long long now_ms(void) {
  * A VM bound to its host ends instead: nobody will ever connect again to
  * collect it. */
 static void port_pause(struct init *in) {
+  /* what the host that went had sent of a frame will never be completed:
+   * the next host starts with a frame of its own (ATTACH) */
+  in->rlen = 0;
   if (in->host_bound) {
     fprintf(stderr, "stack-init: the host hung up; powering off\n");
     kill(-1, SIGKILL);

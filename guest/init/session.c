@@ -149,6 +149,7 @@ void session_finish(struct init *in, struct session *s) {
   uint16_t id = s->id;
   s->used = 0;
   if (id == 0) {
+    in->main_status = s->status;
     /* the container ends with its main process, as with Docker: nothing
      * may keep writing to the disks after they are synced */
     in->main_done = 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "runtime/util/error.h"
@@ -86,6 +87,14 @@ static int dispatch(struct channel_parser *p, const struct proto_hdr *h, const u
     if (ops->exited)
       ops->exited(ud, h->session, &e);
     return 0;
+  case PROTO_ATTACHED: {
+    struct proto_attached at;
+    if (proto_dec_attached(pl, h->len, &at) < 0)
+      break;
+    if (ops->attached)
+      ops->attached(ud, &at);
+    return 0;
+  }
   case PROTO_PROCS: {
     struct proto_procs ps;
     if (proto_dec_procs(pl, h->len, &ps) < 0)
@@ -103,11 +112,65 @@ static int dispatch(struct channel_parser *p, const struct proto_hdr *h, const u
                    (unsigned)h->len);
 }
 
+void channel_parser_hunt(struct channel_parser *p, const uint8_t nonce[PROTO_NONCE_SIZE]) {
+  p->len = 0;
+  p->tail_len = 0;
+  p->hunting = 1;
+  proto_attached_match(nonce, p->match);
+}
+
+/* While hunting: looks for the ATTACHED frame's first bytes in what came
+ * before (tail) followed by in.  Found, the parser holds them as a frame's
+ * beginning and *used says how much of in they took; else the last bytes
+ * seen are kept and all of in is used. */
+static void hunt(struct channel_parser *p, const uint8_t *in, size_t n, size_t *used) {
+  enum { M = PROTO_ATTACHED_MATCH };
+  /* the pattern across the boundary: tail + in's first M - 1 bytes */
+  uint8_t edge[2 * (M - 1)];
+  size_t head = n < M - 1 ? n : M - 1;
+  memcpy(edge, p->tail, p->tail_len);
+  memcpy(edge + p->tail_len, in, head);
+  size_t edge_len = p->tail_len + head;
+  const uint8_t *hit = memmem(edge, edge_len, p->match, M);
+  size_t end = 0; /* in in, just past the match */
+  if (hit)
+    end = (size_t)(hit - edge) + M - p->tail_len;
+  else if ((hit = memmem(in, n, p->match, M)) != NULL)
+    end = (size_t)(hit - in) + M;
+  if (hit) {
+    p->hunting = 0;
+    p->tail_len = 0;
+    p->buf = xgrow(p->buf, &p->cap, M, 1);
+    memcpy(p->buf, p->match, M);
+    p->len = M;
+    *used = end;
+    return;
+  }
+  /* keep the last M - 1 bytes of tail + in */
+  if (n >= M - 1) {
+    memcpy(p->tail, in + n - (M - 1), M - 1);
+    p->tail_len = M - 1;
+  } else {
+    size_t keep = edge_len < M - 1 ? edge_len : M - 1;
+    memmove(p->tail, edge + edge_len - keep, keep);
+    p->tail_len = keep;
+  }
+  *used = n;
+}
+
 int channel_parser_feed(struct channel_parser *p, const void *data, size_t n,
                         const struct channel_ops *ops, void *ud) {
   if (p->failed)
     return -EBADMSG;
   const uint8_t *in = data;
+  if (p->hunting) {
+    size_t used;
+    hunt(p, in, n, &used);
+    in += used;
+    n -= used;
+    if (p->hunting)
+      return 0;
+  }
   while (n > 0 || p->len >= PROTO_HDR_SIZE) {
     struct proto_hdr h;
     if (p->failed) /* a callback closed the channel */
@@ -300,6 +363,16 @@ int channel_send_shutdown(struct channel *ch) {
 int channel_send_top(struct channel *ch, uint16_t id) {
   struct proto_wr w = {0};
   return send_wr(ch, &w, proto_enc_u32s(&w, PROTO_TOP, id, 0, 0, 0));
+}
+
+int channel_attach(struct channel *ch, struct stack_error **err) {
+  uint8_t nonce[PROTO_NONCE_SIZE];
+  if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+    return stack_error_errno(err, -errno, "getrandom");
+  channel_parser_hunt(&ch->parser, nonce);
+  struct proto_wr w = {0};
+  int r = send_wr(ch, &w, proto_enc_attach(&w, nonce));
+  return r < 0 ? stack_error_errno(err, r, "control channel: send ATTACH") : 0;
 }
 
 size_t channel_write_queue_size(const struct channel *ch) {

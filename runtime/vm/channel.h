@@ -35,6 +35,8 @@ struct channel_ops {
   void (*prepared)(void *data, int32_t error, const char *message);
   /* PROCS: the answer to TOP request id (strings valid during the call) */
   void (*procs)(void *data, uint16_t id, const struct proto_procs *procs);
+  /* ATTACHED: the guest's answer to channel_attach() (guest/proto.h) */
+  void (*attached)(void *data, const struct proto_attached *a);
 };
 
 /* The frame parser alone, without I/O (the fuzz target drives it). */
@@ -42,6 +44,13 @@ struct channel_parser {
   uint8_t *buf;
   size_t len, cap;
   int failed;
+  /* After channel_parser_hunt(): bytes are skipped until the ATTACHED
+   * frame that starts with match; tail holds the last bytes seen, which
+   * may be its beginning. */
+  int hunting;
+  uint8_t match[PROTO_ATTACHED_MATCH];
+  uint8_t tail[PROTO_ATTACHED_MATCH - 1];
+  size_t tail_len;
 };
 
 /* Feeds bytes from the guest, calling ops for each complete frame.  Returns
@@ -50,11 +59,19 @@ struct channel_parser {
 int channel_parser_feed(struct channel_parser *p, const void *data, size_t n,
                         const struct channel_ops *ops, void *ud);
 void channel_parser_clear(struct channel_parser *p);
+/* Makes the parser skip everything up to the ATTACHED frame answering
+ * nonce (what came before belongs to frames whose beginning was lost). */
+void channel_parser_hunt(struct channel_parser *p, const uint8_t nonce[PROTO_NONCE_SIZE]);
 
 /* Takes ownership of fd (a connected control socket, vm_connect_control())
  * and starts reading. */
 int channel_open(uv_loop_t *loop, int fd, const struct channel_ops *ops, void *data,
                  struct channel **out, struct stack_error **err);
+
+/* Takes over a guest that another host talked to (its supervisor died):
+ * sends ATTACH with a fresh nonce and skips what the guest says until its
+ * ATTACHED (ops->attached). */
+int channel_attach(struct channel *ch, struct stack_error **err);
 
 /* Senders: each queues one frame (libuv writes it in order); -EPIPE once the
  * channel is closed. */

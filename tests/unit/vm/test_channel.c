@@ -95,9 +95,10 @@ static void h_procs(void *d, uint16_t id, const struct proto_procs *ps) {
   }
 }
 
-static const struct channel_ops ops = {h_hello,  h_configured, h_started, h_output,
-                                       h_exited, h_log,        h_closed,  h_prepared,
-                                       h_procs};
+static const struct channel_ops ops = {
+    .hello = h_hello,   .configured = h_configured, .started = h_started,
+    .output = h_output, .exited = h_exited,         .log = h_log,
+    .closed = h_closed, .prepared = h_prepared,     .procs = h_procs};
 
 /* A guest conversation: hello, configured, started, output, exit. */
 static struct proto_wr conversation(void) {
