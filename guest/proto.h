@@ -41,10 +41,10 @@
  * 12: PROTO_START_NO_NEW_PRIVS.
  * 13: CONFIGURE ends with the domain name.
  * 14: TOP/PROCS: the guest lists the container's processes from its /proc.
- * 15: ATTACH/ATTACHED: a host that connects to a running guest (a new
+ * 16: ATTACH/ATTACHED: a host that connects to a running guest (a new
  *     supervisor adopting the VM) finds a frame boundary and the state of
- *     the main process. */
-#define PROTO_VERSION 15
+ *     the main process (types 20 and 21: 18 and 19 are v15's). */
+#define PROTO_VERSION 16
 #define PROTO_HDR_SIZE 8
 /* A hostile or broken peer must not make the other side allocate without
  * bound: every frame is capped. */
@@ -91,9 +91,9 @@ enum proto_type {
   PROTO_PREPARED = 15,  /* g->h: i32 error (0 or -errno), str message */
   PROTO_TOP = 16,       /* h->g: empty; the session field is a request id */
   PROTO_PROCS = 17,     /* g->h: struct proto_procs, with TOP's request id */
-  PROTO_ATTACH = 18,    /* h->g: PROTO_NONCE_SIZE bytes: a new host takes over */
-  PROTO_ATTACHED = 19,  /* g->h: struct proto_attached, PROTO_ATTACHED_SIZE bytes */
-  PROTO_TYPE_MAX = 19,
+  PROTO_ATTACH = 20,    /* h->g: PROTO_NONCE_SIZE bytes: a new host takes over */
+  PROTO_ATTACHED = 21,  /* g->h: struct proto_attached, PROTO_ATTACHED_SIZE bytes */
+  PROTO_TYPE_MAX = 21,
 };
 
 /* Taking over a running guest (ATTACH/ATTACHED).

@@ -84,6 +84,20 @@ void health_config_clear(struct health_config *c) {
   *c = (struct health_config){0};
 }
 
+void health_config_copy(struct health_config *to, const struct health_config *from) {
+  health_config_clear(to);
+  *to = *from;
+  to->argv = NULL;
+  size_t n = 0;
+  while (from->argv && from->argv[n])
+    n++;
+  if (from->argv == NULL)
+    return;
+  to->argv = xcalloc(n + 1, sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    to->argv[i] = xstrdup(from->argv[i]);
+}
+
 void health_start(struct health_state *s, const struct health_config *c, int64_t now_ms) {
   s->status = c->argv ? HEALTH_STARTING : HEALTH_NONE;
   s->failing_streak = 0;

@@ -41,6 +41,8 @@ struct health_config {
 int health_config_resolve(const struct health_spec *service, const struct health_spec *image,
                           const char *where, struct health_config *out, struct stack_error **err);
 void health_config_clear(struct health_config *c);
+/* A deep copy of from into to (cleared first). */
+void health_config_copy(struct health_config *to, const struct health_config *from);
 
 enum health_status {
   HEALTH_NONE, /* no health check */

@@ -30,6 +30,7 @@ static void container_clear(struct ps_container *c) {
     free(c->addresses[i].mac);
   }
   free(c->addresses);
+  health_config_clear(&c->healthcheck);
   memset(c, 0, sizeof(*c));
 }
 
@@ -107,6 +108,41 @@ static int get_bool(struct reader *rd, const cJSON *o, const char *ctx, const ch
 
 #define MAX_MS 9.0e15 /* exactly representable in a double, ~285000 years */
 
+static int read_healthcheck(struct reader *rd, const cJSON *o, const char *ctx,
+                            struct health_config *hc) {
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "healthcheck");
+  if (h == NULL || cJSON_IsNull(h))
+    return 0;
+  const cJSON *test = cJSON_GetObjectItemCaseSensitive(h, "test");
+  if (!cJSON_IsObject(h) || !cJSON_IsArray(test) || cJSON_GetArraySize(test) < 1)
+    return bad(rd, ctx, "healthcheck", "an object with a non-empty test list");
+  double interval = 0, timeout = 0, period = 0, start_interval = 0, retries = 0;
+  int r;
+  if ((r = get_int(rd, h, ctx, "interval", 0, MAX_MS, &interval)) < 0 ||
+      (r = get_int(rd, h, ctx, "timeout", 0, MAX_MS, &timeout)) < 0 ||
+      (r = get_int(rd, h, ctx, "start_period", 0, MAX_MS, &period)) < 0 ||
+      (r = get_int(rd, h, ctx, "start_interval", 0, MAX_MS, &start_interval)) < 0 ||
+      (r = get_int(rd, h, ctx, "retries", 0, 1e9, &retries)) < 0)
+    return r;
+  char **argv = xcalloc((size_t)cJSON_GetArraySize(test) + 1, sizeof(char *));
+  size_t n = 0;
+  const cJSON *a;
+  cJSON_ArrayForEach(a, test) {
+    if (!cJSON_IsString(a) || a->valuestring == NULL) {
+      strv_free(argv);
+      return bad(rd, ctx, "healthcheck.test", "a list of strings");
+    }
+    argv[n++] = xstrdup(a->valuestring);
+  }
+  *hc = (struct health_config){argv,
+                               (int64_t)interval,
+                               (int64_t)timeout,
+                               (int64_t)period,
+                               (int64_t)start_interval,
+                               (unsigned)retries};
+  return 0;
+}
+
 static int read_container(struct reader *rd, const cJSON *o, struct ps_container *c) {
   if (!cJSON_IsObject(o))
     return bad(rd, "", "containers[]", "objects");
@@ -154,6 +190,8 @@ static int read_container(struct reader *rd, const cJSON *o, struct ps_container
   c->qemu_pid = (pid_t)pid;
   c->qemu_start_time = (uint64_t)start_time;
 
+  if ((r = read_healthcheck(rd, o, ctx, &c->healthcheck)) < 0)
+    return r;
   const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(o, "addresses");
   if (addrs != NULL) {
     if (!cJSON_IsArray(addrs))
@@ -281,6 +319,18 @@ char *project_state_format(const struct project_state *s) {
       add_str(a, "network", c->addresses[k].network);
       add_str(a, "ip", c->addresses[k].ip);
       add_str(a, "mac", c->addresses[k].mac);
+    }
+    if (c->healthcheck.argv) {
+      const struct health_config *hc = &c->healthcheck;
+      cJSON *h = cJSON_AddObjectToObject(o, "healthcheck");
+      cJSON *test = cJSON_AddArrayToObject(h, "test");
+      for (char **a = hc->argv; *a; a++)
+        cJSON_AddItemToArray(test, cJSON_CreateString(*a));
+      cJSON_AddNumberToObject(h, "interval", (double)hc->interval_ms);
+      cJSON_AddNumberToObject(h, "timeout", (double)hc->timeout_ms);
+      cJSON_AddNumberToObject(h, "start_period", (double)hc->start_period_ms);
+      cJSON_AddNumberToObject(h, "start_interval", (double)hc->start_interval_ms);
+      cJSON_AddNumberToObject(h, "retries", hc->retries);
     }
     cJSON_AddNumberToObject(o, "qemu_pid", c->qemu_pid);
     cJSON_AddNumberToObject(o, "qemu_start_time", (double)c->qemu_start_time);

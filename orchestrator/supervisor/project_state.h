@@ -47,6 +47,9 @@ struct ps_container {
   char *disk;        /* the writable disk, NULL before the first start */
   struct ps_address *addresses;
   size_t n_addresses;
+  /* the health check its last start resolved (argv NULL: none), so that a
+   * supervisor that adopts the VM runs its probes before any `up` */
+  struct health_config healthcheck;
   pid_t qemu_pid;    /* 0 when no VM runs */
   uint64_t qemu_start_time; /* procinfo.h: guards against pid reuse */
 };

@@ -63,7 +63,13 @@ int sup_ctr_opts_build(struct supervisor *s, const struct compose_service *svc, 
   b->env = env_over(svc, extra->env);
   b->sysctls = sup_service_sysctls(svc);
   unsigned cpus = sup_service_cpus(svc);
+  const struct ps_container *rec = project_state_find(s->state, name);
   b->o = (struct container_opts){
+      /* the record's id, saved before the VM is spawned: a supervisor
+       * that starts after this one dies finds the VM by it (its state
+       * directory and pid file), recorded running or not */
+      .id = rec ? rec->id : NULL,
+      .owner = s->paths.project,
       .name = name,
       .entrypoint = svc->entrypoint,
       .cmd = svc->command,

@@ -244,8 +244,32 @@ static void on_vm_state(void *data, const struct container_vm_state *st) {
 
 static void after_exit(uv_timer_t *t);
 
+/* An adopted VM's guest answered (container_adopt()): its process runs. */
+static void on_attached(void *data) {
+  struct sup_ctr *c = data;
+  struct ps_container *r = record(c);
+  c->ran = true;
+  c->attaching = false;
+  bool was_running = r && (r->status == CTR_RUNNING || r->status == CTR_PAUSED);
+  if (r) {
+    health_config_copy(&c->hc, &r->healthcheck);
+    c->resume_health = was_running;
+    if (!was_running) {
+      /* the dead supervisor spawned it but never recorded its start */
+      r->status = CTR_RUNNING;
+      r->started_ms = sup_wall_ms();
+      r->exit_code = 0;
+    }
+    record_vm(c, r);
+  }
+  fprintf(stderr, "stack supervisor: container %s: adopted its running VM (pid %d)\n", c->name,
+          c->rt ? (int)container_qemu_pid(c->rt) : 0);
+  changed(c, was_running ? NULL : "start", SUP_CHANGE_STARTED, -1);
+}
+
 static void on_exited(void *data, const struct container_status *st) {
   struct sup_ctr *c = data;
+  c->attaching = false;
   sup_log_flush(c->sup, &c->log);
   if (st->error) {
     _cleanup_free_ char *msg = xasprintf("stack: %s", st->error);
@@ -414,11 +438,15 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     if ((ret = prepare_layer(s, c->name, &layer, err)) < 0)
       goto failed;
     o->data_disk = layer;
-    static const struct container_io io = {
-        .output = on_output, .started = on_started, .exited = on_exited, .vm_state = on_vm_state};
+    static const struct container_io io = {.output = on_output,
+                                           .started = on_started,
+                                           .exited = on_exited,
+                                           .vm_state = on_vm_state,
+                                           .attached = on_attached};
     if ((ret = sup_ctr_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;
+    health_config_copy(&r->healthcheck, &c->hc);
     c->ran = false;
     c->start_failed = false;
     c->crashed = false;
@@ -571,7 +599,66 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
   changed(c, "die", SUP_CHANGE_DIED, code);
 }
 
+static void watch_only(struct supervisor *s, struct ps_container *r);
+
 void sup_adopt(struct supervisor *s, struct ps_container *r) {
+  int pid = r->id ? container_vm_pid(r->id) : -ESRCH;
+  if (pid < 0) {
+    watch_only(s, r); /* perhaps a VM of a stack without pid files */
+    return;
+  }
+  struct sup_ctr *c = sup_ctr_get(s, r->name, r->service);
+  static const struct container_io io = {.output = on_output,
+                                         .started = on_started,
+                                         .exited = on_exited,
+                                         .vm_state = on_vm_state,
+                                         .attached = on_attached};
+  struct container_adopt_opts o = {.id = r->id, .name = r->name, .pid = pid, .remove = true};
+  _cleanup_error_ struct stack_error *err = NULL;
+  uint64_t t;
+  if (container_adopt(&s->loop, &o, &io, c, &c->rt, &err) < 0) {
+    fprintf(stderr, "stack supervisor: %s; ending the VM\n", err->msg);
+    /* a VM nobody can talk to holds its name and addresses: it goes, and
+     * the record says the container died with its supervisor */
+    container_vm_kill(r->id, KILL_WAIT_MS);
+    forget_vm(r);
+    if (r->status == CTR_RUNNING || r->status == CTR_PAUSED || r->status == CTR_RESTARTING) {
+      r->status = CTR_EXITED;
+      r->exit_code = 255;
+      r->finished_ms = sup_wall_ms();
+    }
+    r->health = HEALTH_NONE;
+    return;
+  }
+  c->ran = false; /* until the guest answers (on_attached()) */
+  c->net_pending = true;
+  c->attaching = true;
+  c->started_at = uv_now(&s->loop);
+  if (proc_start_time(pid, &t, NULL) == 0) {
+    r->qemu_pid = pid;
+    r->qemu_start_time = t;
+  }
+}
+
+int sup_ctrs_reap_strays(struct supervisor *s) {
+  _cleanup_strv_ char **ids = container_list_owned(s->paths.project);
+  int n = 0;
+  for (char **id = ids; *id; id++) {
+    bool known = false;
+    for (size_t i = 0; i < s->state->n_containers && !known; i++)
+      known = s->state->containers[i].id && strcmp(s->state->containers[i].id, *id) == 0;
+    if (known || container_vm_pid(*id) < 0)
+      continue;
+    fprintf(stderr, "stack supervisor: ending VM of container %.12s: no record names it\n", *id);
+    if (container_vm_kill(*id, KILL_WAIT_MS) > 0)
+      n++;
+  }
+  return n;
+}
+
+static void watch_only(struct supervisor *s, struct ps_container *r) {
+  if (r->qemu_pid <= 0)
+    return;
   int fd = (int)syscall(SYS_pidfd_open, r->qemu_pid, 0);
   if (fd < 0 || !proc_is_same(r->qemu_pid, r->qemu_start_time)) {
     if (fd >= 0)
@@ -587,9 +674,16 @@ void sup_adopt(struct supervisor *s, struct ps_container *r) {
           (int)r->qemu_pid);
 }
 
+bool sup_ctrs_attaching(const struct supervisor *s) {
+  for (const struct sup_ctr *c = s->ctrs; c; c = c->next)
+    if (c->attaching && c->rt)
+      return true;
+  return false;
+}
+
 bool sup_ctrs_adopted(const struct supervisor *s) {
   for (const struct sup_ctr *c = s->ctrs; c; c = c->next)
-    if (c->adopted)
+    if (c->adopted || c->net_pending)
       return true;
   return false;
 }
@@ -599,8 +693,9 @@ void sup_ctrs_net_adopt(struct supervisor *s) {
     return;
   for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
     const struct compose_service *svc = compose_project_service(s->project, c->service);
-    if (c->adopted == NULL || svc == NULL)
+    if ((c->adopted == NULL && !c->net_pending) || svc == NULL)
       continue;
+    c->net_pending = false;
     /* the VM is configured already: only the host side is wanted */
     struct container_opts unused = {0};
     _cleanup_error_ struct stack_error *e = NULL;

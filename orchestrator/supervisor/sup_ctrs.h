@@ -56,7 +56,17 @@ struct sup_ctr {
   uv_timer_t hc_timer;     /* the next probe, or the running probe's timeout */
   struct sup_probe *probe; /* the running probe, or NULL */
   int open_handles;        /* timers not yet closed */
-  uv_poll_t *adopted;      /* a VM found running by this supervisor (pidfd), or NULL */
+  /* a VM found running whose guest could not be reached (pidfd), or NULL;
+   * a VM whose guest answered is adopted as rt (container_adopt()) */
+  uv_poll_t *adopted;
+  /* rt was adopted and its guest answered: the health checks go on from
+   * the recorded status instead of starting over */
+  bool resume_health;
+  /* adopted: the host side of its networks waits for a loaded project
+   * (sup_ctrs_net_adopt()) */
+  bool net_pending;
+  /* adopted: its guest has not answered yet (sup_ctrs_attaching()) */
+  bool attaching;
   /* while its VM is paused: what its waiting clients are told
    * (pause_text.h); NULL while it runs */
   char *vm_message;
@@ -81,10 +91,22 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);
 /* Kills at once and forgets the runner (recreate, remove); announces
  * ENDED. */
 void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
-/* Watches the VM of a container that a previous supervisor started and
- * that still runs (r->qemu_pid, checked): `ps` reports it, `stop`/`down`
- * end it. */
+/* Takes over the VM of a container that a previous supervisor started and
+ * that still runs (found by the record's id: its pid file, written before
+ * QEMU ran, so also a VM the state never recorded): its guest channel
+ * is reconnected (container_adopt()), so exec, health checks, logs, stop
+ * and its exit status work as for a VM this supervisor started.  A VM
+ * whose guest cannot be reached is only watched (r->qemu_pid): `ps`
+ * reports it, `stop`/`down` end it. */
 void sup_adopt(struct supervisor *s, struct ps_container *r);
+/* Kills the VMs this project's supervisors started that no record names
+ * (a supervisor killed between removing a record and saving the state,
+ * or before recording a new one); returns how many. */
+int sup_ctrs_reap_strays(struct supervisor *s);
+/* Whether an adopted VM's guest has not answered yet: a new supervisor
+ * waits for them before it serves requests, so that what it says (ps,
+ * exec) is what the guests said. */
+bool sup_ctrs_attaching(const struct supervisor *s);
 /* Whether a VM adopted from a dead supervisor runs. */
 bool sup_ctrs_adopted(const struct supervisor *s);
 /* Once a project is loaded: the adopted VMs get their networks' host side

@@ -110,8 +110,18 @@ static void schedule(struct sup_ctr *c) {
 static void probes_start(struct supervisor *s, struct sup_ctr *c) {
   if (c->rt == NULL)
     return; /* taken away again before this was announced */
-  health_start(&c->hs, &c->hc, (int64_t)uv_now(&s->loop));
+  int64_t now = (int64_t)uv_now(&s->loop);
+  health_start(&c->hs, &c->hc, now);
   struct ps_container *r = record(c);
+  if (c->resume_health && r && c->hc.argv) {
+    /* a VM taken over from a dead supervisor: the checks go on where they
+     * were, the start period counted from the process's start */
+    if (r->health != HEALTH_NONE)
+      c->hs.status = r->health;
+    int64_t ran = r->started_ms > 0 ? sup_wall_ms() - r->started_ms : 0;
+    c->hs.started_ms = now - (ran > 0 ? ran : 0);
+  }
+  c->resume_health = false;
   if (r)
     r->health = c->hs.status;
   schedule(c);

@@ -120,6 +120,26 @@ static int take_lock(struct supervisor *s, struct stack_error **err) {
   return 0;
 }
 
+/* How long a new supervisor waits for the guests of the VMs it adopted to
+ * answer before it serves requests anyway (under the starter's wait for
+ * it, sup_daemon.c). */
+#define SETTLE_MS 20000
+
+static void on_settle_timeout(uv_timer_t *t) { *(bool *)t->data = true; }
+
+/* Runs the loop until every adopted guest answered (or SETTLE_MS). */
+static void settle(struct supervisor *s) {
+  bool expired = false;
+  uv_timer_t t;
+  uv_timer_init(&s->loop, &t);
+  t.data = &expired;
+  uv_timer_start(&t, on_settle_timeout, SETTLE_MS, 0);
+  while (!expired && sup_ctrs_attaching(s))
+    uv_run(&s->loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&s->loop, UV_RUN_NOWAIT); /* the timer's close */
+}
+
 static int start(struct supervisor *s, const char *project, struct stack_error **err) {
   int r = sup_paths_init(&s->paths, project, err);
   if (r == 0)
@@ -130,12 +150,6 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
     r = project_state_load(s->paths.state_file, project, &s->state, err);
   if (r < 0)
     return r;
-  /* VMs that died while no supervisor watched are accounted for before
-   * anyone can ask. */
-  /* a state that cannot be saved now (a full disk) is saved once the
-   * loop runs, below */
-  if (project_state_reconcile(s->state, sup_wall_ms(), pid_alive, NULL) > 0)
-    sup_save(s, NULL);
 
   if ((r = uv_loop_init(&s->loop)) < 0)
     return stack_error_set(err, r, "cannot start the event loop: %s", uv_strerror(r));
@@ -158,6 +172,19 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   sup_conn_on_gone(s, sup_exec_conn_gone);
   sup_conn_on_gone(s, sup_pause_conn_gone);
   sup_conn_on_gone(s, sup_run_conn_gone);
+  uv_timer_init(&s->loop, &s->gate_timer);
+  s->gate_timer.data = s;
+  /* Every VM of the project that still runs is taken over, recorded or
+   * not (its pid file was written before QEMU ran); those no record names
+   * end; VMs that died while no supervisor watched are accounted for:
+   * all before anyone can ask. */
+  for (size_t i = 0; i < s->state->n_containers; i++)
+    sup_adopt(s, &s->state->containers[i]);
+  sup_ctrs_reap_strays(s);
+  settle(s);
+  project_state_reconcile(s->state, sup_wall_ms(), pid_alive, NULL);
+  sup_save(s, NULL); /* one that cannot be saved now (a full disk) is saved again later */
+  sup_net_recover(s, sup_ctrs_adopted(s));
   uv_pipe_init(&s->loop, &s->listener, 0);
   s->listener.data = s;
   /* The lock is ours: a socket file left there is a dead supervisor's. */
@@ -176,12 +203,6 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   s->sigterm.data = s->sigint.data = s;
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
-  uv_timer_init(&s->loop, &s->gate_timer);
-  s->gate_timer.data = s;
-  for (size_t i = 0; i < s->state->n_containers; i++)
-    if (s->state->containers[i].qemu_pid > 0)
-      sup_adopt(s, &s->state->containers[i]);
-  sup_net_recover(s, sup_ctrs_adopted(s));
   container_gc(); /* states of --rm containers whose owner died */
   return 0;
 }

@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,14 +72,20 @@ struct container {
   uv_loop_t *loop;
   char id[65];
   char *name;
+  char *owner; /* container_opts.owner, or NULL */
   char *image_ref;
+  /* adopted (container_adopt()): the VM is another process's; the guest
+   * has not answered ATTACH yet while waiting_attach */
+  bool adopted, waiting_attach;
+  /* adopted: QEMU said its VM is paused (a guest that cannot answer yet) */
+  bool adopted_paused;
   char *state_dir, *run_dir;
   struct vm *vm;
   struct channel *ch;
   /* the VM to start, kept while a template is being built */
   struct template_wait *twait;
   struct vm_host host;
-  char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp;
+  char *kernel, *initrd, *root_disk, *disk, *ctl, *qmp, *pid_file;
   uint64_t mem_mib, disk_bytes;
   unsigned tcg_cache_mib;
   bool disk_reused; /* opts->data_disk existed: its files are kept */
@@ -162,6 +170,10 @@ const struct container_vm_state *container_vm_state(const struct container *c) {
   return &c->vms;
 }
 
+static bool container_id_valid(const char *id) {
+  return strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64;
+}
+
 /* ---- the command and its environment, from the image and the options ---- */
 
 static size_t strv_len(char *const *v) {
@@ -231,6 +243,33 @@ static void write_state(struct container *c, const char *status) {
   for (size_t i = 0; c->argv && c->argv[i]; i++)
     cJSON_AddItemToArray(a, cJSON_CreateString(c->argv[i]));
   cJSON_AddStringToObject(j, "status", status);
+  if (c->owner)
+    cJSON_AddStringToObject(j, "owner", c->owner);
+  /* what exec sessions inherit, for a process that adopts the VM later
+   * (container_adopt()); 64-bit values as strings (JSON numbers are
+   * doubles) */
+  cJSON *x = cJSON_AddObjectToObject(j, "exec");
+  cJSON *env = cJSON_AddArrayToObject(x, "env");
+  for (size_t i = 0; c->env && c->env[i]; i++)
+    cJSON_AddItemToArray(env, cJSON_CreateString(c->env[i]));
+  cJSON_AddStringToObject(x, "user", c->user ? c->user : "");
+  cJSON_AddStringToObject(x, "workdir", c->workdir ? c->workdir : "");
+  char num[32];
+  snprintf(num, sizeof num, "%llx", (unsigned long long)c->caps);
+  cJSON_AddStringToObject(x, "caps", num);
+  snprintf(num, sizeof num, "%llu", (unsigned long long)c->pids_max);
+  cJSON_AddStringToObject(x, "pids_max", num);
+  cJSON_AddBoolToObject(x, "no_new_privs", c->no_new_privs);
+  cJSON *rl = cJSON_AddArrayToObject(x, "rlimits");
+  for (size_t i = 0; i < c->n_rlimits; i++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "resource", c->rlimits[i].resource);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)c->rlimits[i].soft);
+    cJSON_AddStringToObject(o, "soft", num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)c->rlimits[i].hard);
+    cJSON_AddStringToObject(o, "hard", num);
+    cJSON_AddItemToArray(rl, o);
+  }
   /* for container_gc(): whose state this is while it lives */
   cJSON_AddBoolToObject(j, "remove", c->remove);
   cJSON_AddNumberToObject(j, "owner_pid", (double)getpid());
@@ -372,6 +411,13 @@ static void on_vm_exit(struct vm *vm, int64_t exit_status, int term_signal, void
          "template was removed and the next start builds it again (STACK_TEMPLATES=0 boots "
          "without templates)",
          c->clone_of, (long long)exit_status, *qerr ? "; QEMU said: " : "", qerr);
+  }
+  if (!c->have_exit && c->status.error == NULL && c->adopted && exit_status < 0 && !term_signal) {
+    /* not our child, and the kernel did not say how it ended: as Docker
+     * marks a container that died while its daemon was away */
+    fail(c, "the VM ended without its process's exit status (QEMU was started by an earlier "
+            "supervisor, and this kernel does not tell how it ended)");
+    c->status.exit_code = 255;
   }
   if (!c->have_exit && c->status.error == NULL) {
     const char *qerr = vm_stderr(c->vm);
@@ -1011,7 +1057,10 @@ static void on_procs(void *data, uint16_t id, const struct proto_procs *procs) {
   /* an answer nobody asked for (or asked for no more): dropped */
 }
 
+static void on_attached(void *data, const struct proto_attached *a);
+
 static const struct channel_ops container_channel_ops = {
+    .attached = on_attached,
     .hello = on_hello,
     .configured = on_configured,
     .started = on_started,
@@ -1021,6 +1070,271 @@ static const struct channel_ops container_channel_ops = {
     .closed = on_closed,
     .procs = on_procs,
 };
+
+/* ---- a VM another process started ---- */
+
+/* The guest answered ATTACH: where it stands. */
+static void on_attached(void *data, const struct proto_attached *a) {
+  struct container *c = data;
+  if (!c->waiting_attach)
+    return; /* nobody asked (any more) */
+  c->waiting_attach = false;
+  uv_timer_stop(&c->timer);
+  c->times.hello = c->times.configured = uv_hrtime();
+  if (!(a->state & PROTO_ATTACHED_STARTED)) {
+    fail(c, "its start was cut short: the supervisor that started the VM died before the "
+            "process ran");
+    return;
+  }
+  c->start_sent = true;
+  c->times.started = uv_hrtime();
+  /* the sessions of the host that died run on in the guest: new ids come
+   * after theirs, and their frames are dropped (exec_find() knows none) */
+  c->next_session = (uint16_t)a->last_session;
+  if (a->state & PROTO_ATTACHED_EXITED) {
+    struct proto_exit e = {a->exit_kind, a->exit_code, ""};
+    struct container_status st;
+    exit_status(&e, &st);
+    c->times.exited = uv_hrtime();
+    c->have_exit = true;
+    c->status.exit_code = st.exit_code;
+    c->status.signal = st.signal;
+    /* the guest synced its disks when the process ended */
+    vm_kill(c->vm, SIGKILL, NULL);
+    return;
+  }
+  c->running = true;
+  write_state(c, "running");
+  if (c->io->attached)
+    c->io->attached(c->data);
+  else if (c->io->started)
+    c->io->started(c->data);
+}
+
+static void on_attach_slow(uv_timer_t *t) {
+  struct container *c = t->data;
+  if (!c->waiting_attach)
+    return;
+  if (c->adopted_paused) {
+    /* a paused guest answers once it runs again (unpause) */
+    fprintf(stderr,
+            "stack: %s: the guest has not answered for %d s since its VM was adopted (it is "
+            "paused); still waiting\n",
+            c->name, BOOT_TIMEOUT_MS / 1000);
+    uv_timer_start(&c->timer, on_attach_slow, BOOT_TIMEOUT_MS, 0);
+    return;
+  }
+  c->waiting_attach = false;
+  fail(c, "the guest did not answer within %d s after its VM was adopted; its kernel messages "
+          "are in %s",
+       BOOT_TIMEOUT_MS / 1000, vm_console_path(c->vm));
+}
+
+/* QEMU's run state of an adopted VM: one that was never restored from its
+ * template (the supervisor died between spawning it and restoring it)
+ * waits in -incoming defer forever, and its guest never answers. */
+static void on_adopt_status(struct qmp *q, int status, const cJSON *ret, const char *error_desc,
+                            void *data) {
+  (void)q, (void)error_desc;
+  if (status < 0)
+    return; /* QMP closed (perhaps by container_free()): c may be gone */
+  struct container *c = data;
+  const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ret, "status"));
+  if (st == NULL || !c->waiting_attach)
+    return;
+  if (strcmp(st, "inmigrate") == 0 || strcmp(st, "prelaunch") == 0 ||
+      strcmp(st, "restore-vm") == 0) {
+    c->waiting_attach = false;
+    uv_timer_stop(&c->timer);
+    fail(c, "its start was cut short: the supervisor that started the VM died before the VM "
+            "was restored from its template (QEMU state %s)",
+         st);
+  } else if (strcmp(st, "paused") == 0 || strcmp(st, "io-error") == 0) {
+    c->adopted_paused = true;
+  }
+}
+
+/* What container.json recorded for exec sessions (write_state()); what is
+ * missing keeps its default. */
+static void read_exec_defaults(struct container *c, const cJSON *j) {
+  const cJSON *v;
+  v = cJSON_GetObjectItemCaseSensitive(j, "image");
+  c->image_ref = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+  v = cJSON_GetObjectItemCaseSensitive(j, "owner");
+  c->owner = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+  size_t n = 0;
+  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(j, "command")) if (cJSON_IsString(v))
+      strv_push(&c->argv, &n, v->valuestring);
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, "exec");
+  n = 0;
+  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(x, "env")) if (cJSON_IsString(v))
+      strv_push(&c->env, &n, v->valuestring);
+  v = cJSON_GetObjectItemCaseSensitive(x, "user");
+  c->user = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+  v = cJSON_GetObjectItemCaseSensitive(x, "workdir");
+  c->workdir = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+  v = cJSON_GetObjectItemCaseSensitive(x, "caps");
+  c->caps = cJSON_IsString(v) ? strtoull(v->valuestring, NULL, 16) : PROTO_CAPS_ALL;
+  v = cJSON_GetObjectItemCaseSensitive(x, "pids_max");
+  c->pids_max = cJSON_IsString(v) ? strtoull(v->valuestring, NULL, 10) : 0;
+  c->no_new_privs = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "no_new_privs"));
+  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(x, "rlimits")) {
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(v, "resource");
+    const cJSON *soft = cJSON_GetObjectItemCaseSensitive(v, "soft");
+    const cJSON *hard = cJSON_GetObjectItemCaseSensitive(v, "hard");
+    if (c->n_rlimits >= PROTO_MAX_RLIMITS || !cJSON_IsNumber(res) || !cJSON_IsString(soft) ||
+        !cJSON_IsString(hard))
+      continue;
+    c->rlimits[c->n_rlimits++] = (struct proto_rlimit){(uint32_t)res->valueint,
+                                                       strtoull(soft->valuestring, NULL, 10),
+                                                       strtoull(hard->valuestring, NULL, 10)};
+  }
+}
+
+/* The state directory and sockets of container id. */
+static int container_paths(const char *id, char **state_dir, char **run_dir,
+                           struct stack_error **err) {
+  if (!container_id_valid(id))
+    return stack_error_set(err, -EINVAL, "container id %s: want 64 lowercase hex digits", id);
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *run = stack_run_dir();
+  char short_id[13];
+  snprintf(short_id, sizeof short_id, "%.12s", id);
+  int r = state_path_join(root, (const char *const[]){"containers", id, NULL}, state_dir, err);
+  if (r == 0 && run_dir &&
+      (r = state_path_join(run, (const char *const[]){short_id, NULL}, run_dir, err)) < 0) {
+    free(*state_dir);
+    *state_dir = NULL;
+  }
+  return r;
+}
+
+int container_vm_pid(const char *id) {
+  _cleanup_free_ char *dir = NULL;
+  if (container_paths(id, &dir, NULL, NULL) < 0)
+    return -EINVAL;
+  _cleanup_free_ char *pid_file = fs_path_join(dir, "qemu.pid");
+  int pid = vm_pid_file_read(pid_file);
+  if (pid < 0)
+    return pid == -ENOENT ? -ESRCH : pid;
+  _cleanup_free_ char *mark = xasprintf("/%s/console.log", id);
+  return vm_pid_has_mark(pid, mark) ? pid : -ESRCH;
+}
+
+int container_vm_kill(const char *id, int wait_ms) {
+  int pid = container_vm_pid(id);
+  if (pid < 0)
+    return 0;
+  _cleanup_close_ int fd = pidfd_open(pid, 0);
+  _cleanup_free_ char *mark = xasprintf("/%s/console.log", id);
+  if (fd < 0 || !vm_pid_has_mark(pid, mark))
+    return 0;
+  if (pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0)
+    return errno == ESRCH ? 0 : -errno;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int n;
+  while ((n = poll(&p, 1, wait_ms)) < 0 && errno == EINTR)
+    ;
+  if (n == 0)
+    return -ETIMEDOUT;
+  jail_cgroup_release(pid);
+  return 1;
+}
+
+char **container_list_owned(const char *owner) {
+  _cleanup_free_ char *root = stack_data_root();
+  _cleanup_free_ char *dir = fs_path_join(root, "containers");
+  char **v = xcalloc(1, sizeof *v);
+  size_t n = 0;
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return v;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (!container_id_valid(de->d_name))
+      continue;
+    _cleanup_free_ char *json = xasprintf("%s/%s/container.json", dir, de->d_name);
+    _cleanup_free_ char *text = NULL;
+    if (fs_read_file(json, 1 << 20, &text, NULL, NULL) < 0)
+      continue;
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "owner");
+    if (cJSON_IsString(o) && strcmp(o->valuestring, owner) == 0)
+      strv_push(&v, &n, de->d_name);
+    cJSON_Delete(j);
+  }
+  closedir(d);
+  return v;
+}
+
+int container_adopt(uv_loop_t *loop, const struct container_adopt_opts *o,
+                    const struct container_io *io, void *data, struct container **out,
+                    struct stack_error **err) {
+  struct container *c = xcalloc(1, sizeof *c);
+  c->loop = loop;
+  c->io = io;
+  c->data = data;
+  c->adopted = true;
+  c->remove = o->remove;
+  c->times.start = uv_hrtime();
+  _cleanup_free_ char *json = NULL, *text = NULL, *mark = NULL;
+  int r;
+  if ((r = container_paths(o->id, &c->state_dir, &c->run_dir, err)) < 0) {
+    c->remove = false;
+    goto fail;
+  }
+  memcpy(c->id, o->id, 65);
+  c->name = xstrdup(o->name ? o->name : c->id);
+  json = fs_path_join(c->state_dir, "container.json");
+  if ((r = fs_read_file(json, 1 << 20, &text, NULL, err)) < 0)
+    goto fail;
+  cJSON *j = cJSON_Parse(text);
+  read_exec_defaults(c, j);
+  cJSON_Delete(j);
+  c->ctl = fs_path_join(c->run_dir, "ctl.sock");
+  c->qmp = fs_path_join(c->run_dir, "qmp.sock");
+  c->pid_file = fs_path_join(c->state_dir, "qemu.pid");
+  int pid = o->pid > 0 ? o->pid : vm_pid_file_read(c->pid_file);
+  mark = xasprintf("/%s/console.log", c->id);
+  struct vm_adopt_spec spec = {
+      .name = c->name,
+      .pid = pid,
+      .cmdline_mark = mark,
+      .state_dir = c->state_dir,
+      .control_socket = c->ctl,
+      .qmp_socket = c->qmp,
+      .qmp_event = on_qmp_event,
+  };
+  if ((r = vm_adopt(loop, &spec, on_vm_exit, c, &c->vm, err)) < 0) {
+    c->remove = false; /* not ours to remove: the caller decides */
+    goto fail;
+  }
+  uv_timer_init(loop, &c->timer);
+  c->timer.data = c;
+  uv_timer_init(loop, &c->space_timer);
+  c->space_timer.data = c;
+  c->timer_open = true;
+  c->open_timers = 2;
+  int fd = vm_connect_control(c->vm, err);
+  if (fd < 0) {
+    r = fd;
+    goto fail;
+  }
+  if ((r = channel_open(loop, fd, &container_channel_ops, c, &c->ch, err)) < 0 ||
+      (r = channel_attach(c->ch, err)) < 0)
+    goto fail;
+  c->waiting_attach = true;
+  uv_timer_start(&c->timer, on_attach_slow, BOOT_TIMEOUT_MS, 0);
+  struct qmp *q = vm_qmp(c->vm);
+  if (q)
+    qmp_query_status(q, on_adopt_status, c, NULL);
+  *out = c;
+  return 0;
+fail:
+  stack_error_prefix(err, "container %s", c->name ? c->name : o->id);
+  container_free(c);
+  return r;
+}
 
 /* ---- life cycle ---- */
 
@@ -1164,6 +1478,7 @@ static void container_release(struct container *c) {
   strv_free(c->argv);
   strv_free(c->env);
   free(c->name);
+  free(c->owner);
   free(c->image_ref);
   free(c->user);
   free(c->workdir);
@@ -1178,6 +1493,7 @@ static void container_release(struct container *c) {
   free(c->disk);
   free(c->ctl);
   free(c->qmp);
+  free(c->pid_file);
   free(c->clone_of);
   free(c->pending_clone);
   sbuf_free(&c->early_stdin);
@@ -1241,6 +1557,7 @@ static void vm_spec_of(struct container *c, struct vm_spec *spec) {
       .control_socket = c->ctl,
       .qmp_socket = c->qmp,
       .host = &c->host,
+      .pid_file = c->pid_file,
   };
 }
 
@@ -1368,13 +1685,22 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->remove = o->remove;
   c->bound_to_host = o->bound_to_host;
   c->times.start = uv_hrtime();
-  uint8_t rnd[32];
-  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-    free(c);
-    return stack_error_errno(err, -errno, "getrandom");
+  if (o->id) {
+    if (!container_id_valid(o->id)) {
+      free(c);
+      return stack_error_set(err, -EINVAL, "container id %s: want 64 lowercase hex digits", o->id);
+    }
+    memcpy(c->id, o->id, 65);
+  } else {
+    uint8_t rnd[32];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+      free(c);
+      return stack_error_errno(err, -errno, "getrandom");
+    }
+    for (int i = 0; i < 32; i++)
+      snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
   }
-  for (int i = 0; i < 32; i++)
-    snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+  c->owner = o->owner ? xstrdup(o->owner) : NULL;
   c->name = xstrdup(o->name ? o->name : c->id);
   c->image_ref = xstrdup(image->ref ? image->ref : "");
   c->hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(c->id, 12);
@@ -1443,6 +1769,7 @@ int container_start(uv_loop_t *loop, const struct image_handle *image,
   c->disk = steal_pointer(&disk);
   c->ctl = fs_path_join(c->run_dir, "ctl.sock");
   c->qmp = fs_path_join(c->run_dir, "qmp.sock");
+  c->pid_file = fs_path_join(c->state_dir, "qemu.pid");
   c->mem_mib = o->mem_mib;
   c->tcg_cache_mib = o->tcg_cache_mib;
   c->cpus = o->cpus;
@@ -1523,6 +1850,16 @@ int container_gc(void) {
     bool dead = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "remove")) &&
                 !pid_may_live(j, "owner_pid") && !pid_may_live(j, "qemu_pid");
     cJSON_Delete(j);
+    /* a QEMU whose start container.json has not recorded yet wrote its
+     * pid file before it ran */
+    if (dead) {
+      _cleanup_free_ char *pid_file = fs_path_join(cdir, "qemu.pid");
+      int pid = vm_pid_file_read(pid_file);
+      _cleanup_free_ char *pj = pid > 0 ? xasprintf("{\"qemu_pid\": %d}", pid) : NULL;
+      cJSON *pjj = pj ? cJSON_Parse(pj) : NULL;
+      dead = !(pjj && pid_may_live(pjj, "qemu_pid"));
+      cJSON_Delete(pjj);
+    }
     if (!dead)
       continue;
     _cleanup_free_ char *rdir = xasprintf("%s/%.12s", run, de->d_name);

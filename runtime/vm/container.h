@@ -37,6 +37,14 @@ struct container_net {
 };
 
 struct container_opts {
+  /* The container's id (64 lowercase hex digits: its state directory and
+   * sockets); NULL = a random one.  A caller that must find the VM again
+   * after it died (the supervisor) chooses it and records it first. */
+  const char *id;
+  /* Whose container this is, recorded in container.json ("owner"): a
+   * supervisor marks its VMs with its project, so that a later one finds
+   * those nobody recorded (container_list_owned()). */
+  const char *owner;
   const char *name;        /* for messages and container.json; NULL = the id */
   char **entrypoint;       /* NULL = the image's; an empty list = none */
   char **cmd;              /* NULL (or empty) = the image's CMD (unless entrypoint is set) */
@@ -170,6 +178,9 @@ struct container_io {
   /* The VM was paused or resumed (QMP STOP or RESUME, whoever caused it);
    * st is valid during the call.  May be NULL. */
   void (*vm_state)(void *data, const struct container_vm_state *st);
+  /* container_adopt(): the guest answered and its main process runs (may
+   * be NULL: started is called then). */
+  void (*attached)(void *data);
 };
 
 /* Creates the container's state, boots its VM and runs the main process;
@@ -177,6 +188,42 @@ struct container_io {
 int container_start(uv_loop_t *loop, const struct image_handle *image,
                     const struct container_opts *opts, const struct container_io *io,
                     void *data, struct container **out, struct stack_error **err);
+
+/* Takes over the container whose VM another process started and that
+ * still runs (a supervisor that died): watches its QEMU (vm_adopt()),
+ * connects to its control channel and asks the guest where it stands
+ * (ATTACH, guest/proto.h).  From then on it is like one container_start()
+ * made: exec sessions, signals, top and stop work (with what its
+ * container.json recorded at the start: environment, user, working
+ * directory, capabilities, limits), its output comes to io, its end is
+ * reported.  io->attached (else io->started) says the guest answered and
+ * the process runs; a guest whose process had ended meanwhile reports
+ * that exit (its VM is stopped), one that never started it fails.
+ * -ESRCH when no such QEMU runs. */
+struct container_adopt_opts {
+  const char *id;   /* 64 hex */
+  const char *name; /* for messages; NULL = the id */
+  int pid;          /* QEMU's pid; 0 = the one its pid file names */
+  bool remove;      /* delete the state when freed */
+};
+int container_adopt(uv_loop_t *loop, const struct container_adopt_opts *opts,
+                    const struct container_io *io, void *data, struct container **out,
+                    struct stack_error **err);
+
+/* The pid of the QEMU of container id (a state directory under the data
+ * root) as its pid file says, if that process still is its QEMU; else
+ * -ESRCH (or -errno). */
+int container_vm_pid(const char *id);
+
+/* Kills the QEMU of container id if one runs (SIGKILL through a pidfd)
+ * and waits for its end, up to wait_ms: returns 1 if one was killed, 0 if
+ * none ran, -ETIMEDOUT if it outlived the wait. */
+int container_vm_kill(const char *id, int wait_ms);
+
+/* The ids of the containers under the data root whose container.json
+ * names owner (NULL-terminated strv, caller frees): with their pid files,
+ * every VM a supervisor of that project started, recorded or not. */
+char **container_list_owned(const char *owner);
 
 /* The container's id (64 hex). */
 const char *container_id(const struct container *c);

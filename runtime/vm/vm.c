@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,8 +63,20 @@ struct vm {
   bool stderr_eof; /* QEMU's stderr was read to the end */
   bool reported;   /* on_exit was called */
   bool freeing;    /* vm_free() was called; memory goes when handles close */
+  bool adopted;    /* started by another process (vm_adopt()): not our child */
   int open_handles;
 };
+
+/* PIDFD_GET_INFO (Linux 6.15), which Debian 12's headers lack: the first
+ * version of struct pidfd_info (64 bytes; the kernel takes any size from
+ * that one up). */
+struct stack_pidfd_info {
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+};
+#define STACK_PIDFD_GET_INFO _IOWR(0xFF, 11, struct stack_pidfd_info)
+#define STACK_PIDFD_INFO_EXIT (1ULL << 3)
 
 unsigned vm_default_cpus(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -252,6 +265,37 @@ static void maybe_report(struct vm *vm) {
     vm->on_exit(vm, vm->exit_status, vm->term_signal, vm->data);
 }
 
+/* How a QEMU that is not our child ended, as wait() would say: from the
+ * pidfd once its parent reaped it, or from /proc while it is a zombie
+ * (the pidfd pins the pid: a process still there is that one).  false if
+ * the kernel does not tell. */
+static bool adopted_status(struct vm *vm, int *ws) {
+  struct stack_pidfd_info info = {.mask = STACK_PIDFD_INFO_EXIT};
+  if (ioctl(vm->pidfd, STACK_PIDFD_GET_INFO, &info) == 0 && (info.mask & STACK_PIDFD_INFO_EXIT)) {
+    *ws = info.exit_code;
+    return true;
+  }
+  if (pidfd_send_signal(vm->pidfd, 0, NULL, 0) < 0)
+    return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", vm->pid);
+  _cleanup_free_ char *stat = NULL;
+  if (fs_read_file(path, 4096, &stat, NULL, NULL) < 0)
+    return false;
+  const char *p = strrchr(stat, ')');
+  if (p == NULL || p[1] != ' ' || p[2] != 'Z')
+    return false;
+  /* field 52, exit_code: the 50th after the state (field 3) */
+  p += 2;
+  for (int field = 3; field < 52 && p; field++)
+    if ((p = strchr(p, ' ')) != NULL)
+      p++;
+  if (p == NULL)
+    return false;
+  *ws = (int)strtol(p, NULL, 10);
+  return true;
+}
+
 static void on_proc_closed(uv_handle_t *h) {
   struct vm *vm = h->data;
   close(vm->pidfd);
@@ -267,16 +311,23 @@ static void on_proc_exit(uv_poll_t *p, int status, int events) {
   struct vm *vm = p->data;
   int ws = 0;
   pid_t r;
-  while ((r = waitpid(vm->pid, &ws, WNOHANG)) < 0 && errno == EINTR)
-    ;
-  if (r == 0)
-    return; /* not yet */
+  if (vm->adopted) {
+    /* its parent (init, or a subreaper) reaps it */
+    r = adopted_status(vm, &ws) ? vm->pid : -1;
+  } else {
+    while ((r = waitpid(vm->pid, &ws, WNOHANG)) < 0 && errno == EINTR)
+      ;
+    if (r == 0)
+      return; /* not yet */
+  }
   uv_poll_stop(p);
   vm->exited = true;
-  vm->exit_status = r > 0 && WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+  vm->exit_status = r > 0 && WIFEXITED(ws) ? WEXITSTATUS(ws) : vm->adopted && r < 0 ? -1 : 0;
   vm->term_signal = r > 0 && WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
   if (vm->cgroup)
     jail_cgroup_remove(vm->cgroup, vm->pid);
+  else if (vm->adopted)
+    jail_cgroup_release(vm->pid);
   if (vm->freeing)
     uv_close((uv_handle_t *)&vm->proc, on_proc_closed);
   else
@@ -394,6 +445,7 @@ static void canon_free(struct canon_spec *c) {
 
 struct launch {
   const char *path;
+  const char *pid_file;
   char **argv;
   const struct jail *jail;
   int want[VM_FDS]; /* -1 = closed */
@@ -424,6 +476,16 @@ static void child(struct launch *l) {
   if (close_range((unsigned)l->nwant, ~0U, 0) < 0) /* before Linux 5.9 */
     for (int fd = l->nwant; fd < 65536; fd++)
       close(fd);
+  if (l->pid_file) {
+    /* before QEMU runs, whatever happens to our parent from now on */
+    int fd = open(l->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char num[21];
+    if (fd < 0)
+      _exit(127);
+    js_write(fd, js_u64(num, (uint64_t)getpid()));
+    js_write(fd, "\n");
+    close(fd);
+  }
   if (jail_enter(l->jail) < 0)
     _exit(127);
   extern char **environ;
@@ -524,7 +586,8 @@ int vm_start(uv_loop_t *loop, const struct vm_spec *spec_in, vm_exit_cb on_exit,
     goto fail_qmp;
   }
 
-  struct launch l = {.path = jail_exec_path(jail), .argv = argv, .jail = jail};
+  struct launch l = {
+      .path = jail_exec_path(jail), .pid_file = spec_in->pid_file, .argv = argv, .jail = jail};
   l.nwant = QEMU_FD_TAP0 + (int)n_taps;
   int want[] = {null_fd, null_fd, err_fds[1], qmp_fd, ctl_fd, in_fd};
   for (int i = 0; i < QEMU_FD_TAP0; i++)
@@ -609,8 +672,8 @@ fail:
 int vm_kill(struct vm *vm, int signum, struct stack_error **err) {
   if (vm->exited)
     return stack_error_set(err, -ESRCH, "VM %s: QEMU has already exited", vm->name);
-  /* not reaped yet: the pid is still ours */
-  if (kill(vm->pid, signum) < 0)
+  /* not reaped yet: the pid is still ours (the pidfd holds an adopted one) */
+  if ((vm->adopted ? pidfd_send_signal(vm->pidfd, signum, NULL, 0) : kill(vm->pid, signum)) < 0)
     return stack_error_errno(err, -errno, "VM %s: cannot signal QEMU (pid %d)", vm->name,
                              vm->pid);
   return 0;
@@ -629,8 +692,74 @@ void vm_free(struct vm *vm) {
    * reaped (on_proc_exit): closing it earlier would leave a zombie. */
   if (vm->exited)
     uv_close((uv_handle_t *)&vm->proc, on_proc_closed);
+  else if (vm->adopted)
+    pidfd_send_signal(vm->pidfd, SIGKILL, NULL, 0);
   else
     kill(vm->pid, SIGKILL);
-  if (!uv_is_closing((uv_handle_t *)&vm->err_pipe))
+  if (!vm->adopted && !uv_is_closing((uv_handle_t *)&vm->err_pipe))
     uv_close((uv_handle_t *)&vm->err_pipe, on_handle_closed);
+}
+
+bool vm_pid_has_mark(int pid, const char *mark) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  _cleanup_free_ char *cmd = NULL;
+  size_t len = 0;
+  /* a zombie's command line is empty */
+  if (pid <= 0 || fs_read_file(path, 1 << 20, &cmd, &len, NULL) < 0 || len == 0)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (cmd[i] == '\0')
+      cmd[i] = ' ';
+  return strstr(cmd, mark) != NULL;
+}
+
+int vm_pid_file_read(const char *path) {
+  _cleanup_free_ char *text = NULL;
+  int r = fs_read_file(path, 64, &text, NULL, NULL);
+  if (r < 0)
+    return r;
+  char *end;
+  long pid = strtol(text, &end, 10);
+  if (end == text || (*end && *end != '\n') || pid <= 0 || pid > 4194304)
+    return -EINVAL;
+  return (int)pid;
+}
+
+int vm_adopt(uv_loop_t *loop, const struct vm_adopt_spec *spec, vm_exit_cb on_exit, void *data,
+             struct vm **out, struct stack_error **err) {
+  const char *name = spec->name && *spec->name ? spec->name : "vm";
+  _cleanup_close_ int pidfd = spec->pid > 0 ? pidfd_open(spec->pid, 0) : -1;
+  /* the pidfd first: a process that is still there after the check is
+   * the one the check read */
+  if (pidfd < 0 || !vm_pid_has_mark(spec->pid, spec->cmdline_mark) ||
+      pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+    return stack_error_set(err, -ESRCH, "VM %s: QEMU (pid %d) no longer runs", name, spec->pid);
+  struct vm *vm = xcalloc(1, sizeof(*vm));
+  vm->adopted = true;
+  vm->pid = spec->pid;
+  vm->pidfd = steal_fd(&pidfd);
+  vm->on_exit = on_exit;
+  vm->data = data;
+  vm->name = xstrdup(name);
+  vm->console_path = xasprintf("%s/console.log", spec->state_dir);
+  vm->qmp_path = spec->qmp_socket ? xstrdup(spec->qmp_socket)
+                                  : xasprintf("%s/qmp.sock", spec->state_dir);
+  vm->control_path = spec->control_socket ? xstrdup(spec->control_socket) : NULL;
+  vm->stderr_eof = true; /* its stderr went to the process that started it */
+  vm->proc.data = vm;
+  uv_poll_init(loop, &vm->proc, vm->pidfd);
+  uv_poll_start(&vm->proc, UV_READABLE, on_proc_exit);
+  vm->open_handles = 1;
+  vm->qmp_keep = spec->qmp_event != NULL;
+  vm->qmp_event = spec->qmp_event;
+  _cleanup_error_ struct stack_error *e = NULL;
+  if (vm->qmp_keep &&
+      qmp_connect(loop, vm->qmp_path, on_qmp_state, on_qmp_event, vm, &vm->qmp, &e) < 0) {
+    /* the guest channel may still answer: the VM stays, without QMP */
+    fprintf(stderr, "stack: VM %s: %s\n", name, e->msg);
+    vm->qmp = NULL;
+  }
+  *out = vm;
+  return 0;
 }

@@ -129,6 +129,27 @@ struct vm_spec {
    * one QMP client at a time: with this set, nobody else can connect to
    * vm_qmp_path().  NULL: QMP is only used to restore a template. */
   void (*qmp_event)(void *data, const char *event, const cJSON *event_data);
+  /* A file that gets QEMU's pid (decimal) before QEMU runs: written by the
+   * child itself between fork and exec, so that it is on disk whenever a
+   * QEMU runs, even if the process that started it dies at once.  NULL =
+   * none. */
+  const char *pid_file;
+};
+
+/* A QEMU that another process started (a supervisor that died) and that
+ * still runs: vm_adopt() watches it and reaches its sockets again. */
+struct vm_adopt_spec {
+  const char *name;           /* for messages */
+  int pid;
+  /* a string QEMU's command line holds (its state directory's console
+   * log): whether pid still is that QEMU, and not a pid reused since */
+  const char *cmdline_mark;
+  const char *state_dir;      /* console.log */
+  const char *control_socket; /* NULL = no channel */
+  const char *qmp_socket;
+  /* as vm_spec.qmp_event: the QMP connection for the VM's life (the dead
+   * process's connection is gone, so QEMU takes this one) */
+  void (*qmp_event)(void *data, const char *event, const cJSON *event_data);
 };
 
 #define VM_DEFAULT_MEM_MIB 1024
@@ -136,7 +157,10 @@ struct vm_spec {
 
 /* Called once, when QEMU has exited: exit_status is its exit code (0 after
  * the guest powered off or rebooted with -no-reboot), term_signal the signal
- * that killed it or 0.  The vm stays valid until vm_free(). */
+ * that killed it or 0.  For an adopted QEMU (not our child) the status is
+ * what the kernel still tells (the pidfd's exit information from Linux
+ * 6.15, or the zombie's /proc entry); exit_status -1 when it tells
+ * nothing.  The vm stays valid until vm_free(). */
 typedef void (*vm_exit_cb)(struct vm *vm, int64_t exit_status, int term_signal, void *data);
 
 /* Creates the sockets, spawns QEMU and returns at once (the boot goes on in
@@ -144,6 +168,21 @@ typedef void (*vm_exit_cb)(struct vm *vm, int64_t exit_status, int term_signal, 
  * removed. */
 int vm_start(uv_loop_t *loop, const struct vm_spec *spec, vm_exit_cb on_exit, void *data,
              struct vm **out, struct stack_error **err);
+
+/* Watches a QEMU that another process started (spec->pid, checked against
+ * spec->cmdline_mark through a pidfd, so a reused pid is never taken for
+ * it): its exit is reported like that of vm_start()'s, and vm_kill(),
+ * vm_free() and the socket paths work the same.  -ESRCH when it is not
+ * (any more) that QEMU.  What it wrote on stderr went to its starter. */
+int vm_adopt(uv_loop_t *loop, const struct vm_adopt_spec *spec, vm_exit_cb on_exit, void *data,
+             struct vm **out, struct stack_error **err);
+
+/* Whether pid is a live (not zombie) process whose command line holds
+ * mark. */
+bool vm_pid_has_mark(int pid, const char *mark);
+
+/* The pid in a pid file (vm_spec.pid_file), or -errno. */
+int vm_pid_file_read(const char *path);
 
 /* Sends a signal to QEMU (SIGKILL for a hard stop; for a clean power-off use
  * the control channel or qmp.h).  -ESRCH once it has exited. */
