@@ -87,9 +87,10 @@ void sup_project_use(struct supervisor *s, struct compose_project *p) {
 const struct image_handle *sup_project_image(struct supervisor *s,
                                              const struct compose_service *svc, bool quiet,
                                              struct stack_error **err) {
-  for (size_t i = 0; i < s->n_images; i++)
-    if (strcmp(s->images[i].ref, svc->image) == 0)
-      return s->images[i].h;
+  /* Resolved again at each request: the store may hold another image
+   * behind the same tag now (re-pulled, re-imported).  A handle already
+   * held for that very image is reused; older ones stay for the containers
+   * that still run them. */
   _cleanup_free_ char *root = stack_data_root();
   struct image_get_opts o = {.platform = svc->platform, .pull = IMAGE_PULL_MISSING, .quiet = quiet};
   if (svc->pull_policy && strcmp(svc->pull_policy, "never") == 0)
@@ -97,6 +98,16 @@ const struct image_handle *sup_project_image(struct supervisor *s,
   struct image_handle *h = NULL;
   if (image_get(root, svc->image, &o, &h, err) < 0)
     return NULL;
+  for (size_t i = 0; i < s->n_images; i++) {
+    const struct image_handle *old = s->images[i].h;
+    if (strcmp(s->images[i].ref, svc->image) == 0 &&
+        strcmp(old->config_digest, h->config_digest) == 0 &&
+        strcmp(old->manifest_digest, h->manifest_digest) == 0 &&
+        strcmp(old->rootfs_path, h->rootfs_path) == 0) {
+      image_handle_free(h);
+      return old;
+    }
+  }
   s->images = xrealloc(s->images, (s->n_images + 1) * sizeof(*s->images));
   s->images[s->n_images++] = (struct sup_image){xstrdup(svc->image), h};
   return h;

@@ -28,8 +28,11 @@ int sup_project_load(struct supervisor *s, const cJSON *params, char *const *ser
  * point into it from now on; VMs adopted from a dead supervisor get their
  * networks back. */
 void sup_project_use(struct supervisor *s, struct compose_project *p);
-/* The image of svc (which has one), from the cache or the store (pulled
- * when missing, unless its pull_policy is never); NULL with *err set. */
+/* The image of svc (which has one) as the store holds it now (pulled when
+ * missing, unless its pull_policy is never): a new image behind the same
+ * tag gets a new handle (its config digest changes the service's config
+ * hash, so `up` recreates), the same image the handle already held.
+ * NULL with *err set. */
 const struct image_handle *sup_project_image(struct supervisor *s,
                                              const struct compose_service *svc, bool quiet,
                                              struct stack_error **err);
