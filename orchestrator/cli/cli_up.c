@@ -523,6 +523,8 @@ int cli_up(struct cli_globals *g, int argc, char **argv) {
     cJSON_AddTrueToObject(params, "detach");
   if (wait)
     cJSON_AddTrueToObject(params, "wait");
+  if (timeout >= 0) /* the grace period of containers up recreates */
+    cJSON_AddNumberToObject(params, "timeout", timeout);
   cli_project_load_params(g, params);
   if (pull_images(g, optind < argc ? argv + optind : NULL, pull,
                   cJSON_IsTrue(cJSON_GetObjectItem(params, "quiet_pull")), yes, &diverged,

@@ -114,6 +114,28 @@ static void changed(struct sup_ctr *c, const char *action, enum sup_change_kind 
   sup_ctrs_announce(s, c, kind, exit_code);
 }
 
+/* Docker's "kill" event: a signal sent to the container (a stop sends
+ * its stop signal, then SIGKILL when the grace period is over). */
+static void emit_kill(struct sup_ctr *c, int sig) {
+  struct ps_container *r = record(c);
+  if (r == NULL)
+    return;
+  cJSON *ev = sup_container_event(c->sup, r, "kill");
+  char num[16];
+  snprintf(num, sizeof num, "%d", sig);
+  cJSON_AddStringToObject(cJSON_GetObjectItem(ev, "attributes"), "signal", num);
+  sup_emit(c->sup, ev);
+}
+
+/* A container ended: "die", and "stop" after it when a stop ended it (as
+ * Docker says for `docker stop`), then the change. */
+static void ended(struct sup_ctr *c, bool stopped, enum sup_change_kind kind, int exit_code) {
+  sup_emit_container(c->sup, c->name, "die", exit_code);
+  if (stopped)
+    sup_emit_container(c->sup, c->name, "stop", -1);
+  changed(c, NULL, kind, exit_code);
+}
+
 static void forget_vm(struct ps_container *r) {
   if (r) {
     r->qemu_pid = 0;
@@ -319,6 +341,7 @@ static void after_exit(uv_timer_t *t) {
   struct ps_container *r = record(c);
   uint64_t ran_ms = uv_now(&s->loop) - c->started_at;
   struct restart_exit e = {c->exit_code, c->crashed, c->stopping || (r && r->user_stopped)};
+  bool stopped = c->stopping;
   c->stopping = false;
   int64_t delay = 0;
   bool again = !c->start_failed && !s->stopping &&
@@ -330,7 +353,7 @@ static void after_exit(uv_timer_t *t) {
   }
   if (again)
     uv_timer_start(&c->timer, do_restart, (uint64_t)delay, 0);
-  changed(c, "die", SUP_CHANGE_EXITED, c->exit_code);
+  ended(c, stopped, SUP_CHANGE_EXITED, c->exit_code);
 }
 
 static void unwatch(struct sup_ctr *c);
@@ -475,12 +498,14 @@ static void on_kill_timeout(uv_timer_t *t) {
   struct sup_ctr *c = t->data;
   /* the guest did not end after SIGKILL: take the VM away */
   fprintf(stderr, "stack supervisor: container %s: the VM did not stop; killing it\n", c->name);
+  bool stopped = c->stopping;
   sup_ctr_kill_now(c->sup, c);
-  changed(c, "die", SUP_CHANGE_DIED, 137);
+  ended(c, stopped, SUP_CHANGE_DIED, 137);
 }
 
 static void on_stop_timeout(uv_timer_t *t) {
   struct sup_ctr *c = t->data;
+  emit_kill(c, SIGKILL);
   if (c->rt == NULL || container_signal(c->rt, SIGKILL) < 0) {
     on_kill_timeout(t);
     return;
@@ -491,8 +516,10 @@ static void on_stop_timeout(uv_timer_t *t) {
 static void on_adopted_timeout(uv_timer_t *t) {
   struct sup_ctr *c = t->data;
   struct ps_container *r = record(c);
-  if (c->adopted && r && proc_is_same(r->qemu_pid, r->qemu_start_time))
+  if (c->adopted && r && proc_is_same(r->qemu_pid, r->qemu_start_time)) {
+    emit_kill(c, SIGKILL);
     kill(r->qemu_pid, SIGKILL);
+  }
 }
 
 void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
@@ -505,6 +532,7 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
     if (c->stopping)
       return;
     c->stopping = true;
+    emit_kill(c, timeout_ms == 0 ? SIGKILL : SIGTERM);
     if (r && proc_is_same(r->qemu_pid, r->qemu_start_time))
       kill(r->qemu_pid, timeout_ms == 0 ? SIGKILL : SIGTERM);
     uv_timer_start(&c->timer, on_adopted_timeout, timeout_ms > 0 ? (uint64_t)timeout_ms : 10000,
@@ -528,6 +556,8 @@ void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms) {
   if (timeout_ms < 0)
     timeout_ms = svc && svc->stop_grace_period_ns >= 0 ? svc->stop_grace_period_ns / 1000000
                                                         : 10000;
+  if (timeout_ms > 0)
+    emit_kill(c, parse_signal(sig));
   if (timeout_ms == 0 || container_signal(c->rt, parse_signal(sig)) < 0) {
     on_stop_timeout(&c->timer);
     return;
@@ -596,7 +626,7 @@ static void on_adopted_exit(uv_poll_t *h, int status, int events) {
   }
   /* after the record: the networks go with the last VM that uses them */
   sup_net_detach(c->sup, c->name);
-  changed(c, "die", SUP_CHANGE_DIED, code);
+  ended(c, stopped, SUP_CHANGE_DIED, code);
 }
 
 static void watch_only(struct supervisor *s, struct ps_container *r);
@@ -704,6 +734,57 @@ void sup_ctrs_net_adopt(struct supervisor *s) {
   }
 }
 
+/* --- recreation ----------------------------------------------------------- */
+
+void sup_recreate_free(struct sup_recreate *rc) {
+  if (rc == NULL)
+    return;
+  free(rc->config_hash);
+  free(rc->image);
+  free(rc->image_id);
+  free(rc->command);
+  free(rc);
+}
+
+bool sup_ctr_recreate_step(struct supervisor *s, struct sup_ctr *c) {
+  struct sup_recreate *rc = c->recreate;
+  if (rc == NULL)
+    return true;
+  struct ps_container *r = record(c);
+  if (c->rt || c->adopted || (r && r->status == CTR_RESTARTING)) {
+    /* as `stop` does; the VM's end steps it again (EXITED, DIED) */
+    sup_ctr_stop(s, c, rc->timeout_ms);
+    if (c->rt || c->adopted)
+      return false;
+  }
+  c->recreate = NULL;
+  if (rc->restart_only || r == NULL) {
+    c->pending_start = true;
+    c->start_failed = false;
+    c->rs = (struct restart_state){0};
+    if (r)
+      r->user_stopped = false;
+  } else {
+    _cleanup_free_ char *name = xstrdup(c->name), *service = xstrdup(c->service);
+    unsigned number = r->number;
+    sup_ctr_remove(s, name); /* "destroy"; c goes */
+    struct ps_container *nr = project_state_add(s->state, name, service, number);
+    nr->config_hash = steal_pointer(&rc->config_hash);
+    nr->image = steal_pointer(&rc->image);
+    nr->image_id = steal_pointer(&rc->image_id);
+    nr->command = steal_pointer(&rc->command);
+    nr->created_ms = sup_wall_ms();
+    sup_emit(s, sup_container_event(s, nr, "create"));
+    struct sup_ctr *nc = sup_ctr_get(s, name, service);
+    nc->img = rc->img;
+    nc->policy = rc->policy;
+    nc->pending_start = true;
+  }
+  sup_recreate_free(rc);
+  sup_save(s, NULL);
+  return true;
+}
+
 /* --- removal -------------------------------------------------------------- */
 
 static void on_ctr_timer_closed(uv_handle_t *h) {
@@ -711,6 +792,7 @@ static void on_ctr_timer_closed(uv_handle_t *h) {
   if (--c->open_handles > 0)
     return;
   health_config_clear(&c->hc);
+  sup_recreate_free(c->recreate);
   sup_log_clear(&c->log);
   free(c->name);
   free(c->service);

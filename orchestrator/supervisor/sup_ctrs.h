@@ -26,6 +26,18 @@ struct image_handle;
 struct stack_error;
 struct sup_probe;
 
+/* What replaces a running container once it is stopped (`up` recreating
+ * a changed service, or restarting a dependent): stopped as `stop` does
+ * first (stop signal, grace period, SIGKILL), as Compose does. */
+struct sup_recreate {
+  bool restart_only;  /* depends_on.restart: the same container starts again */
+  int64_t timeout_ms; /* the grace period, -1 = the service's */
+  /* a new container (restart_only false): its record's fields */
+  char *config_hash, *image, *image_id, *command;
+  const struct image_handle *img;
+  struct restart_policy policy;
+};
+
 /* A container's life on this loop: its runner (runtime/vm/container.h)
  * while it runs, its restart state, its output.  Its record in the
  * project state (by name) holds what must survive us. */
@@ -71,6 +83,8 @@ struct sup_ctr {
    * (pause_text.h); NULL while it runs */
   char *vm_message;
   char *pause_fs; /* the file system a QEMU pause waited for, for the resume's line */
+  /* to be stopped and replaced (sup_ctr_recreate_step()), or NULL */
+  struct sup_recreate *recreate;
   struct sup_ctr *next;
 };
 
@@ -88,8 +102,15 @@ bool sup_crowded(struct supervisor *s, const struct sup_ctr *self, unsigned own_
  * service's grace period); no policy restarts it.  A paused VM must be
  * resumed first (sup_pause_resume_quiet()). */
 void sup_ctr_stop(struct supervisor *s, struct sup_ctr *c, int64_t timeout_ms);
-/* Kills at once and forgets the runner (recreate, remove); announces
- * ENDED. */
+/* Steps a container marked for recreation (c->recreate): its VM is
+ * stopped gracefully, then it is removed ("destroy") and the new container
+ * created ("create") and made pending to start, or the same one made
+ * pending (restart_only).  Returns whether it is done. */
+bool sup_ctr_recreate_step(struct supervisor *s, struct sup_ctr *c);
+/* Frees a recreation plan. */
+void sup_recreate_free(struct sup_recreate *rc);
+/* Kills at once and forgets the runner (remove of a container that will
+ * not be stopped first, the supervisor's end); announces ENDED. */
 void sup_ctr_kill_now(struct supervisor *s, struct sup_ctr *c);
 /* Takes over the VM of a container that a previous supervisor started and
  * that still runs (found by the record's id: its pid file, written before

@@ -113,7 +113,7 @@ static bool job_done(struct supervisor *s, const struct sup_job *j, char **failu
     struct sup_ctr *c = sup_ctr_find(s, j->names[i]);
     if (c == NULL)
       continue;
-    if (c->pending_start)
+    if (c->pending_start || (!j->is_stop && c->recreate))
       return false;
     if (!j->is_stop && c->start_failed && !*failure) {
       *failure = xasprintf("Error response from daemon: container %s could not be started: %s",
@@ -217,6 +217,18 @@ static void progress(struct supervisor *s) {
   for (struct sup_job *j = s->jobs; j; j = j->next)
     if (j->is_stop)
       stop_step(s, j);
+  /* containers up replaces: stopped first, then removed and created
+   * again (a replacement changes the table: walk it from the start) */
+  for (bool again = s->project != NULL; again;) {
+    again = false;
+    for (struct sup_ctr *c = s->ctrs; c && !again; c = c->next) {
+      if (c->recreate == NULL)
+        continue;
+      if (c->rt && !c->stopping)
+        sup_pause_resume_quiet(s, c); /* a paused guest would not see the signal */
+      again = sup_ctr_recreate_step(s, c);
+    }
+  }
   if (s->project) {
     for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
       if (!c->pending_start)

@@ -130,6 +130,9 @@ static int converge_service(struct supervisor *s, const struct compose_service *
                            err)) < 0)
     return r;
   bool force = sup_param_true(params, "force_recreate"), keep = sup_param_true(params, "no_recreate");
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(params, "timeout");
+  int64_t timeout_ms =
+      cJSON_IsNumber(t) && t->valuedouble >= 0 ? (int64_t)(t->valuedouble * 1000) : -1;
 
   /* Replicas past the wanted count go, the highest numbers first. */
   for (size_t i = s->state->n_containers; i-- > 0;) {
@@ -143,6 +146,25 @@ static int converge_service(struct supervisor *s, const struct compose_service *
     struct ps_container *rec = project_state_find(s->state, name);
     bool stale = rec && (force || (!keep && (rec->config_hash == NULL ||
                                              strcmp(rec->config_hash, hash) != 0)));
+    struct sup_ctr *old = rec ? sup_ctr_find(s, name) : NULL;
+    if (stale && old && (old->rt || old->adopted || rec->status == CTR_RUNNING ||
+                         rec->status == CTR_PAUSED || rec->status == CTR_RESTARTING)) {
+      /* it runs: stopped as `stop` does, then replaced (sup_jobs.c) */
+      *recreated = true;
+      struct sup_recreate *rc = xcalloc(1, sizeof(*rc));
+      rc->timeout_ms = timeout_ms;
+      rc->config_hash = xstrdup(hash);
+      rc->image = xstrdup(svc->image);
+      rc->image_id = xstrdup(img->config_digest);
+      rc->command = sup_command_text(&img->config, svc->entrypoint, svc->command);
+      rc->img = img;
+      rc->policy = policy;
+      sup_recreate_free(old->recreate);
+      old->recreate = rc;
+      old->pending_start = false;
+      strv_add(names, n_names, name);
+      continue;
+    }
     if (stale) {
       *recreated |= rec->status == CTR_RUNNING || rec->status == CTR_RESTARTING;
       sup_ctr_remove(s, name);
@@ -190,9 +212,12 @@ static void restart_dependents(struct supervisor *s, bool *recreated, char ***na
       for (struct sup_ctr *c = s->ctrs; c; c = c->next) {
         struct ps_container *rec = project_state_find(s->state, c->name);
         if (strcmp(c->service, svc->name) != 0 || !(c->rt || c->adopted) || rec == NULL ||
-            rec->number == 0)
+            rec->number == 0 || c->recreate)
           continue;
-        sup_ctr_kill_now(s, c);
+        /* restarted as `restart` does: stopped gracefully, started again */
+        c->recreate = xcalloc(1, sizeof(*c->recreate));
+        c->recreate->restart_only = true;
+        c->recreate->timeout_ms = -1;
         bool listed = false;
         for (size_t n = 0; n < *n_names && !listed; n++)
           listed = strcmp((*names)[n], c->name) == 0;
@@ -330,8 +355,9 @@ static int up(struct supervisor *s, struct sup_conn *conn, const struct sup_requ
   for (size_t i = 0; !no_start && names[i]; i++) {
     struct sup_ctr *c = sup_ctr_find(s, names[i]);
     struct ps_container *rec = project_state_find(s->state, names[i]);
-    if (c == NULL || rec == NULL || c->rt || c->adopted || rec->status == CTR_RESTARTING)
-      continue; /* running already: `up` leaves it be */
+    if (c == NULL || rec == NULL || c->rt || c->adopted || c->recreate ||
+        rec->status == CTR_RESTARTING)
+      continue; /* running already (or being replaced): `up` leaves it be */
     c->pending_start = true;
     strv_free(c->gate_only);
     c->gate_only = NULL;
