@@ -469,7 +469,13 @@ int sup_ctr_start(struct supervisor *s, struct sup_ctr *c, struct stack_error **
     if ((ret = sup_ctr_health_configure(s, c, err)) < 0 ||
         (ret = sup_net_attach(s, c->name, svc, o, err)) < 0)
       goto failed;
+    /* write-ahead: what a supervisor that adopts this VM needs (its id,
+     * its health check) is on disk before the VM exists */
     health_config_copy(&r->healthcheck, &c->hc);
+    if ((ret = sup_save(s, err)) < 0) {
+      sup_net_detach(s, c->name);
+      goto failed;
+    }
     c->ran = false;
     c->start_failed = false;
     c->crashed = false;

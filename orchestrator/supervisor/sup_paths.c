@@ -1,5 +1,6 @@
 #include "sup_paths.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -66,8 +67,25 @@ int sup_paths_mkdirs(const struct sup_paths *p, struct stack_error **err) {
   return r;
 }
 
+void sup_paths_clean_tmp(struct sup_paths *p) {
+  _cleanup_close_ int dfd = open(p->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (d == NULL)
+    return;
+  dfd = -1; /* the DIR owns it */
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    /* "<file>.tmp.<pid>": the lock holder's own writes are complete */
+    const char *t = strstr(de->d_name, ".tmp.");
+    if (t && t[5] && strspn(t + 5, "0123456789") == strlen(t + 5) && de->d_type == DT_REG)
+      unlinkat(dirfd(d), de->d_name, 0);
+  }
+  closedir(d);
+}
+
 void sup_paths_remove(struct sup_paths *p) {
   static const char *const state_dirs[] = {"logs", "layers", "binds"};
+  sup_paths_clean_tmp(p);
   unlink(p->state_file);
   unlink(p->log_file);
   for (size_t i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++) {

@@ -40,6 +40,10 @@ int sup_paths_mkdirs(const struct sup_paths *p, struct stack_error **err);
  * not empty, or not the supervisor's (network.json a failed network
  * clean-up left), stays. */
 void sup_paths_remove(struct sup_paths *p);
+/* Removes the temporary files of atomic writes (fs_write_file_atomic())
+ * that a supervisor killed in the middle of one left in the project's
+ * state directory.  Only for the holder of the supervisor lock. */
+void sup_paths_clean_tmp(struct sup_paths *p);
 /* The same from outside (`down` when no supervisor runs): only when no
  * supervisor holds supervisor.lock and there is no state.json, for what an
  * earlier stack left (lock files, supervisor.log, empty directories). */

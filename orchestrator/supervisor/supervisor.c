@@ -147,6 +147,8 @@ static int start(struct supervisor *s, const char *project, struct stack_error *
   if (r == 0)
     r = take_lock(s, err);
   if (r == 0)
+    sup_paths_clean_tmp(&s->paths); /* a killed supervisor's half-written files */
+  if (r == 0)
     r = project_state_load(s->paths.state_file, project, &s->state, err);
   if (r < 0)
     return r;
