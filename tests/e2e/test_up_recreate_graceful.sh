@@ -76,8 +76,9 @@ write_compose 2
 start=$SECONDS
 timeout 300 "$STACK" up -d 2>"$tmp/err" || fail "up (changed): $(cat "$tmp/err")"
 ((SECONDS - start < 25)) || fail "up waited for db's grace period: the stop signal was not seen"
-log=$(volume_log)
-[[ $log == *"v1 stopped by USR1"*"v2 started"* ]] || fail "db was not stopped gracefully: $log"
+# (the new process writes its line a moment after it started)
+wait_for eval '[[ $(volume_log) == *"v1 stopped by USR1"*"v2 started"* ]]' ||
+  fail "db was not stopped gracefully: $(volume_log)"
 [[ $("$STACK" exec db sh -c 'echo $VERSION') == 2 ]] || fail "db not recreated"
 want="kill/10 die/0 stop destroy create start"
 wait_for eval '[[ $(events_of recreate-db-1) == *"$want" ]]' ||
@@ -88,8 +89,8 @@ wait_for eval '[[ $(events_of recreate-stubborn-1) == *"$want" ]]' ||
 
 # --force-recreate: the same
 timeout 300 "$STACK" up -d --force-recreate db 2>"$tmp/err" || fail "up --force-recreate: $(cat "$tmp/err")"
-log=$(volume_log)
-[[ $log == *"v2 stopped by USR1"*"v2 started" ]] || fail "force-recreate not graceful: $log"
+wait_for eval '[[ $(volume_log) == *"v2 stopped by USR1"*"v2 started" ]]' ||
+  fail "force-recreate not graceful: $(volume_log)"
 wait_for eval '[[ $(events_of recreate-db-1) == *"stop destroy create start"*"stop destroy create start" ]]' ||
   fail "db's events after --force-recreate: $(events_of recreate-db-1)"
 
