@@ -36,6 +36,15 @@ static void test_roundtrip(const char *dir) {
   c->n_addresses = 1;
   c->addresses[0].network = xstrdup("default");
   c->addresses[0].ip = xstrdup("10.89.0.2");
+  /* the health check an adopting supervisor resumes */
+  c->healthcheck.argv = xcalloc(3, sizeof(char *));
+  c->healthcheck.argv[0] = xstrdup("test");
+  c->healthcheck.argv[1] = xstrdup("-e /x");
+  c->healthcheck.interval_ms = 500;
+  c->healthcheck.timeout_ms = 30000;
+  c->healthcheck.start_period_ms = 3600000;
+  c->healthcheck.start_interval_ms = 5000;
+  c->healthcheck.retries = 7;
   c = project_state_add(s, "demo-db-1", "db", 1);
   c->status = CTR_EXITED;
   c->exit_code = 3;
@@ -74,9 +83,15 @@ static void test_roundtrip(const char *dir) {
     CHECK_INTEQ(c->qemu_start_time, 987654321);
     CHECK_INTEQ(c->n_addresses, 1);
     CHECK_STREQ(c->addresses[0].ip, "10.89.0.2");
+    const struct health_config *hc = &c->healthcheck;
+    CHECK(hc->argv && hc->argv[0] && hc->argv[1] && !hc->argv[2]);
+    CHECK_STREQ(hc->argv ? hc->argv[1] : NULL, "-e /x");
+    CHECK(hc->interval_ms == 500 && hc->timeout_ms == 30000 && hc->start_period_ms == 3600000 &&
+          hc->start_interval_ms == 5000 && hc->retries == 7);
   }
   c = project_state_find(s, "demo-db-1");
   CHECK(c && c->user_stopped && c->exit_code == 3 && c->status == CTR_EXITED);
+  CHECK(c && c->healthcheck.argv == NULL); /* none: none saved */
   CHECK(project_state_remove(s, "demo-web-1"));
   CHECK(!project_state_remove(s, "demo-web-1"));
   CHECK_INTEQ(s->n_containers, 1);
@@ -102,6 +117,13 @@ static void test_bad_input(void) {
       "\"service\":\"s\",\"status\":\"running\"},{\"name\":\"a\",\"id\":\"y\","
       "\"service\":\"s\",\"status\":\"running\"}]}",
       "{\"version\":1,\"project\":\"p\",\"config_files\":[3]}",
+      "{\"version\":1,\"project\":\"p\",\"containers\":[{\"name\":\"a\",\"id\":\"x\","
+      "\"service\":\"s\",\"status\":\"running\",\"healthcheck\":{\"test\":[]}}]}",
+      "{\"version\":1,\"project\":\"p\",\"containers\":[{\"name\":\"a\",\"id\":\"x\","
+      "\"service\":\"s\",\"status\":\"running\",\"healthcheck\":{\"test\":[\"a\",1]}}]}",
+      "{\"version\":1,\"project\":\"p\",\"containers\":[{\"name\":\"a\",\"id\":\"x\","
+      "\"service\":\"s\",\"status\":\"running\",\"healthcheck\":{\"test\":[\"a\"],"
+      "\"interval\":-1}}]}",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     struct stack_error *err = NULL;
