@@ -293,8 +293,10 @@ static const struct cs_key keys[] = {
      "the process gets a stdin that stays open (reads wait, as with `docker run -i` and nothing "
      "attached) instead of one at end of file",
      NULL, NONE, 0, NULL},
-    {CS_SERVICE, "stop_grace_period", CS_YES, "the time between the stop signal and SIGKILL", NULL,
-     NONE, 0, NULL},
+    {CS_SERVICE, "stop_grace_period", CS_YES,
+     "the time between the stop signal and SIGKILL, for `stop`, `down`, `rm -s` and for `up` "
+     "when it replaces a running container (stopped first, then removed, as Compose does)",
+     NULL, NONE, 0, NULL},
     {CS_SERVICE, "stop_signal", CS_YES, "sent to the process by the guest", NULL, NONE, 0, NULL},
     {CS_SERVICE, "storage_opt", CS_NO, "the root disk is an ext4 image the size of the image",
      NULL, NONE, 0, NULL},
