@@ -28,6 +28,7 @@
 #include "sup_ctr_opts.h"
 #include "sup_events.h"
 #include "sup_net.h"
+#include "sup_volumes.h"
 
 #define KILL_WAIT_MS 5000 /* after SIGKILL, before the VM is killed from outside */
 
@@ -774,6 +775,9 @@ bool sup_ctr_recreate_step(struct supervisor *s, struct sup_ctr *c) {
     _cleanup_free_ char *name = xstrdup(c->name), *service = xstrdup(c->service);
     unsigned number = r->number;
     sup_ctr_remove(s, name); /* "destroy"; c goes */
+    _cleanup_error_ struct stack_error *verr = NULL;
+    if (rc->renew_anon && sup_volumes_remove_anon(name, &verr) < 0)
+      fprintf(stderr, "stack supervisor: %s: its anonymous volumes stay: %s\n", name, verr->msg);
     struct ps_container *nr = project_state_add(s->state, name, service, number);
     nr->config_hash = steal_pointer(&rc->config_hash);
     nr->image = steal_pointer(&rc->image);

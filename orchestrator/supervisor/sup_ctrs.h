@@ -32,6 +32,7 @@ struct sup_probe;
 struct sup_recreate {
   bool restart_only;  /* depends_on.restart: the same container starts again */
   int64_t timeout_ms; /* the grace period, -1 = the service's */
+  bool renew_anon;    /* -V: the new container gets fresh anonymous volumes */
   /* a new container (restart_only false): its record's fields */
   char *config_hash, *image, *image_id, *command;
   const struct image_handle *img;

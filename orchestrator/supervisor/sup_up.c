@@ -153,6 +153,7 @@ static int converge_service(struct supervisor *s, const struct compose_service *
       *recreated = true;
       struct sup_recreate *rc = xcalloc(1, sizeof(*rc));
       rc->timeout_ms = timeout_ms;
+      rc->renew_anon = sup_param_true(params, "renew_anon_volumes");
       rc->config_hash = xstrdup(hash);
       rc->image = xstrdup(svc->image);
       rc->image_id = xstrdup(img->config_digest);
