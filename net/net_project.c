@@ -100,7 +100,7 @@ static int check_spec(const struct net_project_spec *spec, struct stack_error **
   return 0;
 }
 
-static int enable_forwarding(struct stack_error **err) {
+int net_enable_forwarding(struct stack_error **err) {
   _cleanup_free_ char *cur = NULL;
   struct stack_error *ignored = NULL;
   if (fs_read_file("/proc/sys/net/ipv4/ip_forward", 16, &cur, NULL, &ignored) == 0 &&
@@ -115,19 +115,18 @@ static int enable_forwarding(struct stack_error **err) {
   return 0;
 }
 
-/* Whether another interface routes a subnet overlapping ours: a project
- * starting at the same moment may have picked it from the pool too. */
-static bool subnet_contested(struct net_project *p, const struct np_network *n) {
+bool net_subnet_contested(struct netlink *nl, const char *bridge,
+                          const struct ipam_subnet *subnet) {
   struct netlink_route *routes = NULL;
   size_t cnt = 0;
-  if (netlink_routes_v4(p->nl, &routes, &cnt, NULL) < 0)
+  if (netlink_routes_v4(nl, &routes, &cnt, NULL) < 0)
     return false;
-  int mine = (int)if_nametoindex(n->bridge);
+  int mine = (int)if_nametoindex(bridge);
   bool clash = false;
   for (size_t i = 0; i < cnt && !clash; i++) {
     struct ipam_subnet s = {routes[i].dst, routes[i].prefix};
     clash = routes[i].oif != 0 && routes[i].oif != mine && s.prefix > 0 &&
-            ipam_overlaps(&s, &n->subnet);
+            ipam_overlaps(&s, subnet);
   }
   free(routes);
   return clash;
@@ -203,7 +202,8 @@ static int setup_network(struct net_project *p, struct np_network *n,
     }
     if ((r = create_bridge(p, n, err)) < 0)
       return r;
-    if (ns->subnet || saved || attempt >= 8 || !subnet_contested(p, n))
+    if (ns->subnet || saved || attempt >= 8 ||
+        !net_subnet_contested(p->nl, n->bridge, &n->subnet))
       return 0;
     /* Lost a race for this subnet: give it up and take another. */
     if ((r = netlink_link_delete(p->nl, n->bridge, err)) < 0)
@@ -339,7 +339,7 @@ int net_project_up(const struct net_project_spec *spec, struct net_project **out
   free(nn);
   if (r < 0)
     goto fail;
-  if (p->outbound && any_out && (r = enable_forwarding(err)) < 0)
+  if (p->outbound && any_out && (r = net_enable_forwarding(err)) < 0)
     goto fail;
   free(avoid);
   *out = p;

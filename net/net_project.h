@@ -138,4 +138,16 @@ int net_project_down(struct net_project *p, struct stack_error **err);
 int net_project_down_from_state(const char *project, const char *state_path,
                                 struct stack_error **err);
 
+/* Sets net.ipv4.ip_forward=1 (as Docker does) unless it is set: routing
+ * the VMs' traffic out needs it. */
+int net_enable_forwarding(struct stack_error **err);
+
+struct netlink;
+struct ipam_subnet;
+/* Whether an interface other than bridge routes a subnet overlapping
+ * subnet: someone starting at the same moment picked it from the pool
+ * too (checked after making the bridge; the loser takes another). */
+bool net_subnet_contested(struct netlink *nl, const char *bridge,
+                          const struct ipam_subnet *subnet);
+
 #endif

@@ -54,6 +54,12 @@ int cli_system(struct cli_globals *g, int argc, char **argv);
 int cli_system_ksm(struct cli_globals *g, int argc, char **argv);
 /* The "KSM:" line of `system info`. */
 void cli_print_ksm_line(void);
+/* cli_run.c: `stack run` (a service's one-off container where a Compose
+ * project applies, else an image's), `stack container run IMAGE` (always
+ * the image form) and the image form itself. */
+int cli_run(struct cli_globals *g, int argc, char **argv);
+int cli_container(struct cli_globals *g, int argc, char **argv);
+int cli_run_image(struct cli_globals *g, int argc, char **argv);
 /* cli_ps.c, cli_ls.c, cli_events.c: `stack ps`, `stack ls`, `stack events`
  * (through the project's supervisor); cli_supervisor.c: the supervisor
  * daemon itself (`stack supervisor PROJECT`). */
@@ -87,8 +93,6 @@ int cli_stats(struct cli_globals *g, int argc, char **argv);
 int cli_top(struct cli_globals *g, int argc, char **argv);
 /* cli_wait.c: `stack wait SERVICE...` (until they stop; the first's exit code). */
 int cli_wait(struct cli_globals *g, int argc, char **argv);
-/* cli_run.c: `stack run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
-int cli_run(struct cli_globals *g, int argc, char **argv);
 
 /* cli_image.c: `stack image ls|inspect|rm|prune|import|load|save|pull|push`
  * and `stack images` (= image ls). */

@@ -9,6 +9,7 @@
 #include "cli_compose_run.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ static bool takes_value(const char *arg) {
       "--env",  "--env-file", "--user",    "--workdir", "--entrypoint", "--memory",
       "--cpus", "--name",     "--hostname", "--kernel", "--platform",   "--pull",
       "--ulimit", "--publish", "--label",  "--volume",  "--cap-add", "--cap-drop",
-      "--pids-limit", "--security-opt", NULL,
+      "--pids-limit", "--security-opt", "--domainname", "--network", "--net", "--dns",
+      "--dns-search", "--dns-option", "--dns-opt", "--add-host", NULL,
   };
   if (arg[1] == '-') {
     if (strchr(arg, '='))
@@ -107,13 +109,27 @@ int cli_compose_run_wanted(struct cli_globals *g, int argc, char **argv) {
   o.services = services; /* a service behind a profile is found when named */
   _cleanup_compose_project_ struct compose_project *p = NULL;
   _cleanup_error_ struct stack_error *err = NULL;
-  if (compose_load(&o, &p, &err) < 0) {
-    if (o.files == NULL)
+  int r = compose_load(&o, &p, &err);
+  if (r == -ENOENT && o.files == NULL) {
+    /* perhaps no such service in a project found here: it applies if it
+     * loads without naming one */
+    o.services = NULL;
+    _cleanup_error_ struct stack_error *e2 = NULL;
+    if (compose_load(&o, &p, &e2) < 0)
       return 0; /* no project here (or none that loads): images only */
+  } else if (r < 0) {
+    if (o.files == NULL)
+      return 0;
     stack_error_print(err);
-    return -1;
+    return r == -ENOENT ? -2 : -1;
   }
-  return compose_project_service(p, argv[i]) != NULL;
+  if (compose_project_service(p, argv[i]) == NULL) {
+    /* Compose's answer: a project applies here, so NAME is meant as one
+     * of its services (the image form stays `stack container run`) */
+    fprintf(stderr, "no such service: %s\n", argv[i]);
+    return -2;
+  }
+  return 1;
 }
 
 /* The project, its dependency graph, and the services to bring up first:

@@ -8,8 +8,10 @@
 /* Whether `stack run ARGS` is Compose's form: a Compose project is in
  * effect (-f, or a file found from the working directory as `up` finds
  * it) and the first argument after the run options names one of its
- * services.  1: the Compose form, 0: the image form, -1: the files named
- * with -f cannot be loaded (message printed). */
+ * services.  1: the Compose form, 0: the image form (no project applies),
+ * -1: the files named with -f cannot be loaded, -2: a project applies and
+ * has no such service (Compose's `no such service: NAME`); messages
+ * printed. */
 int cli_compose_run_wanted(struct cli_globals *g, int argc, char **argv);
 
 /* `stack run [OPTIONS] SERVICE [COMMAND] [ARGS...]`: a one-off container

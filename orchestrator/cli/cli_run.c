@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "cli_compose_run.h"
+#include "cli_run_net.h"
 #include "runtime/image/image.h"
 #include "runtime/util/cleanup.h"
 #include "runtime/util/error.h"
@@ -33,9 +34,13 @@ static void run_usage(FILE *f) {
         "Create and run a new container from an image, in its own virtual machine\n"
         "\n"
         "Options:\n"
+        "      --add-host list        Add a custom host-to-IP mapping (host:ip, or host:host-gateway)\n"
         "      --cap-add list         Add Linux capabilities\n"
         "      --cap-drop list        Drop Linux capabilities\n"
         "      --cpus number          Number of CPUs\n"
+        "      --dns list             Set custom DNS servers\n"
+        "      --dns-option list      Set DNS options\n"
+        "      --dns-search list      Set custom DNS search domains\n"
         "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
         "  -e, --env list             Set environment variables (K=V, or K to copy the host's)\n"
         "      --env-file list        Read in a file of environment variables\n"
@@ -45,6 +50,12 @@ static void run_usage(FILE *f) {
         "      --kernel string        Guest kernel (vmlinux) to boot\n"
         "  -m, --memory bytes         Memory limit (e.g. 512m, 2g)\n"
         "      --name string          Assign a name to the container\n"
+        "      --network string       Connect a container to a network: \"bridge\" (the default "
+        "network:\n"
+        "                             an address, NAT out, the host's DNS servers) or \"none\"\n"
+        "  -p, --publish list         Publish a container's port(s) to the host\n"
+        "                             ([IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp])\n"
+        "  -P, --publish-all          Publish all exposed ports to random ports\n"
         "      --pids-limit int       Tune container pids limit (set -1 for unlimited)\n"
         "      --platform string      Set platform if server is multi-platform capable\n"
         "      --privileged           Give extended privileges (every capability)\n"
@@ -370,13 +381,34 @@ static void print_times(const struct container_times *t) {
 static void close_cb(uv_handle_t *h) { (void)h; }
 
 int cli_run(struct cli_globals *g, int argc, char **argv) {
-  /* `run SERVICE` when a Compose project is in effect and names that
-   * service (docs/user-guide.md); `run IMAGE` otherwise */
+  /* `run SERVICE` when a Compose project is in effect (docs/user-guide.md);
+   * `run IMAGE` otherwise */
   int compose = cli_compose_run_wanted(g, argc, argv);
+  if (compose == -2)
+    return 1; /* no such service: Compose's exit code */
   if (compose < 0)
     return CONTAINER_EXIT_FAILED;
   if (compose > 0)
     return cli_compose_run(g, argc, argv);
+  return cli_run_image(g, argc, argv);
+}
+
+int cli_container(struct cli_globals *g, int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "run") == 0)
+    return cli_run_image(g, argc - 1, argv + 1);
+  FILE *f = argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 ? stderr
+                                                                                        : stdout;
+  if (f == stderr && argc >= 2)
+    fprintf(stderr, "stack container: unknown command \"%s\"\n", argv[1]);
+  fputs("Usage:  stack container COMMAND\n\nManage containers\n\nCommands:\n"
+        "  run         Create and run a new container from an image (`stack run IMAGE`, also\n"
+        "              where a Compose file applies)\n",
+        f);
+  return f == stderr ? 1 : 0;
+}
+
+int cli_run_image(struct cli_globals *g, int argc, char **argv) {
+  (void)g;
   static const struct option opts[] = {
       {"rm", no_argument, NULL, 'R'},
       {"interactive", no_argument, NULL, 'i'},
@@ -392,7 +424,16 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       {"hostname", required_argument, NULL, 'H'},
       {"domainname", required_argument, NULL, 'O'},
       {"kernel", required_argument, NULL, 'K'},
-      {"platform", required_argument, NULL, 'P'},
+      {"platform", required_argument, NULL, 'T'},
+      {"network", required_argument, NULL, 'W'},
+      {"net", required_argument, NULL, 'W'},
+      {"publish", required_argument, NULL, 'p'},
+      {"publish-all", no_argument, NULL, 'P'},
+      {"dns", required_argument, NULL, 'd'},
+      {"dns-search", required_argument, NULL, 'a'},
+      {"dns-option", required_argument, NULL, 'o'},
+      {"dns-opt", required_argument, NULL, 'o'},
+      {"add-host", required_argument, NULL, 'X'},
       {"pull", required_argument, NULL, 'L'},
       {"ulimit", required_argument, NULL, 'U'},
       {"cap-add", required_argument, NULL, 'A'},
@@ -418,7 +459,11 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   optind = 1;
   opterr = 0;
   int ch;
-  while ((ch = getopt_long(argc, argv, "+ite:u:w:m:h", opts, NULL)) != -1) {
+  _cleanup_strv_ char **publish = NULL, **dns = NULL, **dns_search = NULL, **dns_option = NULL,
+                      **add_host = NULL;
+  size_t npublish = 0, ndns = 0, ndns_search = 0, ndns_option = 0, nadd_host = 0;
+  struct cli_run_net_opts netopts = {0};
+  while ((ch = getopt_long(argc, argv, "+ite:u:w:m:hp:P", opts, NULL)) != -1) {
     switch (ch) {
     case 'R': co.remove = true; break;
     case 'i': co.interactive = true; break;
@@ -467,7 +512,14 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     case 'H': co.hostname = optarg; break;
     case 'O': co.domainname = optarg; break;
     case 'K': co.kernel = optarg; break;
-    case 'P': platform = optarg; break;
+    case 'T': platform = optarg; break;
+    case 'W': netopts.network = optarg; break;
+    case 'p': push(&publish, &npublish, optarg); break;
+    case 'P': netopts.publish_all = true; break;
+    case 'd': push(&dns, &ndns, optarg); break;
+    case 'a': push(&dns_search, &ndns_search, optarg); break;
+    case 'o': push(&dns_option, &ndns_option, optarg); break;
+    case 'X': push(&add_host, &nadd_host, optarg); break;
     case 'L':
       if (strcmp(optarg, "always") == 0)
         gopts.pull = IMAGE_PULL_ALWAYS;
@@ -533,6 +585,18 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
       return CONTAINER_EXIT_FAILED;
     }
   }
+  netopts.publish = publish;
+  netopts.dns = dns;
+  netopts.dns_search = dns_search;
+  netopts.dns_option = dns_option;
+  netopts.add_host = add_host;
+  {
+    _cleanup_error_ struct stack_error *nerr = NULL;
+    if (cli_run_net_check(&netopts, &nerr) < 0) {
+      fprintf(stderr, "stack run: %s\n", nerr->msg);
+      return CONTAINER_EXIT_FAILED;
+    }
+  }
   co.entrypoint = entrypoint;
   co.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
   co.env = env;
@@ -564,7 +628,10 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
   static const struct container_io io = {
       .output = on_output, .exited = on_exited, .vm_state = on_vm_state};
   co.templates = template_cache_new(&rs.loop);
-  int r = container_start(&rs.loop, img, &co, &io, &rs, &rs.c, &err);
+  struct cli_run_net *net = NULL;
+  int r = cli_run_net_setup(&rs.loop, &netopts, &img->config, &co, &net, &err);
+  if (r == 0)
+    r = container_start(&rs.loop, img, &co, &io, &rs, &rs.c, &err);
   if (r < 0) {
     stack_error_print(err);
   } else {
@@ -598,6 +665,8 @@ int cli_run(struct cli_globals *g, int argc, char **argv) {
     stop_stdin(&rs);
     container_free(rs.c);
   }
+  /* the VM is gone: its ports, tap and address go too */
+  cli_run_net_free(net);
   template_cache_free(co.templates);
   for (int i = 0; i < rs.nsigs; i++)
     uv_close((uv_handle_t *)&rs.sigs[i], close_cb);

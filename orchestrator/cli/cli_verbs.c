@@ -10,6 +10,8 @@ const struct cli_verb cli_verbs[] = {
     {"login", "Log in to a registry", cli_login},
     {"logout", "Log out from a registry", cli_logout},
     {"run", "Create and run a new container from an image, in its own VM", cli_run},
+    {"container", "Manage containers (container run IMAGE: `run IMAGE` in any directory)",
+     cli_container},
     {"ps", "List containers", cli_ps},
     {"ls", "List running compose projects", cli_ls},
     {"events", "Receive real time events from containers", cli_events},
