@@ -120,8 +120,12 @@ int cli_compose_run_wanted(struct cli_globals *g, int argc, char **argv) {
   } else if (r < 0) {
     if (o.files == NULL)
       return 0;
+    if (r == -ENOENT && strncmp(err->msg, "no such service: ", 17) == 0) {
+      fprintf(stderr, "%s\n", err->msg); /* as Compose words it */
+      return -2;
+    }
     stack_error_print(err);
-    return r == -ENOENT ? -2 : -1;
+    return -1;
   }
   if (compose_project_service(p, argv[i]) == NULL) {
     /* Compose's answer: a project applies here, so NAME is meant as one

@@ -10,8 +10,8 @@
  * it) and the first argument after the run options names one of its
  * services.  1: the Compose form, 0: the image form (no project applies),
  * -1: the files named with -f cannot be loaded, -2: a project applies and
- * has no such service (Compose's `no such service: NAME`); messages
- * printed. */
+ * has no service of that name (Compose's `no such service: NAME`, exit
+ * 1); messages printed. */
 int cli_compose_run_wanted(struct cli_globals *g, int argc, char **argv);
 
 /* `stack run [OPTIONS] SERVICE [COMMAND] [ARGS...]`: a one-off container

@@ -3,8 +3,9 @@
 # (httpd) and app (depends on db).  `run --rm app echo hi` starts db first,
 # prints hi, exits 0 and leaves no run container; exit codes come back; -e
 # and the service's environment apply; the run container resolves db by
-# name; --no-deps on a fresh project starts nothing else; the image form
-# still works in the same directory; -d prints the name, the container
+# name; --no-deps on a fresh project starts nothing else; a word that is
+# no service is `no such service`, and `container run` is the image form
+# in the same directory; -d prints the name, the container
 # shows in ps, and runs the service's health check; -v adds mounts; ps shows
 # the command the VM runs (an entrypoint drops the image's CMD); `down`
 # removes a kept (non --rm) run container.
@@ -112,8 +113,12 @@ out=$(echo piped | timeout 300 "$STACK" run --rm -T app cat 2>"$tmp/err") ||
   fail "stdin: $(cat "$tmp/err")"
 [[ $out == piped ]] || fail "stdin: '$out'"
 
-# the image form in the same directory, when the word is not a service
-out=$(timeout 120 "$STACK" run --rm busybox:amd64 echo image-form 2>"$tmp/err") ||
+# a word that is not a service is Compose's error, not an image to pull;
+# the image form is `stack container run` in the same directory
+rc=0
+out=$(timeout 120 "$STACK" run --rm busybox:amd64 echo image-form 2>&1) || rc=$?
+[[ $rc == 1 && $out == "no such service: busybox:amd64" ]] || fail "not a service: rc=$rc '$out'"
+out=$(timeout 120 "$STACK" container run --rm busybox:amd64 echo image-form 2>"$tmp/err") ||
   fail "image form: $(cat "$tmp/err")"
 [[ $out == image-form ]] || fail "image form: '$out'"
 

@@ -283,6 +283,9 @@ printf 'services:\n  web:\n    image: %s\n' "$img" >"$tmp/proj/compose.yaml"
 out=$(cd "$tmp/proj" && timeout 60 "$STACK_BIN" run --rm nosuch echo hi 2>&1)
 rc=$?
 [[ $rc == 1 && $out == "no such service: nosuch" ]] || fail "no such service: rc=$rc '$out'"
+out=$(cd "$tmp" && timeout 60 "$STACK_BIN" -f proj/compose.yaml run nosuch 2>&1)
+rc=$?
+[[ $rc == 1 && $out == "no such service: nosuch" ]] || fail "-f: no such service: rc=$rc '$out'"
 out=$(cd "$tmp/proj" && timeout 60 "$STACK_BIN" run --rm "$img" echo hi 2>&1)
 rc=$?
 [[ $rc == 1 && $out == "no such service: $img" ]] || fail "image in a project: rc=$rc '$out'"
