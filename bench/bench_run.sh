@@ -15,6 +15,7 @@ runs=${2:-10}
 stack=$build/stack
 [[ -x $stack ]] || { echo "build stack first ($stack)"; exit 1; }
 
+. "$(dirname "$0")/../tests/lib/run_net.sh"
 tmp=$(mktemp -d /tmp/stack-bench-run.XXXXXX)
 export STACK_ROOT=$tmp/root STACK_RUN_DIR=$tmp/run STACK_CONFIG=$tmp/config.json
 dockerd_pid=
@@ -25,6 +26,7 @@ cleanup() {
     if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "^qemu-system.*$tmp"; then kill -9 "${p#/proc/}" 2>/dev/null; fi
   done
   umount -R "$tmp/docker" 2>/dev/null || true
+  run_net_remove # stack run's default network of this data root
   rm -rf "$tmp"
 }
 trap cleanup EXIT

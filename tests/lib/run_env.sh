@@ -4,13 +4,13 @@
 #                       under $tmp; a trap that kills the pids listed in
 #                       run_test_kill and this test's QEMUs, then removes $tmp
 #   run_net_leftovers   what stack run's default network of this STACK_ROOT
-#                       still holds on the host: its bridge, nftables table
-#                       and taps (empty when nothing is left)
+#                       still has on the host (tests/lib/run_net.sh)
 #   our_qemus           pids of this test's QEMU processes (a zombie's
 #                       command line is empty: it has ended)
 #   fail MSG            print and count in $failures
 #   run_test_finish     exit 1 if a check failed, else print PASS
 : "${STACK_BIN:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/run_net.sh"
 failures=0
 run_test_kill=()
 
@@ -24,33 +24,11 @@ our_qemus() {
   done
 }
 
-# "bridge NAME", "table NAME", "tap NAME" lines: what network.json of
-# $STACK_ROOT/run-network names and the host still has.
-run_net_leftovers() {
-  local d=$STACK_ROOT/run-network
-  [[ -f $d/network.json ]] || return 0
-  python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
-for b in j.get("bridges") or []: print("bridge", b)
-for t in j.get("taps") or []: print("tap", t)
-if j.get("table"): print("table", j["table"])' "$d/network.json" |
-    while read -r kind name; do
-      if [[ $kind == table ]]; then nft list table inet "$name" &>/dev/null && echo "table $name"
-      else ip link show "$name" &>/dev/null && echo "$kind $name"; fi
-    done
-}
-
 _run_test_cleanup() {
-  local p kind name
+  local p
   for p in "${run_test_kill[@]}"; do kill -9 "$p" 2>/dev/null; done
   for p in $(our_qemus); do kill -9 "$p" 2>/dev/null; done
-  # a stack run killed with SIGKILL leaves its tap (the next run reaps it)
-  # and, when it was alone, the default network: ours only
-  [[ -n ${STACK_ROOT:-} ]] && run_net_leftovers | while read -r kind name; do
-    case $kind in
-      bridge|tap) ip link del "$name" 2>/dev/null ;;
-      table) nft delete table inet "$name" 2>/dev/null ;;
-    esac
-  done
+  run_net_remove # the default network stays after the last run: ours only
   rm -rf "$tmp"
 }
 

@@ -10,6 +10,7 @@
 #   wait_for CMD...     retry CMD (bounded, 10 s) for things the test does not own
 : "${STACK_BIN:?}" "${STACK_SOURCE_DIR:?}"
 STACK=$STACK_BIN
+. "$STACK_SOURCE_DIR/tests/lib/run_net.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -35,6 +36,7 @@ _up_cleanup() {
     # only our supervisor: the lock file may name a pid reused since
     [[ -n $p ]] && grep -qa supervisor "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" 2>/dev/null
   done
+  run_net_remove # `stack container run`'s default network, if a test made it
   rm -rf "$tmp"
 }
 
