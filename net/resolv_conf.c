@@ -11,14 +11,14 @@
 #include "runtime/util/sbuf.h"
 #include "runtime/util/xalloc.h"
 
-#define SYSTEMD_STUB "127.0.0.53"
+#define SYSTEMD_RESOLVED_LISTENER "127.0.0.53"
 #define SYSTEMD_UPSTREAMS "/run/systemd/resolve/resolv.conf"
 
 /* What the parts of a resolv.conf hold: the words after "nameserver",
  * the last "search" line's and every "options" line's. */
 struct parsed {
   struct sbuf servers, search, options; /* space-separated words */
-  size_t n_servers, n_stub;
+  size_t n_servers, n_resolved_local;
 };
 
 static void add_word(struct sbuf *b, const char *w, size_t n) {
@@ -77,8 +77,8 @@ static void parse(const char *text, struct parsed *out) {
         memcpy(ip, p, n);
         ip[n] = '\0';
         struct in_addr a;
-        if (strcmp(ip, SYSTEMD_STUB) == 0)
-          out->n_stub++;
+        if (strcmp(ip, SYSTEMD_RESOLVED_LISTENER) == 0)
+          out->n_resolved_local++;
         /* only IPv4 resolvers off the host's loopback: the guest's
          * network has no IPv6, and its loopback is its own */
         if (inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) != 127) {
@@ -107,12 +107,13 @@ char *resolv_conf_host(const char *path) {
     return NULL;
   struct parsed p = {SBUF_INIT, SBUF_INIT, SBUF_INIT, 0, 0};
   parse(text, &p);
-  /* nothing but systemd-resolved's stub: its upstreams are what a guest
-   * can use */
-  bool only_stub = p.n_stub > 0 && p.n_servers == 0;
+  /* nothing but systemd-resolved's local listener (127.0.0.53): its
+   * upstreams are what a guest can use */
+  bool only_resolved_local = p.n_resolved_local > 0 && p.n_servers == 0;
   parsed_free(&p);
   char *up = NULL;
-  if (path == NULL && only_stub && fs_read_file(SYSTEMD_UPSTREAMS, 1 << 20, &up, NULL, NULL) == 0) {
+  if (path == NULL && only_resolved_local &&
+      fs_read_file(SYSTEMD_UPSTREAMS, 1 << 20, &up, NULL, NULL) == 0) {
     free(text);
     return up;
   }

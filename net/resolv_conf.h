@@ -9,7 +9,7 @@
 #define STACK_NET_RESOLV_CONF_H
 
 /* Reads the host's resolv.conf: /etc/resolv.conf, or systemd-resolved's
- * list of upstream servers when /etc/resolv.conf names only its local stub
+ * list of upstream servers when /etc/resolv.conf names only its local listener (127.0.0.53)
  * (127.0.0.53), as Docker does.  path NULL: /etc/resolv.conf.  NULL when
  * none can be read (the guest then gets the defaults). */
 char *resolv_conf_host(const char *path);

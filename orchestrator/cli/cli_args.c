@@ -26,3 +26,12 @@ void cli_add_names(cJSON *params, const char *key, int argc, char **argv) {
   for (int i = optind; i < argc; i++)
     cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
 }
+
+bool cli_need_args(const char *prog, int argc, int next, const char *cmd,
+                   const char *operands) {
+  if (next < argc)
+    return true;
+  fprintf(stderr, "%s: '%s' requires at least 1 argument\n\nUsage:  %s %s %s\n", prog, cmd, prog,
+          cmd, operands);
+  return false;
+}

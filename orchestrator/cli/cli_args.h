@@ -16,4 +16,11 @@ int cli_help_only(const struct cli_globals *g, int argc, char **argv, const char
  * containers); nothing when there are none. */
 void cli_add_names(cJSON *params, const char *key, int argc, char **argv);
 
+/* When no operand follows the options (next, the first operand, is
+ * argc): prints "<prog>: '<cmd>' requires at least 1 argument" and the
+ * usage line "<prog> <cmd> <operands>", as Docker's CLI does, and returns
+ * false. */
+bool cli_need_args(const char *prog, int argc, int next, const char *cmd,
+                   const char *operands);
+
 #endif

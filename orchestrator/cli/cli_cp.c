@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cli_exec_stream.h"
+#include "cli_exec_tar.h"
 #include "cli_guest_paths.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/sup_client.h"
@@ -40,11 +41,6 @@ struct cp_opts {
   struct sup_client *client;
   const char *service;
 };
-
-static void archive_freep(struct archive **a) {
-  if (*a)
-    archive_free(*a);
-}
 
 /* A container path: relative ones are relative to its root, as in Docker. */
 static char *ctr_abs(const char *p) { return p[0] == '/' ? xstrdup(p) : xasprintf("/%s", p); }
@@ -82,24 +78,6 @@ static int tar_failed(const struct cp_opts *o, struct cli_exec_stream *x,
 }
 
 /* ---- container -> host ---- */
-
-struct pull {
-  struct cli_exec_stream *x;
-  struct stack_error **err;
-  int rc;
-};
-
-static la_ssize_t pull_read(struct archive *a, void *data, const void **buf) {
-  struct pull *p = data;
-  int r = cli_exec_stream_read(p->x, p->err);
-  if (r < 0) {
-    p->rc = r;
-    archive_set_error(a, EIO, "%s", (*p->err)->msg);
-    return -1;
-  }
-  *buf = p->x->chunk;
-  return r > 0 ? (la_ssize_t)p->x->n : 0;
-}
 
 static int copy_data(struct archive *in, struct archive *out, struct stack_error **err) {
   const void *buf;
@@ -195,18 +173,16 @@ static int cp_from(const struct cp_opts *o, const char *src_in, const char *dest
   if (dirfd < 0 || fchdir(dirfd) < 0)
     return stack_error_errno(err, -errno, "cannot enter %s", into);
 
-  __attribute__((cleanup(archive_freep))) struct archive *in = archive_read_new();
-  __attribute__((cleanup(archive_freep))) struct archive *out = archive_write_disk_new();
-  archive_read_support_format_tar(in);
-  archive_read_support_format_gnutar(in);
+  __attribute__((cleanup(cli_archive_freep))) struct archive *in = archive_read_new();
+  __attribute__((cleanup(cli_archive_freep))) struct archive *out = archive_write_disk_new();
   int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
               ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
   if (o->archive)
     flags |= ARCHIVE_EXTRACT_OWNER;
   archive_write_disk_set_options(out, flags);
-  struct pull p = {&x, err, 0};
-  if (archive_read_open(in, &p, NULL, pull_read, NULL) != ARCHIVE_OK)
-    return p.rc < 0 ? p.rc : stack_error_set(err, -EIO, "%s", archive_error_string(in));
+  struct cli_exec_tar p;
+  if ((r = cli_exec_tar_open(in, &p, &x, err)) < 0)
+    return r;
   const char *top = sp.contents ? "." : rp.base;
   for (;;) {
     struct archive_entry *e;
@@ -273,7 +249,7 @@ static la_ssize_t push_write(struct archive *a, void *data, const void *buf, siz
  * contents only). */
 static int archive_tree(const struct cp_opts *o, struct archive *out, const char *src,
                         const char *name, struct stack_error **err) {
-  __attribute__((cleanup(archive_freep))) struct archive *in = archive_read_disk_new();
+  __attribute__((cleanup(cli_archive_freep))) struct archive *in = archive_read_disk_new();
   if (o->follow)
     archive_read_disk_set_symlink_hybrid(in); /* the top only, as docker cp -L */
   else
@@ -416,7 +392,7 @@ static int cp_to(const struct cp_opts *o, const char *src, const char *dest_in,
   if (from_stdin) {
     r = copy_stdin(&x, err);
   } else {
-    __attribute__((cleanup(archive_freep))) struct archive *out = archive_write_new();
+    __attribute__((cleanup(cli_archive_freep))) struct archive *out = archive_write_new();
     archive_write_set_format_gnutar(out);
     archive_write_set_bytes_per_block(out, 16384);
     struct push p = {&x, err, 0};

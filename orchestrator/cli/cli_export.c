@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "cli_exec_stream.h"
+#include "cli_exec_tar.h"
 #include "cli_guest_paths.h"
 #include "cli_project.h"
 #include "orchestrator/supervisor/project_state.h"
@@ -103,29 +104,6 @@ static int plan_dir(struct sup_client *client, const char *service, unsigned ind
   return 0;
 }
 
-static void archive_freep(struct archive **a) {
-  if (*a)
-    archive_free(*a);
-}
-
-struct pull {
-  struct cli_exec_stream *x;
-  struct stack_error **err;
-  int rc;
-};
-
-static la_ssize_t pull_read(struct archive *a, void *data, const void **buf) {
-  struct pull *p = data;
-  int r = cli_exec_stream_read(p->x, p->err);
-  if (r < 0) {
-    p->rc = r;
-    archive_set_error(a, EIO, "%s", (*p->err)->msg);
-    return -1;
-  }
-  *buf = p->x->chunk;
-  return r > 0 ? (la_ssize_t)p->x->n : 0;
-}
-
 /* Runs tar over paths in the container and copies its entries into out. */
 static int tar_into(struct sup_client *client, const char *service, unsigned index,
                     char **paths, bool recursive, struct archive *out,
@@ -146,12 +124,10 @@ static int tar_into(struct sup_client *client, const char *service, unsigned ind
                                 err);
   if (r < 0)
     return r;
-  __attribute__((cleanup(archive_freep))) struct archive *in = archive_read_new();
-  archive_read_support_format_tar(in);
-  archive_read_support_format_gnutar(in);
-  struct pull p = {&x, err, 0};
-  if (archive_read_open(in, &p, NULL, pull_read, NULL) != ARCHIVE_OK)
-    return p.rc < 0 ? p.rc : stack_error_set(err, -EIO, "%s", archive_error_string(in));
+  __attribute__((cleanup(cli_archive_freep))) struct archive *in = archive_read_new();
+  struct cli_exec_tar p;
+  if ((r = cli_exec_tar_open(in, &p, &x, err)) < 0)
+    return r;
   for (;;) {
     struct archive_entry *e;
     int ar = archive_read_next_header(in, &e);
@@ -222,7 +198,7 @@ static int export_to_fd(struct sup_client *client, const char *service, unsigned
   _cleanup_strv_ char **targets = guest_mount_points(mounts.data ? mounts.data : "");
   struct plan p = {0};
   r = plan_dir(client, service, index, targets, "/", &p, 0, err);
-  __attribute__((cleanup(archive_freep))) struct archive *out = archive_write_new();
+  __attribute__((cleanup(cli_archive_freep))) struct archive *out = archive_write_new();
   archive_write_set_format_pax_restricted(out);
   archive_write_set_bytes_in_last_block(out, 1);
   struct sink sk = {fd};

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_host.h"
 #include "cli_prompt.h"
 #include "cli_table.h"
@@ -359,13 +360,9 @@ static int network_inspect(struct cli_globals *g, int argc, char **argv) {
             g->progname);
     return c == 'h' ? 0 : 1;
   }
-  if (optind >= argc) {
-    fprintf(stderr,
-            "%s: 'network inspect' requires at least 1 argument\n\n"
-            "Usage:  %s network inspect [OPTIONS] NETWORK [NETWORK...]\n",
-            g->progname, g->progname);
+  if (!cli_need_args(g->progname, argc, optind, "network inspect",
+                     "[OPTIONS] NETWORK [NETWORK...]"))
     return 1;
-  }
   __attribute__((cleanup(net_list_free))) struct net_list l = {0};
   load_all(&l);
   _cleanup_cjson_ cJSON *arr = cJSON_CreateArray();
@@ -445,13 +442,9 @@ static int network_rm(struct cli_globals *g, int argc, char **argv) {
             g->progname, g->progname, g->progname);
     return c == 'h' ? 0 : 1;
   }
-  if (optind >= argc) {
-    fprintf(stderr,
-            "%s: 'network rm' requires at least 1 argument\n\n"
-            "Usage:  %s network rm NETWORK [NETWORK...]\n",
-            g->progname, g->progname);
+  if (!cli_need_args(g->progname, argc, optind, "network rm",
+                     "NETWORK [NETWORK...]"))
     return 1;
-  }
   int rc = 0;
   for (int i = optind; i < argc; i++) {
     __attribute__((cleanup(net_list_free))) struct net_list l = {0};

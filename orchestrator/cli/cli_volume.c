@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_host.h"
 #include "cli_prompt.h"
 #include "cli_table.h"
@@ -271,13 +272,9 @@ static int volume_inspect(struct cli_globals *g, int argc, char **argv) {
             g->progname);
     return c == 'h' ? 0 : 1;
   }
-  if (optind >= argc) {
-    fprintf(stderr,
-            "%s: 'volume inspect' requires at least 1 argument\n\n"
-            "Usage:  %s volume inspect [OPTIONS] VOLUME [VOLUME...]\n",
-            g->progname, g->progname);
+  if (!cli_need_args(g->progname, argc, optind, "volume inspect",
+                     "[OPTIONS] VOLUME [VOLUME...]"))
     return 1;
-  }
   _cleanup_cjson_ cJSON *arr = cJSON_CreateArray();
   int rc = 0;
   _cleanup_strv_ char **missing = NULL;
@@ -351,13 +348,9 @@ static int volume_rm(struct cli_globals *g, int argc, char **argv) {
             g->progname, g->progname, g->progname);
     return c == 'h' ? 0 : 1;
   }
-  if (optind >= argc) {
-    fprintf(stderr,
-            "%s: 'volume rm' requires at least 1 argument\n\n"
-            "Usage:  %s volume rm [OPTIONS] VOLUME [VOLUME...]\n",
-            g->progname, g->progname);
+  if (!cli_need_args(g->progname, argc, optind, "volume rm",
+                     "[OPTIONS] VOLUME [VOLUME...]"))
     return 1;
-  }
   int rc = 0;
   for (int i = optind; i < argc; i++) {
     if (remove_one(argv[i], force, NULL) == 0)

@@ -314,33 +314,34 @@ int sup_volumes_resolve(const struct compose_project *p, const struct compose_se
   return 0;
 }
 
+/* Every volume of the store (sorted by name) in *out; none when the
+ * store cannot be read (removal is best effort, as `down -v`'s). */
+static size_t all_volumes(struct volume_info **out) {
+  size_t n = 0;
+  if (volume_store_list(out, &n, NULL) < 0) {
+    *out = NULL;
+    n = 0;
+  }
+  return n;
+}
+
+static void free_volumes(struct volume_info *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    volume_info_clear(&v[i]);
+  free(v);
+}
+
 int sup_volumes_remove(const char *project, char ***removed, struct stack_error **err) {
   (void)err;
   *removed = NULL;
   size_t n = 0;
-  _cleanup_free_ char *root = stack_data_root();
-  _cleanup_free_ char *vols = NULL;
-  if (state_path_join(root, (const char *const[]){"volumes", NULL}, &vols, NULL) < 0)
-    return 0;
-  DIR *d = opendir(vols);
-  if (d == NULL)
-    return 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (de->d_name[0] == '.')
-      continue;
-    _cleanup_free_ char *vdir = NULL;
-    _cleanup_free_ char *owner = NULL;
-    _cleanup_close_ int fd =
-        state_open(vols, (const char *const[]){de->d_name, "project", NULL}, O_RDONLY, 0, NULL);
-    if (fd < 0 || fs_read_fd(fd, "a volume's owner", 4096, &owner, NULL, NULL) < 0 ||
-        strcmp(owner, project) != 0 ||
-        state_path_join(vols, (const char *const[]){de->d_name, NULL}, &vdir, NULL) < 0)
-      continue;
-    if (fs_rm_rf(vdir, NULL) == 0)
-      keep(removed, &n, xstrdup(de->d_name));
-  }
-  closedir(d);
+  struct volume_info *v = NULL;
+  size_t nv = all_volumes(&v);
+  for (size_t i = 0; i < nv; i++)
+    if (v[i].project && strcmp(v[i].project, project) == 0 &&
+        volume_store_remove(v[i].name, NULL) == 0)
+      keep(removed, &n, xstrdup(v[i].name));
+  free_volumes(v, nv);
   return 0;
 }
 
@@ -381,20 +382,14 @@ int sup_volume_remove(const char *name, struct stack_error **err) {
 }
 
 int sup_volumes_remove_anon(const char *ctr_name, struct stack_error **err) {
-  _cleanup_free_ char *root = stack_data_root();
-  _cleanup_free_ char *vols = NULL;
-  if (state_path_join(root, (const char *const[]){"volumes", NULL}, &vols, NULL) < 0)
-    return 0;
-  DIR *d = opendir(vols);
-  if (d == NULL)
-    return 0;
   _cleanup_free_ char *prefix = xasprintf("%s-anon-", ctr_name);
-  struct dirent *de;
+  size_t len = strlen(prefix);
+  struct volume_info *v = NULL;
+  size_t nv = all_volumes(&v);
   int r = 0;
-  while (r == 0 && (de = readdir(d)) != NULL)
-    if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
-        strlen(de->d_name) == strlen(prefix) + 8)
-      r = sup_volume_remove(de->d_name, err);
-  closedir(d);
+  for (size_t i = 0; r == 0 && i < nv; i++)
+    if (strncmp(v[i].name, prefix, len) == 0 && strlen(v[i].name) == len + 8)
+      r = volume_store_remove(v[i].name, err);
+  free_volumes(v, nv);
   return r;
 }
